@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each installs what it needs:
+# system packages with apt-get where missing, Python packages into .venv from requirements.lock.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: demo test lint bench install sysdeps clean
+
+demo: install
+	@rm -rf out/demo
+	@echo "== ordermill ingest samples/ --out out/demo"
+	@$(BIN)/ordermill ingest samples --out out/demo; code=$$?; \
+	  echo "exit code $$code (1 = ran, some rows rejected: the samples hold bad rows on purpose)"; \
+	  [ $$code -le 1 ]
+	@echo "== the batch:"; ls -l out/demo/*/
+	@echo "== first rejects (source, row, codes):"; \
+	  cut -d, -f1-4 out/demo/*/rejects.csv | head -8
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check ingest cli.py tests bench
+	$(BIN)/mypy
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(MAKE) --no-print-directory sysdeps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+# Debian's python3 needs python3-venv for `python -m venv`; nothing else is needed yet.
+sysdeps:
+	@$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || { \
+	  echo "installing python3-venv with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

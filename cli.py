@@ -1,0 +1,112 @@
+"""The ordermill command line: parse arguments, call ``ingest.api``, print, exit."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ingest import api
+from ingest.errors import ExitCode, OrdermillError
+
+EXIT_CODES_HELP = """
+Exit codes: 0 every row clean; 1 some rows rejected (see rejects.csv);
+2 usage or configuration error (bad option, broken mapping);
+3 an input could not be read at all (the others were still processed);
+70 internal error (a bug: please report it, with ORDERMILL_DEBUG=1 output).
+"""
+
+app = typer.Typer(
+    name="ordermill",
+    help="Turn marketplace exports into one clean, validated order schema for any ERP.\n\n"
+    + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+class OutputFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+    ndjson = "ndjson"
+
+
+def _progress(path: str, index: int, total: int) -> None:
+    if sys.stderr.isatty() and total > 1:
+        typer.echo(f"[{index + 1}/{total}] {path}", err=True)
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(
+        help="Export files, or folders holding them (.csv .tsv .txt .xlsx .xlsm).",
+        show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory the batch is "
+                                      "published in, as OUT/<batch_id>/.")] = Path("out"),
+    output_format: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", help="Format of orders.*: csv, parquet (keeps Decimal and "
+        "datetime types) or ndjson.")] = OutputFormat.csv,
+    channel: Annotated[str | None, typer.Option(
+        "--channel", "-c", help="Skip detection and read every input with this mapping.")
+    ] = None,
+    mappings: Annotated[Path | None, typer.Option(
+        "--mappings", help="Directory of mapping files [default: the bundled mappings/, or "
+        "$ORDERMILL_MAPPINGS].", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the batch manifest on stdout instead of the summary line.")
+    ] = False,
+) -> None:
+    """Ingest export files into one batch: orders, rejects.csv and manifest.json.
+
+    Examples:
+
+      ordermill ingest samples/ --out out
+
+      ordermill ingest tmall_export.csv --format parquet --json > manifest.json
+
+      ordermill ingest orders.xlsx --channel shopify
+    """
+    report = api.ingest(paths, out, output_format=output_format.value, mappings_dir=mappings,
+                        channel=channel, progress=_progress)
+    for entry in report.manifest["unreadable"]:
+        typer.echo(f"ordermill: cannot read {entry['path']}: {entry['reason']}", err=True)
+    if as_json:
+        typer.echo(json.dumps(report.manifest, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(report.summary_line(), err=True)
+    raise typer.Exit(int(report.exit_code))
+
+
+def main() -> None:
+    """Console entry point: no traceback reaches the user, every failure has its exit code."""
+    try:
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except OrdermillError as exc:
+        typer.echo(f"ordermill: {exc}", err=True)
+        sys.exit(int(exc.exit_code))
+    except Exception as exc:  # click's usage errors, and bugs
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(int(ExitCode.USAGE))
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        if os.environ.get("ORDERMILL_DEBUG"):
+            raise
+        typer.echo(f"ordermill: internal error: {type(exc).__name__}: {exc} "
+                   "(set ORDERMILL_DEBUG=1 for the traceback)", err=True)
+        sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

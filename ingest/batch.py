@@ -1,0 +1,113 @@
+"""Write a batch directory and publish it atomically.
+
+Everything is written into a hidden staging directory beside the target, flushed to disk,
+then renamed into place in one step: a reader of ``OUT/`` sees a whole batch or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ingest.checks import validate_clean
+from ingest.pipeline import REJECT_LEAD, InputResult
+from ingest.schema import SCHEMA_VERSION, polars_schema
+from ingest.writers import writer_for
+from ingest.writers.formats import write_rejects
+
+
+def new_batch_id(now: datetime | None = None) -> str:
+    """Sortable by time, unique across concurrent runs: 20261122T043000Z-3fa9c1."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(results: list[InputResult], unreadable: list[dict[str, str]], out_dir: Path,
+            batch_id: str, output_format: str = "csv") -> dict[str, Any]:
+    """Write orders, rejects and manifest for ``results``; return the manifest."""
+    extension, write_orders = writer_for(output_format)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = out_dir / f".{batch_id}.partial"
+    staging.mkdir()
+    try:
+        clean = validate_clean(pl.concat([r.clean for r in results]) if results else
+                               pl.DataFrame(schema=polars_schema()))
+        rejects = pl.concat([r.rejects for r in results], how="diagonal") if results else (
+            pl.DataFrame(schema={name: pl.String for name in REJECT_LEAD}))
+        rejects = rejects.with_columns(pl.col("source_row").cast(pl.Int64, strict=False))
+        files = {f"orders.{extension}": (clean, write_orders), "rejects.csv": (rejects,
+                                                                              write_rejects)}
+        outputs = []
+        for name, (frame, write) in files.items():
+            target = staging / name
+            write(frame, target)
+            _fsync(target)
+            outputs.append({"file": name, "rows": frame.height, "sha256": _sha256(target)})
+        manifest = _manifest(batch_id, results, unreadable, outputs)
+        manifest_path = staging / "manifest.json"
+        manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                 encoding="utf-8")
+        _fsync(manifest_path)
+        _fsync(staging)
+        staging.rename(out_dir / batch_id)
+        _fsync(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[str, str]],
+              outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    inputs = [
+        {
+            "path": r.path,
+            "sha256": r.sha256,
+            "size": r.size,
+            "channel": r.channel,
+            "rows_in": r.rows_in,
+            "clean": r.clean.height,
+            "rejected": r.rejects.height,
+            **r.details,
+        }
+        for r in results
+    ]
+    return {
+        "batch_id": batch_id,
+        "schema_version": SCHEMA_VERSION,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "inputs": inputs,
+        "unreadable": unreadable,
+        "outputs": outputs,
+        "totals": {
+            "files": len(results) + len(unreadable),
+            "unreadable": len(unreadable),
+            "rows_in": sum(r.rows_in for r in results),
+            "clean": sum(r.clean.height for r in results),
+            "rejected": sum(r.rejects.height for r in results),
+        },
+    }

@@ -1,0 +1,243 @@
+"""Named row checks: each rule defined once, used by two consumers.
+
+- ``find_rejects`` runs them natively in one polars pass over a typed batch and builds
+  reasons only for the rows that fail (fast, and bounded when everything fails);
+- ``attach_to_schema`` turns the value checks into pandera dataframe checks on
+  ``OrderLine``, which validates every clean frame before it is written.
+
+A check's ``ok`` expression is True where the row passes; a null result counts as a pass
+(emptiness is the business of ``missing-required``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.dataframe.model_components import dataframe_check
+from pandera.api.polars.types import PolarsData
+
+from ingest.errors import REJECT_CODES
+from ingest.mapping.compile import RAW, expected_line_total
+from ingest.mapping.parsers import E164, EMAIL, parse_code
+from ingest.mapping.vocab import countries
+from ingest.readers.base import READER_CODE, READER_DETAIL
+from ingest.schema import ORDER_STATUSES, OrderLine, required_fields
+
+ID = "__id"
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    code: str
+    field: str  # the field the message names; its source text is shown as the value
+    ok: pl.Expr
+    detail: pl.Expr | None = None
+    scope: str = "row"  # "row": looks at one row; "batch": compares rows (runs on survivors)
+
+
+def _iso_countries() -> list[str]:
+    return sorted(set(countries().values()))
+
+
+def value_checks() -> list[RowCheck]:
+    """Rules over the standard columns only: what the clean output must satisfy."""
+    qty, price = pl.col("quantity"), pl.col("unit_price")
+    discount, total = pl.col("discount_amount"), pl.col("line_total")
+    expected = expected_line_total()
+    country_codes = _iso_countries()
+    return [
+        RowCheck("invalid-line-no", "line_no", pl.col("line_no") >= 1),
+        RowCheck("unknown-status", "order_status", pl.col("order_status").is_in(ORDER_STATUSES)),
+        RowCheck("invalid-currency", "currency", pl.col("currency").str.contains(r"^[A-Z]{3}$")),
+        RowCheck("invalid-phone", "buyer_phone", pl.col("buyer_phone").str.contains(E164)),
+        RowCheck("invalid-phone", "ship_phone", pl.col("ship_phone").str.contains(E164)),
+        RowCheck("invalid-email", "buyer_email", pl.col("buyer_email").str.contains(EMAIL)),
+        RowCheck("invalid-country", "ship_country", pl.col("ship_country").is_in(country_codes)),
+        RowCheck("invalid-country", "country_of_origin",
+                 pl.col("country_of_origin").is_in(country_codes)),
+        RowCheck("non-positive-quantity", "quantity", qty > 0),
+        RowCheck("negative-amount", "unit_price", price >= 0),
+        RowCheck("negative-amount", "discount_amount", discount >= 0),
+        RowCheck("missing-product", "sku",
+                 pl.col("sku").is_not_null() | pl.col("product_name").is_not_null()),
+        RowCheck("total-mismatch", "line_total", total == expected,
+                 detail=pl.format("{} × {} − {} = {}", qty, price, discount, expected)),
+        RowCheck("paid-before-ordered", "paid_at", pl.col("paid_at") >= pl.col("ordered_at"),
+                 detail=pl.format("ordered at {}", pl.col("ordered_at"))),
+        RowCheck("duplicate-line", "order_id",
+                 pl.struct("order_id", "line_no").is_first_distinct(),
+                 detail=pl.col("line_no").cast(pl.String), scope="batch"),
+    ]
+
+
+def source_checks(mapped: frozenset[str]) -> list[RowCheck]:
+    """Rules that compare a field's source text with its parsed value."""
+    checks = []
+    required = set(required_fields())
+    for name in sorted(mapped):
+        raw, typed = pl.col(RAW + name), pl.col(name)
+        code = parse_code(name)
+        if code is not None:
+            checks.append(RowCheck(code, name, raw.is_null() | typed.is_not_null()))
+        if name in required:
+            checks.append(RowCheck("missing-required", name,
+                                   raw.is_not_null() | typed.is_not_null()))
+    return checks
+
+
+def _message(check: RowCheck, labels: dict[str, str], mapped: frozenset[str]) -> pl.Expr:
+    """The code's template as one string expression (only evaluated on failing rows). The
+    value shown is the field's source text when it has one, else the typed value."""
+    template = REJECT_CODES[check.code].template
+    if check.field in mapped:
+        value = pl.col(RAW + check.field)
+    else:
+        value = pl.col(check.field).cast(pl.String)
+    parts: list[pl.Expr] = []
+    for piece in re.split(r"(\{\w+(?:!r)?\})", template):
+        if piece == "{field}":
+            parts.append(pl.lit(check.field))
+        elif piece == "{column}":
+            parts.append(pl.lit(labels.get(check.field, "(unmapped)")))
+        elif piece in ("{value}", "{value!r}"):
+            shown = value.fill_null("(empty)")
+            parts.append(pl.lit("'") + shown + pl.lit("'") if piece.endswith("!r}") else shown)
+        elif piece == "{detail}":
+            parts.append((check.detail if check.detail is not None else pl.lit(""))
+                         .cast(pl.String).fill_null("?"))
+        elif piece:
+            parts.append(pl.lit(piece))
+    return pl.concat_str(parts)
+
+
+def _reader_message() -> pl.Expr:
+    """Messages for structural problems the reader found (the code comes from the row)."""
+    code = pl.col(READER_CODE)
+    detail = pl.col(READER_DETAIL).fill_null("")
+    message = pl.lit(None, pl.String)
+    for name in ("too-many-fields", "too-few-fields", "truncated-row", "nul-byte",
+                 "formula-without-value"):
+        text = REJECT_CODES[name].template.replace("{detail}", "\0").replace(
+            "{column}", "a cell").replace("{field}", "a field")
+        before, _, after = text.partition("\0")
+        rendered = pl.lit(before) + detail + pl.lit(after) if "\0" in text else pl.lit(text)
+        message = pl.when(code == name).then(rendered).otherwise(message)
+    return message.fill_null(code)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    passed: pl.Series  # Boolean, one per row of the checked frame
+    reasons: pl.DataFrame  # ID, codes (";"-joined), messages (" | "-joined), failing rows only
+
+
+def check_rows(frame: pl.DataFrame, labels: dict[str, str], mapped: frozenset[str]) -> Outcome:
+    """Every one-row check over ``frame`` (which carries ``ID``), in one pass; reasons are
+    built only for rows that fail."""
+    checks = [c for c in source_checks(mapped) + value_checks() if c.scope == "row"]
+    failed = frame.select(
+        pl.col(READER_CODE).is_not_null().alias("reader"),
+        *[(~c.ok).fill_null(False).alias(f"c{i}") for i, c in enumerate(checks)],
+    )
+    counts = failed.sum().row(0, named=True)
+    pieces = []
+    if counts["reader"]:
+        pieces.append(frame.filter(failed["reader"]).select(
+            pl.col(ID), pl.col(READER_CODE).alias("code"), _reader_message().alias("message")))
+    for i, check in enumerate(checks):
+        if counts[f"c{i}"]:
+            pieces.append(frame.filter(failed[f"c{i}"]).select(
+                pl.col(ID), pl.lit(check.code).alias("code"),
+                _message(check, labels, mapped).alias("message")))
+    passed = failed.select(~pl.any_horizontal(pl.all())).to_series()
+    return Outcome(passed, _collect_reasons(pieces))
+
+
+HELD = "__held"
+
+
+def held_back_check() -> RowCheck:
+    """A line whose order has another line rejected is held back too: an ERP must never
+    receive half an order. Feeding the fixed rejects back in brings the whole order."""
+    return RowCheck("incomplete-order", "order_id", pl.col(HELD).is_null(),
+                    detail=pl.col(HELD), scope="batch")
+
+
+def check_batch(frame: pl.DataFrame, rejected: pl.DataFrame) -> Outcome:
+    """Checks that compare rows, over the rows that passed the one-row checks in every input
+    of the batch (``frame``: ID, channel, order_id, line_no). A line seen twice keeps its first
+    occurrence; then the lines of orders that have a rejected line (``rejected``: channel,
+    order_id, row, codes) are held back."""
+    pieces = []
+    duplicate = next(c for c in value_checks() if c.code == "duplicate-line")
+    first = frame.select(duplicate.ok.fill_null(True)).to_series()
+    if not first.all():
+        pieces.append(frame.filter(~first).select(
+            pl.col(ID), pl.lit(duplicate.code).alias("code"),
+            _message(duplicate, {}, frozenset()).alias("message")))
+    held = (
+        rejected.filter(pl.col("order_id").is_not_null())
+        .group_by("channel", "order_id")
+        .agg(pl.format("row {} was rejected ({})", pl.col("row"), pl.col("codes"))
+             .first().alias(HELD))
+    )
+    marked = frame.join(held, on=["channel", "order_id"], how="left", maintain_order="left")
+    check = held_back_check()
+    kept = marked.select(check.ok).to_series() & first
+    if not kept.all():
+        pieces.append(marked.filter(~kept & first).select(
+            pl.col(ID), pl.lit(check.code).alias("code"),
+            _message(check, {}, frozenset()).alias("message")))
+    return Outcome(kept, _collect_reasons(pieces))
+
+
+def _collect_reasons(pieces: list[pl.DataFrame]) -> pl.DataFrame:
+    empty = pl.DataFrame(schema={ID: pl.Int64, "codes": pl.String, "messages": pl.String})
+    if not pieces:
+        return empty
+    long = pl.concat([p.with_columns(pl.col(ID).cast(pl.Int64)) for p in pieces])
+    return (
+        long.with_row_index("__order")
+        .group_by(ID)
+        .agg(
+            pl.col("code").sort_by("__order").unique(maintain_order=True).str.join(";")
+            .alias("codes"),
+            pl.col("message").sort_by("__order").str.join(" | ").alias("messages"),
+        )
+        .sort(ID)
+    )
+
+
+def attach_to_schema() -> None:
+    """Make every value check a pandera dataframe check of ``OrderLine`` (idempotent)."""
+    for check in value_checks():
+        name = f"check_{check.code.replace('-', '_')}_{check.field}"
+        if hasattr(OrderLine, name):
+            continue
+        setattr(OrderLine, name, dataframe_check(_pandera_fn(check, name), name=check.code))
+
+
+def _pandera_fn(check: RowCheck, name: str) -> classmethod:  # type: ignore[type-arg]
+    expr = check.ok.fill_null(True)
+
+    def fn(cls: type, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(expr)
+
+    fn.__name__ = name
+    return classmethod(fn)
+
+
+attach_to_schema()
+
+
+def validate_clean(frame: pl.DataFrame) -> pl.DataFrame:
+    """pandera, the schema of record, over rows the native pass let through. A failure here
+    is a bug in ordermill (the two consumers of one rule disagree), never bad input."""
+    try:
+        return OrderLine.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        raise AssertionError("clean rows break the standard schema:\n"
+                             f"{exc.failure_cases.head(10)}") from None

@@ -1,0 +1,152 @@
+"""Turn a mapping and a raw table into the typed standard frame, as polars expressions.
+
+The result holds every mappable field (typed, null when unmapped), ``__raw_<field>`` (the
+cleaned source text the value came from, for reject messages) and the reader's lineage
+columns. Nothing here rejects: the checks decide, from typed and raw values together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from ingest.mapping.model import FieldRule, Mapping
+from ingest.mapping.parsers import DERIVED_FIELDS, clean_text, parser_for
+from ingest.readers.base import READER_CODE, READER_DETAIL, ROW, RawTable, normalise_name
+from ingest.schema import MONEY, mappable_fields, polars_schema
+
+RAW = "__raw_"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    frame: pl.LazyFrame
+    labels: dict[str, str]  # field -> where its value came from, for messages
+    mapped: frozenset[str]  # fields the mapping fills (from columns or constants)
+    missing_columns: tuple[str, ...] = field(default=())
+
+
+def compile_mapping(mapping: Mapping, raw: RawTable) -> Compiled:
+    columns = {normalise_name(name): name for name in raw.header}
+    wanted = sorted(mapping.used_columns)
+    missing = tuple(c for c in wanted if normalise_name(c) not in columns)
+
+    def source(name: str) -> pl.Expr:
+        actual = columns.get(normalise_name(name))
+        return clean_text(pl.col(actual)) if actual else pl.lit(None, pl.String)
+
+    frame = raw.frame.lazy()
+    if mapping.order_key and mapping.carry_forward:
+        frame = frame.with_columns(_carry_forward(mapping, columns))
+
+    raw_exprs: dict[str, pl.Expr] = {}
+    labels: dict[str, str] = {}
+    for name, rule in mapping.fields.items():
+        raw_exprs[name] = _raw_value(rule, source, mapping.values.get(name))
+        labels[name] = rule.label
+    for name, value in mapping.constants.items():
+        raw_exprs[name] = pl.lit(value, pl.String)
+        labels[name] = f"(constant {value!r})"
+
+    schema = polars_schema()
+    typed: list[pl.Expr] = []
+    for name in mappable_fields():
+        if name in raw_exprs:
+            own = mapping.fields.get(name)
+            parse = parser_for(
+                name,
+                formats=(own.formats if own and own.formats else _default_formats(
+                    mapping, name)),
+                timezone=(own.timezone if own and own.timezone else mapping.parse.timezone),
+                phone_region=mapping.parse.phone_region,
+            )
+            typed.append(parse(pl.col(RAW + name)).cast(schema[name]).alias(name))
+        else:
+            typed.append(pl.lit(None, schema[name]).alias(name))
+
+    frame = (
+        frame.select(
+            pl.col(ROW), pl.col(READER_CODE), pl.col(READER_DETAIL),
+            *[expr.alias(RAW + name) for name, expr in raw_exprs.items()],
+        )
+        .with_columns(typed)
+        .with_columns(_derived(set(raw_exprs)))
+    )
+    for name in DERIVED_FIELDS:
+        labels.setdefault(name, "(computed)")
+    return Compiled(frame, labels, frozenset(raw_exprs), missing)
+
+
+def _default_formats(mapping: Mapping, name: str) -> tuple[str, ...]:
+    if name == "requested_delivery_date":
+        return mapping.parse.date_formats
+    return mapping.parse.datetime_formats
+
+
+def _raw_value(rule: FieldRule, src: Callable[[str], pl.Expr],
+               values: dict[str, str] | None) -> pl.Expr:
+    """The cleaned source text of one field; ``src(name)`` is a source column, cleaned."""
+    if rule.cases:
+        branches: list[pl.Expr] = []
+        for case in rule.cases:
+            col = src(case.column)
+            if case.present is not None:
+                branches.append(pl.when(col.is_not_null()).then(pl.lit(case.present)))
+            else:
+                branches.append(col.replace_strict(case.map or {}, default=None,
+                                                   return_dtype=pl.String))
+        hit = pl.coalesce(branches)
+        # When no case applies, keep what the columns said so the reject can show it.
+        shown = pl.concat_str([src(c) for c in rule.source_columns], separator=" / ",
+                              ignore_nulls=True)
+        expr = pl.coalesce(hit, pl.when(shown != "").then(shown))
+    elif rule.combine == "join":
+        joined = pl.concat_str([src(c) for c in rule.columns], separator=rule.separator,
+                               ignore_nulls=True)
+        expr = pl.when(joined != "").then(joined)
+    else:
+        expr = pl.coalesce([src(c) for c in rule.columns])
+    if rule.extract:
+        expr = clean_text(expr.str.extract(rule.extract, 1))
+    if values:
+        expr = expr.replace(values)
+    return expr
+
+
+def _carry_forward(mapping: Mapping, columns: dict[str, str]) -> list[pl.Expr]:
+    """Multi-line orders: order-level columns are filled on an order's first line only;
+    copy them to its other lines (never over a value a line has itself)."""
+    key = columns.get(normalise_name(mapping.order_key or ""))
+    if key is None:
+        return []
+    exprs = []
+    for name in mapping.carry_forward:
+        actual = columns.get(normalise_name(name))
+        if actual and actual != key:
+            value = pl.when(pl.col(actual).str.strip_chars() != "").then(pl.col(actual))
+            exprs.append(value.forward_fill().over(pl.col(key)).alias(actual))
+    return exprs
+
+
+def _derived(mapped: set[str]) -> list[pl.Expr]:
+    exprs = []
+    if "line_no" not in mapped:
+        exprs.append(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("order_id")
+                     .alias("line_no"))
+    exprs.append(pl.col("discount_amount").fill_null(pl.lit(0).cast(MONEY)))
+    computed = expected_line_total()
+    if "line_total" in mapped:
+        exprs.append(pl.coalesce(pl.col("line_total"), pl.when(
+            pl.col(RAW + "line_total").is_null()).then(computed)).alias("line_total"))
+    else:
+        exprs.append(computed.alias("line_total"))
+    return exprs
+
+
+def expected_line_total() -> pl.Expr:
+    """quantity × unit_price − discount_amount, exact (Int64 × Decimal stays Decimal)."""
+    discount = pl.col("discount_amount").fill_null(pl.lit(0).cast(MONEY))
+    total = pl.col("quantity") * pl.col("unit_price") - discount
+    return total.cast(MONEY, strict=False)

@@ -1,0 +1,279 @@
+"""Load mapping files (TOML) and check them against the standard schema.
+
+Every problem is a ``MappingError`` naming the file, the key and what is wrong, with the
+nearest valid name when the key looks like a typo.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ingest.errors import MappingError
+from ingest.mapping.model import Case, FieldRule, Mapping, ParseOptions, ReaderOptions
+from ingest.mapping.parsers import DERIVED_FIELDS, PHONE_REGIONS
+from ingest.schema import ORDER_STATUSES, mappable_fields, required_fields
+
+TOP_KEYS = ("channel", "description", "detect", "reader", "parse", "orders", "constants",
+            "fields", "values")
+RULE_KEYS = ("column", "first", "join", "separator", "extract", "formats", "timezone", "cases")
+CASE_KEYS = ("column", "present", "map")
+READER_KEYS = ("encoding", "delimiter", "header_row", "footer", "sheet")
+PARSE_KEYS = ("timezone", "phone_region", "datetime_formats", "date_formats")
+DELIMITERS = ("auto", ",", "\t", ";", "|")
+ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "utf-16", "utf-16-le",
+             "utf-16-be", "big5", "shift_jis", "latin-1", "cp1252")
+
+
+def nearest(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean X?)' for a likely typo, else ''."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class _Reader:
+    """Typed access to one TOML table, raising MappingError with the full key path."""
+
+    def __init__(self, path: str, prefix: str, table: dict[str, Any]) -> None:
+        self.path, self.prefix, self.table = path, prefix, table
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def fail(self, name: str, problem: str) -> MappingError:
+        return MappingError(self.path, self.key(name), problem)
+
+    def only(self, allowed: Iterable[str]) -> None:
+        allowed = tuple(allowed)
+        for name in self.table:
+            if name not in allowed:
+                raise self.fail(name, "unknown key" + nearest(name, allowed)
+                                + "; allowed: " + ", ".join(allowed))
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.table.get(name, default)
+        if value is not None and not isinstance(value, str):
+            raise self.fail(name, f"must be a string, not {value!r}")
+        return value
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        value = self.table.get(name, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(name, f"must be a list of strings, not {value!r}")
+        return tuple(value)
+
+    def sub(self, name: str) -> _Reader:
+        value = self.table.get(name, {})
+        if not isinstance(value, dict):
+            raise self.fail(name, f"must be a table, not {value!r}")
+        return _Reader(self.path, self.key(name), value)
+
+    def regex(self, name: str) -> str | None:
+        pattern = self.text(name)
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise self.fail(name, f"is not a valid regular expression: {exc}") from None
+        return pattern
+
+    def timezone(self, name: str) -> str | None:
+        zone = self.text(name)
+        if zone is not None:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise self.fail(name, f"unknown time zone {zone!r} (use an IANA name such as "
+                                "'Asia/Shanghai' or 'UTC')") from None
+        return zone
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(str(path), "", f"is not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MappingError(str(path), "", f"cannot be read: {exc}") from None
+    return parse_mapping(data, str(path))
+
+
+def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
+    top = _Reader(path, "", data)
+    top.only(TOP_KEYS)
+    channel = top.text("channel")
+    if not channel or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", channel):
+        raise top.fail("channel", "is required: a short lower-case name such as 'tmall'")
+
+    detect = top.sub("detect")
+    detect.only(("header_contains",))
+    signature = detect.texts("header_contains")
+    if not signature:
+        raise detect.fail("header_contains", "is required: header names that identify the files")
+
+    reader = _reader_options(top.sub("reader"))
+    parse = _parse_options(top.sub("parse"))
+    orders = top.sub("orders")
+    orders.only(("key", "carry_forward"))
+
+    constants_table = top.sub("constants")
+    constants: dict[str, str] = {}
+    for name in constants_table.table:
+        _check_field_name(constants_table, name)
+        constants[name] = str(constants_table.text(name))
+
+    fields_table = top.sub("fields")
+    fields = {name: _field_rule(fields_table, name) for name in fields_table.table}
+    for name in fields:
+        _check_field_name(fields_table, name)
+        if name in constants:
+            raise fields_table.fail(name, "is set both here and in [constants]; keep one")
+
+    values_table = top.sub("values")
+    values: dict[str, dict[str, str]] = {}
+    for name in values_table.table:
+        _check_field_name(values_table, name)
+        table = values_table.sub(name)
+        values[name] = {str(k): str(table.text(k)) for k in table.table}
+    for raw, status in values.get("order_status", {}).items():
+        if status not in ORDER_STATUSES:
+            raise MappingError(path, f"values.order_status.{raw!r}",
+                               f"{status!r} is not a status{nearest(status, ORDER_STATUSES)}; "
+                               f"use one of: {', '.join(ORDER_STATUSES)}")
+
+    covered = set(fields) | set(constants) | set(DERIVED_FIELDS)
+    for name in required_fields():
+        if name not in covered:
+            raise MappingError(path, "fields", f"required field {name!r} is not mapped: add "
+                               f"{name} = \"<source column>\" under [fields] or [constants]")
+
+    return Mapping(
+        channel=channel,
+        path=path,
+        description=top.text("description", "") or "",
+        header_contains=signature,
+        reader=reader,
+        parse=parse,
+        fields=fields,
+        constants=constants,
+        values=values,
+        order_key=orders.text("key"),
+        carry_forward=orders.texts("carry_forward"),
+    )
+
+
+def _check_field_name(table: _Reader, name: str) -> None:
+    allowed = mappable_fields()
+    if name not in allowed:
+        raise table.fail(name, "is not a field of the standard schema" + nearest(name, allowed))
+
+
+def _reader_options(table: _Reader) -> ReaderOptions:
+    table.only(READER_KEYS)
+    encoding = table.text("encoding", "auto") or "auto"
+    if encoding.lower() not in ENCODINGS:
+        raise table.fail("encoding", f"unknown encoding {encoding!r}"
+                         + nearest(encoding.lower(), ENCODINGS))
+    delimiter = table.text("delimiter", "auto") or "auto"
+    if delimiter not in DELIMITERS:
+        raise table.fail("delimiter", f"must be one of {DELIMITERS!r}")
+    header_row = table.table.get("header_row")
+    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+        raise table.fail("header_row", "must be a row number ≥ 1")
+    sheet = table.table.get("sheet")
+    if sheet is not None and not isinstance(sheet, str | int):
+        raise table.fail("sheet", "must be a sheet name or a 0-based index")
+    return ReaderOptions(encoding=encoding.lower(), delimiter=delimiter, header_row=header_row,
+                         footer=table.regex("footer"), sheet=sheet)
+
+
+def _parse_options(table: _Reader) -> ParseOptions:
+    table.only(PARSE_KEYS)
+    region = table.text("phone_region")
+    if region is not None and region not in PHONE_REGIONS:
+        raise table.fail("phone_region", f"unknown region {region!r}; known: "
+                         + ", ".join(sorted(PHONE_REGIONS)))
+    return ParseOptions(
+        timezone=table.timezone("timezone") or "UTC",
+        phone_region=region,
+        datetime_formats=table.texts("datetime_formats"),
+        date_formats=table.texts("date_formats"),
+    )
+
+
+def _field_rule(fields: _Reader, name: str) -> FieldRule:
+    spec = fields.table[name]
+    if isinstance(spec, str):
+        return FieldRule(field=name, columns=(spec,))
+    if not isinstance(spec, dict):
+        raise fields.fail(name, "must be a column name or a table such as "
+                          "{ column = \"...\" }")
+    rule = fields.sub(name)
+    rule.only(RULE_KEYS)
+    sources = [key for key in ("column", "first", "join", "cases") if key in spec]
+    if len(sources) != 1:
+        raise fields.fail(name, "needs exactly one of: column, first, join, cases")
+    columns: tuple[str, ...] = ()
+    combine = "first"
+    if "column" in spec:
+        columns = (str(rule.text("column")),)
+    elif "first" in spec:
+        columns = rule.texts("first")
+    elif "join" in spec:
+        columns, combine = rule.texts("join"), "join"
+    cases = tuple(_case(rule, i) for i in range(len(spec.get("cases", []))))
+    return FieldRule(
+        field=name,
+        columns=columns,
+        combine=combine,
+        separator=rule.text("separator", " ") or " ",
+        extract=rule.regex("extract"),
+        formats=rule.texts("formats"),
+        timezone=rule.timezone("timezone"),
+        cases=cases,
+    )
+
+
+def _case(rule: _Reader, index: int) -> Case:
+    raw = rule.table["cases"][index]
+    key = f"cases[{index}]"
+    if not isinstance(raw, dict):
+        raise rule.fail(key, "must be a table such as { column = \"...\", present = \"...\" }")
+    case = _Reader(rule.path, rule.key(key), raw)
+    case.only(CASE_KEYS)
+    column = case.text("column")
+    if not column:
+        raise case.fail("column", "is required")
+    present = case.text("present")
+    table = raw.get("map")
+    if (present is None) == (table is None):
+        raise rule.fail(key, "needs exactly one of: present, map")
+    if table is not None and not isinstance(table, dict):
+        raise case.fail("map", "must be a table of source value = standard value")
+    mapped = {str(k): str(v) for k, v in table.items()} if table is not None else None
+    return Case(column=column, present=present, map=mapped)
+
+
+def load_mappings(directory: str | Path) -> list[Mapping]:
+    """Every ``*.toml`` in the directory, sorted by channel; channels must be unique."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise MappingError(str(directory), "", "mappings directory not found")
+    mappings = [load_mapping(p) for p in sorted(directory.glob("*.toml"))]
+    seen: dict[str, str] = {}
+    for mapping in mappings:
+        if mapping.channel in seen:
+            raise MappingError(mapping.path, "channel", f"{mapping.channel!r} is also the "
+                               f"channel of {seen[mapping.channel]}")
+        seen[mapping.channel] = mapping.path
+    if not mappings:
+        raise MappingError(str(directory), "", "holds no mapping files (*.toml)")
+    return mappings

@@ -1,0 +1,82 @@
+"""What a mapping file says, as plain frozen data. Loading and checking is in ``loader``;
+turning it into polars expressions is in ``compile``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Case:
+    """One branch of a field built from several columns, tried in order (first hit wins):
+    ``present``: this value when the column is not empty; ``map``: the column's value
+    looked up in a table (unlisted values fall through to the next case)."""
+
+    column: str
+    present: str | None = None
+    map: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """How one standard field is filled from the source columns."""
+
+    field: str
+    columns: tuple[str, ...] = ()
+    combine: str = "first"  # "first": first non-empty column; "join": join the non-empty ones
+    separator: str = " "
+    extract: str | None = None  # regex; its first group is the value
+    formats: tuple[str, ...] = ()  # date/datetime formats, tried in order
+    timezone: str | None = None
+    cases: tuple[Case, ...] = ()
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        """Every source column the rule reads, once each, in order."""
+        return tuple(dict.fromkeys(self.columns + tuple(case.column for case in self.cases)))
+
+    @property
+    def label(self) -> str:
+        """How a message names the source of this field."""
+        cols = self.source_columns
+        return " + ".join(cols) if cols else "(none)"
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    encoding: str = "auto"  # auto | utf-8 | utf-8-sig | gb18030 | utf-16 ...
+    delimiter: str = "auto"  # auto | "," | "\t" | ";" | "|"
+    header_row: int | None = None  # 1-based; default: found by the detect signature
+    footer: str | None = None  # regex on a row's first cell marking rows below the table
+    sheet: str | int | None = None  # xlsx: sheet name or 0-based index; default the first
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    timezone: str = "UTC"  # zone of timestamps without an offset
+    phone_region: str | None = None  # region of phone numbers without a country code
+    datetime_formats: tuple[str, ...] = ()
+    date_formats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mapping:
+    channel: str
+    path: str
+    description: str
+    header_contains: tuple[str, ...]
+    reader: ReaderOptions
+    parse: ParseOptions
+    fields: dict[str, FieldRule]
+    constants: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    order_key: str | None = None  # source column grouping the lines of one order
+    carry_forward: tuple[str, ...] = ()  # order-level columns filled on the first line only
+
+    @property
+    def used_columns(self) -> set[str]:
+        cols = {c for rule in self.fields.values() for c in rule.source_columns}
+        cols.update(self.carry_forward)
+        if self.order_key:
+            cols.add(self.order_key)
+        return cols

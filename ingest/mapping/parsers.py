@@ -1,0 +1,210 @@
+"""Parse rules as polars expressions over whole string columns.
+
+Each ``parse_*`` takes an expression of cleaned strings (see ``clean_text``) and returns the
+typed value, or null where the text does not parse. A null from a non-empty text is what the
+row checks turn into a reject with the field's parse code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+
+from ingest.mapping import vocab
+from ingest.schema import INSTANT, MONEY, ORDER_STATUSES
+
+FULLWIDTH = {chr(0xFF10 + i): str(i) for i in range(10)} | {
+    "．": ".", "，": ",", "＋": "+", "－": "-", "（": "(", "）": ")", "＠": "@",
+}
+FIELD_KINDS: dict[str, str] = {
+    "unit_price": "money",
+    "discount_amount": "money",
+    "line_total": "money",
+    "quantity": "integer",
+    "line_no": "integer",
+    "ordered_at": "instant",
+    "paid_at": "instant",
+    "requested_delivery_date": "date",
+    "buyer_phone": "phone",
+    "ship_phone": "phone",
+    "buyer_email": "email",
+    "ship_country": "country",
+    "country_of_origin": "country",
+    "currency": "currency",
+    "order_status": "status",
+}
+"""Fields that are not text; every other field is cleaned text."""
+
+PARSE_CODES = {
+    "money": "invalid-money",
+    "integer": "invalid-quantity",
+    "instant": "invalid-date",
+    "date": "invalid-date",
+    "phone": "invalid-phone",
+    "email": "invalid-email",
+    "country": "invalid-country",
+    "currency": "invalid-currency",
+    "status": "unknown-status",
+}
+FIELD_PARSE_CODES = {"line_no": "invalid-line-no"}
+
+DERIVED_FIELDS = ("line_no", "discount_amount", "line_total")
+"""Fields ordermill fills when a mapping leaves them out: line_no counts the lines of an
+order, discount_amount defaults to 0, line_total is quantity × unit_price − discount_amount."""
+
+DEFAULT_DATETIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+)
+DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日")
+
+# Region -> (country calling code, national trunk prefix, national significant number rule)
+PHONE_REGIONS: dict[str, tuple[str, str, str]] = {
+    "CN": ("86", "0", r"1[3-9]\d{9}|[2-9]\d{8,10}"),
+    "HK": ("852", "", r"[2-9]\d{7}"),
+    "MO": ("853", "", r"[2-8]\d{7}"),
+    "TW": ("886", "0", r"[2-9]\d{7,8}"),
+    "US": ("1", "1", r"[2-9]\d{2}[2-9]\d{6}"),
+    "CA": ("1", "1", r"[2-9]\d{2}[2-9]\d{6}"),
+    "GB": ("44", "0", r"[1-9]\d{8,9}"),
+    "DE": ("49", "0", r"[1-9]\d{5,13}"),
+    "FR": ("33", "0", r"[1-9]\d{8}"),
+    "JP": ("81", "0", r"[1-9]\d{8,9}"),
+    "KR": ("82", "0", r"[1-9]\d{7,9}"),
+    "SG": ("65", "", r"[3689]\d{7}"),
+    "AU": ("61", "0", r"[2-478]\d{8}"),
+    "IN": ("91", "0", r"[6-9]\d{9}|[1-9]\d{9}"),
+}
+E164 = r"^\+[1-9]\d{6,14}$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+
+
+def clean_text(raw: pl.Expr) -> pl.Expr:
+    """Trim, undo Excel text guards (``="0012"`` and a leading ``'``), empty -> null."""
+    text = raw.str.strip_chars(" \t\r\n\u3000\u00a0\ufeff")
+    text = text.str.replace(r'^="(.*)"$', "$1").str.replace(r"^'", "")
+    text = text.str.strip_chars(" \t\u3000\u00a0")
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def _halfwidth(text: pl.Expr) -> pl.Expr:
+    return text.str.replace_many(list(FULLWIDTH), list(FULLWIDTH.values()))
+
+
+def parse_money(text: pl.Expr) -> pl.Expr:
+    """``¥1,299.00``, ``￥ 12``, ``１２.５``, ``USD 3.50`` -> Decimal(18, 2).
+    More than two decimal places (other than trailing zeros) is an error, not a rounding."""
+    plain = _halfwidth(text).str.replace_all(r"[¥￥$€£,\s]|^(?:RMB|CNY|USD|EUR|GBP|元)|元$", "")
+    plain = plain.str.replace(r"^([+-]?\d*\.\d{2})0+$", "$1")
+    ok = plain.str.contains(r"^[+-]?(?:\d+(?:\.\d{0,2})?|\.\d{1,2})$")
+    return pl.when(ok).then(plain.str.to_decimal(scale=2).cast(MONEY, strict=False))
+
+
+def parse_integer(text: pl.Expr) -> pl.Expr:
+    """``3``, ``3.0`` (spreadsheets), ``1,000``, ``３`` -> Int64; ``2.5`` -> null."""
+    plain = _halfwidth(text).str.replace_all(r"[,\s]", "").str.replace(r"\.0*$", "")
+    ok = plain.str.contains(r"^[+-]?\d{1,18}$")
+    return pl.when(ok).then(plain.cast(pl.Int64, strict=False))
+
+
+def parse_instant(text: pl.Expr, formats: tuple[str, ...], timezone: str) -> pl.Expr:
+    """Local timestamps are read in ``timezone``; ones with an offset (``%z``) keep it.
+    Both end as UTC. A local time that does not exist (DST gap) is an error."""
+    text = text.str.replace(r"Z$", "+00:00")
+    attempts = []
+    for fmt in formats or DEFAULT_DATETIME_FORMATS:
+        if "%z" in fmt:
+            parsed = text.str.strptime(pl.Datetime("us", "UTC"), fmt, strict=False, exact=True)
+        else:
+            local = text.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True)
+            parsed = local.dt.replace_time_zone(timezone, ambiguous="earliest",
+                                                non_existent="null")
+        attempts.append(parsed.dt.convert_time_zone("UTC").cast(INSTANT))
+    return pl.coalesce(attempts)
+
+
+def parse_date(text: pl.Expr, formats: tuple[str, ...]) -> pl.Expr:
+    # Spreadsheets give dates as "2024-05-01 00:00:00": a midnight time is dropped first.
+    text = text.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "")
+    attempts = [text.str.strptime(pl.Date, fmt, strict=False, exact=True)
+                for fmt in formats or DEFAULT_DATE_FORMATS]
+    return pl.coalesce(attempts)
+
+
+def parse_phone(text: pl.Expr, region: str | None) -> pl.Expr:
+    """To E.164. International forms (``+86 138...``, ``0086138...``) keep their country code;
+    national forms get ``region``'s code after the trunk prefix is dropped."""
+    plain = _halfwidth(text).str.replace_all(r"[\s\-().]|ext.*$", "")
+    international = (
+        pl.when(plain.str.starts_with("+")).then(plain.str.slice(1))
+        .when(plain.str.starts_with("00")).then(plain.str.slice(2))
+    )
+    candidates = [pl.lit("+") + international]
+    if region is not None:
+        code, trunk, national_rule = PHONE_REGIONS[region]
+        national = plain
+        if trunk:
+            national = pl.when(plain.str.starts_with(trunk) & ~plain.str.contains(
+                f"^(?:{national_rule})$")).then(plain.str.slice(len(trunk))).otherwise(plain)
+        with_code = plain.str.starts_with(code) & plain.str.slice(len(code)).str.contains(
+            f"^(?:{national_rule})$")
+        candidates.append(pl.when(with_code).then(pl.lit("+") + plain))
+        candidates.append(pl.when(national.str.contains(f"^(?:{national_rule})$"))
+                          .then(pl.lit("+" + code) + national))
+    e164 = pl.coalesce(candidates)
+    return pl.when(e164.str.contains(E164)).then(e164)
+
+
+def parse_email(text: pl.Expr) -> pl.Expr:
+    lowered = text.str.to_lowercase()
+    return pl.when(lowered.str.contains(EMAIL)).then(lowered)
+
+
+def parse_country(text: pl.Expr) -> pl.Expr:
+    return text.str.to_uppercase().replace_strict(vocab.countries(), default=None,
+                                                  return_dtype=pl.String)
+
+
+def parse_currency(text: pl.Expr) -> pl.Expr:
+    return text.str.to_uppercase().replace_strict(vocab.currencies(), default=None,
+                                                  return_dtype=pl.String)
+
+
+def parse_status(text: pl.Expr) -> pl.Expr:
+    """The mapping's ``[values.order_status]`` runs first; what is left must already be one of
+    the standard statuses (in any letter case)."""
+    lowered = text.str.to_lowercase()
+    return pl.when(lowered.is_in(ORDER_STATUSES)).then(lowered)
+
+
+def parser_for(field: str, formats: tuple[str, ...], timezone: str,
+               phone_region: str | None) -> Callable[[pl.Expr], pl.Expr]:
+    """The parse rule of a standard field (text fields: the cleaned text as it is)."""
+    kind = FIELD_KINDS.get(field, "text")
+    parsers: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+        "money": parse_money,
+        "integer": parse_integer,
+        "instant": lambda t: parse_instant(t, formats, timezone),
+        "date": lambda t: parse_date(t, formats),
+        "phone": lambda t: parse_phone(t, phone_region),
+        "email": parse_email,
+        "country": parse_country,
+        "currency": parse_currency,
+        "status": parse_status,
+        "text": lambda t: t,
+    }
+    return parsers[kind]
+
+
+def parse_code(field: str) -> str | None:
+    """The reject code for a non-empty value of ``field`` that does not parse."""
+    kind = FIELD_KINDS.get(field, "text")
+    return FIELD_PARSE_CODES.get(field) or PARSE_CODES.get(kind)

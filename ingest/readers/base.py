@@ -1,0 +1,98 @@
+"""The contract every reader keeps: bytes and layout in, a frame of strings out.
+
+A reader knows files, not channels. ``peek`` returns the first rows so a mapping can be
+recognised; ``read`` returns the table under the header as all-string columns plus:
+
+- ``__row``: the row number a person sees in a spreadsheet (``source_row``);
+- ``__reader_code`` / ``__reader_detail``: a structural problem of the row (too many fields,
+  a truncated last row, a NUL byte...), null when the row is sound.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import polars as pl
+
+from ingest.mapping.model import ReaderOptions
+
+ROW = "__row"
+READER_CODE = "__reader_code"
+READER_DETAIL = "__reader_detail"
+PEEK_ROWS = 50
+
+
+@dataclass(frozen=True)
+class Peek:
+    """The first rows of a file, enough to find the header and recognise the channel."""
+
+    rows: list[list[str]]  # rows[i] is spreadsheet row first_row + i
+    first_row: int = 1
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+@dataclass
+class RawTable:
+    path: str
+    header: list[str]
+    header_row: int
+    frame: pl.DataFrame
+    encoding: str | None = None
+    delimiter: str | None = None
+    layout: dict[str, int] = field(default_factory=dict)  # rows outside the table, by kind
+
+
+class Reader(Protocol):
+    name: str
+    suffixes: tuple[str, ...]
+
+    def peek(self, path: Path, options: ReaderOptions) -> Peek: ...
+
+    def read(self, path: Path, options: ReaderOptions, header_row: int) -> RawTable: ...
+
+
+def unique_header(names: list[str]) -> list[str]:
+    """Header cells as column names: trimmed, blanks named by position, repeats numbered."""
+    result: list[str] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(names):
+        name = (raw or "").strip().lstrip("\ufeff") or f"column_{index + 1}"
+        count = seen.get(name, 0) + 1
+        seen[name] = count
+        result.append(name if count == 1 else f"{name} ({count})")
+    return result
+
+
+def split_table(frame: pl.DataFrame, header: list[str], footer: str | None) -> tuple[
+        pl.DataFrame, dict[str, int]]:
+    """Drop rows that are not table rows, counting them: fully blank rows and, when the
+    mapping names a footer pattern, rows whose first cell matches it (totals, export notes)."""
+    cells = [pl.col(name).str.strip_chars() for name in header]
+    blank = pl.all_horizontal([c.is_null() | (c == "") for c in cells])
+    if frame.width > len(header):
+        overflow = [pl.col(c) for c in frame.columns if c.startswith("__extra")]
+        blank = blank & pl.all_horizontal([c.is_null() | (c == "") for c in overflow])
+    is_footer = pl.lit(False)
+    if footer:
+        is_footer = cells[0].str.contains(footer).fill_null(False) & ~blank
+    marked = frame.with_columns(__blank=blank, __footer=is_footer)
+    counts = marked.select(pl.col("__blank").sum(), pl.col("__footer").sum()).row(0)
+    table = marked.filter(~pl.col("__blank") & ~pl.col("__footer")).drop("__blank", "__footer")
+    return table, {"blank": int(counts[0]), "footer": int(counts[1])}
+
+
+def find_header(peek: Peek, signature: tuple[str, ...]) -> int | None:
+    """Spreadsheet row number of the first peeked row holding every signature name."""
+    wanted = {normalise_name(s) for s in signature}
+    for offset, row in enumerate(peek.rows):
+        if wanted <= {normalise_name(cell) for cell in row}:
+            return peek.first_row + offset
+    return None
+
+
+def normalise_name(name: str | None) -> str:
+    return re.sub(r"\s+", " ", (name or "").strip().lstrip("\ufeff")).casefold()

@@ -1,0 +1,135 @@
+"""The standard order schema, version 1: one row per order line.
+
+``OrderLine`` (a pandera DataFrameModel, polars backend) is the schema of record: every clean
+frame is validated against it before it is written. It declares names, dtypes and which fields
+may be empty; the value rules (status vocabulary, E.164, totals...) live once in
+``ingest.checks`` and are attached to this model there, so each rule is defined once and used
+twice: by the fast row-level rejection pass and by pandera.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+SCHEMA_VERSION = 1
+
+MONEY = pl.Decimal(18, 2)
+INSTANT = pl.Datetime("us", "UTC")
+
+ORDER_STATUSES = ("pending_payment", "paid", "shipped", "completed", "cancelled", "refunded")
+
+# mypy cannot read polars dtype instances in annotations; pandera can.
+
+
+class OrderLine(pa.DataFrameModel):
+    """One order line in the standard schema."""
+
+    # lineage
+    batch_id: str = pa.Field(nullable=False)
+    channel: str = pa.Field(nullable=False)
+    source: str = pa.Field(nullable=False)
+    source_row: pl.Int64 = pa.Field(nullable=False)
+    # order
+    order_id: str = pa.Field(nullable=False)
+    line_no: pl.Int64 = pa.Field(nullable=False)
+    ordered_at: INSTANT = pa.Field(nullable=False)  # type: ignore[valid-type]
+    paid_at: INSTANT = pa.Field(nullable=True)  # type: ignore[valid-type]
+    order_status: str = pa.Field(nullable=False)
+    currency: str = pa.Field(nullable=False)
+    # buyer
+    buyer_id: str = pa.Field(nullable=True)
+    buyer_name: str = pa.Field(nullable=True)
+    buyer_phone: str = pa.Field(nullable=True)
+    buyer_email: str = pa.Field(nullable=True)
+    # ship-to
+    ship_name: str = pa.Field(nullable=True)
+    ship_phone: str = pa.Field(nullable=True)
+    ship_country: str = pa.Field(nullable=True)
+    ship_province: str = pa.Field(nullable=True)
+    ship_city: str = pa.Field(nullable=True)
+    ship_district: str = pa.Field(nullable=True)
+    ship_address: str = pa.Field(nullable=True)
+    ship_postcode: str = pa.Field(nullable=True)
+    # line
+    sku: str = pa.Field(nullable=True)
+    product_name: str = pa.Field(nullable=True)
+    variant: str = pa.Field(nullable=True)
+    quantity: pl.Int64 = pa.Field(nullable=False)
+    unit_price: MONEY = pa.Field(nullable=False)  # type: ignore[valid-type]
+    discount_amount: MONEY = pa.Field(nullable=False)  # type: ignore[valid-type]
+    line_total: MONEY = pa.Field(nullable=False)  # type: ignore[valid-type]
+    # more
+    requested_delivery_date: pl.Date = pa.Field(nullable=True)
+    buyer_message: str = pa.Field(nullable=True)
+    promotion_id: str = pa.Field(nullable=True)
+    hs_code: str = pa.Field(nullable=True)
+    country_of_origin: str = pa.Field(nullable=True)
+
+    class Config:
+        strict = True  # no column outside the schema reaches an output
+        ordered = True
+
+
+FIELD_DOCS: dict[str, str] = {
+    "batch_id": "Identifier of the batch this line was published in (UTC timestamp + short hash).",
+    "channel": "Name of the mapping that read the line, e.g. `tmall`, `shopify`.",
+    "source": "Path of the input file the line came from, as given on the command line.",
+    "source_row": "Row number a person sees when opening the source in a spreadsheet "
+    "(the header row and any rows above it count; the first data row under a row-1 header is 2).",
+    "order_id": "The channel's order number, always a string (leading zeros and 19-digit "
+    "numbers are kept exactly).",
+    "line_no": "Position of the line within its order, starting at 1.",
+    "ordered_at": "When the order was placed, UTC.",
+    "paid_at": "When the order was paid, UTC; empty if unpaid.",
+    "order_status": "One of " + ", ".join(ORDER_STATUSES) + ".",
+    "currency": "ISO 4217 code of every amount on the line.",
+    "buyer_id": "The buyer's account on the channel (nickname, customer id).",
+    "buyer_name": "The buyer's name.",
+    "buyer_phone": "The buyer's phone number, E.164 (`+8613812345678`).",
+    "buyer_email": "The buyer's e-mail address.",
+    "ship_name": "Recipient's name.",
+    "ship_phone": "Recipient's phone number, E.164.",
+    "ship_country": "Destination country, ISO 3166-1 alpha-2.",
+    "ship_province": "Province, state or region.",
+    "ship_city": "City.",
+    "ship_district": "District or county.",
+    "ship_address": "Street address lines.",
+    "ship_postcode": "Postal code, as a string.",
+    "sku": "The seller's stock-keeping unit (商家编码).",
+    "product_name": "The product's title.",
+    "variant": "Variant or SKU properties (colour, size).",
+    "quantity": "Units ordered, a whole number above 0.",
+    "unit_price": "Price of one unit, Decimal with 2 places.",
+    "discount_amount": "Discount on the whole line, Decimal with 2 places; 0 when none.",
+    "line_total": "quantity × unit_price − discount_amount, to the cent.",
+    "requested_delivery_date": "Date the buyer asked for delivery.",
+    "buyer_message": "The buyer's note to the seller (买家留言); may span lines.",
+    "promotion_id": "Promotion, coupon, gift or bundle code that applied to the line.",
+    "hs_code": "Harmonized System customs code.",
+    "country_of_origin": "Country the goods were made in, ISO 3166-1 alpha-2.",
+}
+
+LINEAGE_FIELDS = ("batch_id", "channel", "source", "source_row")
+
+
+def polars_schema() -> dict[str, pl.DataType]:
+    """Column name -> polars dtype, in schema order."""
+    columns = OrderLine.to_schema().columns
+    return {name: column.dtype.type for name, column in columns.items()}
+
+
+def field_names() -> list[str]:
+    return list(OrderLine.to_schema().columns)
+
+
+def required_fields() -> list[str]:
+    """Fields a mapped row must carry (the model's non-nullable fields, lineage aside).
+    Ship-to is optional: pickup and digital orders are orders."""
+    columns = OrderLine.to_schema().columns
+    return [n for n, c in columns.items() if not c.nullable and n not in LINEAGE_FIELDS]
+
+
+def mappable_fields() -> list[str]:
+    """Fields a mapping may fill: every field except the lineage that ordermill adds."""
+    return [name for name in field_names() if name not in LINEAGE_FIELDS]

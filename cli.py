@@ -14,11 +14,13 @@ import typer
 from ingest import api
 from ingest.errors import ExitCode, OrdermillError
 
-EXIT_CODES_HELP = """
-Exit codes: 0 every row clean; 1 some rows rejected (see rejects.csv);
-2 usage or configuration error (bad option, broken mapping);
-3 an input could not be read at all (the others were still processed);
-70 internal error (a bug: please report it, with ORDERMILL_DEBUG=1 output).
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0 every row clean
+  1 some rows rejected (see rejects.csv)
+  2 usage or configuration error (bad option, broken mapping)
+  3 an input could not be read at all (the others were still processed)
+  70 internal error: a bug; rerun with ORDERMILL_DEBUG=1 and report it
 """
 
 app = typer.Typer(
@@ -28,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    pretty_exceptions_enable=False,
 )
 
 
@@ -40,6 +43,22 @@ class OutputFormat(StrEnum):
 def _progress(path: str, index: int, total: int) -> None:
     if sys.stderr.isatty() and total > 1:
         typer.echo(f"[{index + 1}/{total}] {path}", err=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"ordermill {version('ordermill')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def ordermill(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Turn marketplace exports into one clean, validated order schema for any ERP."""
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -64,12 +83,10 @@ def ingest(
 ) -> None:
     """Ingest export files into one batch: orders, rejects.csv and manifest.json.
 
+    \b
     Examples:
-
       ordermill ingest samples/ --out out
-
       ordermill ingest tmall_export.csv --format parquet --json > manifest.json
-
       ordermill ingest orders.xlsx --channel shopify
     """
     report = api.ingest(paths, out, output_format=output_format.value, mappings_dir=mappings,
@@ -84,28 +101,19 @@ def ingest(
 
 
 def main() -> None:
-    """Console entry point: no traceback reaches the user, every failure has its exit code."""
+    """Console entry point: no traceback reaches the user, every failure has its exit code.
+    Usage errors are reported by Typer itself (exit 2)."""
     try:
-        code = app(standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
+        app()
     except OrdermillError as exc:
         typer.echo(f"ordermill: {exc}", err=True)
         sys.exit(int(exc.exit_code))
-    except Exception as exc:  # click's usage errors, and bugs
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(int(ExitCode.USAGE))
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
+    except Exception as exc:  # a bug: say so plainly, keep the traceback for ORDERMILL_DEBUG
         if os.environ.get("ORDERMILL_DEBUG"):
             raise
         typer.echo(f"ordermill: internal error: {type(exc).__name__}: {exc} "
-                   "(set ORDERMILL_DEBUG=1 for the traceback)", err=True)
-        sys.exit(70)
+                   "(rerun with ORDERMILL_DEBUG=1 for the traceback, and report it)", err=True)
+        sys.exit(int(ExitCode.INTERNAL))
 
 
 if __name__ == "__main__":

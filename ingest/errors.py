@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     REJECTS = 1  # ran, some rows were rejected
     USAGE = 2  # bad option, broken mapping or configuration
     UNREADABLE = 3  # at least one input could not be read at all (the others were processed)
+    INTERNAL = 70  # a bug in ordermill (EX_SOFTWARE)
 
 
 class OrdermillError(Exception):

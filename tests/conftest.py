@@ -1,0 +1,28 @@
+"""Shared test helpers: paths, and a way to run ordermill as ops do (the real console script)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+MAPPINGS = ROOT / "mappings"
+ORDERMILL = Path(sys.executable).parent / "ordermill"
+
+
+def run_cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    """The installed `ordermill` console script, as a subprocess: real exit codes, real
+    stderr, and proof that no traceback reaches the user."""
+    return subprocess.run([str(ORDERMILL), *args], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+@pytest.fixture
+def at_root(monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(ROOT)
+    return ROOT

@@ -1,0 +1,26 @@
+"""Golden outputs: what ordermill makes of each bundled sample, checked in under
+tests/golden/<channel>/. ``regen_golden.py`` rewrites them after a deliberate change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from ingest.api import ingest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+CASES = {
+    "tmall": "samples/tmall/ExportOrderList202411120800.csv",
+    "shopify": "samples/shopify/orders_export_1.csv",
+}
+
+
+def produce(sample: str, out: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Ingest one sample (path relative to the repository root) and return its orders and
+    rejects as strings, without the batch id, which differs on every run."""
+    report = ingest([sample], out)
+    orders = pl.read_csv(report.batch_dir / "orders.csv", infer_schema=False)
+    rejects = pl.read_csv(report.batch_dir / "rejects.csv", infer_schema=False)
+    return orders.drop("batch_id"), rejects

@@ -1,0 +1,29 @@
+"""Each bundled sample gives exactly its checked-in orders and rejects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from golden import CASES, GOLDEN, produce
+from polars.testing import assert_frame_equal
+
+
+@pytest.mark.parametrize("channel", sorted(CASES))
+def test_sample_matches_golden(channel: str, at_root: Path, tmp_path: Path) -> None:
+    orders, rejects = produce(CASES[channel], tmp_path)
+    expected_orders = pl.read_csv(GOLDEN / channel / "orders.csv", infer_schema=False)
+    expected_rejects = pl.read_csv(GOLDEN / channel / "rejects.csv", infer_schema=False)
+    assert_frame_equal(orders, expected_orders)
+    assert_frame_equal(rejects, expected_rejects)
+
+
+@pytest.mark.parametrize("channel", sorted(CASES))
+def test_sample_has_both_clean_and_rejected_rows(channel: str, at_root: Path,
+                                                 tmp_path: Path) -> None:
+    orders, rejects = produce(CASES[channel], tmp_path)
+    assert orders.height >= 5
+    # Each sample holds bad rows of varied kinds.
+    codes = {code for cell in rejects["codes"] for code in cell.split(";")}
+    assert len(codes) >= 4

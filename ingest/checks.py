@@ -138,9 +138,12 @@ def check_rows(frame: pl.DataFrame, labels: dict[str, str], mapped: frozenset[st
     """Every one-row check over ``frame`` (which carries ``ID``), in one pass; reasons are
     built only for rows that fail."""
     checks = [c for c in source_checks(mapped) + value_checks() if c.scope == "row"]
+    # A row the reader found damaged gets that reason alone: its fields may be shifted or
+    # cut, so what they say is noise.
+    damaged = pl.col(READER_CODE).is_not_null()
     failed = frame.select(
-        pl.col(READER_CODE).is_not_null().alias("reader"),
-        *[(~c.ok).fill_null(False).alias(f"c{i}") for i, c in enumerate(checks)],
+        damaged.alias("reader"),
+        *[((~c.ok).fill_null(False) & ~damaged).alias(f"c{i}") for i, c in enumerate(checks)],
     )
     counts = failed.sum().row(0, named=True)
     pieces = []

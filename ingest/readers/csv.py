@@ -162,7 +162,7 @@ def _record_structure(body: str, delimiter: str) -> pl.DataFrame:
     """One row per CSV record: its character offset, its real field count, and whether the
     file ends inside its quotes. Counted over physical lines with quote parity."""
     lines = pl.Series("line", [body]).str.split("\n").explode()
-    if body.endswith("\n"):
+    if body.endswith("\n") or not body:
         lines = lines.slice(0, len(lines) - 1)
     frame = pl.DataFrame({"line": lines})
     line = pl.col("line").str.strip_suffix("\r")

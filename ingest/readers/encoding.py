@@ -33,12 +33,22 @@ def detect_encoding(data: bytes) -> str:
     return "utf-8"
 
 
+BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF", b"\x89PNG", b"\xff\xd8\xff",
+                b"\x1f\x8b")
+
+
+def looks_binary(probe: bytes) -> bool:
+    """A zip (xlsx), OLE (xls), PDF, image or gzip, or text thick with NUL bytes. A stray NUL
+    in a text export is not enough: that row is rejected, the rest is read."""
+    return probe.startswith(BINARY_MAGIC) or probe.count(0) > max(2, len(probe) // 100)
+
+
 def decode(data: bytes, encoding: str, path: str) -> tuple[str, str]:
     """The text and the encoding used; ``encoding`` may be 'auto'."""
     chosen = detect_encoding(data) if encoding == "auto" else encoding
     if chosen in GB_FAMILY:
         chosen = "gb18030"
-    if "utf-16" not in chosen and 0 in data[:BINARY_PROBE]:
+    if "utf-16" not in chosen and looks_binary(data[:BINARY_PROBE]):
         raise InputError(path, "this is a binary file, not a CSV/TSV text export (it holds NUL "
                          "bytes near the start); if it is a spreadsheet, give it its real "
                          "extension such as .xlsx", code="binary-file")

@@ -1,0 +1,88 @@
+"""Batch publishing: formats keep money exact, the batch appears whole or not at all."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import SAMPLES
+
+from ingest import batch
+from ingest.api import ingest
+from ingest.errors import UsageError
+
+TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+
+
+def test_parquet_keeps_decimal_and_utc_datetime_types(tmp_path: Path) -> None:
+    report = ingest([TMALL], tmp_path, output_format="parquet")
+    orders = pl.read_parquet(report.batch_dir / "orders.parquet")
+    assert orders.schema["unit_price"] == pl.Decimal(18, 2)
+    assert orders.schema["line_total"] == pl.Decimal(18, 2)
+    assert orders.schema["ordered_at"] == pl.Datetime("us", "UTC")
+    assert orders.schema["order_id"] == pl.String
+    first = orders.row(0, named=True)
+    assert first["unit_price"] == Decimal("1299.00")
+    assert first["order_id"] == "3712345678901234567"
+
+
+def test_ndjson_writes_money_as_strings_and_instants_in_utc(tmp_path: Path) -> None:
+    report = ingest([TMALL], tmp_path, output_format="ndjson")
+    lines = (report.batch_dir / "orders.ndjson").read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    assert first["unit_price"] == "1299.00"
+    assert first["ordered_at"] == "2024-11-10T16:01:02Z"
+    assert first["order_id"] == "3712345678901234567"
+
+
+def test_manifest_counts_and_hashes_every_output(tmp_path: Path) -> None:
+    report = ingest([TMALL], tmp_path)
+    manifest = json.loads((report.batch_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["schema_version"] == 1
+    assert manifest["batch_id"] == report.batch_dir.name
+    (entry,) = manifest["inputs"]
+    assert len(entry["sha256"]) == 64 and entry["channel"] == "tmall"
+    assert entry["rows_in"] == entry["clean"] + entry["rejected"] == 14
+    outputs = {o["file"]: o for o in manifest["outputs"]}
+    assert outputs["orders.csv"]["rows"] == 7 and outputs["rejects.csv"]["rows"] == 7
+    import hashlib
+    for name, output in outputs.items():
+        data = (report.batch_dir / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == output["sha256"]
+
+
+def test_rejects_open_in_excel_utf8_with_bom(tmp_path: Path) -> None:
+    report = ingest([TMALL], tmp_path)
+    raw = (report.batch_dir / "rejects.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    header = raw[3:].decode("utf-8").splitlines()[0].split(",")
+    assert header[:5] == ["source", "source_row", "channel", "codes", "messages"]
+    assert "订单编号" in header  # then the row's raw source values
+
+
+def test_a_failed_write_leaves_no_batch_and_no_staging(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_rejects_writer(frame: pl.DataFrame, path: Path) -> None:
+        path.write_text("half", encoding="utf-8")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(batch, "write_rejects", broken_rejects_writer)
+    with pytest.raises(OSError, match="disk full"):
+        ingest([TMALL], tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_batches_never_overwrite_each_other(tmp_path: Path) -> None:
+    first = ingest([TMALL], tmp_path)
+    second = ingest([TMALL], tmp_path)
+    assert first.batch_dir != second.batch_dir
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [first.batch_id, second.batch_id])
+
+
+def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown output format 'xml'"):
+        ingest([TMALL], tmp_path, output_format="xml")

@@ -242,5 +242,6 @@ def validate_clean(frame: pl.DataFrame) -> pl.DataFrame:
     try:
         return OrderLine.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        raise AssertionError("clean rows break the standard schema:\n"
-                             f"{exc.failure_cases.head(10)}") from None
+        cases = exc.failure_cases.select("check", "column", "index").unique().sort("index")
+        found = "; ".join(f"{c} ({col}, row {i})" for c, col, i in cases.head(20).iter_rows())
+        raise AssertionError(f"clean rows break the standard schema: {found}") from None

@@ -133,3 +133,29 @@ def required_fields() -> list[str]:
 def mappable_fields() -> list[str]:
     """Fields a mapping may fill: every field except the lineage that ordermill adds."""
     return [name for name in field_names() if name not in LINEAGE_FIELDS]
+
+
+def schema_markdown() -> str:
+    """docs/schema.md: every field of the standard schema with its type and meaning."""
+    columns = OrderLine.to_schema().columns
+    lines = [
+        f"# The standard order schema, version {SCHEMA_VERSION}",
+        "",
+        "One row per order line. Generated from `ingest/schema.py` "
+        "(`python -c 'from ingest.schema import schema_markdown; print(schema_markdown())'`);",
+        "a test keeps it in step.",
+        "",
+        "| field | type | required | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, column in columns.items():
+        required = "yes" if not column.nullable else ""
+        lines.append(f"| `{name}` | {column.dtype} | {required} | {FIELD_DOCS[name]} |")
+    lines += [
+        "",
+        "Money is Decimal(18, 2), never a float; instants are UTC; IDs are strings.",
+        "In CSV and NDJSON, instants are written as `2024-11-10T16:01:02Z` and money as "
+        "`1299.00`; parquet keeps the types.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -73,8 +73,8 @@ def split_table(frame: pl.DataFrame, header: list[str], footer: str | None) -> t
     mapping names a footer pattern, rows whose first cell matches it (totals, export notes)."""
     cells = [pl.col(name).str.strip_chars() for name in header]
     blank = pl.all_horizontal([c.is_null() | (c == "") for c in cells])
-    if frame.width > len(header):
-        overflow = [pl.col(c) for c in frame.columns if c.startswith("__extra")]
+    overflow = [pl.col(c) for c in frame.columns if c.startswith("__extra")]
+    if overflow:
         blank = blank & pl.all_horizontal([c.is_null() | (c == "") for c in overflow])
     is_footer = pl.lit(False)
     if footer:

@@ -42,6 +42,13 @@ def _iso_countries() -> list[str]:
     return sorted(set(countries().values()))
 
 
+def _text(*parts: str | pl.Expr) -> pl.Expr:
+    """Literal text and values as one string. (concat_str of explicit casts: pl.format over
+    Decimal columns panicked in polars 2.1 on some filtered frames.)"""
+    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p.cast(pl.String)
+                          for p in parts])
+
+
 def value_checks() -> list[RowCheck]:
     """Rules over the standard columns only: what the clean output must satisfy."""
     qty, price = pl.col("quantity"), pl.col("unit_price")
@@ -64,9 +71,9 @@ def value_checks() -> list[RowCheck]:
         RowCheck("missing-product", "sku",
                  pl.col("sku").is_not_null() | pl.col("product_name").is_not_null()),
         RowCheck("total-mismatch", "line_total", total == expected,
-                 detail=pl.format("{} × {} − {} = {}", qty, price, discount, expected)),
+                 detail=_text("", qty, " × ", price, " − ", discount, " = ", expected)),
         RowCheck("paid-before-ordered", "paid_at", pl.col("paid_at") >= pl.col("ordered_at"),
-                 detail=pl.format("ordered at {}", pl.col("ordered_at"))),
+                 detail=_text("ordered at ", pl.col("ordered_at"))),
         RowCheck("duplicate-line", "order_id",
                  pl.struct("order_id", "line_no").is_first_distinct(),
                  detail=pl.col("line_no").cast(pl.String), scope="batch"),
@@ -184,7 +191,7 @@ def check_batch(frame: pl.DataFrame, rejected: pl.DataFrame) -> Outcome:
     held = (
         rejected.filter(pl.col("order_id").is_not_null())
         .group_by("channel", "order_id")
-        .agg(pl.format("row {} was rejected ({})", pl.col("row"), pl.col("codes"))
+        .agg(_text("row ", pl.col("row"), " was rejected (", pl.col("codes"), ")")
              .first().alias(HELD))
     )
     marked = frame.join(held, on=["channel", "order_id"], how="left", maintain_order="left")

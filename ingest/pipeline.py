@@ -80,6 +80,8 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None) -> 
     }
     if table.encoding:
         details["encoding"] = table.encoding
+    if table.notes:
+        details["notes"] = table.notes
     if compiled.missing_columns:
         details["missing_columns"] = list(compiled.missing_columns)
     raw = table.frame.drop(READER_CODE, READER_DETAIL)

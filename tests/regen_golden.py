@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from golden import CASES, GOLDEN, ROOT, produce  # noqa: E402
+from golden import CASES, GOLDEN, ROOT, produce
 
 if __name__ == "__main__":
     os.chdir(ROOT)

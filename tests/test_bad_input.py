@@ -60,7 +60,7 @@ def test_rows_with_too_many_or_too_few_fields_are_rejected(tmp_path: Path) -> No
 
 def test_blank_lines_and_junk_above_are_counted_not_lost(tmp_path: Path) -> None:
     text = "订单导出 2024-11-12\n\n" + HEADER + GOOD + "\n" + GOOD.replace("4567", "4500")
-    manifest, rejects = run(tmp_path, text)
+    manifest, _ = run(tmp_path, text)
     entry = manifest["inputs"][0]
     assert entry["header_row"] == 3
     assert entry["layout_rows"] == {"blank": 1, "footer": 0, "above_header": 2}

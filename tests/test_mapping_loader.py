@@ -99,7 +99,7 @@ def test_channel_missing_or_invalid() -> None:
 def test_invalid_toml_and_duplicate_channels(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("channel = 'x\n", encoding="utf-8")
-    with pytest.raises(MappingError, match="bad.toml: is not valid TOML"):
+    with pytest.raises(MappingError, match=r"bad\.toml: is not valid TOML"):
         load_mapping(bad)
     twins = tmp_path / "twins"
     twins.mkdir()

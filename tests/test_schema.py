@@ -34,7 +34,8 @@ def good_line(**changes: object) -> pl.DataFrame:
     row: dict[str, object] = dict.fromkeys(field_names())
     row.update(batch_id="b", channel="tmall", source="x.csv", source_row=2, order_id="0012",
                line_no=1, ordered_at=datetime(2024, 11, 11, tzinfo=UTC),
-               order_status="paid", currency="CNY", sku="LJ-250", quantity=2, unit_price=Decimal("19.99"),
+               order_status="paid", currency="CNY", sku="LJ-250", quantity=2,
+               unit_price=Decimal("19.99"),
                discount_amount=Decimal("0.00"), line_total=Decimal("39.98"))
     row.update(changes)
     return pl.DataFrame([row], schema=polars_schema())

@@ -61,6 +61,10 @@ DEFAULT_DATETIME_FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%dT%H:%M:%S%.f",
     "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S %z",
     "%Y-%m-%d",
     "%Y/%m/%d",
 )
@@ -68,7 +72,7 @@ DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日")
 
 # Region -> (country calling code, national trunk prefix, national significant number rule)
 PHONE_REGIONS: dict[str, tuple[str, str, str]] = {
-    "CN": ("86", "0", r"1[3-9]\d{9}|[2-9]\d{8,10}"),
+    "CN": ("86", "0", r"1[3-9]\d{9}|10\d{8}|[2-9]\d{8,10}"),  # mobile | Beijing | other areas
     "HK": ("852", "", r"[2-9]\d{7}"),
     "MO": ("853", "", r"[2-8]\d{7}"),
     "TW": ("886", "0", r"[2-9]\d{7,8}"),
@@ -87,11 +91,16 @@ E164 = r"^\+[1-9]\d{6,14}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 
 
+SPACES = " \t\r\n\u3000\u00a0\ufeff"
+
+
 def clean_text(raw: pl.Expr) -> pl.Expr:
     """Trim, undo Excel text guards (``="0012"`` and a leading ``'``), empty -> null."""
-    text = raw.str.strip_chars(" \t\r\n\u3000\u00a0\ufeff")
-    text = text.str.replace(r'^="(.*)"$', "$1").str.replace(r"^'", "")
-    text = text.str.strip_chars(" \t\u3000\u00a0")
+    text = raw.str.strip_chars(SPACES)
+    # No regex: this runs on every mapped column of every row.
+    guarded = text.str.starts_with('="') & text.str.ends_with('"') & (text.str.len_bytes() > 2)
+    text = pl.when(guarded).then(text.str.slice(2, text.str.len_chars() - 3)).otherwise(text)
+    text = text.str.strip_prefix("'").str.strip_chars(SPACES)
     return pl.when(text == "").then(None).otherwise(text)
 
 

@@ -44,6 +44,7 @@ class RawTable:
     encoding: str | None = None
     delimiter: str | None = None
     layout: dict[str, int] = field(default_factory=dict)  # rows outside the table, by kind
+    notes: list[str] = field(default_factory=list)  # how the file was read, for the manifest
 
 
 class Reader(Protocol):

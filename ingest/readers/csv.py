@@ -3,12 +3,18 @@
 Rows are parsed by polars over the whole file. A second, cheap pass over physical lines
 (also polars) tells where each record starts and how many fields it really has, because the
 CSV parser pads short rows and cannot tell a missing field from an empty one.
+
+A file polars cannot parse because of a quote inside an unquoted field (``27" screen``),
+which Excel reads as a plain character, is read again leniently by Python's csv module: a
+slow path taken only for such damaged files, and said so in the manifest.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -25,11 +31,13 @@ from ingest.readers.base import (
     split_table,
     unique_header,
 )
-from ingest.readers.encoding import decode
+from ingest.readers.encoding import HEAD_BYTES, decode_head, to_utf8, undecodable
 
 DELIMITERS = (",", "\t", ";", "|")
 QUOTE = '"'
-HEAD_CHARS = 4_000_000  # header search looks no further than this into the file
+QUOTED = re.compile(r'"[^"]*"')
+LINE_SEPARATORS = (b"\x1f", b"\x1e", b"\x1d", b"\x1c", b"\x01")
+STRUCTURAL = ("too-many-fields", "too-few-fields")
 
 
 class CsvReader:
@@ -37,42 +45,70 @@ class CsvReader:
     suffixes: tuple[str, ...] = (".csv", ".tsv", ".txt")
 
     def peek(self, path: Path, options: ReaderOptions) -> Peek:
-        text, encoding = _load(path, options)
+        head = _read(path, HEAD_BYTES)
+        text, encoding = decode_head(head, options.encoding, str(path))
         delimiter = _delimiter(text, options, path)
         rows = [row for row, _ in _head_records(text, delimiter)]
         return Peek(rows=rows, encoding=encoding, delimiter=delimiter)
 
     def read(self, path: Path, options: ReaderOptions, header_row: int) -> RawTable:
-        text, encoding = _load(path, options)
-        delimiter = _delimiter(text, options, path)
-        records = _head_records(text, delimiter, limit=header_row)
+        data, encoding = to_utf8(_read(path), options.encoding, str(path))
+        if b"\n" not in data and b"\r" in data:  # classic Mac line ends
+            data = data.replace(b"\r", b"\n")
+        head = data[:HEAD_BYTES].decode("utf-8", errors="ignore")
+        delimiter = _delimiter(head, options, path)
+        records = _head_records(head, delimiter, limit=header_row)
         if len(records) < header_row:
             raise InputError(str(path), f"has no row {header_row} to use as the header")
         header = unique_header(records[header_row - 1][0])
-        body = text[records[header_row - 1][1]:]
-        frame = _parse_body(body, header, delimiter, str(path))
+        body = data[len(head[: records[header_row - 1][1]].encode("utf-8")):]
+        try:
+            frame, parser = _parse_fast(body, header, delimiter), "fast"
+        except _NeedsLenient:
+            frame, parser = _parse_lenient(body, header, delimiter), "lenient"
+        except pl.exceptions.ComputeError as exc:
+            if "utf-8" in str(exc):
+                if options.encoding == "auto" and encoding == "utf-8":
+                    # The first MiB looked like UTF-8 but the rest is not: a GB18030 export.
+                    return self.read(path, replace(options, encoding="gb18030"), header_row)
+                try:
+                    data.decode("utf-8")
+                except UnicodeDecodeError as bad:
+                    raise undecodable(str(path), data, bad.start, "utf-8", options.encoding
+                                      ) from None
+            raise InputError(str(path), f"is not valid CSV: {str(exc).splitlines()[0]}",
+                             code="malformed-csv") from None
         frame = frame.with_columns((pl.col(ROW) + header_row + 1).alias(ROW))
         table, layout = split_table(frame, header, options.footer)
         table = table.drop([c for c in table.columns if c.startswith("__extra")])
         layout["above_header"] = header_row - 1
-        return RawTable(str(path), header, header_row, table, encoding, delimiter, layout)
+        raw = RawTable(str(path), header, header_row, table, encoding, delimiter, layout)
+        if parser != "fast":
+            raw.notes.append("quotes inside unquoted fields: read leniently, as Excel does")
+        return raw
 
 
-def _load(path: Path, options: ReaderOptions) -> tuple[str, str]:
+class _NeedsLenient(Exception):
+    """The fast parser cannot read this file faithfully."""
+
+
+def _read(path: Path, limit: int = -1) -> bytes:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(limit)
     except OSError as exc:
         raise InputError(str(path), f"cannot be opened: {exc.strerror}") from None
     if not data.strip():
         raise InputError(str(path), "the file is empty", code="empty-file")
-    return decode(data, options.encoding, str(path))
+    return data
 
 
 def _delimiter(text: str, options: ReaderOptions, path: Path) -> str:
-    """The mapping's delimiter, or the candidate that splits the first lines most often."""
+    """The mapping's delimiter, or the candidate that splits the first lines most often,
+    not counting what is inside quotes."""
     if options.delimiter != "auto":
         return options.delimiter
-    lines = text[:65536].splitlines()[:PEEK_ROWS]
+    lines = [QUOTED.sub("", line) for line in text[:65536].splitlines()[:PEEK_ROWS]]
     best = max(DELIMITERS, key=lambda d: max((line.count(d) for line in lines), default=0))
     if all(line.count(best) == 0 for line in lines):
         return "\t" if path.suffix.lower() == ".tsv" else ","
@@ -82,13 +118,12 @@ def _delimiter(text: str, options: ReaderOptions, path: Path) -> str:
 def _head_records(text: str, delimiter: str, limit: int = PEEK_ROWS) -> list[
         tuple[list[str], int]]:
     """The first ``limit`` records with the character offset just past each (the csv module
-    on a bounded head: only header search and the rows above it go through Python)."""
-    lines = iter(text[:HEAD_CHARS].splitlines(keepends=True))
+    on a bounded head: only the header search and the rows above it go through Python)."""
     consumed = 0
 
     def tracked() -> object:
         nonlocal consumed
-        for line in lines:
+        for line in text.splitlines(keepends=True):
             consumed += len(line)
             yield line
 
@@ -104,89 +139,139 @@ def _head_records(text: str, delimiter: str, limit: int = PEEK_ROWS) -> list[
     return out
 
 
-def _parse_body(body: str, header: list[str], delimiter: str, path: str) -> pl.DataFrame:
+def _schema(header: list[str]) -> dict[str, pl.DataType]:
+    schema: dict[str, pl.DataType] = {name: pl.String() for name in header}
+    schema["__extra"] = pl.String()
+    return schema
+
+
+def _parse_fast(body: bytes, header: list[str], delimiter: str) -> pl.DataFrame:
     records = _record_structure(body, delimiter)
     truncated = None
     if records.height and records["open_quote"][-1]:
-        # The file ends inside a quoted field: parse what is complete, keep the tail as a row.
+        # The file ends inside a quoted field: a cut last row, or a stray quote inside an
+        # unquoted field that never closes (then read leniently, as Excel does).
         start = int(records["offset"][-1])
         truncated = body[start:]
+        if _has_stray_quote(truncated.split(b"\n", 1)[0], delimiter.encode()):
+            raise _NeedsLenient
         body = body[:start]
         records = records.slice(0, records.height - 1)
-    width = len(header)
-    schema = {name: pl.String for name in header} | {"__extra": pl.String}
-    if body.strip("\r\n"):
+    if body.strip(b"\r\n"):
         try:
             frame = pl.read_csv(
-                io.BytesIO(body.encode("utf-8")), has_header=False, schema=schema,
-                separator=delimiter, quote_char=QUOTE, infer_schema=False,
-                missing_columns="insert", truncate_ragged_lines=True,
-                empty_string_is_null=False, raise_if_empty=False,
+                body, has_header=False, schema=_schema(header), separator=delimiter,
+                quote_char=QUOTE, infer_schema=False, missing_columns="insert",
+                truncate_ragged_lines=True, empty_string_is_null=False, raise_if_empty=False,
             )
-        except pl.exceptions.PolarsError as exc:
-            raise InputError(path, f"is not valid CSV: {str(exc).splitlines()[0]}",
-                             code="malformed-csv") from None
+        except pl.exceptions.ComputeError as exc:
+            if "escaped" in str(exc) or "quote" in str(exc):
+                raise _NeedsLenient from None
+            raise
     else:
-        frame = pl.DataFrame(schema=schema)
+        frame = pl.DataFrame(schema=_schema(header))
     if frame.height != records.height:
-        raise InputError(path, f"rows could not be delimited consistently ({frame.height} "
-                         f"parsed, {records.height} found); check the quoting",
-                         code="malformed-csv")
-    fields = records["fields"]
-    code = (
-        pl.when(fields > width).then(pl.lit("too-many-fields"))
-        .when(fields < width).then(pl.lit("too-few-fields"))
-    )
-    if "\x00" in body:  # rare: only then pay for a scan of every cell
+        raise _NeedsLenient
+    frame = _mark_structure(frame, header, records["fields"], b"\x00" in body)
+    if truncated is not None:
+        tail = pl.DataFrame({header[0]: [truncated.decode("utf-8", "replace").rstrip("\r\n")]})
+        frame = pl.concat([frame, tail.with_columns(
+            pl.lit(frame.height, pl.Int64).alias(ROW),
+            pl.lit("truncated-row").alias(READER_CODE),
+            pl.lit(None, pl.String).alias(READER_DETAIL),
+        )], how="diagonal")
+    return frame
+
+
+def _has_stray_quote(line: bytes, delimiter: bytes) -> bool:
+    """Whether the quote left open at the end of this line stands inside a field (an inch
+    mark, ``27" screen``) rather than opening a quoted field at a field start."""
+    if line.count(b'"') % 2 == 0:
+        return False
+    last = line.rstrip(b"\r").rfind(b'"')
+    return last > 0 and line[last - 1 : last] != delimiter
+
+
+def _mark_structure(frame: pl.DataFrame, header: list[str], fields: pl.Series,
+                    has_nul: bool) -> pl.DataFrame:
+    width = len(header)
+    code = (pl.when(fields > width).then(pl.lit("too-many-fields"))
+            .when(fields < width).then(pl.lit("too-few-fields")))
+    if has_nul:  # rare: only then pay for a scan of every cell
         code = code.when(pl.any_horizontal(
             [pl.col(h).str.contains("\x00", literal=True) for h in header]
         )).then(pl.lit("nul-byte"))
     detail = pl.format("{} fields, the header has {}", fields, pl.lit(width))
-    frame = frame.with_row_index(ROW).with_columns(
+    return frame.with_row_index(ROW).with_columns(
         pl.col(ROW).cast(pl.Int64),
         code.alias(READER_CODE),
-        pl.when(code.is_in(["too-many-fields", "too-few-fields"])).then(detail)
-        .alias(READER_DETAIL),
+        pl.when(code.is_in(STRUCTURAL)).then(detail).alias(READER_DETAIL),
     )
-    if truncated is not None:
-        tail = pl.DataFrame({header[0]: [truncated.rstrip("\r\n")]}).with_columns(
-            pl.lit(frame.height, pl.Int64).alias(ROW),
-            pl.lit("truncated-row").alias(READER_CODE),
-            pl.lit(None, pl.String).alias(READER_DETAIL),
-        )
-        frame = pl.concat([frame, tail], how="diagonal")
-    return frame
 
 
-def _record_structure(body: str, delimiter: str) -> pl.DataFrame:
-    """One row per CSV record: its character offset, its real field count, and whether the
-    file ends inside its quotes. Counted over physical lines with quote parity."""
-    lines = pl.Series("line", [body]).str.split("\n").explode()
-    if body.endswith("\n") or not body:
-        lines = lines.slice(0, len(lines) - 1)
-    frame = pl.DataFrame({"line": lines})
+def _record_structure(body: bytes, delimiter: str) -> pl.DataFrame:
+    """One row per CSV record: its byte offset, its real field count, and whether the file
+    ends inside its quotes. Counted over physical lines with quote parity; the regex that
+    drops quoted text runs only on lines that hold a quote."""
+    lines = _physical_lines(body)
     line = pl.col("line").str.strip_suffix("\r")
     quotes = line.str.count_matches(QUOTE, literal=True)
-    inside = ((quotes.cum_sum() - quotes) % 2) == 1  # the line starts inside a quoted field
-    # Drop what is quoted, then count the delimiters that are left.
-    tail_of_open = pl.when(inside & (quotes == 0)).then(pl.lit("")).when(inside).then(
-        line.str.replace(r'^[^"]*"', "")).otherwise(line)
-    outside = tail_of_open.str.replace_all(r'"[^"]*"', "").str.replace(r'".*$', "")
-    return (
-        frame.with_columns(
-            start=~inside,
-            length=pl.col("line").str.len_chars() + 1,
-            delims=outside.str.count_matches(delimiter, literal=True),
-            parity=quotes.cum_sum() % 2,
-        )
-        .with_columns(
-            record=pl.col("start").cum_sum() - 1,
-            offset=pl.col("length").cum_sum() - pl.col("length"),
-        )
-        .group_by("record", maintain_order=True)
-        .agg(
-            offset=pl.col("offset").first(),
-            fields=pl.col("delims").sum() + 1,
-            open_quote=pl.col("parity").last() == 1,
-        )
+    frame = lines.with_columns(
+        quotes=quotes,
+        inside=((quotes.cum_sum() - quotes) % 2) == 1,  # the line starts inside quotes
+        length=pl.col("line").str.len_bytes() + 1,
+        delims=line.str.count_matches(delimiter, literal=True),
     )
+    quoted = frame.with_row_index("i").filter((pl.col("quotes") > 0) | pl.col("inside"))
+    if quoted.height:
+        tail_of_open = pl.when(pl.col("inside") & (pl.col("quotes") == 0)).then(pl.lit("")) \
+            .when(pl.col("inside")).then(line.str.replace(r'^[^"]*"', "")).otherwise(line)
+        outside = tail_of_open.str.replace_all(r'"[^"]*"', "").str.replace(r'".*$', "")
+        counted = quoted.select("i", outside.str.count_matches(delimiter, literal=True)
+                                .alias("delims"))
+        delims = frame["delims"].scatter(counted["i"], counted["delims"])
+        frame = frame.with_columns(delims=delims)
+    frame = frame.with_columns(
+        offset=pl.col("length").cum_sum() - pl.col("length"),
+        before=pl.col("delims").cum_sum() - pl.col("delims"),
+    )
+    total = int(frame["delims"].sum()) if frame.height else 0
+    open_at_end = bool(frame["quotes"].sum() % 2) if frame.height else False
+    starts = frame.filter(~pl.col("inside"))
+    return starts.select(
+        "offset",
+        fields=pl.col("before").shift(-1, fill_value=total) - pl.col("before") + 1,
+        open_quote=pl.int_range(pl.len()) == pl.len() - 1 if open_at_end else pl.lit(False),
+    )
+
+
+def _physical_lines(body: bytes) -> pl.DataFrame:
+    """The body's lines as a string column, split by polars' CSV reader with no quoting and
+    a separator byte the body does not hold."""
+    if not body:
+        return pl.DataFrame(schema={"line": pl.String})
+    separator = next((s for s in LINE_SEPARATORS if s not in body), None)
+    if separator is None:
+        text = body.decode("utf-8", "replace")
+        return pl.DataFrame({"line": text.split("\n")[: text.count("\n") + (
+            0 if text.endswith("\n") else 1)]})
+    return pl.read_csv(body, has_header=False, separator=separator.decode(), quote_char=None,
+                       schema={"line": pl.String}, infer_schema=False,
+                       empty_string_is_null=False, raise_if_empty=False)
+
+
+def _parse_lenient(body: bytes, header: list[str], delimiter: str) -> pl.DataFrame:
+    """Python's csv module reads a quote inside an unquoted field as a character, like Excel.
+    Only damaged files come here."""
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8", "replace"), newline=""),
+                           delimiter=delimiter))
+    width = len(header)
+    columns: dict[str, list[str | None]] = {name: [] for name in [*header, "__extra"]}
+    for row in rows:
+        padded = [*row[:width], *([None] * (width - len(row)))]
+        for name, value in zip(header, padded, strict=True):
+            columns[name].append(value)
+        columns["__extra"].append(row[width] if len(row) > width else None)
+    frame = pl.DataFrame(columns, schema=_schema(header))
+    fields = pl.Series([len(row) for row in rows], dtype=pl.Int64)
+    return _mark_structure(frame, header, fields, b"\x00" in body)

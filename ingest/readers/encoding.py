@@ -1,7 +1,9 @@
-"""Decide how a text export is encoded, and decode it.
+"""Decide how a text export is encoded, and hand the parser UTF-8 bytes.
 
 Chinese platforms export GB18030 (often labelled GBK or GB2312; GBK itself cannot hold
 ``¥``), Excel writes UTF-8 with a BOM or UTF-16 ("Unicode text"), everything else is UTF-8.
+UTF-8 input goes to the parser as it is (no decode/encode round trip); its validity is
+checked by the parser itself.
 """
 
 from __future__ import annotations
@@ -11,28 +13,10 @@ import codecs
 from ingest.errors import InputError
 
 BINARY_PROBE = 8192
+HEAD_BYTES = 1 << 20  # encoding and header are decided from the first MiB
 # Labels that are in practice GB18030 (a superset of both): decoding with the narrower codec
 # fails on characters real exports contain.
 GB_FAMILY = {"gbk", "gb2312", "gb18030", "cp936"}
-
-
-def detect_encoding(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    probe = data[:BINARY_PROBE]
-    if probe and probe.count(0) > len(probe) // 4:
-        # UTF-16 without a BOM: every other byte of ASCII text is zero.
-        odd_zeros = probe[1::2].count(0)
-        return "utf-16-le" if odd_zeros > probe[0::2].count(0) else "utf-16-be"
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "utf-8"
-
-
 BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF", b"\x89PNG", b"\xff\xd8\xff",
                 b"\x1f\x8b")
 
@@ -43,21 +27,66 @@ def looks_binary(probe: bytes) -> bool:
     return probe.startswith(BINARY_MAGIC) or probe.count(0) > max(2, len(probe) // 100)
 
 
+def detect_encoding(data: bytes) -> str:
+    """From the start of the file: BOMs, UTF-16 without BOM, then UTF-8 or GB18030."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    probe = data[:BINARY_PROBE]
+    if probe and not probe.startswith(BINARY_MAGIC) and probe.count(0) > len(probe) // 4:
+        # UTF-16 without a BOM: every other byte of ASCII text is zero.
+        odd_zeros = probe[1::2].count(0)
+        return "utf-16-le" if odd_zeros > probe[0::2].count(0) else "utf-16-be"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data[:HEAD_BYTES], final=False)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def choose_encoding(data: bytes, encoding: str, path: str) -> str:
+    chosen = detect_encoding(data) if encoding == "auto" else encoding
+    chosen = "gb18030" if chosen in GB_FAMILY else chosen
+    if "utf-16" not in chosen and looks_binary(data[:BINARY_PROBE]):
+        raise InputError(path, "this is a binary file, not a CSV/TSV text export; if it is a "
+                         "spreadsheet, give it its real extension such as .xlsx",
+                         code="binary-file")
+    return chosen
+
+
+def to_utf8(data: bytes, encoding: str, path: str) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes without a BOM, and the encoding it was read as."""
+    chosen = choose_encoding(data, encoding, path)
+    if chosen in ("utf-8", "utf-8-sig"):
+        return data.removeprefix(codecs.BOM_UTF8), chosen
+    return decode(data, chosen, path)[0].encode("utf-8"), chosen
+
+
 def decode(data: bytes, encoding: str, path: str) -> tuple[str, str]:
     """The text and the encoding used; ``encoding`` may be 'auto'."""
-    chosen = detect_encoding(data) if encoding == "auto" else encoding
-    if chosen in GB_FAMILY:
-        chosen = "gb18030"
-    if "utf-16" not in chosen and looks_binary(data[:BINARY_PROBE]):
-        raise InputError(path, "this is a binary file, not a CSV/TSV text export (it holds NUL "
-                         "bytes near the start); if it is a spreadsheet, give it its real "
-                         "extension such as .xlsx", code="binary-file")
+    chosen = choose_encoding(data, encoding, path)
     try:
         text = data.decode(chosen)
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        hint = ("set [reader] encoding in the mapping" if encoding == "auto"
-                else f"the mapping says encoding = {encoding!r}; check it")
-        raise InputError(path, f"cannot be decoded as {chosen} (line {line}, byte "
-                         f"{exc.start}): {hint}", code="undecodable") from None
+        raise undecodable(path, data, exc.start, chosen, encoding) from None
     return text.lstrip("\ufeff"), chosen
+
+
+def decode_head(data: bytes, encoding: str, path: str) -> tuple[str, str]:
+    """The first MiB as text (a character cut at the end is dropped), for peeking."""
+    chosen = choose_encoding(data, encoding, path)
+    decoder = codecs.getincrementaldecoder(chosen)()
+    try:
+        text = decoder.decode(data[:HEAD_BYTES], final=len(data) <= HEAD_BYTES)
+    except UnicodeDecodeError as exc:
+        raise undecodable(path, data, exc.start, chosen, encoding) from None
+    return text.lstrip("\ufeff"), chosen
+
+
+def undecodable(path: str, data: bytes, offset: int, chosen: str, asked: str) -> InputError:
+    line = data[:offset].count(b"\n") + 1
+    hint = ("set [reader] encoding in the mapping" if asked == "auto"
+            else f"the mapping says encoding = {asked!r}; check it")
+    return InputError(path, f"cannot be decoded as {chosen} (line {line}, byte {offset}): "
+                      f"{hint}", code="undecodable")

@@ -61,7 +61,7 @@ class XlsxReader:
         table, layout = split_table(body, header, options.footer)
         table = table.drop(extra)
         layout["above_header"] = header_row - 1
-        return RawTable(str(path), header, header_row, table)
+        return RawTable(str(path), header, header_row, table, layout=layout)
 
 
 def _grid(path: Path, options: ReaderOptions, n_rows: int | None = None) -> tuple[

@@ -74,6 +74,12 @@ def ingest(
     channel: Annotated[str | None, typer.Option(
         "--channel", "-c", help="Skip detection and read every input with this mapping.")
     ] = None,
+    encoding: Annotated[str | None, typer.Option(
+        "--encoding", help="Read every input in this encoding (utf-8, gb18030, utf-16 ...) "
+        "instead of detecting it.", show_default=False)] = None,
+    sheet: Annotated[str | None, typer.Option(
+        "--sheet", help="xlsx: the sheet to read, by name or 0-based index [default: the "
+        "first].", show_default=False)] = None,
     mappings: Annotated[Path | None, typer.Option(
         "--mappings", help="Directory of mapping files [default: the bundled mappings/, or "
         "$ORDERMILL_MAPPINGS].", show_default=False)] = None,
@@ -90,7 +96,8 @@ def ingest(
       ordermill ingest orders.xlsx --channel shopify
     """
     report = api.ingest(paths, out, output_format=output_format.value, mappings_dir=mappings,
-                        channel=channel, progress=_progress)
+                        channel=channel, encoding=encoding, sheet=sheet,
+                        progress=_progress)
     for entry in report.manifest["unreadable"]:
         typer.echo(f"ordermill: cannot read {entry['path']}: {entry['reason']}", err=True)
     if as_json:

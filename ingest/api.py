@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ingest.batch import new_batch_id, publish
 from ingest.errors import ExitCode, InputError, UsageError
-from ingest.mapping.loader import load_mappings
+from ingest.mapping.loader import ENCODINGS, load_mappings
 from ingest.mapping.model import Mapping
 from ingest.pipeline import PreparedInput, finish, prepare
 from ingest.readers import READERS
@@ -68,6 +68,22 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
+def with_reader_overrides(mappings: list[Mapping], *, encoding: str | None = None,
+                          sheet: str | None = None) -> list[Mapping]:
+    """The mappings with the reader options a person gave on the command line."""
+    changes: dict[str, Any] = {}
+    if encoding:
+        if encoding.lower() not in ENCODINGS:
+            raise UsageError(f"unknown encoding {encoding!r}; use one of: "
+                             + ", ".join(ENCODINGS))
+        changes["encoding"] = encoding.lower()
+    if sheet:
+        changes["sheet"] = int(sheet) if sheet.isdigit() else sheet
+    if not changes:
+        return mappings
+    return [replace(m, reader=replace(m.reader, **changes)) for m in mappings]
+
+
 def ingest(
     paths: Sequence[str | Path],
     out: str | Path,
@@ -76,6 +92,8 @@ def ingest(
     mappings: list[Mapping] | None = None,
     mappings_dir: str | Path | None = None,
     channel: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest files (or folders of them) into one published batch under ``out``.
@@ -87,6 +105,7 @@ def ingest(
         raise UsageError("no input given: name one or more files or folders")
     if mappings is None:
         mappings = load_mappings(mappings_dir or default_mappings_dir())
+    mappings = with_reader_overrides(mappings, encoding=encoding, sheet=sheet)
     if channel is not None and channel not in {m.channel for m in mappings}:
         raise UsageError(f"unknown channel {channel!r}; known: "
                          + ", ".join(sorted(m.channel for m in mappings)))

@@ -143,3 +143,14 @@ def test_folder_input_is_expanded_and_relative_sources_are_kept(tmp_path: Path) 
     manifest = json.loads(result.stdout)
     assert [i["path"] for i in manifest["inputs"]] == [
         "samples/shopify/orders_export_1.csv", "samples/tmall/ExportOrderList202411120800.csv"]
+
+
+def test_encoding_override_and_its_fix_it_message(tmp_path: Path) -> None:
+    forced = run_cli("ingest", str(TMALL), "--out", str(tmp_path), "--encoding", "utf-8")
+    assert forced.returncode == 3
+    assert "cannot be decoded as utf-8" in forced.stderr
+    assert "check --encoding" in forced.stderr
+    right = run_cli("ingest", str(TMALL), "--out", str(tmp_path), "--encoding", "GBK")
+    assert right.returncode == 1 and "7 clean" in right.stderr
+    unknown = run_cli("ingest", str(TMALL), "--out", str(tmp_path), "--encoding", "klingon")
+    assert unknown.returncode == 2 and "unknown encoding 'klingon'" in unknown.stderr

@@ -86,7 +86,8 @@ def decode_head(data: bytes, encoding: str, path: str) -> tuple[str, str]:
 
 def undecodable(path: str, data: bytes, offset: int, chosen: str, asked: str) -> InputError:
     line = data[:offset].count(b"\n") + 1
-    hint = ("set [reader] encoding in the mapping" if asked == "auto"
-            else f"the mapping says encoding = {asked!r}; check it")
+    hint = ("pass --encoding (e.g. --encoding gb18030) or set [reader] encoding in the "
+            "mapping" if asked == "auto" else f"it was read as encoding {asked!r}; check "
+            "--encoding or the mapping's [reader] encoding")
     return InputError(path, f"cannot be decoded as {chosen} (line {line}, byte {offset}): "
                       f"{hint}", code="undecodable")

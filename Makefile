@@ -8,15 +8,19 @@ export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: demo test lint bench install sysdeps clean
 
+DEMO := $(BIN)/ordermill ingest samples --out out/demo --state-dir out/demo-state
+
 demo: install
-	@rm -rf out/demo
+	@rm -rf out/demo out/demo-state
 	@echo "== ordermill ingest samples/ --out out/demo"
-	@$(BIN)/ordermill ingest samples --out out/demo; code=$$?; \
+	@$(DEMO); code=$$?; \
 	  echo "exit code $$code (1 = ran, some rows rejected: the samples hold bad rows on purpose)"; \
 	  [ $$code -le 1 ]
 	@echo "== the batch:"; ls -l out/demo/*/
 	@echo "== first rejects (source, row, codes):"; \
 	  cut -d, -f1-4 out/demo/*/rejects.csv | head -8
+	@echo "== the same again: the ledger knows these files, nothing is output twice"
+	@$(DEMO)
 
 test: install
 	$(BIN)/python -m pytest

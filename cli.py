@@ -5,21 +5,26 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from ingest import api
+from ingest.config import SETTINGS, Settings, load_settings
 from ingest.errors import ExitCode, OrdermillError
+from ingest.events import Events
+from ingest.ledger import Ledger
 
 EXIT_CODES_HELP = """\b
 Exit codes:
-  0 every row clean
+  0 every row clean (or nothing new arrived)
   1 some rows rejected (see rejects.csv)
-  2 usage or configuration error (bad option, broken mapping)
+  2 usage or configuration error (bad option, broken mapping or config)
   3 an input could not be read at all (the others were still processed)
+  4 another run holds the lock; this one did nothing
   70 internal error: a bug; rerun with ORDERMILL_DEBUG=1 and report it
 """
 
@@ -32,6 +37,8 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+config_app = typer.Typer(help="Inspect the resolved configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
 
 
 class OutputFormat(StrEnum):
@@ -40,9 +47,24 @@ class OutputFormat(StrEnum):
     ndjson = "ndjson"
 
 
-def _progress(path: str, index: int, total: int) -> None:
-    if sys.stderr.isatty() and total > 1:
-        typer.echo(f"[{index + 1}/{total}] {path}", err=True)
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+ConfigOption = Annotated[str | None, typer.Option(
+    "--config", help="Config file [default: $ORDERMILL_CONFIG, else ./ordermill.toml].",
+    show_default=False)]
+StateOption = Annotated[Path | None, typer.Option(
+    "--state-dir", help="Where the ledger and the run lock live [default: from config, "
+    "else ./state].", show_default=False)]
+JsonOption = Annotated[bool, typer.Option(
+    "--json", help="Print a machine-readable result on stdout instead of the summary line.")]
+LogOption = Annotated[LogFormat, typer.Option(
+    "--log-format", help="text: only what needs a person's eye; json: one event per line "
+    "on stderr (run start/end, each input, each quarantined file).")]
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Ingest files again even if the ledger has seen them.")]
 
 
 def _version(value: bool) -> None:
@@ -61,16 +83,45 @@ def ordermill(
     """Turn marketplace exports into one clean, validated order schema for any ERP."""
 
 
+def _progress_bar(total_hint: int) -> tuple[AbstractContextManager[Any], Any]:
+    """A progress bar on a terminal only: cron mail stays clean."""
+    if not sys.stderr.isatty():
+        return nullcontext(), None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   transient=True)
+    task = bar.add_task("files", total=total_hint or None)
+
+    def step(path: str, index: int, total: int) -> None:
+        bar.update(task, completed=index, total=total, description=Path(path).name[:40])
+
+    return bar, step
+
+
+def _finish(report: api.RunReport, as_json: bool) -> None:
+    if as_json:
+        body: dict[str, Any] = report.summary()
+        if report.manifest:
+            body["manifest"] = report.manifest
+        typer.echo(json.dumps(body, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(report.summary_line(), err=True)
+    raise typer.Exit(int(report.exit_code))
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 def ingest(
     paths: Annotated[list[Path], typer.Argument(
         help="Export files, or folders holding them (.csv .tsv .txt .xlsx .xlsm).",
         show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory the batch is "
-                                      "published in, as OUT/<batch_id>/.")] = Path("out"),
-    output_format: Annotated[OutputFormat, typer.Option(
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Directory the batch is published in, as OUT/<batch_id>/ "
+        "[default: from config, else ./out].", show_default=False)] = None,
+    output_format: Annotated[OutputFormat | None, typer.Option(
         "--format", "-f", help="Format of orders.*: csv, parquet (keeps Decimal and "
-        "datetime types) or ndjson.")] = OutputFormat.csv,
+        "datetime types) or ndjson [default: from config, else csv].",
+        show_default=False)] = None,
     channel: Annotated[str | None, typer.Option(
         "--channel", "-c", help="Skip detection and read every input with this mapping.")
     ] = None,
@@ -81,30 +132,114 @@ def ingest(
         "--sheet", help="xlsx: the sheet to read, by name or 0-based index [default: the "
         "first].", show_default=False)] = None,
     mappings: Annotated[Path | None, typer.Option(
-        "--mappings", help="Directory of mapping files [default: the bundled mappings/, or "
-        "$ORDERMILL_MAPPINGS].", show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="Print the batch manifest on stdout instead of the summary line.")
-    ] = False,
+        "--mappings", help="Directory of mapping files [default: from config, else the "
+        "bundled mappings/].", show_default=False)] = None,
+    force: ForceOption = False,
+    state_dir: StateOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    log_format: LogOption = LogFormat.text,
 ) -> None:
     """Ingest export files into one batch: orders, rejects.csv and manifest.json.
+
+    Files already ingested (same content, any name) are skipped; lines already output
+    with the same content are counted as duplicates, changed ones are output as updates.
 
     \b
     Examples:
       ordermill ingest samples/ --out out
-      ordermill ingest tmall_export.csv --format parquet --json > manifest.json
-      ordermill ingest orders.xlsx --channel shopify
+      ordermill ingest tmall_export.csv --format parquet --json > result.json
+      ordermill ingest orders.xlsx --channel shopify --sheet Orders
     """
-    report = api.ingest(paths, out, output_format=output_format.value, mappings_dir=mappings,
-                        channel=channel, encoding=encoding, sheet=sheet,
-                        progress=_progress)
-    for entry in report.manifest["unreadable"]:
-        typer.echo(f"ordermill: cannot read {entry['path']}: {entry['reason']}", err=True)
+    settings = load_settings({"out_dir": str(out) if out else None,
+                              "format": output_format.value if output_format else None,
+                              "state_dir": str(state_dir) if state_dir else None,
+                              "mappings_dir": str(mappings) if mappings else None}, config)
+    bar, step = _progress_bar(len(paths))
+    with bar:
+        report = api.ingest(paths, settings=settings, channel=channel, encoding=encoding,
+                            sheet=sheet, force=force,
+                            events=Events(log_format.value, progress=step))
+    _finish(report, as_json)
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def run(
+    sources: Annotated[list[str] | None, typer.Argument(
+        help="Names of configured sources [default: all of them].", show_default=False)
+    ] = None,
+    force: ForceOption = False,
+    state_dir: StateOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    log_format: LogOption = LogFormat.text,
+) -> None:
+    """Process every configured source (or the named ones): the nightly job.
+
+    Ingested files move to the archive (dated folders), unreadable ones to quarantine
+    with <name>.reason.txt beside them. Nothing is deleted. One run at a time.
+
+    \b
+    Examples:
+      ordermill run                       # every source in ./ordermill.toml
+      ordermill run tmall-shop --json     # one source, result as JSON
+      ordermill run --log-format json     # structured logs on stderr
+    """
+    settings = load_settings({"state_dir": str(state_dir) if state_dir else None}, config)
+    bar, step = _progress_bar(0)
+    with bar:
+        report = api.run(settings, sources or (), force=force,
+                         events=Events(log_format.value, progress=step))
+    _finish(report, as_json)
+
+
+@app.command()
+def history(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs.")] = 20,
+    state_dir: StateOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Past runs and their batches with counts, newest first."""
+    settings = load_settings({"state_dir": str(state_dir) if state_dir else None}, config)
+    ledger = Ledger(settings.path("state_dir"))
+    try:
+        runs = ledger.runs(limit)
+    finally:
+        ledger.close()
     if as_json:
-        typer.echo(json.dumps(report.manifest, indent=2, ensure_ascii=False))
-    else:
-        typer.echo(report.summary_line(), err=True)
-    raise typer.Exit(int(report.exit_code))
+        typer.echo(json.dumps(runs, indent=2, ensure_ascii=False))
+        return
+    if not runs:
+        typer.echo("no runs yet")
+    for entry in runs:
+        totals = (entry["summary"] or {}).get("totals", {})
+        counts = ", ".join(f"{totals.get(k, 0):,} {k}" for k in (
+            "rows_in", "clean", "rejected", "duplicates", "updates", "skipped", "unreadable"))
+        status = "killed or running" if entry["exit_code"] is None else f"exit {entry['exit_code']}"
+        typer.echo(f"#{entry['run_id']}  {entry['started_at']}  {entry['command']}  "
+                   f"[{status}]  {counts}")
+        for batch in entry["batches"]:
+            typer.echo(f"     batch {batch['batch_id']} -> {batch['out_dir']}")
+
+
+@config_app.command("show")
+def config_show(
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The resolved settings and where each one came from (option, env, file, default)."""
+    settings: Settings = load_settings({}, config)
+    rows = settings.show()
+    if as_json:
+        typer.echo(json.dumps([{"setting": s, "value": v, "from": o} for s, v, o in rows],
+                              indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"config file: {settings.config_path or '(none)'}")
+    width = max(len(s) for s, _, _ in rows)
+    for setting, value, origin in rows:
+        typer.echo(f"{setting:<{width}}  {value}    [{origin}]")
+    typer.echo("\nenvironment variables: " + ", ".join(env for _, env, _ in SETTINGS.values()))
 
 
 def main() -> None:

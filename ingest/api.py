@@ -1,68 +1,105 @@
 """The library surface: what the command line calls, usable from Python as it is.
 
-    from ingest.api import ingest
-    report = ingest(["samples/tmall"], out="out")
+    from ingest.api import ingest, run
+    from ingest.config import load_settings
+    report = ingest(["samples/tmall"], out="out", state_dir="state")
     print(report.summary_line(), report.exit_code)
+    report = run(load_settings())          # every configured source: the nightly job
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ingest.batch import new_batch_id, publish
+from ingest.config import Settings, Source, load_settings
 from ingest.errors import ExitCode, InputError, UsageError
+from ingest.events import QUIET, Events
+from ingest.ledger import Ledger
+from ingest.lock import run_lock
 from ingest.mapping.loader import ENCODINGS, load_mappings
 from ingest.mapping.model import Mapping
-from ingest.pipeline import PreparedInput, finish, prepare
+from ingest.pipeline import PreparedInput, file_sha256, finish, prepare
 from ingest.readers import READERS
+from ingest.sources import archive, list_files, quarantine
 
 DEFAULT_MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
 
-Progress = Callable[[str, int, int], None]  # (path, index, total), called before each input
-
 
 def default_mappings_dir() -> Path:
-    return Path(os.environ.get("ORDERMILL_MAPPINGS", DEFAULT_MAPPINGS))
+    return Path(os.environ.get("ORDERMILL_MAPPINGS") or DEFAULT_MAPPINGS)
 
 
-@dataclass(frozen=True)
-class IngestReport:
-    batch_id: str
-    batch_dir: Path
-    manifest: dict[str, Any]
+@dataclass
+class RunReport:
+    """What one run or ingest did. ``manifest`` is None when no batch was published
+    (nothing new arrived)."""
+
+    batch_dir: Path | None
+    manifest: dict[str, Any] | None
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    unreadable: list[dict[str, str]] = field(default_factory=list)
+    moved: list[dict[str, str]] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    run_id: int = 0
+
+    @property
+    def batch_id(self) -> str | None:
+        return self.manifest["batch_id"] if self.manifest else None
 
     @property
     def exit_code(self) -> ExitCode:
-        totals = self.manifest["totals"]
-        if totals["unreadable"]:
+        if self.unreadable:
             return ExitCode.UNREADABLE
-        return ExitCode.REJECTS if totals["rejected"] else ExitCode.CLEAN
+        if self.manifest and self.manifest["totals"]["rejected"]:
+            return ExitCode.REJECTS
+        return ExitCode.CLEAN
+
+    def summary(self) -> dict[str, Any]:
+        totals = dict(self.manifest["totals"]) if self.manifest else {
+            "files": len(self.unreadable), "unreadable": len(self.unreadable), "rows_in": 0,
+            "clean": 0, "rejected": 0, "duplicates": 0, "updates": 0}
+        totals["skipped"] = len(self.skipped)
+        totals["files"] += len(self.skipped)
+        return {"run_id": self.run_id, "batch_id": self.batch_id,
+                "batch_dir": str(self.batch_dir) if self.batch_dir else None,
+                "exit_code": int(self.exit_code), "totals": totals,
+                "skipped": self.skipped, "unreadable": self.unreadable, "moved": self.moved,
+                "recovered": self.recovered}
 
     def summary_line(self) -> str:
-        t = self.manifest["totals"]
+        t = self.summary()["totals"]
         files = f"{t['files']:,} file" + ("" if t["files"] == 1 else "s")
-        line = (f"{files}, {t['rows_in']:,} lines: {t['clean']:,} clean, "
-                f"{t['rejected']:,} rejected")
+        clean = f"{t['clean']:,} clean"
+        if t["updates"]:
+            clean += f" ({t['updates']:,} updates)"
+        line = f"{files}, {t['rows_in']:,} lines: {clean}, {t['rejected']:,} rejected"
+        if t["duplicates"]:
+            line += f", {t['duplicates']:,} duplicates"
+        if t["skipped"]:
+            line += f", {t['skipped']:,} already ingested"
         if t["unreadable"]:
             line += f", {t['unreadable']:,} unreadable"
-        return f"{line} -> {self.batch_dir}"
+        return line + (f" -> {self.batch_dir}" if self.batch_dir else " -> no new batch")
 
 
-def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
+IngestReport = RunReport  # the name ordermill 0.1 used
+
+
+def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
     """Files as given, and the readable files inside folders (sorted, hidden ones skipped).
     A path that does not exist is kept: it is reported as unreadable, not skipped."""
     files: list[Path] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file()
-                           and p.suffix.lower() in READERS
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
-            files.extend(found)
+            files.extend(sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in READERS
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)))
         else:
             files.append(path)
     return files
@@ -84,45 +121,164 @@ def with_reader_overrides(mappings: list[Mapping], *, encoding: str | None = Non
     return [replace(m, reader=replace(m.reader, **changes)) for m in mappings]
 
 
+def _mappings(settings: Settings, mappings_dir: str | Path | None) -> list[Mapping]:
+    directory = mappings_dir or settings.values["mappings_dir"] or default_mappings_dir()
+    return load_mappings(directory)
+
+
 def ingest(
     paths: Sequence[str | Path],
-    out: str | Path,
+    out: str | Path | None = None,
     *,
-    output_format: str = "csv",
+    settings: Settings | None = None,
+    state_dir: str | Path | None = None,
+    output_format: str | None = None,
     mappings: list[Mapping] | None = None,
     mappings_dir: str | Path | None = None,
     channel: str | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
-    progress: Progress | None = None,
-) -> IngestReport:
-    """Ingest files (or folders of them) into one published batch under ``out``.
+    force: bool = False,
+    events: Events = QUIET,
+) -> RunReport:
+    """Ingest files (or folders of them) into one published batch, through the ledger:
+    files ingested before are skipped (``force`` ingests them again), lines output before
+    are duplicates. Files are left where they are.
 
-    Raises ``MappingError``/``UsageError`` for configuration problems; an input that cannot
-    be read is reported in the manifest (``unreadable``) and the others are still processed.
-    """
+    Raises ``MappingError``/``UsageError``/``ConfigError`` for configuration problems and
+    ``LockHeld`` when another run holds the state directory; an input that cannot be read is
+    reported (``unreadable``) and the others are still processed."""
     if not paths:
         raise UsageError("no input given: name one or more files or folders")
-    if mappings is None:
-        mappings = load_mappings(mappings_dir or default_mappings_dir())
-    mappings = with_reader_overrides(mappings, encoding=encoding, sheet=sheet)
+    settings = settings or load_settings()
+    files = [(p, None) for p in expand_inputs(paths)]
+    return _process(files, settings, command="ingest", out=out, state_dir=state_dir,
+                    output_format=output_format, mappings=mappings, mappings_dir=mappings_dir,
+                    channel=channel, encoding=encoding, sheet=sheet, force=force,
+                    events=events)
+
+
+def run(settings: Settings, source_names: Sequence[str] = (), *, force: bool = False,
+        events: Events = QUIET) -> RunReport:
+    """The nightly job: every configured source (or the named ones). Ingested files move to
+    the archive, unreadable ones to quarantine with the reason beside them."""
+    sources = [settings.source(n) for n in source_names] if source_names else list(
+        settings.sources)
+    if not sources:
+        raise UsageError("no sources configured: add [[sources]] to ordermill.toml (see "
+                         "`ordermill config show`), or use `ordermill ingest FILE...`")
+    files = [(path, source) for source in sources for path in list_files(source)]
+    return _process(files, settings, command="run " + " ".join(s.name for s in sources),
+                    force=force, events=events)
+
+
+def _process(files: Sequence[tuple[Path, Source | None]], settings: Settings, *, command: str,
+             out: str | Path | None = None, state_dir: str | Path | None = None,
+             output_format: str | None = None, mappings: list[Mapping] | None = None,
+             mappings_dir: str | Path | None = None, channel: str | None = None,
+             encoding: str | None = None, sheet: str | None = None, force: bool = False,
+             events: Events = QUIET) -> RunReport:
+    output_format = output_format or settings.output_format
+    from ingest.writers import writer_for
+
+    writer_for(output_format)  # a bad format is a usage error before anything is read
+    mappings = with_reader_overrides(mappings or _mappings(settings, mappings_dir),
+                                     encoding=encoding, sheet=sheet)
     if channel is not None and channel not in {m.channel for m in mappings}:
         raise UsageError(f"unknown channel {channel!r}; known: "
                          + ", ".join(sorted(m.channel for m in mappings)))
-    files = expand_inputs(paths)
+    out_dir = Path(out) if out is not None else settings.path("out_dir")
+    state = Path(state_dir) if state_dir is not None else settings.path("state_dir")
+    with run_lock(state, command):
+        ledger = Ledger(state)
+        try:
+            report = RunReport(None, None, recovered=ledger.recover())
+            for message in report.recovered:
+                events.emit("run_recovered", message=message)
+            report.run_id = ledger.start_run(command)
+            events.emit("run_start", run_id=report.run_id, command=command, files=len(files))
+            prepared, sources = _prepare_all(files, mappings, channel, settings, ledger,
+                                             force, report, events)
+            if prepared or report.unreadable:
+                _publish(prepared, ledger, out_dir, output_format, report, events)
+            _move(sources, settings, report, events)
+            ledger.finish_run(report.run_id, int(report.exit_code), report.summary())
+            events.emit("run_end", **report.summary())
+        finally:
+            ledger.close()
+    return report
+
+
+def _prepare_all(files: Sequence[tuple[Path, Source | None]], mappings: list[Mapping],
+                 channel: str | None, settings: Settings, ledger: Ledger, force: bool,
+                 report: RunReport, events: Events
+                 ) -> tuple[list[PreparedInput], dict[str, tuple[Path, Source | None, str]]]:
+    """Read, map and check every file not ingested before. Returns the prepared inputs and,
+    per path, what to do with the file afterwards (archive, quarantine)."""
     prepared: list[PreparedInput] = []
-    unreadable: list[dict[str, str]] = []
-    for index, path in enumerate(files):
-        if progress:
-            progress(str(path), index, len(files))
+    fate: dict[str, tuple[Path, Source | None, str]] = {}
+    seen_now: dict[str, str] = {}
+    for index, (path, source) in enumerate(files):
+        events.step(str(path), index, len(files))
         try:
             if not path.is_file():
                 raise InputError(str(path), "no such file", code="missing-file")
-            prepared.append(prepare(path, mappings, channel))
+            sha256, _size = file_sha256(path)
+            earlier = ledger.seen(sha256)
+            if sha256 in seen_now or (earlier and not force):
+                first = seen_now.get(sha256) or (earlier.path if earlier else "")
+                when = f"in batch {earlier.batch_id}" if earlier else "in this run"
+                entry = {"path": str(path), "sha256": sha256,
+                         "reason": f"already ingested {when} (as {first})"}
+                report.skipped.append(entry)
+                events.emit("input_skipped", **entry, message=f"skipped {path}: {entry['reason']}"
+                            "; use --force to ingest it again")
+                fate[str(path)] = (path, source, "archive")
+                continue
+            seen_now[sha256] = str(path)
+            one = prepare(path, mappings, channel or (source.channel if source else None),
+                          settings.values["timezone"])
+            prepared.append(one)
+            fate[str(path)] = (path, source, "archive")
         except InputError as exc:
-            unreadable.append({"path": str(path), "code": exc.code, "reason": exc.reason})
+            entry = {"path": str(path), "code": exc.code, "reason": exc.reason}
+            report.unreadable.append(entry)
+            events.emit("input_unreadable", **entry, message=f"cannot read {path}: {exc.reason}")
+            fate[str(path)] = (path, source, "quarantine:" + exc.reason)
+    return prepared, fate
+
+
+def _publish(prepared: list[PreparedInput], ledger: Ledger, out_dir: Path, output_format: str,
+             report: RunReport, events: Events) -> None:
     batch_id = new_batch_id()
-    results = finish(prepared, batch_id)
-    out_dir = Path(out)
-    manifest = publish(results, unreadable, out_dir, batch_id, output_format)
-    return IngestReport(batch_id, out_dir / batch_id, manifest)
+    finished = finish(prepared, batch_id, ledger.history())
+    seq = ledger.next_seq()
+    key_file = ledger.write_keys(batch_id, seq, finished.keys)
+    manifest = publish(
+        finished.results, report.unreadable, out_dir, batch_id, output_format,
+        before_rename=lambda: ledger.mark_pending(batch_id, seq, out_dir, key_file,
+                                                  report.run_id))
+    ledger.commit_batch(batch_id, manifest)
+    ledger.compact()
+    report.batch_dir, report.manifest = out_dir / batch_id, manifest
+    for entry in manifest["inputs"]:
+        events.emit("input_done", **{k: entry[k] for k in (
+            "path", "channel", "rows_in", "clean", "rejected", "duplicates", "updates")})
+
+
+def _move(fate: dict[str, tuple[Path, Source | None, str]], settings: Settings,
+          report: RunReport, events: Events) -> None:
+    """Folder sources only: archive what was ingested (or skipped as seen), quarantine what
+    could not be read. Files named on the command line stay where they are."""
+    for path, source, what in fate.values():
+        if source is None or not path.exists():
+            continue
+        if what == "archive":
+            target = archive(path, settings.path("archive_dir"), source)
+            report.moved.append({"path": str(path), "to": str(target), "why": "archived"})
+        else:
+            reason = what.removeprefix("quarantine:")
+            target = quarantine(path, settings.path("quarantine_dir"), source, reason)
+            report.moved.append({"path": str(path), "to": str(target), "why": reason})
+            events.emit("input_quarantined", path=str(path), to=str(target), reason=reason,
+                        message=f"quarantined {path} -> {target}: {reason}")

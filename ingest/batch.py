@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,10 @@ def _fsync(path: Path) -> None:
 
 
 def publish(results: list[InputResult], unreadable: list[dict[str, str]], out_dir: Path,
-            batch_id: str, output_format: str = "csv") -> dict[str, Any]:
-    """Write orders, rejects and manifest for ``results``; return the manifest."""
+            batch_id: str, output_format: str = "csv",
+            before_rename: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Write orders, rejects and manifest for ``results``; return the manifest.
+    ``before_rename`` runs when everything is on disk, just before the batch appears."""
     extension, write_orders = writer_for(output_format)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / f".{batch_id}.partial"
@@ -73,6 +76,8 @@ def publish(results: list[InputResult], unreadable: list[dict[str, str]], out_di
                                  encoding="utf-8")
         _fsync(manifest_path)
         _fsync(staging)
+        if before_rename is not None:
+            before_rename()
         staging.rename(out_dir / batch_id)
         _fsync(out_dir)
     except BaseException:
@@ -92,6 +97,8 @@ def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[s
             "rows_in": r.rows_in,
             "clean": r.clean.height,
             "rejected": r.rejects.height,
+            "duplicates": r.duplicates,
+            "updates": r.updates,
             **r.details,
         }
         for r in results
@@ -109,5 +116,7 @@ def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[s
             "rows_in": sum(r.rows_in for r in results),
             "clean": sum(r.clean.height for r in results),
             "rejected": sum(r.rejects.height for r in results),
+            "duplicates": sum(r.duplicates for r in results),
+            "updates": sum(r.updates for r in results),
         },
     }

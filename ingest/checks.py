@@ -74,9 +74,6 @@ def value_checks() -> list[RowCheck]:
                  detail=_text("", qty, " × ", price, " − ", discount, " = ", expected)),
         RowCheck("paid-before-ordered", "paid_at", pl.col("paid_at") >= pl.col("ordered_at"),
                  detail=_text("ordered at ", pl.col("ordered_at"))),
-        RowCheck("duplicate-line", "order_id",
-                 pl.struct("order_id", "line_no").is_first_distinct(),
-                 detail=pl.col("line_no").cast(pl.String), scope="batch"),
     ]
 
 
@@ -177,17 +174,9 @@ def held_back_check() -> RowCheck:
 
 
 def check_batch(frame: pl.DataFrame, rejected: pl.DataFrame) -> Outcome:
-    """Checks that compare rows, over the rows that passed the one-row checks in every input
-    of the batch (``frame``: ID, channel, order_id, line_no). A line seen twice keeps its first
-    occurrence; then the lines of orders that have a rejected line (``rejected``: channel,
-    order_id, row, codes) are held back."""
-    pieces = []
-    duplicate = next(c for c in value_checks() if c.code == "duplicate-line")
-    first = frame.select(duplicate.ok.fill_null(True)).to_series()
-    if not first.all():
-        pieces.append(frame.filter(~first).select(
-            pl.col(ID), pl.lit(duplicate.code).alias("code"),
-            _message(duplicate, {}, frozenset()).alias("message")))
+    """Checks that look across rows, over the rows that passed the one-row checks in every
+    input of the batch (``frame``: ID, channel, order_id): the lines of orders that have a
+    rejected line (``rejected``: channel, order_id, row, codes) are held back."""
     held = (
         rejected.filter(pl.col("order_id").is_not_null())
         .group_by("channel", "order_id")
@@ -196,12 +185,21 @@ def check_batch(frame: pl.DataFrame, rejected: pl.DataFrame) -> Outcome:
     )
     marked = frame.join(held, on=["channel", "order_id"], how="left", maintain_order="left")
     check = held_back_check()
-    kept = marked.select(check.ok).to_series() & first
+    kept = marked.select(check.ok).to_series()
+    pieces = []
     if not kept.all():
-        pieces.append(marked.filter(~kept & first).select(
+        pieces.append(marked.filter(~kept).select(
             pl.col(ID), pl.lit(check.code).alias("code"),
             _message(check, {}, frozenset()).alias("message")))
     return Outcome(kept, _collect_reasons(pieces))
+
+
+def cross_channel_reason(previous_channel: pl.Expr) -> pl.Expr:
+    """The message of a line already received through another channel of its key scope."""
+    template = REJECT_CODES["cross-channel-duplicate"].template
+    before, _, after = template.partition("{detail}")
+    head, _, tail = before.partition("{value}")
+    return _text(head, pl.col("order_id"), tail, previous_channel, after)
 
 
 def _collect_reasons(pieces: list[pl.DataFrame]) -> pl.DataFrame:

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     REJECTS = 1  # ran, some rows were rejected
     USAGE = 2  # bad option, broken mapping or configuration
     UNREADABLE = 3  # at least one input could not be read at all (the others were processed)
+    LOCKED = 4  # another run holds the lock; this one did nothing
     INTERNAL = 70  # a bug in ordermill (EX_SOFTWARE)
 
 
@@ -86,7 +87,8 @@ REJECT_CODES: dict[str, RejectCode] = _codes(
         "({detail})",
     ),
     RejectCode("paid-before-ordered", "paid_at {value} is earlier than ordered_at ({detail})"),
-    RejectCode("duplicate-line", "order {value} has line {detail} more than once in this batch"),
+    RejectCode("cross-channel-duplicate",
+               "order {value} was already received through channel {detail}; not output twice"),
     RejectCode("incomplete-order", "order {value} is held back whole: {detail}"),
     RejectCode("too-many-fields", "the row has more fields than the header ({detail})"),
     RejectCode("too-few-fields", "the row has fewer fields than the header ({detail})"),

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.checks import ID, check_batch, check_rows
+from ingest.checks import ID, check_batch, check_rows, cross_channel_reason
+from ingest.dedupe import HISTORY_SCHEMA, classify, hash_lines
 from ingest.mapping.compile import RAW, compile_mapping
 from ingest.mapping.detect import detect
 from ingest.mapping.model import Mapping
 from ingest.readers import reader_for
 from ingest.readers.base import READER_CODE, READER_DETAIL, ROW
-from ingest.schema import field_names
+from ingest.schema import field_names, polars_schema
 
 REJECT_LEAD = ["source", "source_row", "channel", "codes", "messages"]
 
@@ -49,7 +50,12 @@ class InputResult:
     rows_in: int
     clean: pl.DataFrame
     rejects: pl.DataFrame
+    duplicates: int = 0
     details: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def updates(self) -> int:
+        return int((self.clean["change_type"] == "update").sum())
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
@@ -62,13 +68,14 @@ def file_sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def prepare(path: Path, mappings: list[Mapping], channel: str | None = None) -> PreparedInput:
+def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
+            default_timezone: str = "UTC") -> PreparedInput:
     """Read, map and row-check one file. Raises InputError when it cannot be read at all."""
     sha256, size = file_sha256(path)
     match = detect(path, mappings, channel)
     mapping = match.mapping
     table = reader_for(path).read(path, mapping.reader, match.header_row)
-    compiled = compile_mapping(mapping, table)
+    compiled = compile_mapping(mapping, table, default_timezone)
     typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()
     outcome = check_rows(typed, compiled.labels, compiled.mapped)
     passed = typed.filter(outcome.passed).select(ROW, *_standard(typed))
@@ -93,45 +100,85 @@ def _standard(typed: pl.DataFrame) -> list[str]:
     return [c for c in typed.columns if not c.startswith((RAW, "__"))]
 
 
-def finish(prepared: list[PreparedInput], batch_id: str) -> list[InputResult]:
-    """Batch-wide checks across every input, then each input's clean and rejected rows."""
-    keyed = [
-        p.passed.select(ROW, "order_id", "line_no").with_columns(
+@dataclass
+class Finished:
+    results: list[InputResult]
+    keys: pl.DataFrame  # hashes of every line output (new and update), for the ledger
+
+
+def finish(prepared: list[PreparedInput], batch_id: str,
+           history: pl.LazyFrame | None = None) -> Finished:
+    """Batch-wide work across every input: hold back orders with a rejected line, then tell
+    new lines from updates and duplicates (against this batch and ``history``); then each
+    input's clean, rejected and duplicate rows."""
+    history = history if history is not None else pl.LazyFrame(schema=HISTORY_SCHEMA)
+    held = _held_back(prepared)
+    candidates = []
+    for i, (p, extra) in enumerate(zip(prepared, held, strict=True)):
+        passed = p.passed.filter(~pl.col(ROW).is_in(extra[ROW].implode()))
+        candidates.append(_standard_lines(p, passed, batch_id).with_columns(
+            pl.lit(i, pl.Int64).alias("__input")))
+    everything = pl.concat(candidates) if candidates else pl.DataFrame(
+        schema={**{n: polars_schema()[n] for n in field_names()}, "__input": pl.Int64})
+    scopes = {p.mapping.channel: p.mapping.key_scope for p in prepared if p.mapping.key_scope}
+    hashed = hash_lines(everything.select(field_names()), scopes)
+    verdict = classify(hashed, history)
+    everything = everything.with_columns(
+        change_type=verdict.change_type, changed_fields=verdict.changed_fields,
+        previous_channel=verdict.previous_channel)
+    output = pl.col("change_type").is_in(["new", "update"])
+    keys = hashed.filter(everything.select(output).to_series())
+    results = []
+    for i, (p, extra) in enumerate(zip(prepared, held, strict=True)):
+        mine = everything.filter(pl.col("__input") == i)
+        cross = mine.filter(pl.col("change_type") == "cross-channel").select(
+            pl.col("source_row").alias(ROW),
+            pl.lit("cross-channel-duplicate").alias("codes"),
+            cross_channel_reason(pl.col("previous_channel")).alias("messages"))
+        reasons = pl.concat([p.reasons, extra.cast(p.reasons.schema),
+                             cross.cast(p.reasons.schema)]).sort(ROW)
+        clean = mine.filter(output).select(*field_names(), "change_type", "changed_fields")
+        duplicates = int(mine.select((pl.col("change_type") == "duplicate").sum()).item())
+        results.append(_result(p, clean, reasons, duplicates))
+    return Finished(results, keys)
+
+
+def _held_back(prepared: list[PreparedInput]) -> list[pl.DataFrame]:
+    """Per input: __row, codes, messages of the lines held back because another line of
+    their order was rejected (across every input of the batch)."""
+    empty = pl.DataFrame(schema={ROW: pl.Int64, "codes": pl.String, "messages": pl.String})
+    if not prepared:
+        return []
+    keyed = pl.concat([
+        p.passed.select(ROW, "order_id").with_columns(
             pl.lit(i).alias("__input"), pl.lit(p.mapping.channel).alias("channel"))
         for i, p in enumerate(prepared)
-    ]
-    rejected = [
+    ]).with_row_index(ID)
+    rejected = pl.concat([
         p.rejected_orders.join(p.reasons, on=ROW).select(
             pl.lit(p.mapping.channel).alias("channel"), "order_id",
-            pl.format("{}:{}", pl.lit(Path(p.path).name), pl.col(ROW)).alias("row"), "codes")
+            pl.concat_str([pl.col(ROW).cast(pl.String), pl.lit(f" of {Path(p.path).name}")])
+            .alias("row"), "codes")
         for p in prepared
-    ]
-    batch_reasons: list[pl.DataFrame] = [pl.DataFrame()] * len(prepared)
-    if keyed:
-        everything = pl.concat(keyed).with_row_index(ID)
-        outcome = check_batch(everything, pl.concat(rejected))
-        if outcome.reasons.height:
-            located = outcome.reasons.join(everything.select(ID, ROW, "__input"), on=ID)
-            for i in range(len(prepared)):
-                batch_reasons[i] = located.filter(pl.col("__input") == i).select(
-                    ROW, "codes", "messages")
-    return [_result(p, extra, batch_id) for p, extra in zip(prepared, batch_reasons,
-                                                             strict=True)]
+    ])
+    outcome = check_batch(keyed, rejected)
+    located = outcome.reasons.join(keyed.select(ID, ROW, "__input"), on=ID)
+    return [located.filter(pl.col("__input") == i).select(ROW, "codes", "messages")
+            if located.height else empty for i in range(len(prepared))]
 
 
-def _result(p: PreparedInput, duplicates: pl.DataFrame, batch_id: str) -> InputResult:
-    reasons = p.reasons
-    passed = p.passed
-    if duplicates.height:
-        reasons = pl.concat([reasons, duplicates.cast(reasons.schema)]).sort(ROW)
-        passed = passed.filter(~pl.col(ROW).is_in(duplicates[ROW].implode()))
-    clean = passed.select(
+def _standard_lines(p: PreparedInput, passed: pl.DataFrame, batch_id: str) -> pl.DataFrame:
+    return passed.select(
         pl.lit(batch_id).alias("batch_id"),
         pl.lit(p.mapping.channel).alias("channel"),
         pl.lit(p.path).alias("source"),
         pl.col(ROW).alias("source_row"),
         pl.exclude(ROW),
     ).select(field_names())
+
+
+def _result(p: PreparedInput, clean: pl.DataFrame, reasons: pl.DataFrame,
+            duplicates: int) -> InputResult:
     rejects = reasons.join(p.raw, on=ROW, how="left").select(
         pl.lit(p.path).alias("source"),
         pl.col(ROW).alias("source_row"),
@@ -140,8 +187,8 @@ def _result(p: PreparedInput, duplicates: pl.DataFrame, batch_id: str) -> InputR
         "messages",
         *[pl.col(h) for h in p.header],
     )
-    if clean.height + rejects.height != p.rows_in:  # the accounting rule, never bent
+    if clean.height + rejects.height + duplicates != p.rows_in:  # the accounting rule
         raise AssertionError(f"{p.path}: {p.rows_in} rows in, {clean.height} clean + "
-                             f"{rejects.height} rejected")
+                             f"{rejects.height} rejected + {duplicates} duplicates")
     return InputResult(p.path, p.sha256, p.size, p.mapping.channel, p.rows_in, clean, rejects,
-                       p.details)
+                       duplicates, p.details)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: change_type and changed_fields (exactly-once output)
 
 MONEY = pl.Decimal(18, 2)
 INSTANT = pl.Datetime("us", "UTC")
 
+CHANGE_TYPES = ("new", "update")
 ORDER_STATUSES = ("pending_payment", "paid", "shipped", "completed", "cancelled", "refunded")
 
 # mypy cannot read polars dtype instances in annotations; pandera can.
@@ -65,6 +66,9 @@ class OrderLine(pa.DataFrameModel):
     promotion_id: str = pa.Field(nullable=True)
     hs_code: str = pa.Field(nullable=True)
     country_of_origin: str = pa.Field(nullable=True)
+    # change: what this line is to the ERP
+    change_type: str = pa.Field(nullable=False, isin=CHANGE_TYPES)
+    changed_fields: str = pa.Field(nullable=True)
 
     class Config:
         strict = True  # no column outside the schema reaches an output
@@ -108,18 +112,29 @@ FIELD_DOCS: dict[str, str] = {
     "promotion_id": "Promotion, coupon, gift or bundle code that applied to the line.",
     "hs_code": "Harmonized System customs code.",
     "country_of_origin": "Country the goods were made in, ISO 3166-1 alpha-2.",
+    "change_type": "`new`: the first time ordermill outputs this line (same channel, order_id "
+    "and line_no); `update`: output before with other content (status shipped, address "
+    "corrected...). Lines output before with the same content are not output again.",
+    "changed_fields": "For updates, the fields that changed, `;`-separated.",
 }
 
 LINEAGE_FIELDS = ("batch_id", "channel", "source", "source_row")
+CHANGE_FIELDS = ("change_type", "changed_fields")
 
 
 def polars_schema() -> dict[str, pl.DataType]:
-    """Column name -> polars dtype, in schema order."""
+    """Column name -> polars dtype, in output order."""
     columns = OrderLine.to_schema().columns
     return {name: column.dtype.type for name, column in columns.items()}
 
 
 def field_names() -> list[str]:
+    """The fields of an order line: lineage, order, buyer, ship-to, line, more."""
+    return [n for n in OrderLine.to_schema().columns if n not in CHANGE_FIELDS]
+
+
+def output_columns() -> list[str]:
+    """What orders.* holds: the order line's fields, then what the line is to the ERP."""
     return list(OrderLine.to_schema().columns)
 
 
@@ -127,7 +142,8 @@ def required_fields() -> list[str]:
     """Fields a mapped row must carry (the model's non-nullable fields, lineage aside).
     Ship-to is optional: pickup and digital orders are orders."""
     columns = OrderLine.to_schema().columns
-    return [n for n, c in columns.items() if not c.nullable and n not in LINEAGE_FIELDS]
+    return [n for n, c in columns.items()
+            if not c.nullable and n not in LINEAGE_FIELDS + CHANGE_FIELDS]
 
 
 def mappable_fields() -> list[str]:

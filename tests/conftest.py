@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,3 +27,14 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
 def at_root(monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(ROOT)
     return ROOT
+
+
+@pytest.fixture(autouse=True)
+def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own ledger and lock (the CLI subprocesses inherit it too), and no
+    ordermill.toml or ORDERMILL_* setting of the developer's leaks in."""
+    for name in [n for n in os.environ if n.startswith("ORDERMILL_")]:
+        monkeypatch.delenv(name)
+    state = tmp_path / "state"
+    monkeypatch.setenv("ORDERMILL_STATE_DIR", str(state))
+    return state

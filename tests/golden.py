@@ -18,9 +18,10 @@ CASES = {
 
 
 def produce(sample: str, out: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Ingest one sample (path relative to the repository root) and return its orders and
-    rejects as strings, without the batch id, which differs on every run."""
-    report = ingest([sample], out)
+    """Ingest one sample (path relative to the repository root) into a fresh ledger and
+    return its orders and rejects as strings, without the batch id (new on every run)."""
+    report = ingest([sample], out / "out", state_dir=out / "state")
+    assert report.batch_dir is not None
     orders = pl.read_csv(report.batch_dir / "orders.csv", infer_schema=False)
     rejects = pl.read_csv(report.batch_dir / "rejects.csv", infer_schema=False)
     return orders.drop("batch_id"), rejects

@@ -43,9 +43,11 @@ def test_exit_1_when_rows_are_rejected_with_one_line_summary(tmp_path: Path) -> 
 
 def test_json_prints_the_manifest_on_stdout(tmp_path: Path) -> None:
     result = run_cli("ingest", str(TMALL), "--out", str(tmp_path), "--json")
-    manifest = json.loads(result.stdout)
-    assert manifest["totals"] == {"files": 1, "unreadable": 0, "rows_in": 14, "clean": 7,
-                                  "rejected": 7}
+    body = json.loads(result.stdout)
+    assert body["manifest"]["totals"] == {"files": 1, "unreadable": 0, "rows_in": 14,
+                                          "clean": 7, "rejected": 7, "duplicates": 0,
+                                          "updates": 0}
+    assert body["exit_code"] == 1 and body["batch_dir"].endswith(body["batch_id"])
     assert result.stderr == ""
 
 
@@ -114,7 +116,7 @@ def test_exit_3_for_each_unreadable_kind(tmp_path: Path) -> None:
                      "--out", str(out), "--json")
     assert result.returncode == 3
     assert no_traceback(result.stderr)
-    manifest = json.loads(result.stdout)
+    manifest = json.loads(result.stdout)["manifest"]
     reasons = {Path(u["path"]).name: u["code"] for u in manifest["unreadable"]}
     assert reasons == {"empty.csv": "empty-file", "binary.csv": "binary-file",
                        "fake.xlsx": "unreadable-workbook", "notes.pdf": "unsupported-format",
@@ -140,7 +142,7 @@ def test_no_arguments_shows_help() -> None:
 
 def test_folder_input_is_expanded_and_relative_sources_are_kept(tmp_path: Path) -> None:
     result = run_cli("ingest", "samples", "--out", str(tmp_path), "--json", cwd=ROOT)
-    manifest = json.loads(result.stdout)
+    manifest = json.loads(result.stdout)["manifest"]
     assert [i["path"] for i in manifest["inputs"]] == [
         "samples/shopify/orders_export_1.csv", "samples/tmall/ExportOrderList202411120800.csv"]
 

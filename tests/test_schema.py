@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT
 
 from ingest.checks import validate_clean
-from ingest.schema import FIELD_DOCS, field_names, polars_schema, schema_markdown
+from ingest.schema import FIELD_DOCS, output_columns, polars_schema, schema_markdown
 
 
 def test_docs_schema_md_is_current() -> None:
@@ -19,7 +19,7 @@ def test_docs_schema_md_is_current() -> None:
 
 
 def test_every_field_is_documented() -> None:
-    assert set(FIELD_DOCS) == set(field_names())
+    assert set(FIELD_DOCS) == set(output_columns())
 
 
 def test_money_is_decimal_and_ids_are_strings() -> None:
@@ -31,7 +31,8 @@ def test_money_is_decimal_and_ids_are_strings() -> None:
 
 
 def good_line(**changes: object) -> pl.DataFrame:
-    row: dict[str, object] = dict.fromkeys(field_names())
+    row: dict[str, object] = dict.fromkeys(output_columns())
+    row["change_type"] = "new"
     row.update(batch_id="b", channel="tmall", source="x.csv", source_row=2, order_id="0012",
                line_no=1, ordered_at=datetime(2024, 11, 11, tzinfo=UTC),
                order_status="paid", currency="CNY", sku="LJ-250", quantity=2,

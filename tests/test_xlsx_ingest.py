@@ -35,8 +35,11 @@ def as_workbook(source: Path, target: Path, rows_above: int) -> None:
 def test_xlsx_and_csv_give_the_same_lines(tmp_path: Path) -> None:
     workbook = tmp_path / "orders.xlsx"
     as_workbook(SHOPIFY, workbook, rows_above=3)
-    from_csv = ingest([SHOPIFY], tmp_path / "a")
-    from_xlsx = ingest([workbook], tmp_path / "b")
+    # Two ledgers: in one, the xlsx lines would be duplicates of the CSV lines.
+    from_csv = ingest([SHOPIFY], tmp_path / "a", state_dir=tmp_path / "sa")
+    from_xlsx = ingest([workbook], tmp_path / "b", state_dir=tmp_path / "sb")
+    assert from_csv.batch_dir is not None and from_xlsx.batch_dir is not None
+    assert from_xlsx.manifest is not None
     assert from_xlsx.manifest["inputs"][0]["header_row"] == 4
     csv_rows = pl.read_csv(from_csv.batch_dir / "orders.csv", infer_schema=False)
     xlsx_rows = pl.read_csv(from_xlsx.batch_dir / "orders.csv", infer_schema=False)

@@ -28,7 +28,7 @@ class Compiled:
     missing_columns: tuple[str, ...] = field(default=())
 
 
-def compile_mapping(mapping: Mapping, raw: RawTable) -> Compiled:
+def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UTC") -> Compiled:
     columns = {normalise_name(name): name for name in raw.header}
     wanted = sorted(mapping.used_columns)
     missing = tuple(c for c in wanted if normalise_name(c) not in columns)
@@ -59,7 +59,8 @@ def compile_mapping(mapping: Mapping, raw: RawTable) -> Compiled:
                 name,
                 formats=(own.formats if own and own.formats else _default_formats(
                     mapping, name)),
-                timezone=(own.timezone if own and own.timezone else mapping.parse.timezone),
+                timezone=(own.timezone if own and own.timezone
+                          else mapping.parse.timezone or default_timezone),
                 phone_region=mapping.parse.phone_region,
             )
             typed.append(parse(pl.col(RAW + name)).cast(schema[name]).alias(name))

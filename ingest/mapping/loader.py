@@ -122,7 +122,7 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
     reader = _reader_options(top.sub("reader"))
     parse = _parse_options(top.sub("parse"))
     orders = top.sub("orders")
-    orders.only(("key", "carry_forward"))
+    orders.only(("key", "carry_forward", "key_scope"))
 
     constants_table = top.sub("constants")
     constants: dict[str, str] = {}
@@ -167,6 +167,7 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         values=values,
         order_key=orders.text("key"),
         carry_forward=orders.texts("carry_forward"),
+        key_scope=orders.text("key_scope"),
     )
 
 
@@ -202,7 +203,7 @@ def _parse_options(table: _Reader) -> ParseOptions:
         raise table.fail("phone_region", f"unknown region {region!r}; known: "
                          + ", ".join(sorted(PHONE_REGIONS)))
     return ParseOptions(
-        timezone=table.timezone("timezone") or "UTC",
+        timezone=table.timezone("timezone"),
         phone_region=region,
         datetime_formats=table.texts("datetime_formats"),
         date_formats=table.texts("date_formats"),

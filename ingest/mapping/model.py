@@ -53,7 +53,7 @@ class ReaderOptions:
 
 @dataclass(frozen=True)
 class ParseOptions:
-    timezone: str = "UTC"  # zone of timestamps without an offset
+    timezone: str | None = None  # zone of timestamps without an offset (None: the default)
     phone_region: str | None = None  # region of phone numbers without a country code
     datetime_formats: tuple[str, ...] = ()
     date_formats: tuple[str, ...] = ()
@@ -71,6 +71,7 @@ class Mapping:
     constants: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     order_key: str | None = None  # source column grouping the lines of one order
+    key_scope: str | None = None  # channels sharing a scope share order numbers (dedupe)
     carry_forward: tuple[str, ...] = ()  # order-level columns filled on the first line only
 
     @property

@@ -1,0 +1,208 @@
+"""Settings for unattended runs: ``ordermill.toml``, ``ORDERMILL_*`` variables, options.
+
+Precedence: command-line option > environment variable > config file > default. Every
+resolved value remembers where it came from, so ``ordermill config show`` can say. Secrets
+(mailbox passwords, later) are never read from the file and never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ingest.errors import OrdermillError
+from ingest.mapping.loader import nearest
+
+CONFIG_FILE = "ordermill.toml"
+FORMATS = ("csv", "parquet", "ndjson")
+SECRET_WORDS = ("password", "secret", "token", "passwd", "api_key")
+
+# name -> (default, environment variable, help)
+SETTINGS: dict[str, tuple[str, str, str]] = {
+    "out_dir": ("out", "ORDERMILL_OUT_DIR", "where batches are published"),
+    "format": ("csv", "ORDERMILL_FORMAT", "format of orders.*: csv, parquet or ndjson"),
+    "timezone": ("UTC", "ORDERMILL_TIMEZONE",
+                 "zone of timestamps without an offset, for mappings that name none"),
+    "mappings_dir": ("", "ORDERMILL_MAPPINGS", "directory of mapping files (default: bundled)"),
+    "state_dir": ("state", "ORDERMILL_STATE_DIR", "the ledger and the run lock"),
+    "archive_dir": ("archive", "ORDERMILL_ARCHIVE_DIR",
+                    "where files from folder sources go once ingested (dated subfolders)"),
+    "quarantine_dir": ("quarantine", "ORDERMILL_QUARANTINE_DIR",
+                       "where unreadable files go, with <name>.reason.txt beside them"),
+}
+DEFAULT_PATTERNS = ("*.csv", "*.tsv", "*.txt", "*.xlsx", "*.xlsm")
+SOURCE_KEYS = ("name", "kind", "path", "patterns", "channel")
+SOURCE_KINDS = ("folder",)  # mailboxes join later as kind = "imap"
+
+
+class ConfigError(OrdermillError):
+    """A bad config file: names the file, the key and what is wrong (exit 2)."""
+
+    def __init__(self, path: str, key: str, problem: str) -> None:
+        where = f"{path}: {key}" if key else path
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A place orders arrive: a folder with glob patterns, read with one channel or by
+    detection. ``kind`` leaves room for mailboxes."""
+
+    name: str
+    path: Path
+    patterns: tuple[str, ...] = DEFAULT_PATTERNS
+    channel: str | None = None
+    kind: str = "folder"
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: dict[str, str]
+    origins: dict[str, str]  # setting -> "option", "env ORDERMILL_X", "file PATH" or "default"
+    sources: tuple[Source, ...] = ()
+    config_path: Path | None = None
+    sources_origin: str = "default"
+
+    def path(self, name: str) -> Path:
+        return Path(self.values[name])
+
+    @property
+    def output_format(self) -> str:
+        return self.values["format"]
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(str(self.config_path or CONFIG_FILE), "sources",
+                          f"no source named {name!r}{nearest(name, [s.name for s in self.sources])}"
+                          f"; known: {known}")
+
+    def show(self) -> list[tuple[str, str, str]]:
+        """(setting, value, origin) rows for ``config show``."""
+        rows = [(name, self.values[name] or "(bundled)", self.origins[name])
+                for name in SETTINGS]
+        for source in self.sources:
+            patterns = ",".join(source.patterns)
+            rows.append((f"sources.{source.name}",
+                         f"{source.kind} {source.path} [{patterns}] channel="
+                         f"{source.channel or 'auto'}", self.sources_origin))
+        return rows
+
+
+def config_path(option: str | None, environ: Mapping[str, str]) -> tuple[Path | None, bool]:
+    """The config file to read and whether it was asked for explicitly (then it must exist)."""
+    if option:
+        return Path(option), True
+    if environ.get("ORDERMILL_CONFIG"):
+        return Path(environ["ORDERMILL_CONFIG"]), True
+    default = Path(CONFIG_FILE)
+    return (default, False) if default.is_file() else (None, False)
+
+
+def load_settings(options: Mapping[str, str | None] | None = None, config: str | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    options = options or {}
+    path, explicit = config_path(config, environ)
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = _read_file(path, explicit)
+    values: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    for name, (default, env_name, _help) in SETTINGS.items():
+        if options.get(name) not in (None, ""):
+            values[name], origins[name] = str(options[name]), "option"
+        elif environ.get(env_name):
+            values[name], origins[name] = environ[env_name], f"env {env_name}"
+        elif name in data:
+            value = str(data[name])
+            if name.endswith("_dir") and value and path is not None:
+                value = str(path.parent / value)  # relative to the config file, not the cwd
+            values[name], origins[name] = value, f"file {path}"
+        else:
+            values[name], origins[name] = default, "default"
+    _check_values(values, origins)
+    sources = _sources(data.get("sources", []), str(path)) if path else ()
+    return Settings(values, origins, sources, path, f"file {path}" if path else "default")
+
+
+def _read_file(path: Path, explicit: bool) -> dict[str, Any]:
+    if not path.is_file():
+        if explicit:
+            raise ConfigError(str(path), "", "config file not found")
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "", f"is not valid TOML: {exc}") from None
+    allowed = (*SETTINGS, "sources")
+    for key in data:
+        if any(word in key.lower() for word in SECRET_WORDS):
+            raise ConfigError(str(path), key, "secrets are never read from the config file; "
+                              "set them in the environment instead")
+        if key not in allowed:
+            raise ConfigError(str(path), key, "unknown setting" + nearest(key, allowed)
+                              + "; allowed: " + ", ".join(allowed))
+        if key != "sources" and not isinstance(data[key], str):
+            raise ConfigError(str(path), key, f"must be a string, not {data[key]!r}")
+    return data
+
+
+def _check_values(values: dict[str, str], origins: dict[str, str]) -> None:
+    if values["format"] not in FORMATS:
+        raise ConfigError(origins["format"], "format", f"unknown format {values['format']!r}"
+                          + nearest(values["format"], FORMATS) + "; use csv, parquet or ndjson")
+    try:
+        ZoneInfo(values["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(origins["timezone"], "timezone",
+                          f"unknown time zone {values['timezone']!r} (use an IANA name such "
+                          "as 'Asia/Shanghai')") from None
+
+
+def _sources(raw: Any, path: str) -> tuple[Source, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(path, "sources", "must be a list of tables: [[sources]]")
+    sources: list[Source] = []
+    for index, item in enumerate(raw):
+        key = f"sources[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(path, key, "must be a table with name, path and patterns")
+        for name in item:
+            if any(word in name.lower() for word in SECRET_WORDS):
+                raise ConfigError(path, f"{key}.{name}", "secrets are never read from the "
+                                  "config file; set them in the environment instead")
+            if name not in SOURCE_KEYS:
+                raise ConfigError(path, f"{key}.{name}", "unknown key"
+                                  + nearest(name, SOURCE_KEYS) + "; allowed: "
+                                  + ", ".join(SOURCE_KEYS))
+        name = item.get("name")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(path, f"{key}.name", "is required: a short name for the source")
+        if any(s.name == name for s in sources):
+            raise ConfigError(path, f"{key}.name", f"{name!r} is used twice")
+        kind = item.get("kind", "folder")
+        if kind not in SOURCE_KINDS:
+            raise ConfigError(path, f"{key}.kind", f"unknown kind {kind!r}; known: "
+                              + ", ".join(SOURCE_KINDS))
+        folder = item.get("path")
+        if not isinstance(folder, str) or not folder:
+            raise ConfigError(path, f"{key}.path", "is required: the folder to read")
+        patterns = item.get("patterns", list(DEFAULT_PATTERNS))
+        if isinstance(patterns, str):
+            patterns = [patterns]
+        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+            raise ConfigError(path, f"{key}.patterns", "must be a list of glob patterns")
+        channel = item.get("channel")
+        if channel is not None and not isinstance(channel, str):
+            raise ConfigError(path, f"{key}.channel", "must be a channel name")
+        base = Path(path).parent
+        sources.append(Source(name, base / folder, tuple(patterns), channel, kind))
+    return tuple(sources)

@@ -1,0 +1,228 @@
+"""The ledger: what was read, what was published, and every line key ever output.
+
+Embedded (SQLite from the standard library, no server) in the state directory. Runs, inputs
+and batches are rows in ``ledger.sqlite``; line keys and content hashes are parquet files
+under ``keys/`` (SQLite row lookups take 8 s per million keys; a polars join on parquet takes
+well under one), registered in SQLite so that only committed files count.
+
+Crash safety: before a batch is renamed into place, a ``pending`` row names it; after, one
+transaction records the batch, its inputs and its key file and drops the pending row. A run
+that dies in between is completed by the next one (the batch is whole, so it is recorded);
+one that dies before the rename leaves nothing that counts, and is redone in full.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ingest.dedupe import HISTORY_SCHEMA
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    command TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    exit_code INTEGER,
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    run_id INTEGER,
+    out_dir TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    totals TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inputs (
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    channel TEXT,
+    batch_id TEXT NOT NULL REFERENCES batches(batch_id),
+    ingested_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS inputs_sha ON inputs(sha256);
+CREATE TABLE IF NOT EXISTS key_files (
+    path TEXT PRIMARY KEY,
+    max_seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending (
+    batch_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    out_dir TEXT NOT NULL,
+    key_file TEXT NOT NULL,
+    run_id INTEGER
+);
+"""
+COMPACT_AFTER = 32  # key files; then they are merged into one, latest version per key
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class SeenInput:
+    path: str
+    batch_id: str
+    ingested_at: str
+
+
+class Ledger:
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.keys_dir = state_dir / "keys"
+        self.keys_dir.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(state_dir / "ledger.sqlite", isolation_level=None,
+                                  timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # runs ---------------------------------------------------------------------------------
+    def start_run(self, command: str) -> int:
+        cursor = self.db.execute("INSERT INTO runs (command, started_at) VALUES (?, ?)",
+                                 (command, _now()))
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, exit_code: int, summary: dict[str, Any]) -> None:
+        self.db.execute("UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? "
+                        "WHERE run_id = ?", (_now(), exit_code, json.dumps(summary), run_id))
+
+    # inputs -------------------------------------------------------------------------------
+    def seen(self, sha256: str) -> SeenInput | None:
+        row = self.db.execute("SELECT path, batch_id, ingested_at FROM inputs WHERE sha256 = ? "
+                              "ORDER BY ingested_at LIMIT 1", (sha256,)).fetchone()
+        return SeenInput(*row) if row else None
+
+    # line history -------------------------------------------------------------------------
+    def history(self) -> pl.LazyFrame:
+        files = [row[0] for row in self.db.execute("SELECT path FROM key_files ORDER BY max_seq")]
+        if not files:
+            return pl.LazyFrame(schema=HISTORY_SCHEMA)
+        return pl.scan_parquet([self.keys_dir / f for f in files])
+
+    def next_seq(self) -> int:
+        row = self.db.execute("SELECT MAX(seq) FROM (SELECT seq FROM batches UNION ALL "
+                              "SELECT seq FROM pending)").fetchone()
+        return int(row[0] or 0) + 1
+
+    # publishing ---------------------------------------------------------------------------
+    def write_keys(self, batch_id: str, seq: int, keys: pl.DataFrame) -> str:
+        """The batch's key file, complete on disk before the batch is published."""
+        name = f"{seq:08d}-{batch_id}.parquet"
+        partial = self.keys_dir / f".{name}.partial"
+        keys.with_columns(pl.lit(seq, pl.Int64).alias("seq")).select(
+            list(HISTORY_SCHEMA)).write_parquet(partial)
+        partial.rename(self.keys_dir / name)
+        return name
+
+    def mark_pending(self, batch_id: str, seq: int, out_dir: Path, key_file: str,
+                     run_id: int | None) -> None:
+        self.db.execute("INSERT INTO pending (batch_id, seq, out_dir, key_file, run_id) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (batch_id, seq, str(out_dir.resolve()), key_file, run_id))
+
+    def commit_batch(self, batch_id: str, manifest: dict[str, Any]) -> None:
+        """Record a published batch, its inputs and its key file: one transaction."""
+        with self.transaction() as db:
+            row = db.execute("SELECT seq, out_dir, key_file, run_id FROM pending "
+                             "WHERE batch_id = ?", (batch_id,)).fetchone()
+            if row is None:
+                return
+            seq, out_dir, key_file, run_id = row
+            db.execute("INSERT INTO batches (batch_id, seq, run_id, out_dir, created_at, "
+                       "totals) VALUES (?, ?, ?, ?, ?, ?)",
+                       (batch_id, seq, run_id, out_dir, manifest["created_at"],
+                        json.dumps(manifest["totals"])))
+            db.executemany(
+                "INSERT INTO inputs (sha256, size, path, channel, batch_id, ingested_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(i["sha256"], i["size"], i["path"], i["channel"], batch_id, _now())
+                 for i in manifest["inputs"]])
+            db.execute("INSERT INTO key_files (path, max_seq) VALUES (?, ?)", (key_file, seq))
+            db.execute("DELETE FROM pending WHERE batch_id = ?", (batch_id,))
+
+    def recover(self) -> list[str]:
+        """Finish what a killed run left: record batches that were published, forget the
+        ones that were not. Returns what was done, for the log."""
+        done = []
+        for batch_id, out_dir, key_file in self.db.execute(
+                "SELECT batch_id, out_dir, key_file FROM pending").fetchall():
+            manifest_path = Path(out_dir) / batch_id / "manifest.json"
+            if manifest_path.is_file():
+                self.commit_batch(batch_id, json.loads(manifest_path.read_text("utf-8")))
+                done.append(f"recorded batch {batch_id}, published by a run that was killed")
+            else:
+                with self.transaction() as db:
+                    db.execute("DELETE FROM pending WHERE batch_id = ?", (batch_id,))
+                (self.keys_dir / key_file).unlink(missing_ok=True)
+                done.append(f"discarded unpublished batch {batch_id} of a run that was killed")
+        registered = {row[0] for row in self.db.execute("SELECT path FROM key_files")}
+        pending = {row[0] for row in self.db.execute("SELECT key_file FROM pending")}
+        for stray in self.keys_dir.iterdir():
+            if stray.name not in registered | pending:
+                stray.unlink()  # written by a run killed before it published
+        return done
+
+    def compact(self) -> None:
+        """Merge the key files into one holding the latest version of each key, so the
+        history a run scans stays a handful of files however many batches there were."""
+        files = [row[0] for row in self.db.execute("SELECT path FROM key_files ORDER BY max_seq")]
+        if len(files) <= COMPACT_AFTER:
+            return
+        max_seq = int(self.db.execute("SELECT MAX(max_seq) FROM key_files").fetchone()[0])
+        name = f"{max_seq:08d}-compact-{int(time.time())}.parquet"
+        partial = self.keys_dir / f".{name}.partial"
+        (pl.scan_parquet([self.keys_dir / f for f in files])
+         .sort("seq").unique(subset=["key_hi", "key_lo"], keep="last")
+         .sink_parquet(partial))
+        partial.rename(self.keys_dir / name)
+        with self.transaction() as db:
+            db.executemany("DELETE FROM key_files WHERE path = ?", [(f,) for f in files])
+            db.execute("INSERT INTO key_files (path, max_seq) VALUES (?, ?)", (name, max_seq))
+        for old in files:
+            (self.keys_dir / old).unlink(missing_ok=True)
+
+    # reporting ----------------------------------------------------------------------------
+    def runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT run_id, command, started_at, finished_at, exit_code, summary FROM runs "
+            "ORDER BY run_id DESC LIMIT ?", (limit,)).fetchall()
+        out = []
+        for run_id, command, started, finished, code, summary in rows:
+            batches = [
+                {"batch_id": b, "out_dir": d, "totals": json.loads(t)}
+                for b, d, t in self.db.execute(
+                    "SELECT batch_id, out_dir, totals FROM batches WHERE run_id = ? "
+                    "ORDER BY seq", (run_id,))
+            ]
+            out.append({"run_id": run_id, "command": command, "started_at": started,
+                        "finished_at": finished, "exit_code": code,
+                        "summary": json.loads(summary) if summary else None,
+                        "batches": batches})
+        return out

@@ -225,11 +225,23 @@ def history(
 
 @config_app.command("show")
 def config_show(
+    out: Annotated[Path | None, typer.Option("--out", show_default=False,
+                                             help="As ingest --out.")] = None,
+    output_format: Annotated[OutputFormat | None, typer.Option(
+        "--format", show_default=False, help="As ingest --format.")] = None,
+    state_dir: StateOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The resolved settings and where each one came from (option, env, file, default)."""
-    settings: Settings = load_settings({}, config)
+    """The resolved settings and where each one came from (option, env, file, default).
+
+    Options given here are resolved as they would be for ingest or run, to check what a
+    command line would do. Secrets are never read from the file, so never shown.
+    """
+    settings: Settings = load_settings({
+        "out_dir": str(out) if out else None,
+        "format": output_format.value if output_format else None,
+        "state_dir": str(state_dir) if state_dir else None}, config)
     rows = settings.show()
     if as_json:
         typer.echo(json.dumps([{"setting": s, "value": v, "from": o} for s, v, o in rows],

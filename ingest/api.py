@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +29,13 @@ from ingest.readers import READERS
 from ingest.sources import archive, list_files, quarantine
 
 DEFAULT_MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
+
+
+def crash_point(name: str) -> None:
+    """Fault injection for the crash tests: ORDERMILL_CRASH_AT=<name> kills the process
+    with SIGKILL here, as the OOM killer or a power cut would."""
+    if os.environ.get("ORDERMILL_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def default_mappings_dir() -> Path:
@@ -192,16 +200,18 @@ def _process(files: Sequence[tuple[Path, Source | None]], settings: Settings, *,
     with run_lock(state, command):
         ledger = Ledger(state)
         try:
-            report = RunReport(None, None, recovered=ledger.recover())
+            report = RunReport(None, None, recovered=ledger.recover(out_dir))
             for message in report.recovered:
                 events.emit("run_recovered", message=message)
             report.run_id = ledger.start_run(command)
             events.emit("run_start", run_id=report.run_id, command=command, files=len(files))
             prepared, sources = _prepare_all(files, mappings, channel, settings, ledger,
                                              force, report, events)
+            crash_point("prepared")
             if prepared or report.unreadable:
                 _publish(prepared, ledger, out_dir, output_format, report, events)
             _move(sources, settings, report, events)
+            crash_point("moved")
             ledger.finish_run(report.run_id, int(report.exit_code), report.summary())
             events.emit("run_end", **report.summary())
         finally:
@@ -254,11 +264,18 @@ def _publish(prepared: list[PreparedInput], ledger: Ledger, out_dir: Path, outpu
     finished = finish(prepared, batch_id, ledger.history())
     seq = ledger.next_seq()
     key_file = ledger.write_keys(batch_id, seq, finished.keys)
-    manifest = publish(
-        finished.results, report.unreadable, out_dir, batch_id, output_format,
-        before_rename=lambda: ledger.mark_pending(batch_id, seq, out_dir, key_file,
-                                                  report.run_id))
+    crash_point("keys-written")
+
+    def before_rename() -> None:
+        crash_point("staged")
+        ledger.mark_pending(batch_id, seq, out_dir, key_file, report.run_id)
+        crash_point("pending")
+
+    manifest = publish(finished.results, report.unreadable, out_dir, batch_id, output_format,
+                       before_rename=before_rename)
+    crash_point("published")
     ledger.commit_batch(batch_id, manifest)
+    crash_point("committed")
     ledger.compact()
     report.batch_dir, report.manifest = out_dir / batch_id, manifest
     for entry in manifest["inputs"]:

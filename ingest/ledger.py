@@ -14,6 +14,8 @@ one that dies before the rename leaves nothing that counts, and is redone in ful
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -65,6 +67,7 @@ CREATE TABLE IF NOT EXISTS pending (
     run_id INTEGER
 );
 """
+BATCH_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
 COMPACT_AFTER = 32  # key files; then they are merged into one, latest version per key
 
 
@@ -167,9 +170,9 @@ class Ledger:
             db.execute("INSERT INTO key_files (path, max_seq) VALUES (?, ?)", (key_file, seq))
             db.execute("DELETE FROM pending WHERE batch_id = ?", (batch_id,))
 
-    def recover(self) -> list[str]:
+    def recover(self, out_dir: Path) -> list[str]:
         """Finish what a killed run left: record batches that were published, forget the
-        ones that were not. Returns what was done, for the log."""
+        ones that were not, and sweep their half-written files. Returns what was done."""
         done = []
         for batch_id, out_dir, key_file in self.db.execute(
                 "SELECT batch_id, out_dir, key_file FROM pending").fetchall():
@@ -181,7 +184,15 @@ class Ledger:
                 with self.transaction() as db:
                     db.execute("DELETE FROM pending WHERE batch_id = ?", (batch_id,))
                 (self.keys_dir / key_file).unlink(missing_ok=True)
+                shutil.rmtree(Path(out_dir) / f".{batch_id}.partial", ignore_errors=True)
                 done.append(f"discarded unpublished batch {batch_id} of a run that was killed")
+        # Staging folders of runs killed before they named their batch: ours by their name
+        # (.<batch id>.partial), never published, so never read by anyone.
+        if out_dir.is_dir():
+            for staging in out_dir.glob(".*.partial"):
+                if BATCH_ID.fullmatch(staging.name[1:-len(".partial")]):
+                    shutil.rmtree(staging, ignore_errors=True)
+                    done.append(f"removed the unfinished batch folder {staging}")
         registered = {row[0] for row in self.db.execute("SELECT path FROM key_files")}
         pending = {row[0] for row in self.db.execute("SELECT key_file FROM pending")}
         for stray in self.keys_dir.iterdir():

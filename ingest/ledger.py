@@ -174,9 +174,9 @@ class Ledger:
         """Finish what a killed run left: record batches that were published, forget the
         ones that were not, and sweep their half-written files. Returns what was done."""
         done = []
-        for batch_id, out_dir, key_file in self.db.execute(
+        for batch_id, batch_out, key_file in self.db.execute(
                 "SELECT batch_id, out_dir, key_file FROM pending").fetchall():
-            manifest_path = Path(out_dir) / batch_id / "manifest.json"
+            manifest_path = Path(batch_out) / batch_id / "manifest.json"
             if manifest_path.is_file():
                 self.commit_batch(batch_id, json.loads(manifest_path.read_text("utf-8")))
                 done.append(f"recorded batch {batch_id}, published by a run that was killed")
@@ -184,7 +184,7 @@ class Ledger:
                 with self.transaction() as db:
                     db.execute("DELETE FROM pending WHERE batch_id = ?", (batch_id,))
                 (self.keys_dir / key_file).unlink(missing_ok=True)
-                shutil.rmtree(Path(out_dir) / f".{batch_id}.partial", ignore_errors=True)
+                shutil.rmtree(Path(batch_out) / f".{batch_id}.partial", ignore_errors=True)
                 done.append(f"discarded unpublished batch {batch_id} of a run that was killed")
         # Staging folders of runs killed before they named their batch: ours by their name
         # (.<batch id>.partial), never published, so never read by anyone.

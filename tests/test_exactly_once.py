@@ -121,7 +121,8 @@ def test_the_same_purchase_order_through_two_channels_is_flagged(tmp_path: Path)
     for channel, marker in (("email-po", "邮件订单"), ("fax-po", "传真订单")):
         text = (MAPPINGS / "tmall.toml").read_text(encoding="utf-8")
         text = text.replace('channel = "tmall"', f'channel = "{channel}"')
-        text = text.replace('header_contains = ["订单编号",', f'header_contains = ["{marker}", "订单编号",')
+        text = text.replace('header_contains = ["订单编号",',
+                            f'header_contains = ["{marker}", "订单编号",')
         text += '\n[orders]\nkey_scope = "customer-po"\n'
         (mappings / f"{channel}.toml").write_text(text, encoding="utf-8")
 

@@ -27,9 +27,11 @@ def _fh(name: str) -> str:
 
 FIELD_HASHES = [_fh(f) for f in CONTENT_FIELDS]
 HISTORY_SCHEMA: dict[str, pl.DataType] = {
-    "key_hi": pl.UInt64(), "key_lo": pl.UInt64(), "channel": pl.String(), "seq": pl.Int64(),
-    "content": pl.UInt64(), **{h: pl.UInt32() for h in FIELD_HASHES},
+    "key_hi": pl.UInt64(), "key_lo": pl.UInt64(), "channel_id": pl.UInt32(), "seq": pl.Int64(),
+    "content": pl.UInt64(), "channel": pl.String(), **{h: pl.UInt32() for h in FIELD_HASHES},
 }
+"""A line in history. ``channel_id`` (a hash of the name) is what the nightly check reads:
+reading 10 million channel names would cost as much as the rest of the check."""
 
 
 def xxhash64(expr: pl.Expr, seed: int = 0) -> pl.Expr:
@@ -48,6 +50,7 @@ def hash_lines(clean: pl.DataFrame, scopes: dict[str, str]) -> pl.DataFrame:
                         separator="\x1f")
     fields = clean.select(
         "channel",
+        xxhash32(pl.col("channel")).alias("channel_id"),
         xxhash64(key, seed=0).alias("key_hi"),
         xxhash64(key, seed=1).alias("key_lo"),
         *[xxhash32(pl.col(f).cast(pl.String).fill_null(NULL_MARK)).alias(_fh(f))
@@ -66,48 +69,129 @@ class Classified:
 
 def classify(lines: pl.DataFrame, history: pl.LazyFrame) -> Classified:
     """Compare each hashed line (in batch order) with its previous version: an earlier line of
-    this batch with the same key, else the latest version in history."""
+    this batch with the same key, else the latest version in history.
+
+    History is read in two steps so that the nightly case stays cheap: keys and content
+    hashes of the matching lines (a join on two integer columns), then, only for lines that
+    changed, their field hashes, to name the changed fields."""
     batch = lines.with_row_index("__pos")
-    keys = batch.select(KEY).unique()
-    previous = (
-        history.join(keys.lazy(), on=KEY, how="semi")
+    # Joins run on key_hi alone (one integer column is twice as fast as two); key_lo is
+    # compared after, so a clash of key_hi alone can never pass for the same line.
+    latest = (
+        history.select(*KEY, "channel_id", "content", "seq")
+        .join(batch.lazy().select("key_hi"), on="key_hi", how="semi")
+        .collect(engine="streaming")
         .sort("seq")
         .unique(subset=KEY, keep="last", maintain_order=False)
-        .collect()
+        .rename({"key_lo": "hist_key_lo", "channel_id": "hist_channel",
+                 "content": "hist_content", "seq": "hist_seq"})
     )
-    # An earlier line of this batch with the same key wins over history.
-    in_batch = batch.select(
-        "__pos", *KEY,
-        *[pl.col(c).shift(1).over(KEY).alias(f"prev_{c}")
-          for c in ["channel", "content", *FIELD_HASHES]],
-    )
-    joined = in_batch.join(
-        previous.select(*KEY, "channel", "content", *FIELD_HASHES).rename(
-            {c: f"hist_{c}" for c in ["channel", "content", *FIELD_HASHES]}),
-        on=KEY, how="left", maintain_order="left",
-    ).join(batch.select("__pos", "channel", "content", *FIELD_HASHES), on="__pos",
-           maintain_order="left")
-    has_prev_batch = pl.col("prev_content").is_not_null()
-
-    def prev(c: str) -> pl.Expr:
-        return pl.when(has_prev_batch).then(pl.col(f"prev_{c}")).otherwise(pl.col(f"hist_{c}"))
-
-    known = has_prev_batch | pl.col("hist_content").is_not_null()
+    repeats = _earlier_in_batch(batch)
+    frame = batch
+    if repeats.height:
+        frame = frame.join(repeats.select("__pos", "prev_channel_id", "prev_content"),
+                           on="__pos", how="left", maintain_order="left")
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.UInt32).alias("prev_channel_id"),
+                                   pl.lit(None, pl.UInt64).alias("prev_content"))
+    if latest["key_hi"].n_unique() == latest.height:
+        frame = frame.join(latest, on="key_hi", how="left", maintain_order="left")
+        same = pl.col("hist_key_lo") == pl.col("key_lo")
+        frame = frame.with_columns([pl.when(same).then(pl.col(c)).alias(c) for c in (
+            "hist_channel", "hist_content", "hist_seq")])
+    else:
+        frame = frame.join(latest.rename({"hist_key_lo": "key_lo"}), on=KEY, how="left",
+                           maintain_order="left")
+    in_batch = pl.col("prev_content").is_not_null()
+    prev_channel = pl.coalesce(pl.when(in_batch).then(pl.col("prev_channel_id")),
+                               pl.col("hist_channel"))
+    prev_content = pl.coalesce(pl.when(in_batch).then(pl.col("prev_content")),
+                               pl.col("hist_content"))
     change = (
-        pl.when(~known).then(pl.lit("new"))
-        .when(prev("channel") != pl.col("channel")).then(pl.lit("cross-channel"))
-        .when(prev("content") == pl.col("content")).then(pl.lit("duplicate"))
+        pl.when(prev_content.is_null()).then(pl.lit("new"))
+        .when(prev_channel != pl.col("channel_id")).then(pl.lit("cross-channel"))
+        .when(prev_content == pl.col("content")).then(pl.lit("duplicate"))
         .otherwise(pl.lit("update"))
     )
-    changed = pl.concat_str(
-        [pl.when(prev(h) != pl.col(h)).then(pl.lit(f)) for f, h in
-         zip(CONTENT_FIELDS, FIELD_HASHES, strict=True)],
-        separator=";", ignore_nulls=True,
+    frame = frame.with_columns(change.alias("change_type"))
+    changed = _changed_fields(frame, repeats, history)
+    return Classified(frame["change_type"], changed, _previous_channel(frame, repeats, history))
+
+
+def _previous_channel(frame: pl.DataFrame, repeats: pl.DataFrame,
+                      history: pl.LazyFrame) -> pl.Series:
+    """The channel name a cross-channel duplicate was received through before (rare, so
+    only then are names read from history)."""
+    result = pl.Series("previous_channel", [None] * frame.height, pl.String)
+    cross = frame.filter(pl.col("change_type") == "cross-channel")
+    if not cross.height:
+        return result
+    from_batch = cross.filter(pl.col("prev_content").is_not_null()).select("__pos").join(
+        repeats.select("__pos", pl.col("prev_channel").alias("name")), on="__pos")
+    wanted = cross.filter(pl.col("prev_content").is_null()).select(
+        "__pos", *KEY, pl.col("hist_seq").alias("seq"))
+    from_history = wanted.join(
+        _history_rows(history, wanted, ["channel"]).rename({"channel": "name"}),
+        on=[*KEY, "seq"]).select("__pos", "name")
+    named = pl.concat([from_batch, from_history])
+    return result.scatter(named["__pos"], named["name"])
+
+
+def _history_rows(history: pl.LazyFrame, wanted: pl.DataFrame,
+                  columns: list[str]) -> pl.DataFrame:
+    """``columns`` of the history rows named by ``wanted`` (key_hi, key_lo, seq): filtered on
+    key_hi while scanning, then matched exactly on the small result."""
+    return (
+        history.select(*KEY, "seq", *columns)
+        .join(wanted.lazy().select("key_hi"), on="key_hi", how="semi")
+        .collect(engine="streaming")
+        .join(wanted.select(*KEY, "seq"), on=[*KEY, "seq"], how="semi")
     )
-    result = joined.sort("__pos").select(
-        change.alias("change_type"),
-        pl.when(change == "update").then(changed).alias("changed_fields"),
-        pl.when(change == "cross-channel").then(prev("channel")).alias("previous_channel"),
+
+
+def _earlier_in_batch(batch: pl.DataFrame) -> pl.DataFrame:
+    """For lines whose key came earlier in this batch: __pos and the previous line's
+    channel, content and field hashes (prev_*). A window over the whole batch is slow, and
+    repeats are few: only their keys are windowed."""
+    columns = ["channel", "channel_id", "content", *FIELD_HASHES]
+    if batch["key_hi"].n_unique() == batch.height:  # the usual case, and cheap to tell
+        return pl.DataFrame(schema={"__pos": pl.UInt32, **{
+            f"prev_{c}": batch.schema[c] for c in columns}})
+    # key_hi alone finds the candidates (a rare clash of key_hi only adds a candidate; the
+    # window below is over the whole key).
+    first = batch.select(pl.col("key_hi").is_first_distinct()).to_series()
+    repeated = batch.filter(~first).select(KEY).unique()
+    return (
+        batch.join(repeated, on=KEY, how="semi")
+        .sort("__pos")
+        .with_columns([pl.col(c).shift(1).over(KEY).alias(f"prev_{c}") for c in columns])
+        .filter(pl.col("prev_content").is_not_null())
+        .select("__pos", *[f"prev_{c}" for c in columns])
     )
-    return Classified(result["change_type"], result["changed_fields"],
-                      result["previous_channel"])
+
+
+def _changed_fields(frame: pl.DataFrame, repeats: pl.DataFrame,
+                    history: pl.LazyFrame) -> pl.Series:
+    """';'-joined names of the fields an update changed, null for other lines."""
+    updates = frame.filter(pl.col("change_type") == "update")
+    result = pl.Series("changed_fields", [None] * frame.height, pl.String)
+    if not updates.height:
+        return result
+    # Field hashes of each update's previous version: the line before it in this batch ...
+    from_batch = updates.filter(pl.col("prev_content").is_not_null()).select("__pos").join(
+        repeats.select("__pos", *[pl.col(f"prev_{h}").alias(h) for h in FIELD_HASHES]),
+        on="__pos")
+    # ... or its latest version in history.
+    wanted = updates.filter(pl.col("prev_content").is_null()).select(
+        "__pos", *KEY, pl.col("hist_seq").alias("seq"))
+    from_history = wanted.join(_history_rows(history, wanted, FIELD_HASHES),
+                               on=[*KEY, "seq"]).select("__pos", *FIELD_HASHES)
+    previous = pl.concat([from_batch, from_history]).rename(
+        {h: f"prev_{h}" for h in FIELD_HASHES})
+    named = updates.select("__pos", *FIELD_HASHES).join(previous, on="__pos").select(
+        "__pos",
+        pl.concat_str([pl.when(pl.col(f"prev_{h}") != pl.col(h)).then(pl.lit(f))
+                       for f, h in zip(CONTENT_FIELDS, FIELD_HASHES, strict=True)],
+                      separator=";", ignore_nulls=True).alias("changed_fields"),
+    )
+    return result.scatter(named["__pos"], named["changed_fields"])

@@ -9,8 +9,10 @@ import shutil
 from pathlib import Path
 
 import polars as pl
+import pytest
 from conftest import MAPPINGS, SAMPLES
 
+from ingest import ledger as ledger_module
 from ingest.api import ingest
 
 TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
@@ -145,3 +147,22 @@ def test_the_same_purchase_order_through_two_channels_is_flagged(tmp_path: Path)
     rejects = pl.read_csv(by_fax.batch_dir / "rejects.csv", infer_schema=False)
     assert rejects["codes"].to_list() == ["cross-channel-duplicate"] * 2
     assert "already received through channel email-po" in rejects["messages"][0]
+
+
+def test_history_stays_right_after_the_key_files_are_compacted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ledger_module, "COMPACT_AFTER", 2)
+    days = [export(tmp_path / f"day{d}.csv", [(f"37000000000000001{d:02d}", d, "等待买家付款")])
+            for d in range(1, 5)]
+    for day in days:
+        ingest([day], tmp_path / "out")
+    changed = export(tmp_path / "later.csv", [
+        ("3700000000000000101", 1, "交易成功"),  # day 1's order, now completed
+        ("3700000000000000104", 4, "等待买家付款"),  # unchanged
+    ])
+    report = ingest([changed], tmp_path / "out")
+    assert report.manifest is not None
+    totals = report.manifest["totals"]
+    assert (totals["updates"], totals["duplicates"], totals["clean"]) == (2, 2, 2)
+    keys = list((tmp_path / "state" / "keys").glob("*.parquet"))
+    assert len(keys) <= 3  # merged: the history a run scans stays a few files

@@ -21,7 +21,8 @@ from ingest.schema import ORDER_STATUSES, mappable_fields, required_fields
 
 TOP_KEYS = ("channel", "description", "detect", "reader", "parse", "orders", "constants",
             "fields", "values")
-RULE_KEYS = ("column", "first", "join", "separator", "extract", "formats", "timezone", "cases")
+RULE_KEYS = ("column", "first", "join", "separator", "extract", "split", "part", "remove",
+             "formats", "timezone", "cases")
 CASE_KEYS = ("column", "present", "map")
 READER_KEYS = ("encoding", "delimiter", "header_row", "footer", "sheet")
 PARSE_KEYS = ("timezone", "phone_region", "datetime_formats", "date_formats")
@@ -231,12 +232,22 @@ def _field_rule(fields: _Reader, name: str) -> FieldRule:
     elif "join" in spec:
         columns, combine = rule.texts("join"), "join"
     cases = tuple(_case(rule, i) for i in range(len(spec.get("cases", []))))
+    part = spec.get("part", 0)
+    if not (isinstance(part, int) and part >= 0) and not (
+            isinstance(part, str) and re.fullmatch(r"\d+:", part)):
+        raise rule.fail("part", f"must be a 0-based part number or \"N:\" (part N and all "
+                        f"after it), not {part!r}")
+    if "part" in spec and "split" not in spec:
+        raise rule.fail("part", "needs split = \"<separator>\" beside it")
     return FieldRule(
         field=name,
         columns=columns,
         combine=combine,
         separator=rule.text("separator", " ") or " ",
         extract=rule.regex("extract"),
+        split=rule.text("split"),
+        part=part,
+        remove=rule.regex("remove"),
         formats=rule.texts("formats"),
         timezone=rule.timezone("timezone"),
         cases=cases,

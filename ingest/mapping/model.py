@@ -26,6 +26,9 @@ class FieldRule:
     combine: str = "first"  # "first": first non-empty column; "join": join the non-empty ones
     separator: str = " "
     extract: str | None = None  # regex; its first group is the value
+    split: str | None = None  # split the text on this separator and take ``part``
+    part: int | str = 0  # with split: 0-based part, or "N:" for part N and all after it
+    remove: str | None = None  # regex whose matches are removed from the value
     formats: tuple[str, ...] = ()  # date/datetime formats, tried in order
     timezone: str | None = None
     cases: tuple[Case, ...] = ()

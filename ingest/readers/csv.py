@@ -172,7 +172,12 @@ def _parse_fast(body: bytes, header: list[str], delimiter: str) -> pl.DataFrame:
         frame = pl.DataFrame(schema=_schema(header))
     if frame.height != records.height:
         raise _NeedsLenient
-    frame = _mark_structure(frame, header, records["fields"], b"\x00" in body)
+    # A record's fields: its delimiter characters, less those inside quoted values, plus one.
+    inside_values = frame.select(pl.sum_horizontal(
+        [pl.col(c).str.count_matches(delimiter, literal=True).fill_null(0)
+         for c in frame.columns])).to_series()
+    fields = records["delims"] - inside_values + 1
+    frame = _mark_structure(frame, header, fields, b"\x00" in body)
     if truncated is not None:
         tail = pl.DataFrame({header[0]: [truncated.decode("utf-8", "replace").rstrip("\r\n")]})
         frame = pl.concat([frame, tail.with_columns(
@@ -210,28 +215,17 @@ def _mark_structure(frame: pl.DataFrame, header: list[str], fields: pl.Series,
 
 
 def _record_structure(body: bytes, delimiter: str) -> pl.DataFrame:
-    """One row per CSV record: its byte offset, its real field count, and whether the file
-    ends inside its quotes. Counted over physical lines with quote parity; the regex that
-    drops quoted text runs only on lines that hold a quote."""
+    """One row per CSV record: its byte offset, how many delimiter characters it holds (as
+    separators or inside quoted values), and whether the file ends inside its quotes.
+    Found over physical lines by quote parity: no regex, so a few cheap passes."""
     lines = _physical_lines(body)
-    line = pl.col("line").str.strip_suffix("\r")
-    quotes = line.str.count_matches(QUOTE, literal=True)
+    quotes = pl.col("line").str.count_matches(QUOTE, literal=True)
     frame = lines.with_columns(
         quotes=quotes,
         inside=((quotes.cum_sum() - quotes) % 2) == 1,  # the line starts inside quotes
         length=pl.col("line").str.len_bytes() + 1,
-        delims=line.str.count_matches(delimiter, literal=True),
-    )
-    quoted = frame.with_row_index("i").filter((pl.col("quotes") > 0) | pl.col("inside"))
-    if quoted.height:
-        tail_of_open = pl.when(pl.col("inside") & (pl.col("quotes") == 0)).then(pl.lit("")) \
-            .when(pl.col("inside")).then(line.str.replace(r'^[^"]*"', "")).otherwise(line)
-        outside = tail_of_open.str.replace_all(r'"[^"]*"', "").str.replace(r'".*$', "")
-        counted = quoted.select("i", outside.str.count_matches(delimiter, literal=True)
-                                .alias("delims"))
-        delims = frame["delims"].scatter(counted["i"], counted["delims"])
-        frame = frame.with_columns(delims=delims)
-    frame = frame.with_columns(
+        delims=pl.col("line").str.count_matches(delimiter, literal=True),
+    ).with_columns(
         offset=pl.col("length").cum_sum() - pl.col("length"),
         before=pl.col("delims").cum_sum() - pl.col("delims"),
     )
@@ -240,7 +234,7 @@ def _record_structure(body: bytes, delimiter: str) -> pl.DataFrame:
     starts = frame.filter(~pl.col("inside"))
     return starts.select(
         "offset",
-        fields=pl.col("before").shift(-1, fill_value=total) - pl.col("before") + 1,
+        delims=pl.col("before").shift(-1, fill_value=total) - pl.col("before"),
         open_quote=pl.int_range(pl.len()) == pl.len() - 1 if open_at_end else pl.lit(False),
     )
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from ingest.mapping.model import FieldRule, Mapping
-from ingest.mapping.parsers import DERIVED_FIELDS, clean_text, parser_for
+from ingest.mapping.parsers import (
+    DEFAULT_DATE_FORMATS, DEFAULT_DATETIME_FORMATS, DERIVED_FIELDS, FIELD_KINDS, clean_text,
+    guard_flags, parser_for)
 from ingest.readers.base import READER_CODE, READER_DETAIL, ROW, RawTable, normalise_name
 from ingest.schema import MONEY, mappable_fields, polars_schema
 
@@ -44,7 +46,9 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
     # Each source column is cleaned once, however many fields read it (an address feeds
     # five): one stage per step keeps polars from evaluating shared work again per use.
     present = sorted({columns[normalise_name(c)] for c in wanted if normalise_name(c) in columns})
-    frame = frame.with_columns([clean_text(pl.col(c)).alias(CLEAN + c) for c in present])
+    flags = guard_flags(raw.frame, present)
+    frame = frame.with_columns([clean_text(pl.col(c), *flags[c]).alias(CLEAN + c)
+                                for c in present])
 
     raw_exprs: dict[str, pl.Expr] = {}
     labels: dict[str, str] = {}
@@ -55,34 +59,58 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
         raw_exprs[name] = pl.lit(value, pl.String)
         labels[name] = f"(constant {value!r})"
 
+    stage = frame.select(
+        pl.col(ROW), pl.col(READER_CODE), pl.col(READER_DETAIL),
+        *[expr.alias(RAW + name) for name, expr in raw_exprs.items()],
+    ).collect()
+
     schema = polars_schema()
     typed: list[pl.Expr] = []
+    timed: dict[str, pl.Series] = {}
     for name in mappable_fields():
         if name in raw_exprs:
             own = mapping.fields.get(name)
-            parse = parser_for(
-                name,
-                formats=(own.formats if own and own.formats else _default_formats(
-                    mapping, name)),
-                timezone=(own.timezone if own and own.timezone
-                          else mapping.parse.timezone or default_timezone),
-                phone_region=mapping.parse.phone_region,
-            )
+            formats = (own.formats if own and own.formats else _default_formats(mapping, name))
+            timezone = (own.timezone if own and own.timezone
+                        else mapping.parse.timezone or default_timezone)
+            if FIELD_KINDS.get(name) in ("instant", "date"):
+                timed[name] = _parse_by_formats(stage[RAW + name], name, formats, timezone)
+                continue
+            parse = parser_for(name, formats=formats, timezone=timezone,
+                               phone_region=mapping.parse.phone_region)
             typed.append(parse(pl.col(RAW + name)).cast(schema[name]).alias(name))
         else:
             typed.append(pl.lit(None, schema[name]).alias(name))
 
     frame = (
-        frame.select(
-            pl.col(ROW), pl.col(READER_CODE), pl.col(READER_DETAIL),
-            *[expr.alias(RAW + name) for name, expr in raw_exprs.items()],
-        )
+        stage.with_columns([series.cast(schema[n]).alias(n) for n, series in timed.items()])
+        .lazy()
         .with_columns(typed)
+        .select(ROW, READER_CODE, READER_DETAIL, pl.col(f"^{RAW}.*$"), *mappable_fields())
         .with_columns(_derived(set(raw_exprs)))
     )
     for name in DERIVED_FIELDS:
         labels.setdefault(name, "(computed)")
     return Compiled(frame, labels, frozenset(raw_exprs), missing)
+
+
+def _parse_by_formats(text: pl.Series, name: str, formats: tuple[str, ...],
+                      timezone: str) -> pl.Series:
+    """Dates and times, trying the formats in order but each one only on the values the
+    ones before it could not read: exports use one format, so one pass is the usual cost."""
+    formats = formats or (DEFAULT_DATE_FORMATS if FIELD_KINDS[name] == "date"
+                          else DEFAULT_DATETIME_FORMATS)
+    parser = parser_for(name, formats=formats[:1], timezone=timezone, phone_region=None)
+    result = text.to_frame("t").select(parser(pl.col("t"))).to_series()
+    for fmt in formats[1:]:
+        failed = (result.is_null() & text.is_not_null()).arg_true()
+        if not len(failed):
+            break
+        parser = parser_for(name, formats=(fmt,), timezone=timezone, phone_region=None)
+        retry = text.gather(failed).to_frame("t").select(parser(pl.col("t"))).to_series()
+        hits = retry.is_not_null()
+        result = result.scatter(failed.filter(hits), retry.filter(hits))
+    return result.alias(name)
 
 
 def _default_formats(mapping: Mapping, name: str) -> tuple[str, ...]:

@@ -14,8 +14,14 @@ import polars as pl
 
 from ingest.mapping.model import FieldRule, Mapping
 from ingest.mapping.parsers import (
-    DEFAULT_DATE_FORMATS, DEFAULT_DATETIME_FORMATS, DERIVED_FIELDS, FIELD_KINDS, clean_text,
-    guard_flags, parser_for)
+    DEFAULT_DATE_FORMATS,
+    DEFAULT_DATETIME_FORMATS,
+    DERIVED_FIELDS,
+    FIELD_KINDS,
+    clean_text,
+    guard_flags,
+    parser_for,
+)
 from ingest.readers.base import READER_CODE, READER_DETAIL, ROW, RawTable, normalise_name
 from ingest.schema import MONEY, mappable_fields, polars_schema
 

@@ -25,6 +25,10 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+# The benchmark suite (minutes; not part of the tests): see bench/README.md.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 lint: install
 	$(BIN)/ruff check ingest cli.py tests bench
 	$(BIN)/mypy

@@ -69,6 +69,20 @@ def frame(n: int, seed: int = 7) -> pl.DataFrame:
     )
 
 
+def write_xlsx(data: pl.DataFrame, target: Path) -> None:
+    """One sheet as a person's Excel would hold it: numbers as numbers, IDs as text."""
+    import openpyxl
+
+    numeric = {"购买数量"}
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("订单")
+    sheet.append(list(data.columns))
+    for row in data.iter_rows():
+        sheet.append([int(v) if name in numeric and v and v.isdigit() else v
+                      for name, v in zip(data.columns, row, strict=True)])
+    workbook.save(target)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("rows", type=int)
@@ -77,7 +91,9 @@ def main() -> None:
     args = parser.parse_args()
     args.target.parent.mkdir(parents=True, exist_ok=True)
     data = frame(args.rows)
-    if args.encoding == "utf-8":
+    if args.target.suffix == ".xlsx":
+        write_xlsx(data, args.target)
+    elif args.encoding == "utf-8":
         data.write_csv(args.target)
     else:
         args.target.write_bytes(data.write_csv().encode(args.encoding))

@@ -1,0 +1,216 @@
+"""The benchmark suite: ordermill and its references on the same files, in one run.
+
+    make bench                      # or: .venv/bin/python bench/run.py
+    .venv/bin/python bench/run.py --big            # adds tmall-10m (a memory test)
+    .venv/bin/python bench/run.py --rows 20000 --runs 1 --results /tmp/r   # a quick look
+
+For every workload it prints median wall time of ``--runs`` runs, rows per second, peak RSS
+and the ratio to each reference, and writes RESULTS.md and results.json (for compare.py).
+Data is generated deterministically into bench/data/ and reused while its size matches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PYTHON = sys.executable
+ORDERMILL = str(Path(PYTHON).parent / "ordermill")
+
+
+@dataclass
+class Measure:
+    workload: str
+    tool: str
+    rows: int
+    seconds: float
+    peak_rss_mb: float
+    runs: int
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def timed(command: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one command, measured with wait4 on the child."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.DEVNULL, cwd=ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):  # ordermill exits 1 when rows were rejected, as they are here
+        raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def measure(workload: str, tool: str, rows: int, runs: int, make_command: object,
+            ) -> Measure:
+    """Median of ``runs``; ``make_command(scratch)`` builds the command for a fresh folder."""
+    times, peaks = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as scratch:
+            seconds, peak = timed(make_command(Path(scratch)))  # type: ignore[operator]
+        times.append(seconds)
+        peaks.append(peak)
+    result = Measure(workload, tool, rows, statistics.median(times), max(peaks), runs)
+    print(f"  {workload:16s} {tool:22s} {result.seconds:8.2f} s  "
+          f"{result.rows_per_second:12,.0f} rows/s  {result.peak_rss_mb:8,.0f} MB", flush=True)
+    return result
+
+
+def ensure_csv(rows: int, encoding: str) -> Path:
+    suffix = "" if encoding == "utf-8" else f"-{encoding}"
+    path = HERE / "data" / f"tmall-{rows}{suffix}.csv"
+    if not path.exists():
+        print(f"generating {path.name} ...", flush=True)
+        subprocess.run([PYTHON, str(HERE / "generate.py"), str(rows), str(path),
+                        "--encoding", encoding], check=True)
+    return path
+
+
+def ensure_xlsx(rows: int) -> Path:
+    path = HERE / "data" / f"orders-{rows}.xlsx"
+    if not path.exists():
+        print(f"generating {path.name} (writing xlsx is slow: once) ...", flush=True)
+        subprocess.run([PYTHON, str(HERE / "generate.py"), str(rows), str(path)], check=True)
+    return path
+
+
+def ordermill(path: Path) -> object:
+    """End to end as ops run it: read, map, check, dedupe, orders as parquet, rejects,
+    manifest, ledger (a fresh ledger each run, so every run does the full work)."""
+    return lambda scratch: [ORDERMILL, "ingest", str(path), "--out", str(scratch / "out"),
+                            "--state-dir", str(scratch / "state"), "--format", "parquet"]
+
+
+def bare_polars(path: Path) -> object:
+    code = ("import sys, polars as pl; pl.read_csv(sys.argv[1], infer_schema=False)"
+            ".write_parquet(sys.argv[2])")
+    return lambda scratch: [PYTHON, "-c", code, str(path), str(scratch / "bare.parquet")]
+
+
+def calamine(path: Path) -> object:
+    code = "import sys, polars as pl; pl.read_excel(sys.argv[1], engine='calamine')"
+    return lambda scratch: [PYTHON, "-c", code, str(path)]
+
+
+def iconv(path: Path) -> object:
+    return lambda scratch: ["sh", "-c", f"iconv -f GB18030 -t UTF-8 '{path}' > /dev/null"]
+
+
+def size(rows: int) -> str:
+    if rows >= 1_000_000 and rows % 1_000_000 == 0:
+        return f"{rows // 1_000_000}m"
+    return f"{rows // 1000}k" if rows >= 1000 else str(rows)
+
+
+def suite(rows: int, xlsx_rows: int, runs: int, big: bool, dedupe: bool) -> list[Measure]:
+    results: list[Measure] = []
+    utf8 = ensure_csv(rows, "utf-8")
+    gb = ensure_csv(rows, "gb18030")
+    name = f"tmall-{size(rows)}"
+    print(f"{name} (UTF-8, {utf8.stat().st_size / 1e6:,.0f} MB)")
+    results.append(measure(name, "ordermill", rows, runs, ordermill(utf8)))
+    results.append(measure(name, "bare polars", rows, runs, bare_polars(utf8)))
+    print(f"{name}-gb18030 ({gb.stat().st_size / 1e6:,.0f} MB)")
+    results.append(measure(f"{name}-gb18030", "ordermill", rows, runs, ordermill(gb)))
+    results.append(measure(f"{name}-gb18030", "iconv decode", rows, runs, iconv(gb)))
+    if shutil.which("iconv") is None:
+        print("  (iconv missing: install it with apt-get install libc-bin)")
+    if big:
+        ten = ensure_csv(rows * 10, "utf-8")
+        print(f"tmall x10 ({ten.stat().st_size / 1e6:,.0f} MB)")
+        results.append(measure(f"{name}x10", "ordermill", rows * 10, 1, ordermill(ten)))
+        results.append(measure(f"{name}x10", "bare polars", rows * 10, 1, bare_polars(ten)))
+    xlsx = ensure_xlsx(xlsx_rows)
+    xname = f"xlsx-{size(xlsx_rows)}"
+    print(f"{xname}")
+    results.append(measure(xname, "ordermill", xlsx_rows, runs, ordermill(xlsx)))
+    results.append(measure(xname, "bare calamine", xlsx_rows, runs, calamine(xlsx)))
+    if dedupe:
+        print("dedupe")
+        out = subprocess.run([PYTHON, str(HERE / "dedupe.py"), "--history", str(rows * 10),
+                              "--new", str(rows), "--changed", "0", "--runs", str(runs)],
+                             capture_output=True, text=True, check=True, cwd=ROOT).stdout
+        seconds = float(out.split("median ")[1].split(" s")[0])
+        print("  " + out.splitlines()[0])
+        results.append(Measure("dedupe", "ordermill classify", rows, seconds, 0.0, runs))
+    return results
+
+
+def ratios(results: list[Measure]) -> list[tuple[str, str, str, float]]:
+    out = []
+    by_workload: dict[str, dict[str, Measure]] = {}
+    for m in results:
+        by_workload.setdefault(m.workload, {})[m.tool] = m
+    for workload, tools in by_workload.items():
+        mine = tools.get("ordermill")
+        if mine is None:
+            continue
+        for tool, ref in tools.items():
+            if tool != "ordermill" and ref.seconds:
+                out.append((workload, "ordermill", tool, mine.seconds / ref.seconds))
+    return out
+
+
+def machine() -> str:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {memory:.0f} GiB, {platform.machine()}, Python " \
+           f"{platform.python_version()}"
+
+
+def write_results(results: list[Measure], target: Path, command: str) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmark results", "",
+        f"- date: {stamp}", f"- machine: {machine()}", f"- command: `{command}`", "",
+        "| workload | tool | median s | rows/s | peak RSS MB | runs |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for m in results:
+        lines.append(f"| {m.workload} | {m.tool} | {m.seconds:.2f} | {m.rows_per_second:,.0f} "
+                     f"| {m.peak_rss_mb:,.0f} | {m.runs} |")
+    lines += ["", "| workload | ratio | value |", "| --- | --- | --- |"]
+    for workload, mine, ref, ratio in ratios(results):
+        lines.append(f"| {workload} | {mine} / {ref} | {ratio:.2f} x |")
+    (target / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (target / "results.json").write_text(json.dumps(
+        {"date": stamp, "machine": machine(), "command": command,
+         "results": [asdict(m) for m in results]}, indent=2) + "\n", encoding="utf-8")
+    print(f"results -> {target / 'RESULTS.md'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--xlsx-rows", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--big", action="store_true", help="add the 10x workload")
+    parser.add_argument("--no-dedupe", action="store_true")
+    parser.add_argument("--results", type=Path, default=HERE)
+    args = parser.parse_args()
+    results = suite(args.rows, args.xlsx_rows, args.runs, args.big, not args.no_dedupe)
+    print()
+    for workload, mine, ref, ratio in ratios(results):
+        print(f"{workload:18s} {mine} / {ref}: {ratio:.2f} x")
+    write_results(results, args.results, "bench/run.py " + " ".join(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""The benchmark scripts run, on tiny data (benchmarks are not tests: no time is asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def test_suite_and_compare_run_on_tiny_data(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "bench/run.py", "--rows", "3000", "--xlsx-rows", "300", "--runs", "1",
+         "--results", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    tools = {(r["workload"], r["tool"]) for r in results["results"]}
+    assert ("tmall-3k", "bare polars") in tools and ("xlsx-300", "bare calamine") in tools
+    assert "| tmall-3k | ordermill / bare polars |" in (tmp_path / "RESULTS.md").read_text(
+        encoding="utf-8")
+    same = subprocess.run([sys.executable, "bench/compare.py", str(tmp_path / "results.json"),
+                           str(tmp_path / "results.json")], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert same.returncode == 0 and "same" in same.stdout

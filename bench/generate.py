@@ -74,6 +74,8 @@ def write_xlsx(data: pl.DataFrame, target: Path) -> None:
     import openpyxl
 
     numeric = {"购买数量"}
+    # In a workbook IDs are text cells; the CSV guard ="…" would be a formula without a value.
+    data = data.with_columns(pl.col(pl.String).str.replace(r'^="(.*)"$', "$1"))
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("订单")
     sheet.append(list(data.columns))

@@ -31,13 +31,15 @@ def detect(path: Path, mappings: list[Mapping], channel: str | None = None) -> M
     candidates = [m for m in mappings if channel is None or m.channel == channel]
     if channel is not None and not candidates:
         raise InputError(str(path), f"no mapping for channel {channel!r}")
-    peeks: dict[ReaderOptions, Peek] = {}
+    peeks: dict[tuple[object, ...], Peek] = {}
     matches: list[Match] = []
     for mapping in candidates:
         options = mapping.reader
-        if options not in peeks:
-            peeks[options] = reader.peek(path, options)
-        peek = peeks[options]
+        # Only what changes how a file is read changes the peek (not footers, header rows).
+        key = (options.encoding, options.delimiter, options.sheet)
+        if key not in peeks:
+            peeks[key] = reader.peek(path, options)
+        peek = peeks[key]
         header_row = mapping.reader.header_row or find_header(peek, mapping.header_contains)
         if header_row is not None and (mapping.reader.header_row is None
                                        or _has_signature(peek, header_row, mapping)):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import fastexcel
-import openpyxl
 import polars as pl
 
 from ingest.errors import InputError
@@ -84,18 +84,45 @@ def _grid(path: Path, options: ReaderOptions, n_rows: int | None = None) -> tupl
 
 
 def _first_row(path: Path, sheet: str | int) -> int:
-    """Row number of the first non-empty cell, which is where calamine's grid starts."""
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        ws = workbook[sheet] if isinstance(sheet, str) else workbook.worksheets[sheet]
-        ws.reset_dimensions()  # do not trust the stored dimension; stream rows as they are
-        for row in ws.iter_rows():
-            for cell in row:
-                if getattr(cell, "value", None) not in (None, ""):
-                    return int(cell.row)
-        return 1
-    finally:
-        workbook.close()
+    """Row number of the first non-empty cell, which is where calamine's grid starts. Read
+    from the sheet's XML as a stream, stopping at that cell (openpyxl's reader measures the
+    whole sheet first when the file has no dimension record: 20 s for 200,000 rows)."""
+    with zipfile.ZipFile(path) as archive:
+        member = _sheet_member(archive, sheet)
+        if member is None:
+            return 1
+        with archive.open(member) as handle:
+            for _, element in ElementTree.iterparse(handle, events=("end",)):
+                if element.tag.endswith("}c") and any(
+                        child.tag.endswith(("}v", "}is")) and (
+                            child.text or "".join(child.itertext())).strip()
+                        for child in element):
+                    reference = element.get("r", "")
+                    digits = "".join(ch for ch in reference if ch.isdigit())
+                    return int(digits) if digits else 1
+                if element.tag.endswith("}row"):
+                    element.clear()
+    return 1
+
+
+def _sheet_member(archive: zipfile.ZipFile, sheet: str | int) -> str | None:
+    """The zip member of a sheet, by name or 0-based position, from the workbook's own
+    index (xl/workbook.xml and its relationships)."""
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    sheets = workbook.findall("m:sheets/m:sheet", ns)
+    chosen = next((s for s in sheets if s.get("name") == sheet), None) if isinstance(
+        sheet, str) else (sheets[sheet] if 0 <= sheet < len(sheets) else None)
+    if chosen is None:
+        return None
+    rel_id = chosen.get(f"{{{ns['r']}}}id")
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if rel.get("Id") == rel_id:
+            target = rel.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return None
 
 
 def _why_unreadable(path: Path, exc: Exception) -> str:

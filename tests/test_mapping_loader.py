@@ -113,3 +113,11 @@ def test_invalid_toml_and_duplicate_channels(tmp_path: Path) -> None:
 def test_empty_mappings_directory(tmp_path: Path) -> None:
     with pytest.raises(MappingError, match="holds no mapping files"):
         load_mappings(tmp_path)
+
+
+def test_split_part_rules_are_checked() -> None:
+    data = tmall()
+    data["fields"]["ship_city"] = {"column": "收货地址", "part": 1}
+    assert "fields.ship_city.part: needs split" in problem(data)
+    data["fields"]["ship_city"] = {"column": "收货地址", "split": " ", "part": "x"}
+    assert "must be a 0-based part number or \"N:\"" in problem(data)

@@ -95,9 +95,6 @@ class RunReport:
         return line + (f" -> {self.batch_dir}" if self.batch_dir else " -> no new batch")
 
 
-IngestReport = RunReport  # the name ordermill 0.1 used
-
-
 def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
     """Files as given, and the readable files inside folders (sorted, hidden ones skipped).
     A path that does not exist is kept: it is reported as unreadable, not skipped."""

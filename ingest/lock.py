@@ -24,9 +24,8 @@ class LockHeld(OrdermillError):
 
 
 @contextmanager
-def run_lock(state_dir: Path, command: str) -> Iterator[dict[str, object]]:
-    """Hold the run lock, or raise LockHeld at once. Yields what a previous holder left
-    behind when it died holding the lock ({} when it ended normally)."""
+def run_lock(state_dir: Path, command: str) -> Iterator[None]:
+    """Hold the run lock, or raise LockHeld at once."""
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / "run.lock"
     handle = path.open("a+", encoding="utf-8")
@@ -39,15 +38,12 @@ def run_lock(state_dir: Path, command: str) -> Iterator[dict[str, object]]:
             raise LockHeld(f"another run holds the lock on {state_dir} ({holder}); "
                            "this run did nothing. It is released when that run ends.") from None
         handle.seek(0)
-        previous = handle.read().strip()
-        left_by_dead = json.loads(previous) if previous.startswith("{") else {}
-        handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"pid": os.getpid(), "command": command,
                                  "since": datetime.now(UTC).isoformat(timespec="seconds")}))
         handle.flush()
         try:
-            yield left_by_dead
+            yield
         finally:
             handle.seek(0)
             handle.truncate()  # a clean end leaves the file empty: nothing to take over

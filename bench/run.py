@@ -39,6 +39,8 @@ class Measure:
     seconds: float
     peak_rss_mb: float
     runs: int
+    clean: int | None = None
+    rejected: int | None = None
 
     @property
     def rows_per_second(self) -> float:
@@ -57,16 +59,29 @@ def timed(command: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[
     return elapsed, usage.ru_maxrss / 1024
 
 
+def counts(scratch: Path) -> tuple[int | None, int | None]:
+    """Clean and rejected counts a tool left in its scratch folder, to check that the tools
+    did the same work."""
+    for path in [*scratch.glob("out/*/manifest.json"), scratch / "ref" / "counts.json"]:
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data = data.get("totals", data)
+            return data["clean"], data["rejected"]
+    return None, None
+
+
 def measure(workload: str, tool: str, rows: int, runs: int, make_command: object,
             ) -> Measure:
     """Median of ``runs``; ``make_command(scratch)`` builds the command for a fresh folder."""
     times, peaks = [], []
+    done: tuple[int | None, int | None] = (None, None)
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as scratch:
             seconds, peak = timed(make_command(Path(scratch)))  # type: ignore[operator]
+            done = counts(Path(scratch))
         times.append(seconds)
         peaks.append(peak)
-    result = Measure(workload, tool, rows, statistics.median(times), max(peaks), runs)
+    result = Measure(workload, tool, rows, statistics.median(times), max(peaks), runs, *done)
     print(f"  {workload:16s} {tool:22s} {result.seconds:8.2f} s  "
           f"{result.rows_per_second:12,.0f} rows/s  {result.peak_rss_mb:8,.0f} MB", flush=True)
     return result
@@ -108,6 +123,20 @@ def calamine(path: Path) -> object:
     return lambda scratch: [PYTHON, "-c", code, str(path)]
 
 
+def pandas_pandera(path: Path, encoding: str = "utf-8") -> object:
+    return lambda scratch: [PYTHON, str(HERE / "pandas_reference.py"), str(path),
+                            str(scratch / "ref"), "--encoding", encoding]
+
+
+def same_work(results: list[Measure], workload: str) -> None:
+    """The reference must give ordermill's clean and rejected counts, or it is no reference."""
+    done = {(m.clean, m.rejected) for m in results
+            if m.workload == workload and m.clean is not None}
+    if len(done) > 1:
+        raise SystemExit(f"{workload}: the tools disagree on clean/rejected counts: {done}")
+    print(f"  same clean/rejected counts: {done.pop() if done else '?'}")
+
+
 def iconv(path: Path) -> object:
     return lambda scratch: ["sh", "-c", f"iconv -f GB18030 -t UTF-8 '{path}' > /dev/null"]
 
@@ -126,9 +155,14 @@ def suite(rows: int, xlsx_rows: int, runs: int, big: bool, dedupe: bool) -> list
     print(f"{name} (UTF-8, {utf8.stat().st_size / 1e6:,.0f} MB)")
     results.append(measure(name, "ordermill", rows, runs, ordermill(utf8)))
     results.append(measure(name, "bare polars", rows, runs, bare_polars(utf8)))
+    results.append(measure(name, "pandas + pandera", rows, runs, pandas_pandera(utf8)))
+    same_work(results, name)
     print(f"{name}-gb18030 ({gb.stat().st_size / 1e6:,.0f} MB)")
     results.append(measure(f"{name}-gb18030", "ordermill", rows, runs, ordermill(gb)))
     results.append(measure(f"{name}-gb18030", "iconv decode", rows, runs, iconv(gb)))
+    results.append(measure(f"{name}-gb18030", "pandas + pandera", rows, runs,
+                           pandas_pandera(gb, "gb18030")))
+    same_work(results, f"{name}-gb18030")
     if shutil.which("iconv") is None:
         print("  (iconv missing: install it with apt-get install libc-bin)")
     if big:

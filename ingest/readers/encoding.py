@@ -9,8 +9,6 @@ checked by the parser itself.
 from __future__ import annotations
 
 import codecs
-import shutil
-import subprocess
 
 from ingest.errors import InputError
 
@@ -62,20 +60,7 @@ def to_utf8(data: bytes, encoding: str, path: str) -> tuple[bytes, str]:
     chosen = choose_encoding(data, encoding, path)
     if chosen in ("utf-8", "utf-8-sig"):
         return data.removeprefix(codecs.BOM_UTF8), chosen
-    if chosen == "gb18030" and (converted := _iconv(data, "GB18030")) is not None:
-        return converted.removeprefix(codecs.BOM_UTF8), chosen
     return decode(data, chosen, path)[0].encode("utf-8"), chosen
-
-
-def _iconv(data: bytes, source: str) -> bytes | None:
-    """UTF-8 from iconv (C, twice as fast as Python's codec on big exports), or None when
-    iconv is missing or refuses the bytes: then Python decodes and names the bad byte."""
-    program = shutil.which("iconv")
-    if program is None:
-        return None
-    done = subprocess.run([program, "-f", source, "-t", "UTF-8"], input=data,
-                          capture_output=True, check=False)
-    return done.stdout if done.returncode == 0 else None
 
 
 def decode(data: bytes, encoding: str, path: str) -> tuple[str, str]:

@@ -72,14 +72,20 @@ def split_table(frame: pl.DataFrame, header: list[str], footer: str | None) -> t
         pl.DataFrame, dict[str, int]]:
     """Drop rows that are not table rows, counting them: fully blank rows and, when the
     mapping names a footer pattern, rows whose first cell matches it (totals, export notes)."""
-    cells = [pl.col(name).str.strip_chars() for name in header]
-    blank = pl.all_horizontal([c.is_null() | (c == "") for c in cells])
-    overflow = [pl.col(c) for c in frame.columns if c.startswith("__extra")]
-    if overflow:
-        blank = blank & pl.all_horizontal([c.is_null() | (c == "") for c in overflow])
+    names = [*header, *[c for c in frame.columns if c.startswith("__extra")]]
+    # Only rows with little text can be blank: measure lengths (cheap) before trimming
+    # every cell of every row (not cheap).
+    short = frame.select(pl.sum_horizontal(
+        [pl.col(n).str.len_bytes().fill_null(0) for n in names]) <= 4 * len(names)).to_series()
+    candidates = short.arg_true()
+    empty = frame[candidates].select(pl.all_horizontal(
+        [pl.col(n).str.strip_chars().fill_null("") == "" for n in names])).to_series()
+    blank = pl.Series([False] * frame.height, dtype=pl.Boolean).scatter(
+        candidates.filter(empty), True)
     is_footer = pl.lit(False)
     if footer:
-        is_footer = cells[0].str.contains(footer).fill_null(False) & ~blank
+        is_footer = pl.col(header[0]).str.strip_chars().str.contains(footer).fill_null(False) \
+            & ~blank
     marked = frame.with_columns(__blank=blank, __footer=is_footer)
     counts = marked.select(pl.col("__blank").sum(), pl.col("__footer").sum()).row(0)
     table = marked.filter(~pl.col("__blank") & ~pl.col("__footer")).drop("__blank", "__footer")

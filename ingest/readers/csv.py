@@ -98,7 +98,7 @@ def _read(path: Path, limit: int = -1) -> bytes:
             data = handle.read(limit)
     except OSError as exc:
         raise InputError(str(path), f"cannot be opened: {exc.strerror}") from None
-    if not data.strip():
+    if not data or data.isspace():  # isspace stops at the first other byte: no copy
         raise InputError(str(path), "the file is empty", code="empty-file")
     return data
 

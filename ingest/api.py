@@ -27,6 +27,7 @@ from ingest.mapping.model import Mapping
 from ingest.pipeline import PreparedInput, file_sha256, finish, prepare
 from ingest.readers import READERS
 from ingest.sources import archive, list_files, quarantine
+from ingest.writers import writer_for
 
 DEFAULT_MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
 
@@ -184,8 +185,6 @@ def _process(files: Sequence[tuple[Path, Source | None]], settings: Settings, *,
              encoding: str | None = None, sheet: str | None = None, force: bool = False,
              events: Events = QUIET) -> RunReport:
     output_format = output_format or settings.output_format
-    from ingest.writers import writer_for
-
     writer_for(output_format)  # a bad format is a usage error before anything is read
     mappings = with_reader_overrides(mappings or _mappings(settings, mappings_dir),
                                      encoding=encoding, sheet=sheet)
@@ -230,7 +229,8 @@ def _prepare_all(files: Sequence[tuple[Path, Source | None]], mappings: list[Map
         try:
             if not path.is_file():
                 raise InputError(str(path), "no such file", code="missing-file")
-            sha256, _size = file_sha256(path)
+            digest = file_sha256(path)
+            sha256 = digest[0]
             earlier = ledger.seen(sha256)
             if sha256 in seen_now or (earlier and not force):
                 first = seen_now.get(sha256) or (earlier.path if earlier else "")
@@ -244,7 +244,7 @@ def _prepare_all(files: Sequence[tuple[Path, Source | None]], mappings: list[Map
                 continue
             seen_now[sha256] = str(path)
             one = prepare(path, mappings, channel or (source.channel if source else None),
-                          settings.values["timezone"])
+                          settings.values["timezone"], digest)
             prepared.append(one)
             fate[str(path)] = (path, source, "archive")
         except InputError as exc:

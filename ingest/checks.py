@@ -35,7 +35,6 @@ class RowCheck:
     field: str  # the field the message names; its source text is shown as the value
     ok: pl.Expr
     detail: pl.Expr | None = None
-    scope: str = "row"  # "row": looks at one row; "batch": compares rows (runs on survivors)
 
 
 def _iso_countries() -> list[str]:
@@ -141,7 +140,7 @@ class Outcome:
 def check_rows(frame: pl.DataFrame, labels: dict[str, str], mapped: frozenset[str]) -> Outcome:
     """Every one-row check over ``frame`` (which carries ``ID``), in one pass; reasons are
     built only for rows that fail."""
-    checks = [c for c in source_checks(mapped) + value_checks() if c.scope == "row"]
+    checks = source_checks(mapped) + value_checks()
     # A row the reader found damaged gets that reason alone: its fields may be shifted or
     # cut, so what they say is noise.
     damaged = pl.col(READER_CODE).is_not_null()
@@ -170,7 +169,7 @@ def held_back_check() -> RowCheck:
     """A line whose order has another line rejected is held back too: an ERP must never
     receive half an order. Feeding the fixed rejects back in brings the whole order."""
     return RowCheck("incomplete-order", "order_id", pl.col(HELD).is_null(),
-                    detail=pl.col(HELD), scope="batch")
+                    detail=pl.col(HELD))
 
 
 def check_batch(frame: pl.DataFrame, rejected: pl.DataFrame) -> Outcome:

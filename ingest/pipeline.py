@@ -69,9 +69,10 @@ def file_sha256(path: Path) -> tuple[str, int]:
 
 
 def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
-            default_timezone: str = "UTC") -> PreparedInput:
+            default_timezone: str = "UTC",
+            digest: tuple[str, int] | None = None) -> PreparedInput:
     """Read, map and row-check one file. Raises InputError when it cannot be read at all."""
-    sha256, size = file_sha256(path)
+    sha256, size = digest or file_sha256(path)  # callers that hashed the file pass it in
     match = detect(path, mappings, channel)
     mapping = match.mapping
     table = reader_for(path).read(path, mapping.reader, match.header_row)

@@ -1,6 +1,6 @@
 """Named row checks: each rule defined once, used by two consumers.
 
-- ``find_rejects`` runs them natively in one polars pass over a typed batch and builds
+- ``check_rows`` runs them natively in one polars pass over a typed batch and builds
   reasons only for the rows that fail (fast, and bounded when everything fails);
 - ``attach_to_schema`` turns the value checks into pandera dataframe checks on
   ``OrderLine``, which validates every clean frame before it is written.

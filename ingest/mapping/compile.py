@@ -27,6 +27,7 @@ from ingest.schema import MONEY, mappable_fields, polars_schema
 
 RAW = "__raw_"
 CLEAN = "__clean_"
+SPLIT = "__split_"
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,18 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
     frame = frame.with_columns([clean_text(pl.col(c), *flags[c]).alias(CLEAN + c)
                                 for c in present])
 
+    # A column split into parts for several fields (an address: province, city, district,
+    # street) is split once, into as many pieces as the rules need, not once per field.
+    splits = _split_plan(mapping)
+    if splits:
+        frame = frame.with_columns([
+            _combined(rule, source).str.splitn(rule.split or "", pieces).alias(name)
+            for name, (rule, pieces) in splits.items()])
+
     raw_exprs: dict[str, pl.Expr] = {}
     labels: dict[str, str] = {}
     for name, rule in mapping.fields.items():
-        raw_exprs[name] = _raw_value(rule, source, mapping.values.get(name))
+        raw_exprs[name] = _raw_value(rule, source, mapping.values.get(name), splits)
         labels[name] = rule.label
     for name, value in mapping.constants.items():
         raw_exprs[name] = pl.lit(value, pl.String)
@@ -125,8 +134,48 @@ def _default_formats(mapping: Mapping, name: str) -> tuple[str, ...]:
     return mapping.parse.datetime_formats
 
 
-def _raw_value(rule: FieldRule, src: Callable[[str], pl.Expr],
-               values: dict[str, str] | None) -> pl.Expr:
+def _split_key(rule: FieldRule) -> str:
+    return SPLIT + "|".join([*rule.columns, rule.combine, rule.separator, rule.split or ""])
+
+
+def _split_plan(mapping: Mapping) -> dict[str, tuple[FieldRule, int]]:
+    """Shared splits: per split source, a rule reading it and how many pieces ``splitn``
+    must make so that every part the rules take is a whole piece (``N``) or the rest of
+    the text (``N:``). A rest-part that does not fit the shared count is split on its own."""
+    plan: dict[str, tuple[FieldRule, int]] = {}
+    for rule in mapping.fields.values():
+        if rule.split is None or rule.cases:
+            continue
+        key = _split_key(rule)
+        need = int(rule.part.rstrip(":")) + 1 if isinstance(rule.part, str) else rule.part + 2
+        _, pieces = plan.get(key, (rule, 0))
+        plan[key] = (rule, max(pieces, need))
+    return plan
+
+
+def _split_part(rule: FieldRule, text: pl.Expr,
+                splits: dict[str, tuple[FieldRule, int]]) -> pl.Expr:
+    """Part ``rule.part`` of ``text`` split on ``rule.split``: from the shared split when
+    there is one that fits, else split here."""
+    index = int(rule.part.rstrip(":")) if isinstance(rule.part, str) else rule.part
+    shared = splits.get(_split_key(rule)) if not rule.cases else None
+    if shared is not None and (not isinstance(rule.part, str) or index + 1 == shared[1]):
+        return pl.col(_split_key(rule)).struct.field(f"field_{index}")
+    pieces = index + 1 if isinstance(rule.part, str) else index + 2
+    return text.str.splitn(rule.split or "", pieces).struct.field(f"field_{index}")
+
+
+def _combined(rule: FieldRule, src: Callable[[str], pl.Expr]) -> pl.Expr:
+    """The text a plain rule reads: one column, the first non-empty, or several joined."""
+    if rule.combine == "join":
+        joined = pl.concat_str([src(c) for c in rule.columns], separator=rule.separator,
+                               ignore_nulls=True)
+        return pl.when(joined != "").then(joined)
+    return pl.coalesce([src(c) for c in rule.columns])
+
+
+def _raw_value(rule: FieldRule, src: Callable[[str], pl.Expr], values: dict[str, str] | None,
+               splits: dict[str, tuple[FieldRule, int]]) -> pl.Expr:
     """The cleaned source text of one field; ``src(name)`` is a source column, cleaned."""
     if rule.cases:
         branches: list[pl.Expr] = []
@@ -142,19 +191,11 @@ def _raw_value(rule: FieldRule, src: Callable[[str], pl.Expr],
         shown = pl.concat_str([src(c) for c in rule.source_columns], separator=" / ",
                               ignore_nulls=True)
         expr = pl.coalesce(hit, pl.when(shown != "").then(shown))
-    elif rule.combine == "join":
-        joined = pl.concat_str([src(c) for c in rule.columns], separator=rule.separator,
-                               ignore_nulls=True)
-        expr = pl.when(joined != "").then(joined)
     else:
-        expr = pl.coalesce([src(c) for c in rule.columns])
+        expr = _combined(rule, src)
     if rule.split is not None:
         # Cheaper than a regex by far: addresses are split millions of times a night.
-        if isinstance(rule.part, str):
-            index = int(rule.part.rstrip(":"))
-            expr = expr.str.splitn(rule.split, index + 1).struct.field(f"field_{index}")
-        else:
-            expr = expr.str.split(rule.split).list.get(rule.part, null_on_oob=True)
+        expr = _split_part(rule, expr, splits)
     if rule.extract:
         expr = expr.str.extract(rule.extract, 1)
     if rule.remove:

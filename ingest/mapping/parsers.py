@@ -94,33 +94,37 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 SPACES = " \t\r\n\u3000\u00a0\ufeff"
 
 
-def clean_text(raw: pl.Expr, guards: bool = True, apostrophes: bool = True) -> pl.Expr:
-    """Trim, undo Excel text guards (``="0012"`` and a leading ``'``), empty -> null.
-    A caller that knows a column holds no guards (see ``guard_flags``) skips their cost."""
-    text = raw.str.strip_chars(SPACES)
+def clean_text(raw: pl.Expr, guards: bool = True, apostrophes: bool = True,
+               bom: bool = True) -> pl.Expr:
+    """Trim (Unicode whitespace incl. ideographic and no-break spaces), drop Excel guards
+    (``="0012"`` -> ``0012``, a leading ``'``), empty -> null.
+    A caller that knows a column holds no guards or stray BOMs (see ``guard_flags``) skips
+    their cost: the default trim is several times cheaper than one with a character set."""
+    text = raw.str.strip_chars(SPACES) if bom else raw.str.strip_chars()
     # No regex: this runs on every mapped column of every row.
     if guards:
         guarded = (text.str.starts_with('="') & text.str.ends_with('"')
                    & (text.str.len_bytes() > 2))
-        text = pl.when(guarded).then(text.str.slice(2, text.str.len_chars() - 3)) \
+        text = pl.when(guarded).then(text.str.strip_prefix('="').str.strip_suffix('"')) \
             .otherwise(text)
     if apostrophes:
-        text = text.str.strip_prefix("'").str.strip_chars(SPACES)
+        text = text.str.strip_prefix("'").str.strip_chars(SPACES if bom else None)
     return pl.when(text == "").then(None).otherwise(text)
 
 
-def guard_flags(frame: pl.DataFrame, columns: list[str]) -> dict[str, tuple[bool, bool]]:
-    """Per column: does any value carry a ``="…"`` guard, does any start with ``'``? One
-    cheap pass, so the cleaning of columns without them stays a plain trim."""
+def guard_flags(frame: pl.DataFrame, columns: list[str]) -> dict[str, tuple[bool, bool, bool]]:
+    """Per column: might a value carry a ``="…"`` guard, a leading ``'``, a BOM? A literal
+    search (no allocation, no trim) that errs on the side of yes: the cleaning of columns
+    without them stays a plain trim."""
     if not columns or not frame.height:
-        return {c: (False, False) for c in columns}
+        return {c: (False, False, False) for c in columns}
+    marks = {"g": '="', "a": "'", "b": "\ufeff"}
     row = frame.select(
-        *[pl.col(c).str.strip_chars(SPACES).str.starts_with('="').any().alias(f"g{i}")
-          for i, c in enumerate(columns)],
-        *[pl.col(c).str.strip_chars(SPACES).str.starts_with("'").any().alias(f"a{i}")
-          for i, c in enumerate(columns)],
+        pl.col(c).str.contains(mark, literal=True).any().alias(f"{key}{i}")
+        for i, c in enumerate(columns) for key, mark in marks.items()
     ).row(0, named=True)
-    return {c: (bool(row[f"g{i}"]), bool(row[f"a{i}"])) for i, c in enumerate(columns)}
+    return {c: (bool(row[f"g{i}"]), bool(row[f"a{i}"]), bool(row[f"b{i}"]))
+            for i, c in enumerate(columns)}
 
 
 def _halfwidth(text: pl.Expr) -> pl.Expr:

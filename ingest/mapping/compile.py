@@ -89,8 +89,8 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
             parse = parser_for(name, formats=formats, timezone=timezone,
                                phone_region=mapping.parse.phone_region,
                                country=_row_country(mapping, set(raw_exprs)))
-            value = _arithmetic(parse(pl.col(RAW + name)), own)
-            typed.append(value.cast(schema[name]).alias(name))
+            parsed = _arithmetic(parse(pl.col(RAW + name)), own)
+            typed.append(parsed.cast(schema[name]).alias(name))
         else:
             typed.append(pl.lit(None, schema[name]).alias(name))
 

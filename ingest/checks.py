@@ -67,6 +67,7 @@ def value_checks() -> list[RowCheck]:
         RowCheck("non-positive-quantity", "quantity", qty > 0),
         RowCheck("negative-amount", "unit_price", price >= 0),
         RowCheck("negative-amount", "discount_amount", discount >= 0),
+        *[RowCheck("negative-amount", name, pl.col(name) >= 0) for name in ORDER_AMOUNTS],
         RowCheck("missing-product", "sku",
                  pl.col("sku").is_not_null() | pl.col("product_name").is_not_null()),
         RowCheck("total-mismatch", "line_total", total == expected,
@@ -74,6 +75,23 @@ def value_checks() -> list[RowCheck]:
         RowCheck("paid-before-ordered", "paid_at", pl.col("paid_at") >= pl.col("ordered_at"),
                  detail=_text("ordered at ", pl.col("ordered_at"))),
     ]
+
+
+ORDER_AMOUNTS = ("order_discount_amount", "shipping_amount")
+
+
+def order_checks(order: list[str]) -> list[RowCheck]:
+    """The lines of one order (grouped by ``order``) must agree on its order-level amounts:
+    they are the order's, carried on every line, so two values mean the source or the
+    mapping is wrong (say, a per-line column mapped as an order-level one). Every line of
+    such an order fails: none of them can be trusted to hold the order's figure. Empty
+    values are not compared (min and max skip nulls)."""
+    checks = []
+    for name in ORDER_AMOUNTS:
+        low, high = pl.col(name).min().over(order), pl.col(name).max().over(order)
+        checks.append(RowCheck("order-amount-mismatch", name, low == high,
+                               detail=_text("from ", low, " to ", high)))
+    return checks
 
 
 def source_checks(mapped: frozenset[str]) -> list[RowCheck]:
@@ -140,7 +158,8 @@ class Outcome:
 def check_rows(frame: pl.DataFrame, labels: dict[str, str], mapped: frozenset[str]) -> Outcome:
     """Every one-row check over ``frame`` (which carries ``ID``), in one pass; reasons are
     built only for rows that fail."""
-    checks = source_checks(mapped) + value_checks()
+    # One input is one channel: its orders are grouped by order_id alone.
+    checks = source_checks(mapped) + value_checks() + order_checks(["order_id"])
     # A row the reader found damaged gets that reason alone: its fields may be shifted or
     # cut, so what they say is noise.
     damaged = pl.col(READER_CODE).is_not_null()
@@ -220,7 +239,8 @@ def _collect_reasons(pieces: list[pl.DataFrame]) -> pl.DataFrame:
 
 def attach_to_schema() -> None:
     """Make every value check a pandera dataframe check of ``OrderLine`` (idempotent)."""
-    for check in value_checks():
+    # A clean batch mixes channels: an order is a channel's order number.
+    for check in value_checks() + order_checks(["channel", "order_id"]):
         name = f"check_{check.code.replace('-', '_')}_{check.field}"
         if hasattr(OrderLine, name):
             continue

@@ -86,6 +86,9 @@ REJECT_CODES: dict[str, RejectCode] = _codes(
         "line_total {value} in column {column} is not quantity × unit_price − discount_amount "
         "({detail})",
     ),
+    RejectCode("order-amount-mismatch",
+               "{field}: {value!r} in column {column} is an order-level amount but the lines "
+               "of this order disagree ({detail})"),
     RejectCode("paid-before-ordered", "paid_at {value} is earlier than ordered_at ({detail})"),
     RejectCode("cross-channel-duplicate",
                "order {value} was already received through channel {detail}; not output twice"),

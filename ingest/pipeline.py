@@ -14,6 +14,7 @@ from ingest.dedupe import HISTORY_SCHEMA, classify, hash_lines
 from ingest.mapping.compile import RAW, compile_mapping
 from ingest.mapping.detect import detect
 from ingest.mapping.model import Mapping
+from ingest.mapping.orders import shape_orders
 from ingest.readers import reader_for
 from ingest.readers.base import READER_CODE, READER_DETAIL, ROW
 from ingest.schema import field_names, polars_schema
@@ -75,7 +76,7 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
     sha256, size = digest or file_sha256(path)  # callers that hashed the file pass it in
     match = detect(path, mappings, channel)
     mapping = match.mapping
-    table = reader_for(path).read(path, mapping.reader, match.header_row)
+    table = shape_orders(reader_for(path).read(path, mapping.reader, match.header_row), mapping)
     compiled = compile_mapping(mapping, table, default_timezone)
     typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()
     outcome = check_rows(typed, compiled.labels, compiled.mapped)

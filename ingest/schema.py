@@ -1,4 +1,4 @@
-"""The standard order schema, version 1: one row per order line.
+"""The standard order schema: one row per order line (version in ``SCHEMA_VERSION``).
 
 ``OrderLine`` (a pandera DataFrameModel, polars backend) is the schema of record: every clean
 frame is validated against it before it is written. It declares names, dtypes and which fields
@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-SCHEMA_VERSION = 2  # 2: change_type and changed_fields (exactly-once output)
+SCHEMA_VERSION = 3  # 2: change_type and changed_fields; 3: order_discount_amount, shipping_amount
 
 MONEY = pl.Decimal(18, 2)
 INSTANT = pl.Datetime("us", "UTC")
@@ -60,6 +60,9 @@ class OrderLine(pa.DataFrameModel):
     unit_price: MONEY = pa.Field(nullable=False)  # type: ignore[valid-type]
     discount_amount: MONEY = pa.Field(nullable=False)  # type: ignore[valid-type]
     line_total: MONEY = pa.Field(nullable=False)  # type: ignore[valid-type]
+    # order-level amounts, carried (never allocated to lines): the same on every line
+    order_discount_amount: MONEY = pa.Field(nullable=True)  # type: ignore[valid-type]
+    shipping_amount: MONEY = pa.Field(nullable=True)  # type: ignore[valid-type]
     # more
     requested_delivery_date: pl.Date = pa.Field(nullable=True)
     buyer_message: str = pa.Field(nullable=True)
@@ -107,6 +110,14 @@ FIELD_DOCS: dict[str, str] = {
     "unit_price": "Price of one unit, Decimal with 2 places.",
     "discount_amount": "Discount on the whole line, Decimal with 2 places; 0 when none.",
     "line_total": "quantity × unit_price − discount_amount, to the cent.",
+    "order_discount_amount": "Order-level discount or coupon not already in the lines' "
+    "discount_amount, Decimal with 2 places; the same on every line of the order (an "
+    "order-level amount: add it once per order, not once per line). Carried, not allocated "
+    "to lines: allocating would invent per-line figures the platform never stated and leave "
+    "rounding cents on arbitrary lines, and ERPs import order discounts as header charges.",
+    "shipping_amount": "Shipping charged to the buyer for the whole order, Decimal with 2 "
+    "places; the same on every line of the order (add it once per order). Carried, not "
+    "allocated, for the same reasons as order_discount_amount.",
     "requested_delivery_date": "Date the buyer asked for delivery.",
     "buyer_message": "The buyer's note to the seller (买家留言); may span lines.",
     "promotion_id": "Promotion, coupon, gift or bundle code that applied to the line.",

@@ -13,6 +13,8 @@ import csv
 import io
 from pathlib import Path
 
+import gen_marketplaces
+
 ROOT = Path(__file__).resolve().parent
 
 TMALL_HEADER = [
@@ -241,3 +243,4 @@ def write_shopify() -> None:
 if __name__ == "__main__":
     write_tmall()
     write_shopify()
+    gen_marketplaces.write_all()

@@ -14,6 +14,13 @@ GOLDEN = ROOT / "tests" / "golden"
 CASES = {
     "tmall": "samples/tmall/ExportOrderList202411120800.csv",
     "shopify": "samples/shopify/orders_export_1.csv",
+    "jd": "samples/jd/订单导出_20241112.csv",
+    "1688": "samples/1688/1688订单导出_20241108.xlsx",
+    "pinduoduo": "samples/pinduoduo/orders_export_20241112.csv",
+    "douyin": "samples/douyin/订单导出_抖店_20241112.csv",
+    "amazon": "samples/amazon/All_Orders_20241112.txt",
+    "ebay": "samples/ebay/eBay-OrdersReport-Nov-12-2024-10_32_15-0700-1234567890.csv",
+    "woocommerce": "samples/woocommerce/orders-2024-11-12.csv",
 }
 
 

@@ -25,7 +25,8 @@ def problem(data: dict[str, Any]) -> str:
 
 def test_bundled_mappings_load() -> None:
     channels = [m.channel for m in load_mappings(MAPPINGS)]
-    assert channels == ["shopify", "tmall"]
+    assert channels == ["1688", "amazon", "douyin", "ebay", "jd", "pinduoduo", "shopify",
+                        "tmall", "woocommerce"]
 
 
 def test_field_typo_suggests_the_nearest_field() -> None:
@@ -121,3 +122,44 @@ def test_split_part_rules_are_checked() -> None:
     assert "fields.ship_city.part: needs split" in problem(data)
     data["fields"]["ship_city"] = {"column": "收货地址", "split": " ", "part": "x"}
     assert "must be a 0-based part number or \"N:\"" in problem(data)
+
+
+def _with(**extra: object) -> dict[str, object]:
+    fields = {"order_id": "No", "ordered_at": "At", "order_status": "St", "currency": "Cur",
+              "quantity": "Qty", "unit_price": "Price"}
+    data: dict[str, object] = {"channel": "x", "detect": {"header_contains": ["No"]},
+                               "fields": fields}
+    for key, value in extra.items():
+        if key == "fields":
+            fields.update(value)  # type: ignore[call-overload]
+        else:
+            data[key] = value
+    return data
+
+
+def test_per_and_minus_are_checked() -> None:
+    good = parse_mapping(_with(fields={"unit_price": {"column": "Amount", "per": "quantity"},
+                                       "line_total": "Total",
+                                       "discount_amount": {"column": "Sub",
+                                                           "minus": "line_total"}}), "m.toml")
+    assert good.fields["unit_price"].per == "quantity"
+    assert good.fields["discount_amount"].minus == "line_total"
+    with pytest.raises(MappingError, match=r"fields\.unit_price\.per: must name another "
+                       r"integer field.*did you mean 'quantity'"):
+        parse_mapping(_with(fields={"unit_price": {"column": "A", "per": "quantity_"}}), "m")
+    with pytest.raises(MappingError, match=r"fields\.sku\.minus: works on amounts of money"):
+        parse_mapping(_with(fields={"sku": {"column": "A", "minus": "unit_price"}}), "m")
+
+
+def test_order_options_need_the_order_key() -> None:
+    mapping = parse_mapping(_with(orders={"key": "No", "summary_when_empty": "Item",
+                                          "sum": ["Ship"]}), "m.toml")
+    assert mapping.summary_when_empty == "Item" and mapping.order_sums == ("Ship",)
+    assert {"Item", "Ship"} <= mapping.used_columns
+    with pytest.raises(MappingError, match=r"orders\.sum: needs key"):
+        parse_mapping(_with(orders={"sum": ["Ship"]}), "m.toml")
+
+
+def test_phone_region_from_country_must_be_a_boolean() -> None:
+    with pytest.raises(MappingError, match="phone_region_from_country: must be true or false"):
+        parse_mapping(_with(parse={"phone_region_from_country": "yes"}), "m.toml")

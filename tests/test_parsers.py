@@ -296,3 +296,43 @@ def test_parse_status_standard_status_in_any_case(raw: str, expected: str) -> No
 @pytest.mark.parametrize("raw", ["交易成功", "lost"])
 def test_parse_status_unmapped_text_is_null(raw: str) -> None:
     assert one(parse_status, raw) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("U.S.", "US"), ("u.s.a.", "US"), ("United States of America", "US"), ("美国", "US"),
+     ("中华人民共和国", "CN"), ("Deutschland", "DE"), ("  united   kingdom ", "GB"),
+     ("Österreich", "AT"), ("España", "ES"), ("大韩民国", "KR"), ("DEU", "DE")],
+)
+def test_parse_country_common_forms_dots_spacing_and_own_language(raw: str,
+                                                                  expected: str) -> None:
+    assert one(parse_country, raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [("+86 138 0013 8000", "CN", "+8613800138000"), ("0086 138 0013 8000", "CN",
+                                                      "+8613800138000"),
+     ("138-0013-8000", "CN", "+8613800138000"), ("(415) 555-0132", "US", "+14155550132"),
+     ("+1 415 555 0132", "CN", "+14155550132"), ("07700 900123", "GB", "+447700900123"),
+     ("+44 7700 900123", "US", "+447700900123"), ("030 12345678", "DE", "+493012345678")],
+)
+def test_parse_phone_local_and_international_forms(raw: str, region: str,
+                                                   expected: str) -> None:
+    assert one(parse_phone, raw, region=region) == expected
+
+
+def test_parse_phone_national_numbers_follow_the_row_country() -> None:
+    frame = pl.DataFrame({"phone": ["07700 900123", "(415) 555-0132", "030 12345678",
+                                    "(415) 555-0132"],
+                          "country": ["GB", "US", "DE", None]})
+    result = frame.select(parse_phone(pl.col("phone"), "US", pl.col("country"))).to_series()
+    # the row's country first, the mapping's region for the rest
+    assert result.to_list() == ["+447700900123", "+14155550132", "+493012345678",
+                                "+14155550132"]
+
+
+def test_parse_phone_row_country_does_not_rescue_a_number_of_another_country() -> None:
+    frame = pl.DataFrame({"phone": ["07700 900123"], "country": ["FR"]})
+    result = frame.select(parse_phone(pl.col("phone"), "US", pl.col("country"))).item()
+    assert result is None

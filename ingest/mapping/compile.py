@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import polars as pl
 
@@ -20,6 +21,9 @@ from ingest.mapping.parsers import (
     FIELD_KINDS,
     clean_text,
     guard_flags,
+    parse_country,
+    parse_integer,
+    parse_money,
     parser_for,
 )
 from ingest.readers.base import READER_CODE, READER_DETAIL, ROW, RawTable, normalise_name
@@ -92,8 +96,10 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
                 timed[name] = _parse_by_formats(stage[RAW + name], name, formats, timezone)
                 continue
             parse = parser_for(name, formats=formats, timezone=timezone,
-                               phone_region=mapping.parse.phone_region)
-            typed.append(parse(pl.col(RAW + name)).cast(schema[name]).alias(name))
+                               phone_region=mapping.parse.phone_region,
+                               country=_row_country(mapping, set(raw_exprs)))
+            parsed = _arithmetic(parse(pl.col(RAW + name)), own)
+            typed.append(parsed.cast(schema[name]).alias(name))
         else:
             typed.append(pl.lit(None, schema[name]).alias(name))
 
@@ -107,6 +113,31 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
     for name in DERIVED_FIELDS:
         labels.setdefault(name, "(computed)")
     return Compiled(frame, labels, frozenset(raw_exprs), missing)
+
+
+def _arithmetic(value: pl.Expr, rule: FieldRule | None) -> pl.Expr:
+    """``per``: an amount for the whole line divided by its quantity, exact to the cent (an
+    amount that does not divide evenly has no unit price: null, so the row is rejected);
+    left whole when the divisor is itself unusable (that field gets its own reject).
+    ``minus``: less another amount of the line. Both in integer cents: exact."""
+    if rule is None:
+        return value
+    if rule.per:
+        divisor = parse_integer(pl.col(RAW + rule.per))
+        cents = (value * 100).cast(pl.Int64, strict=False)
+        unit = (cents // divisor).cast(pl.Decimal(18, 0)) * pl.lit(Decimal("0.01"))
+        value = (pl.when(divisor.is_null() | (divisor <= 0)).then(value)
+                 .when(cents % divisor == 0).then(unit.cast(MONEY)))
+    if rule.minus:
+        value = value - parse_money(pl.col(RAW + rule.minus))
+    return value
+
+
+def _row_country(mapping: Mapping, mapped: set[str]) -> pl.Expr | None:
+    """The row's ISO country, for phone numbers in national form (when the mapping asks)."""
+    if mapping.parse.phone_region_from_country and "ship_country" in mapped:
+        return parse_country(pl.col(RAW + "ship_country"))
+    return None
 
 
 def _parse_by_formats(text: pl.Series, name: str, formats: tuple[str, ...],

@@ -16,16 +16,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.errors import MappingError
 from ingest.mapping.model import Case, FieldRule, Mapping, ParseOptions, ReaderOptions
-from ingest.mapping.parsers import DERIVED_FIELDS, PHONE_REGIONS
+from ingest.mapping.parsers import DERIVED_FIELDS, FIELD_KINDS, PHONE_REGIONS
 from ingest.schema import ORDER_STATUSES, mappable_fields, required_fields
 
 TOP_KEYS = ("channel", "description", "detect", "reader", "parse", "orders", "constants",
             "fields", "values")
 RULE_KEYS = ("column", "first", "join", "separator", "extract", "split", "part", "remove",
-             "formats", "timezone", "cases")
+             "formats", "timezone", "cases", "per", "minus")
 CASE_KEYS = ("column", "present", "map")
 READER_KEYS = ("encoding", "delimiter", "header_row", "footer", "sheet")
-PARSE_KEYS = ("timezone", "phone_region", "datetime_formats", "date_formats")
+PARSE_KEYS = ("timezone", "phone_region", "phone_region_from_country", "datetime_formats",
+              "date_formats")
+ORDER_KEYS = ("key", "carry_forward", "key_scope", "summary_when_empty", "sum")
 DELIMITERS = ("auto", ",", "\t", ";", "|")
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "utf-16", "utf-16-le",
              "utf-16-be", "big5", "shift_jis", "latin-1", "cp1252")
@@ -123,7 +125,10 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
     reader = _reader_options(top.sub("reader"))
     parse = _parse_options(top.sub("parse"))
     orders = top.sub("orders")
-    orders.only(("key", "carry_forward", "key_scope"))
+    orders.only(ORDER_KEYS)
+    for needs_key in ("carry_forward", "summary_when_empty", "sum"):
+        if needs_key in orders.table and "key" not in orders.table:
+            raise orders.fail(needs_key, "needs key = \"<order number column>\" beside it")
 
     constants_table = top.sub("constants")
     constants: dict[str, str] = {}
@@ -150,6 +155,9 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
                                f"{status!r} is not a status{nearest(status, ORDER_STATUSES)}; "
                                f"use one of: {', '.join(ORDER_STATUSES)}")
 
+    for name, rule in fields.items():
+        _check_arithmetic(fields_table, name, rule, set(fields))
+
     covered = set(fields) | set(constants) | set(DERIVED_FIELDS)
     for name in required_fields():
         if name not in covered:
@@ -169,7 +177,23 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         order_key=orders.text("key"),
         carry_forward=orders.texts("carry_forward"),
         key_scope=orders.text("key_scope"),
+        summary_when_empty=orders.text("summary_when_empty"),
+        order_sums=orders.texts("sum"),
     )
+
+
+def _check_arithmetic(fields: _Reader, name: str, rule: FieldRule, mapped: set[str]) -> None:
+    """``per`` and ``minus`` work on amounts of money, with another field of the line."""
+    for key, operand, kind in (("per", rule.per, "integer"), ("minus", rule.minus, "money")):
+        if operand is None:
+            continue
+        where = f"{name}.{key}"
+        if FIELD_KINDS.get(name) != "money":
+            raise fields.fail(where, f"works on amounts of money; {name} is not one")
+        if FIELD_KINDS.get(operand) != kind or operand not in mapped or operand == name:
+            choices = [f for f in mapped if FIELD_KINDS.get(f) == kind and f != name]
+            raise fields.fail(where, f"must name another {kind} field mapped under [fields], "
+                              f"not {operand!r}" + nearest(operand, choices))
 
 
 def _check_field_name(table: _Reader, name: str) -> None:
@@ -203,9 +227,13 @@ def _parse_options(table: _Reader) -> ParseOptions:
     if region is not None and region not in PHONE_REGIONS:
         raise table.fail("phone_region", f"unknown region {region!r}; known: "
                          + ", ".join(sorted(PHONE_REGIONS)))
+    from_country = table.table.get("phone_region_from_country", False)
+    if not isinstance(from_country, bool):
+        raise table.fail("phone_region_from_country", "must be true or false")
     return ParseOptions(
         timezone=table.timezone("timezone"),
         phone_region=region,
+        phone_region_from_country=from_country,
         datetime_formats=table.texts("datetime_formats"),
         date_formats=table.texts("date_formats"),
     )
@@ -251,6 +279,8 @@ def _field_rule(fields: _Reader, name: str) -> FieldRule:
         formats=rule.texts("formats"),
         timezone=rule.timezone("timezone"),
         cases=cases,
+        per=rule.text("per"),
+        minus=rule.text("minus"),
     )
 
 

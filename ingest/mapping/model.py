@@ -32,6 +32,8 @@ class FieldRule:
     formats: tuple[str, ...] = ()  # date/datetime formats, tried in order
     timezone: str | None = None
     cases: tuple[Case, ...] = ()
+    per: str | None = None  # money: divided by this integer field (item-price / quantity)
+    minus: str | None = None  # money: less this money field (subtotal - total = discount)
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -60,6 +62,9 @@ class ParseOptions:
     phone_region: str | None = None  # region of phone numbers without a country code
     datetime_formats: tuple[str, ...] = ()
     date_formats: tuple[str, ...] = ()
+    # National phone numbers are read in the region of the row's ship_country when ordermill
+    # knows it (marketplaces that ship abroad), else in phone_region.
+    phone_region_from_country: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,18 @@ class Mapping:
     order_key: str | None = None  # source column grouping the lines of one order
     key_scope: str | None = None  # channels sharing a scope share order numbers (dedupe)
     carry_forward: tuple[str, ...] = ()  # order-level columns filled on the first line only
+    # A row of a multi-line order whose this column is empty is the order's summary row (eBay):
+    # its carry_forward columns reach the lines, the row itself is layout, not a line.
+    summary_when_empty: str | None = None
+    order_sums: tuple[str, ...] = ()  # per-line amounts summed into an order-level one
 
     @property
     def used_columns(self) -> set[str]:
         cols = {c for rule in self.fields.values() for c in rule.source_columns}
         cols.update(self.carry_forward)
+        cols.update(self.order_sums)
+        if self.summary_when_empty:
+            cols.add(self.summary_when_empty)
         if self.order_key:
             cols.add(self.order_key)
         return cols

@@ -21,6 +21,8 @@ FIELD_KINDS: dict[str, str] = {
     "unit_price": "money",
     "discount_amount": "money",
     "line_total": "money",
+    "order_discount_amount": "money",
+    "shipping_amount": "money",
     "quantity": "integer",
     "line_no": "integer",
     "ordered_at": "instant",
@@ -171,28 +173,39 @@ def parse_date(text: pl.Expr, formats: tuple[str, ...]) -> pl.Expr:
     return pl.coalesce(attempts)
 
 
-def parse_phone(text: pl.Expr, region: str | None) -> pl.Expr:
+def parse_phone(text: pl.Expr, region: str | None,
+                country: pl.Expr | None = None) -> pl.Expr:
     """To E.164. International forms (``+86 138...``, ``0086138...``) keep their country code;
-    national forms get ``region``'s code after the trunk prefix is dropped."""
+    national forms get the code of ``country`` (the row's ISO country, when given and a
+    region below) or else of ``region``, after the trunk prefix is dropped."""
     plain = _halfwidth(text).str.replace_all(r"[\s\-().]|ext.*$", "")
     international = (
         pl.when(plain.str.starts_with("+")).then(plain.str.slice(1))
         .when(plain.str.starts_with("00")).then(plain.str.slice(2))
     )
     candidates = [pl.lit("+") + international]
+    if country is not None:
+        # Each region's rule only where the row is in that region: one branch per region.
+        candidates += [pl.when(country == name).then(_national(plain, name))
+                       for name in PHONE_REGIONS if name != region]
     if region is not None:
-        code, trunk, national_rule = PHONE_REGIONS[region]
-        national = plain
-        if trunk:
-            national = pl.when(plain.str.starts_with(trunk) & ~plain.str.contains(
-                f"^(?:{national_rule})$")).then(plain.str.slice(len(trunk))).otherwise(plain)
-        with_code = plain.str.starts_with(code) & plain.str.slice(len(code)).str.contains(
-            f"^(?:{national_rule})$")
-        candidates.append(pl.when(with_code).then(pl.lit("+") + plain))
-        candidates.append(pl.when(national.str.contains(f"^(?:{national_rule})$"))
-                          .then(pl.lit("+" + code) + national))
+        candidates.append(_national(plain, region))
     e164 = pl.coalesce(candidates)
     return pl.when(e164.str.contains(E164)).then(e164)
+
+
+def _national(plain: pl.Expr, region: str) -> pl.Expr:
+    """A national number of ``region`` (with or without its trunk prefix, or already
+    prefixed by the bare country code) as E.164; null when it is not one."""
+    code, trunk, national_rule = PHONE_REGIONS[region]
+    rule = f"^(?:{national_rule})$"
+    national = plain
+    if trunk:
+        national = pl.when(plain.str.starts_with(trunk) & ~plain.str.contains(rule)) \
+            .then(plain.str.slice(len(trunk))).otherwise(plain)
+    with_code = plain.str.starts_with(code) & plain.str.slice(len(code)).str.contains(rule)
+    return pl.coalesce(pl.when(with_code).then(pl.lit("+") + plain),
+                       pl.when(national.str.contains(rule)).then(pl.lit("+" + code) + national))
 
 
 def parse_email(text: pl.Expr) -> pl.Expr:
@@ -201,8 +214,11 @@ def parse_email(text: pl.Expr) -> pl.Expr:
 
 
 def parse_country(text: pl.Expr) -> pl.Expr:
-    return text.str.to_uppercase().replace_strict(vocab.countries(), default=None,
-                                                  return_dtype=pl.String)
+    """Any common name or code (``U.S.``, ``United States``, ``中国``, ``Deutschland``) to
+    ISO 3166-1 alpha-2; the text is keyed as ``vocab.country_key`` keys it."""
+    key = text.str.to_uppercase().str.replace_all(r"\.", "").str.replace_all(r"\s+", " ") \
+        .str.strip_chars()
+    return key.replace_strict(vocab.countries(), default=None, return_dtype=pl.String)
 
 
 def parse_currency(text: pl.Expr) -> pl.Expr:
@@ -218,15 +234,17 @@ def parse_status(text: pl.Expr) -> pl.Expr:
 
 
 def parser_for(field: str, formats: tuple[str, ...], timezone: str,
-               phone_region: str | None) -> Callable[[pl.Expr], pl.Expr]:
-    """The parse rule of a standard field (text fields: the cleaned text as it is)."""
+               phone_region: str | None,
+               country: pl.Expr | None = None) -> Callable[[pl.Expr], pl.Expr]:
+    """The parse rule of a standard field (text fields: the cleaned text as it is);
+    ``country``: the row's ISO country, for national phone numbers."""
     kind = FIELD_KINDS.get(field, "text")
     parsers: dict[str, Callable[[pl.Expr], pl.Expr]] = {
         "money": parse_money,
         "integer": parse_integer,
         "instant": lambda t: parse_instant(t, formats, timezone),
         "date": lambda t: parse_date(t, formats),
-        "phone": lambda t: parse_phone(t, phone_region),
+        "phone": lambda t: parse_phone(t, phone_region, country),
         "email": parse_email,
         "country": parse_country,
         "currency": parse_currency,

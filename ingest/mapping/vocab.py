@@ -22,11 +22,30 @@ COUNTRY_ALIASES = {
     "印度": "IN", "意大利": "IT", "西班牙": "ES", "荷兰": "NL", "新西兰": "NZ", "巴西": "BR",
     "墨西哥": "MX", "IRAN": "IR", "SYRIA": "SY", "BOLIVIA": "BO", "VENEZUELA": "VE",
     "TANZANIA": "TZ", "MOLDOVA": "MD", "LAOS": "LA", "CZECH REPUBLIC": "CZ", "TURKEY": "TR",
+    # Names buyers type in their own language (addresses on marketplaces that ship abroad)
+    "DEUTSCHLAND": "DE", "ÖSTERREICH": "AT", "SCHWEIZ": "CH", "SUISSE": "CH", "ESPAÑA": "ES",
+    "ITALIA": "IT", "NEDERLAND": "NL", "BELGIË": "BE", "BELGIQUE": "BE", "POLSKA": "PL",
+    "SVERIGE": "SE", "NORGE": "NO", "DANMARK": "DK", "SUOMI": "FI", "ÉIRE": "IE",
+    "NIPPON": "JP", "日本国": "JP", "대한민국": "KR", "BRASIL": "BR", "MÉXICO": "MX",
+    "UNITED STATES OF AMERICA": "US", "THE UNITED STATES": "US", "UNITED KINGDOM": "GB",
+    "SCOTLAND": "GB", "WALES": "GB", "NORTHERN IRELAND": "GB", "HOLLAND": "NL",
+    # More Chinese names
+    "奥地利": "AT", "瑞士": "CH", "比利时": "BE", "波兰": "PL", "瑞典": "SE", "挪威": "NO",
+    "丹麦": "DK", "芬兰": "FI", "爱尔兰": "IE", "葡萄牙": "PT", "希腊": "GR", "土耳其": "TR",
+    "以色列": "IL", "阿联酋": "AE", "阿拉伯联合酋长国": "AE", "沙特阿拉伯": "SA",
+    "印度尼西亚": "ID", "印尼": "ID", "菲律宾": "PH", "南非": "ZA", "阿根廷": "AR", "智利": "CL",
+    "美利坚合众国": "US",    "大不列颠及北爱尔兰联合王国": "GB", "大韩民国": "KR", "中国内地": "CN",
 }
 CURRENCY_ALIASES = {
     "RMB": "CNY", "人民币": "CNY", "元": "CNY", "美元": "USD", "US$": "USD", "欧元": "EUR",
     "英镑": "GBP", "日元": "JPY", "港币": "HKD", "港元": "HKD", "新台币": "TWD",
 }
+
+
+def country_key(name: str) -> str:
+    """How a country's name is looked up: upper case, no dots, single spaces (so ``U.S.``,
+    ``u.s`` and ``US`` are one key). ``parsers.parse_country`` keys values the same way."""
+    return " ".join(name.upper().replace(".", "").split())
 
 
 @cache
@@ -38,8 +57,8 @@ def countries() -> dict[str, str]:
         names += [getattr(country, a, "") for a in ("official_name", "common_name")]
         for name in names:
             if name:
-                table[name.upper()] = code
-    table.update(COUNTRY_ALIASES)
+                table[country_key(name)] = code
+    table.update({country_key(name): code for name, code in COUNTRY_ALIASES.items()})
     return table
 
 

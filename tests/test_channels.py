@@ -1,0 +1,78 @@
+"""The bundled marketplace channels: each sample is recognised as its own channel and no
+other, and the order shapes (eBay summary rows, Amazon per-item shipping) come out whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import MAPPINGS, SAMPLES
+from golden import CASES, ROOT
+
+from ingest.api import ingest
+from ingest.mapping.detect import detect
+from ingest.mapping.loader import load_mappings
+from ingest.readers import reader_for
+from ingest.readers.base import find_header
+
+
+@pytest.mark.parametrize("channel", sorted(CASES))
+def test_sample_is_detected_as_its_own_channel_and_no_other(channel: str) -> None:
+    mappings = load_mappings(MAPPINGS)
+    sample = ROOT / CASES[channel]
+    assert detect(sample, mappings).mapping.channel == channel
+    reader = reader_for(sample)
+    for mapping in mappings:
+        if mapping.channel == channel:
+            continue
+        peek = reader.peek(sample, mapping.reader)
+        assert find_header(peek, mapping.header_contains) is None, (
+            f"{sample.name} also carries the signature of {mapping.channel}")
+
+
+def test_every_sample_folder_is_a_golden_case() -> None:
+    folders = {p.name for p in SAMPLES.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == set(CASES)
+    assert {m.channel for m in load_mappings(MAPPINGS)} == set(CASES)
+
+
+def _ingest(sample: str, tmp_path: Path) -> tuple[pl.DataFrame, dict[str, object]]:
+    report = ingest([str(ROOT / sample)], tmp_path / "out", state_dir=tmp_path / "state")
+    assert report.batch_dir is not None
+    orders = pl.read_csv(report.batch_dir / "orders.csv", infer_schema=False)
+    return orders, report.manifest
+
+
+def test_ebay_summary_rows_are_layout_and_their_cells_reach_the_items(tmp_path: Path) -> None:
+    orders, manifest = _ingest(CASES["ebay"], tmp_path)
+    entry = manifest["inputs"][0]  # type: ignore[index]
+    # two multi-item orders: their summary rows are not lines, and are counted
+    assert entry["layout_rows"]["order_summary"] == 2
+    assert entry["rows_in"] == entry["clean"] + entry["rejected"] + entry["duplicates"]
+    berlin = orders.filter(pl.col("order_id") == "21-11504-22304")
+    assert berlin["line_no"].to_list() == ["1", "2", "3"]
+    assert set(berlin["ship_phone"]) == {"+493012345678"}  # national German number
+    assert set(berlin["shipping_amount"]) == {"15.00"}  # the order's, on every line
+    assert set(berlin["ship_city"]) == {"Berlin"}
+    leeds = orders.filter(pl.col("order_id") == "19-11503-22303")
+    assert leeds["ship_phone"].to_list() == ["+447700900123"]
+    assert leeds["ship_country"].to_list() == ["GB"]
+
+
+def test_amazon_shipping_is_summed_per_order_and_item_price_divided(tmp_path: Path) -> None:
+    orders, _ = _ingest(CASES["amazon"], tmp_path)
+    three = orders.filter(pl.col("order_id") == "111-2223334-4445556")
+    # 3.99 + 3.99 + 0.00 per item: the order's shipping, exactly, on each line
+    assert set(three["shipping_amount"]) == {"7.98"}
+    assert three["unit_price"].to_list() == ["14.00", "49.99", "7.50"]  # 42.00 / 3 ...
+    assert three["line_total"].to_list() == ["42.00", "44.99", "15.00"]
+
+
+def test_1688_merged_order_cells_reach_every_item_row(tmp_path: Path) -> None:
+    orders, _ = _ingest(CASES["1688"], tmp_path)
+    first = orders.filter(pl.col("order_id") == "2198765432101234567")
+    assert first.height == 3
+    assert set(first["paid_at"]) == {"2024-11-05T01:32:40Z"}
+    assert set(first["ship_phone"]) == {"+8613812345678"}
+    assert set(first["shipping_amount"]) == {"15.00"}

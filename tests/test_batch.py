@@ -13,6 +13,7 @@ from conftest import SAMPLES
 from ingest import batch
 from ingest.api import ingest
 from ingest.errors import UsageError
+from ingest.schema import SCHEMA_VERSION
 
 TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
 
@@ -42,7 +43,7 @@ def test_manifest_counts_and_hashes_every_output(tmp_path: Path) -> None:
     report = ingest([TMALL], tmp_path / "out")
     assert report.batch_dir is not None
     manifest = json.loads((report.batch_dir / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["schema_version"] == 2
+    assert manifest["schema_version"] == SCHEMA_VERSION
     assert manifest["batch_id"] == report.batch_dir.name
     (entry,) = manifest["inputs"]
     assert len(entry["sha256"]) == 64 and entry["channel"] == "tmall"

@@ -100,14 +100,14 @@ def test_detect_names_the_channel_and_the_evidence() -> None:
     assert "订单编号 (column 1)" in out
     body = json.loads(run_cli("mappings", "detect", str(SHOPIFY), "--json").stdout)
     assert body["channel"] == "shopify" and body["delimiter"] == ","
-    assert [s["name"] for s in body["signature"]][0] == "Name"
+    assert body["signature"][0]["name"] == "Name"
 
 
 def test_detect_no_match_exits_3_with_near_misses(tmp_path: Path) -> None:
     lines = SHOPIFY.read_text(encoding="utf-8").splitlines()
     odd = tmp_path / "odd.csv"
-    odd.write_text("\n".join([lines[0].replace("Financial Status", "Payment State")]
-                             + lines[1:4]) + "\n", encoding="utf-8")
+    header = lines[0].replace("Financial Status", "Payment State")
+    odd.write_text("\n".join([header, *lines[1:4]]) + "\n", encoding="utf-8")
     result = run_cli("mappings", "detect", str(odd))
     assert result.returncode == 3
     assert "no mapping recognises this file" in result.stderr

@@ -19,7 +19,7 @@ from ingest.schema import mappable_fields
 from ingest.tools.draft import render
 from ingest.tools.names import name_matches, normalise, synonyms
 from ingest.tools.shapes import measure
-from ingest.tools.suggest import find_header_row, status_of, suggest
+from ingest.tools.suggest import status_of, suggest
 
 FIXTURES = ROOT / "tests" / "fixtures" / "suggest"
 FIXTURE_FILES = {

@@ -151,3 +151,14 @@ def test_suggestion_for_the_real_samples_gets_80_percent(channel: str, tmp_path:
         assert result.returncode == 0, result.stderr
         accuracy, wrong = score(load_mapping(out), load_mapping(reference))
         assert accuracy >= 0.8, f"{sample.name}: {accuracy:.0%}; wrong: {wrong}"
+
+
+def test_tables_plain_in_a_pipe_rich_on_a_terminal() -> None:
+    from ingest.tools.render import table
+
+    rows = [["订单编号", "[bold]x[/bold]", "a" * 100]]
+    plain = table(["name", "markup", "long"], rows, tty=False)
+    assert "订单编号" in plain and "[bold]x[/bold]" in plain and "…" in plain
+    assert plain.splitlines()[1].startswith("----")
+    rich = table(["name", "markup", "long"], rows, tty=True)
+    assert "[bold]x[/bold]" in rich  # values are text, never markup

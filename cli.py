@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from enum import StrEnum
@@ -14,9 +15,16 @@ import typer
 
 from ingest import api
 from ingest.config import SETTINGS, Settings, load_settings
-from ingest.errors import ExitCode, OrdermillError
+from ingest.errors import ExitCode, InputError, OrdermillError, UsageError
 from ingest.events import Events
 from ingest.ledger import Ledger
+from ingest.mapping.loader import ENCODINGS, load_mappings
+from ingest.mapping.model import Mapping
+from ingest.tools import draft, render
+from ingest.tools.channels import channel_rows, explain, mappings_directory
+from ingest.tools.check import check_paths, mapping_files
+from ingest.tools.preview import preview, resolve_mapping
+from ingest.tools.suggest import draft_check, suggest
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -39,6 +47,12 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Inspect the resolved configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+mappings_app = typer.Typer(
+    help="Channels and their mapping files: list, check, detect, suggest, preview.\n\n"
+    "Adding a channel: suggest a draft from an export, review it, check it, detect and "
+    "preview the export with it, then ingest (README: \"Add a new channel\").",
+    no_args_is_help=True)
+app.add_typer(mappings_app, name="mappings")
 
 
 class OutputFormat(StrEnum):
@@ -252,6 +266,230 @@ def config_show(
     for setting, value, origin in rows:
         typer.echo(f"{setting:<{width}}  {value}    [{origin}]")
     typer.echo("\nenvironment variables: " + ", ".join(env for _, env, _ in SETTINGS.values()))
+
+
+MappingsOption = Annotated[Path | None, typer.Option(
+    "--mappings", help="Directory of mapping files [default: from config, else the bundled "
+    "mappings/].", show_default=False)]
+
+
+def _mappings_dir(mappings: Path | None, config: str | None) -> Path:
+    settings = load_settings({"mappings_dir": str(mappings) if mappings else None}, config)
+    return mappings_directory(settings, mappings)
+
+
+def _loaded(mappings: Path | None, config: str | None) -> list[Mapping]:
+    return load_mappings(_mappings_dir(mappings, config))
+
+
+@mappings_app.command("list", epilog="""\b
+Examples:
+  ordermill mappings list
+  ordermill mappings list --mappings my-mappings --json""")
+def mappings_list(mappings: MappingsOption = None, config: ConfigOption = None,
+                  as_json: JsonOption = False) -> None:
+    """The channels of the mappings directory and how each one's files are recognised
+    (header signature) and read (encoding, delimiter, sheet)."""
+    directory = _mappings_dir(mappings, config)
+    rows = channel_rows(check_paths([directory]))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        raise UsageError(f"{directory}: holds no mapping files (*.toml); draft one with "
+                         "`ordermill mappings suggest FILE`")
+    typer.echo(render.table(
+        ["channel", "recognised by header holding", "encoding", "delimiter", "sheet", "file"],
+        [[r["channel"], ", ".join(r["header_contains"]), r["encoding"], _shown(r["delimiter"]),
+          "" if r["sheet"] is None else r["sheet"], r["file"]] if r["ok"] else
+         ["(broken)", r["problem"], "", "", "", r["file"]] for r in rows],
+        title=f"{len(rows)} mapping files in {directory}", max_cell=80))
+
+
+def _shown(delimiter: str | None) -> str:
+    return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(
+        delimiter or "", delimiter or "")
+
+
+@mappings_app.command("check", epilog="""\b
+Examples:
+  ordermill mappings check                    # every file of the mappings directory
+  ordermill mappings check mappings/etsy.toml
+\b
+Exit codes: 0 all fine (warnings may be printed), 2 a mapping has problems""")
+def mappings_check(
+    files: Annotated[list[Path] | None, typer.Argument(
+        help="Mapping files or folders [default: the mappings directory].",
+        show_default=False)] = None,
+    mappings: MappingsOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Check mapping files: every problem of each file with its key and a fix, duplicate
+    channel names, and signatures that would recognise another channel's files too."""
+    paths = list(files) if files else [_mappings_dir(mappings, config)]
+    if files:  # a draft is checked beside the channels it will join
+        known = {p.resolve() for p in mapping_files(paths)}
+        directory = _mappings_dir(mappings, config)
+        others = [p for p in mapping_files([directory]) if p.resolve() not in known] \
+            if directory.is_dir() else []
+        report = check_paths(paths)
+        context = check_paths(paths + others)
+        report.warnings = [w for w in context.warnings
+                           if any(w.startswith(f.path + ":") for f in report.files)
+                           or any(f"{f.path}'s" in w for f in report.files)]
+    else:
+        report = check_paths(paths)
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if not report.files:
+        raise UsageError(f"no mapping files (*.toml) in {', '.join(map(str, paths))}")
+    if not report.ok:
+        for problem in report.problems:
+            typer.echo(str(problem), err=True)
+        broken = sum(1 for f in report.files if f.problems)
+        typer.echo(f"{len(report.problems)} problem(s) in {broken} of {len(report.files)} "
+                   "mapping file(s)", err=True)
+        raise typer.Exit(int(ExitCode.USAGE))
+    channels = ", ".join(m.channel for m in report.mappings)
+    typer.echo(f"{len(report.files)} mapping file(s) OK: {channels}"
+               + (f" ({len(report.warnings)} warning(s))" if report.warnings else ""))
+
+
+@mappings_app.command("detect", epilog="""\b
+Examples:
+  ordermill mappings detect export.csv
+  ordermill mappings detect orders.xlsx --mappings my-mappings --json
+\b
+Exit codes: 0 a mapping matches, 3 none does (or the file cannot be read)""")
+def mappings_detect(
+    file: Annotated[Path, typer.Argument(help="An export file.", show_default=False)],
+    mappings: MappingsOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Which mapping recognises the file and why (the signature columns found, the header
+    row, encoding, delimiter or sheet); when none does, the nearest mappings and the
+    signature columns each one lacks."""
+    found = explain(file, _loaded(mappings, config))
+    if as_json:
+        typer.echo(json.dumps(found.as_dict(), indent=2, ensure_ascii=False))
+    elif found.matched:
+        how = f"{found.reader}, encoding {found.encoding}, delimiter " \
+            f"{_shown(found.delimiter)}" if found.reader == "csv" else \
+            f"{found.reader}, sheet {found.sheet}"
+        typer.echo(f"{file}: channel {found.channel} ({found.mapping_path})")
+        typer.echo(f"  header on row {found.header_row} ({how})")
+        typer.echo("  signature columns found: " + ", ".join(
+            f"{hit.column} (column {hit.position})" for hit in found.signature))
+        if found.also_matching:
+            typer.echo(f"  also matched: {', '.join(found.also_matching)} (its signature is "
+                       "shorter, so it loses)")
+    else:
+        typer.echo(f"{file}: no mapping recognises this file", err=True)
+        typer.echo(f"  read as {found.reader}" + (
+            f", encoding {found.encoding}, delimiter {_shown(found.delimiter)}"
+            if found.reader == "csv" else f", sheet {found.sheet}"), err=True)
+        shown = ", ".join(found.header[:15]) + (" ..." if len(found.header) > 15 else "")
+        typer.echo(f"  its header reads: {shown or '(empty)'}", err=True)
+        for miss in found.near[:3]:
+            typer.echo(f"  nearest: {miss.channel}: {miss.found} of {miss.wanted} signature "
+                       f"columns; lacks {', '.join(miss.missing)}", err=True)
+        typer.echo(f"  draft a mapping with: ordermill mappings suggest {file}", err=True)
+    raise typer.Exit(int(ExitCode.CLEAN if found.matched else ExitCode.UNREADABLE))
+
+
+@mappings_app.command("suggest", epilog="""\b
+Examples:
+  ordermill mappings suggest etsy-orders.csv --channel etsy --out mappings/etsy.toml
+  ordermill mappings suggest po.xlsx --sheet Orders      # the draft on stdout""")
+def mappings_suggest(
+    file: Annotated[Path, typer.Argument(help="An export of the new channel.",
+                                         show_default=False)],
+    channel: Annotated[str | None, typer.Option(
+        "--channel", "-c", help="Name of the new channel [default: from the file name].",
+        show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write the draft here [default: print it].", show_default=False)
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")
+                     ] = False,
+    encoding: Annotated[str | None, typer.Option(
+        "--encoding", help="Read the file in this encoding instead of detecting it.",
+        show_default=False)] = None,
+    sheet: Annotated[str | None, typer.Option(
+        "--sheet", help="xlsx: the sheet, by name or 0-based index [default: the first].",
+        show_default=False)] = None,
+    mappings: MappingsOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Draft a mapping for an export no mapping recognises yet, from its column names and
+    a sample of its values. Each guess carries its confidence and reason as a comment;
+    columns left unmapped are listed. Review the draft, then `ordermill mappings check` it."""
+    if out is not None and out.exists() and not force:
+        raise UsageError(f"{out} exists; pass --force to overwrite it")
+    if channel is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", channel):
+        raise UsageError(f"--channel {channel!r}: use a short lower-case name such as 'etsy'")
+    directory = _mappings_dir(mappings, config)
+    known = load_mappings(directory) if directory.is_dir() else []
+    if encoding and encoding.lower() not in ENCODINGS:
+        raise UsageError(f"unknown encoding {encoding!r}; use one of: " + ", ".join(ENCODINGS))
+    drafted = suggest(file, known, channel=channel, encoding=encoding.lower() if encoding
+                      else None, sheet=int(sheet) if sheet and sheet.isdigit() else sheet)
+    text = draft.render(drafted)
+    draft_check(text, str(out or file))
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    unsure = sum(1 for g in drafted.guesses.values() if g.confidence < 0.8)
+    typer.echo(f"wrote {out}: {len(drafted.guesses)} fields guessed ({unsure} below 80 %), "
+               f"{len(drafted.unmatched)} columns unmapped; review it, then run "
+               f"`ordermill mappings check {out}`", err=True)
+
+
+@mappings_app.command("preview", epilog="""\b
+Examples:
+  ordermill mappings preview export.csv
+  ordermill mappings preview export.csv --mapping mappings/etsy.toml --rows 20
+\b
+Exit codes: 0 every row clean, 1 some rows rejected, 3 the file cannot be read""")
+def mappings_preview(
+    file: Annotated[Path, typer.Argument(help="An export file.", show_default=False)],
+    mapping: Annotated[str | None, typer.Option(
+        "--mapping", "-m", help="A channel name or a mapping file [default: detected].",
+        show_default=False)] = None,
+    rows: Annotated[int, typer.Option("--rows", "-n", min=1,
+                                      help="How many rows and rejects to show.")] = 10,
+    mappings: MappingsOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """The first mapped rows and the rejects (codes, messages, source row) as ingest would
+    make them. Nothing is written: no batch, no ledger entry."""
+    settings = load_settings({"mappings_dir": str(mappings) if mappings else None}, config)
+    directory = mappings_directory(settings, mappings)
+    known = load_mappings(directory) if mapping is None or not (
+        mapping.endswith(".toml") or Path(mapping).is_file()) else []
+    chosen, channel = resolve_mapping(mapping, known)
+    if channel is not None and channel not in {m.channel for m in chosen}:
+        raise UsageError(f"unknown channel {channel!r}; known: "
+                         + ", ".join(sorted(m.channel for m in chosen)))
+    if not file.is_file():
+        raise InputError(str(file), "no such file", code="missing-file")
+    shown = preview(file, chosen, channel, rows, settings.values["timezone"])
+    typer.echo(f"{file}: channel {shown.channel} ({shown.mapping_path}): {shown.rows_in} rows:"
+               f" {shown.clean} clean, {shown.rejected} rejected, {shown.duplicates} "
+               "duplicates (nothing written)")
+    frame = shown.rows
+    typer.echo(render.table(frame.columns, [list(r) for r in frame.iter_rows()],
+                            title=f"first {frame.height} clean rows"))
+    if shown.rejected:
+        typer.echo("")
+        typer.echo(render.table(["source_row", "codes", "messages"],
+                                [list(r) for r in shown.rejects.iter_rows()],
+                                title=f"first {shown.rejects.height} of {shown.rejected} "
+                                "rejects", max_cell=160))
+    raise typer.Exit(int(ExitCode.REJECTS if shown.rejected else ExitCode.CLEAN))
 
 
 def main() -> None:

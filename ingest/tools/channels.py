@@ -1,0 +1,148 @@
+"""What the mappings directory holds, and why a file is (or is not) recognised.
+
+``explain`` reuses ``ingest.mapping.detect`` for the verdict, so the tool can never disagree
+with what ``ingest`` would do; it only adds the evidence a person needs to see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest.api import default_mappings_dir
+from ingest.config import Settings
+from ingest.errors import InputError
+from ingest.mapping.detect import NearMiss, detect, near_misses
+from ingest.mapping.model import Mapping, ReaderOptions
+from ingest.readers import reader_for
+from ingest.readers.base import Peek, normalise_name
+from ingest.tools.check import CheckReport
+
+
+def mappings_directory(settings: Settings, given: str | Path | None = None) -> Path:
+    """The mappings directory as ``ingest`` resolves it: option, setting, the bundled one."""
+    return Path(given or settings.values["mappings_dir"] or default_mappings_dir())
+
+
+def channel_rows(report: CheckReport) -> list[dict[str, Any]]:
+    """One row per mapping file: how its files are recognised and read (broken files too,
+    with their first problem, so one bad file does not hide the others)."""
+    rows: list[dict[str, Any]] = []
+    for checked in report.files:
+        mapping = checked.mapping
+        if mapping is None:
+            rows.append({"channel": None, "file": checked.path, "ok": False,
+                         "problem": str(checked.problems[0]) if checked.problems else ""})
+            continue
+        options = mapping.reader
+        rows.append({
+            "channel": mapping.channel,
+            "file": checked.path,
+            "ok": True,
+            "description": mapping.description,
+            "header_contains": list(mapping.header_contains),
+            "encoding": options.encoding,
+            "delimiter": options.delimiter,
+            "sheet": options.sheet,
+            "header_row": options.header_row,
+            "key_scope": mapping.key_scope,
+        })
+    return rows
+
+
+@dataclass(frozen=True)
+class SignatureHit:
+    name: str  # as the mapping spells it
+    column: str  # as the file's header spells it
+    position: int  # 1-based column number
+
+
+@dataclass
+class Explanation:
+    path: str
+    reader: str
+    channel: str | None = None
+    mapping_path: str | None = None
+    header_row: int | None = None
+    header: list[str] = field(default_factory=list)
+    signature: list[SignatureHit] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | int | None = None
+    also_matching: list[str] = field(default_factory=list)  # beaten by a longer signature
+    near: list[NearMiss] = field(default_factory=list)
+
+    @property
+    def matched(self) -> bool:
+        return self.channel is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "matched": self.matched, "channel": self.channel,
+            "mapping": self.mapping_path, "reader": self.reader, "header_row": self.header_row,
+            "encoding": self.encoding, "delimiter": self.delimiter, "sheet": self.sheet,
+            "signature": [{"name": s.name, "column": s.column, "position": s.position}
+                          for s in self.signature],
+            "also_matching": self.also_matching,
+            "header": self.header,
+            "near_misses": [{"channel": n.channel, "found": n.found, "wanted": n.wanted,
+                             "missing": list(n.missing)} for n in self.near],
+        }
+
+
+def explain(path: Path, mappings: list[Mapping]) -> Explanation:
+    """Which mapping ``ingest`` would use for the file and the evidence; when none, the
+    nearest mappings and the signature columns each lacks. Raises InputError when the file
+    cannot be read at all."""
+    if not path.is_file():
+        raise InputError(str(path), "no such file", code="missing-file")
+    reader = reader_for(path)
+    result = Explanation(str(path), reader.name)
+    try:
+        match = detect(path, mappings)
+    except InputError as exc:
+        if exc.code != "unknown-channel":
+            raise
+        peek = reader.peek(path, ReaderOptions())
+        _describe_read(result, peek, ReaderOptions())
+        result.header = _likely_header(peek)
+        result.near = [n for n in near_misses(peek, mappings) if n.wanted]
+        return result
+    mapping = match.mapping
+    peek = reader.peek(path, mapping.reader)
+    _describe_read(result, peek, mapping.reader)
+    result.channel, result.mapping_path = mapping.channel, mapping.path
+    result.header_row = match.header_row
+    index = match.header_row - peek.first_row
+    result.header = list(peek.rows[index]) if 0 <= index < len(peek.rows) else []
+    positions = {normalise_name(c): i for i, c in reversed(list(enumerate(result.header)))}
+    for name in mapping.header_contains:
+        i = positions.get(normalise_name(name))
+        if i is not None:
+            result.signature.append(SignatureHit(name, result.header[i], i + 1))
+    for other in mappings:
+        if other is not mapping and _matches(path, mappings, other.channel):
+            result.also_matching.append(other.channel)
+    return result
+
+
+def _matches(path: Path, mappings: list[Mapping], channel: str) -> bool:
+    try:
+        detect(path, mappings, channel)
+    except InputError:
+        return False
+    return True
+
+
+def _describe_read(result: Explanation, peek: Peek, options: ReaderOptions) -> None:
+    result.encoding, result.delimiter = peek.encoding, peek.delimiter
+    if result.reader == "xlsx":
+        result.sheet = options.sheet if options.sheet is not None else 0
+
+
+def _likely_header(peek: Peek) -> list[str]:
+    """The first peeked row with more than one value: what a person would call the header."""
+    row = next((r for r in peek.rows if sum(1 for c in r if c.strip()) > 1),
+               peek.rows[0] if peek.rows else [])
+    return [c for c in row if c.strip()]

@@ -232,7 +232,7 @@ def _raw_value(rule: FieldRule, src: Callable[[str], pl.Expr], values: dict[str,
     if rule.remove:
         expr = expr.str.replace_all(rule.remove, "")
     if rule.split is not None or rule.extract or rule.remove:
-        expr = clean_text(expr)
+        expr = clean_text(expr, guards=False, apostrophes=False, bom=False)  # trim, empty -> null
     if values:
         expr = expr.replace(values)
     return expr

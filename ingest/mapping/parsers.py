@@ -115,18 +115,24 @@ def clean_text(raw: pl.Expr, guards: bool = True, apostrophes: bool = True,
 
 
 def guard_flags(frame: pl.DataFrame, columns: list[str]) -> dict[str, tuple[bool, bool, bool]]:
-    """Per column: might a value carry a ``="…"`` guard, a leading ``'``, a BOM? A literal
-    search (no allocation, no trim) that errs on the side of yes: the cleaning of columns
-    without them stays a plain trim."""
+    """Per column: might a value carry a ``="…"`` guard, a leading ``'``, a BOM? Searches
+    that err on the side of yes, so the cleaning of columns without them stays a plain trim:
+    one search for any of the three per column, then one per mark only where it hit."""
+    marks = ('="', "'", "\ufeff")
     if not columns or not frame.height:
         return {c: (False, False, False) for c in columns}
-    marks = {"g": '="', "a": "'", "b": "\ufeff"}
-    row = frame.select(
-        pl.col(c).str.contains(mark, literal=True).any().alias(f"{key}{i}")
-        for i, c in enumerate(columns) for key, mark in marks.items()
-    ).row(0, named=True)
-    return {c: (bool(row[f"g{i}"]), bool(row[f"a{i}"]), bool(row[f"b{i}"]))
-            for i, c in enumerate(columns)}
+    anything = frame.select(
+        pl.col(c).str.contains("|".join(marks)).any().alias(str(i))
+        for i, c in enumerate(columns)).row(0)
+    hits = [c for c, hit in zip(columns, anything, strict=True) if hit]
+    flags = {c: (False, False, False) for c in columns}
+    if hits:
+        row = frame.select(
+            pl.col(c).str.contains(mark, literal=True).any().alias(f"{i}.{j}")
+            for i, c in enumerate(hits) for j, mark in enumerate(marks)).row(0)
+        for i, c in enumerate(hits):
+            flags[c] = (bool(row[3 * i]), bool(row[3 * i + 1]), bool(row[3 * i + 2]))
+    return flags
 
 
 def _halfwidth(text: pl.Expr) -> pl.Expr:

@@ -80,9 +80,12 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
     compiled = compile_mapping(mapping, table, default_timezone)
     typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()
     outcome = check_rows(typed, compiled.labels, compiled.mapped)
-    passed = typed.filter(outcome.passed).select(ROW, *_standard(typed))
+    # Select, then filter: only the standard columns are copied, not the source texts.
+    passed = typed.select(ROW, *_standard(typed)).filter(outcome.passed)
     reasons = outcome.reasons.rename({ID: ROW})
-    rejected_orders = typed.filter(~outcome.passed).select(ROW, "order_id")
+    rejected_orders = typed.select(ROW, "order_id").filter(~outcome.passed)
+    missing_columns = compiled.missing_columns
+    del typed, compiled  # the typed frame and the texts it was parsed from
     details: dict[str, object] = {
         "header_row": table.header_row,
         "layout_rows": table.layout,
@@ -91,8 +94,8 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
         details["encoding"] = table.encoding
     if table.notes:
         details["notes"] = table.notes
-    if compiled.missing_columns:
-        details["missing_columns"] = list(compiled.missing_columns)
+    if missing_columns:
+        details["missing_columns"] = list(missing_columns)
     raw = table.frame.drop(READER_CODE, READER_DETAIL)
     return PreparedInput(str(path), sha256, size, mapping, raw, table.header, passed, reasons,
                          rejected_orders, details)

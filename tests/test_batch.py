@@ -42,7 +42,7 @@ def test_manifest_counts_and_hashes_every_output(tmp_path: Path) -> None:
     report = ingest([TMALL], tmp_path / "out")
     assert report.batch_dir is not None
     manifest = json.loads((report.batch_dir / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["schema_version"] == 2
+    assert manifest["schema_version"] == 3
     assert manifest["batch_id"] == report.batch_dir.name
     (entry,) = manifest["inputs"]
     assert len(entry["sha256"]) == 64 and entry["channel"] == "tmall"

@@ -58,9 +58,10 @@ def test_exit_2_for_a_bad_option(tmp_path: Path) -> None:
 
 
 def test_exit_2_for_an_unknown_channel(tmp_path: Path) -> None:
-    result = run_cli("ingest", str(TMALL), "--out", str(tmp_path), "--channel", "ebay")
+    result = run_cli("ingest", str(TMALL), "--out", str(tmp_path), "--channel", "etsy")
     assert result.returncode == 2
-    assert "unknown channel 'ebay'; known: shopify, tmall" in result.stderr
+    assert ("unknown channel 'etsy'; known: 1688, amazon, douyin, ebay, jd, pinduoduo, "
+            "shopify, tmall, woocommerce") in result.stderr
 
 
 def test_exit_2_for_a_broken_mapping_names_file_key_and_suggests(tmp_path: Path) -> None:

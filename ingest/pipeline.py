@@ -13,6 +13,7 @@ from ingest.checks import ID, check_batch, check_rows, cross_channel_reason
 from ingest.dedupe import HISTORY_SCHEMA, classify, hash_lines
 from ingest.mapping.compile import RAW, compile_mapping
 from ingest.mapping.detect import detect
+from ingest.mapping.form import form_values, formula_gap_messages
 from ingest.mapping.model import Mapping
 from ingest.readers import reader_for
 from ingest.readers.base import READER_CODE, READER_DETAIL, ROW
@@ -75,7 +76,8 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
     sha256, size = digest or file_sha256(path)  # callers that hashed the file pass it in
     match = detect(path, mappings, channel)
     mapping = match.mapping
-    table = reader_for(path).read(path, mapping.reader, match.header_row)
+    table = formula_gap_messages(reader_for(path).read(path, match.options, match.header_row),
+                                 mapping)
     compiled = compile_mapping(mapping, table, default_timezone)
     typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()
     outcome = check_rows(typed, compiled.labels, compiled.mapped)
@@ -90,6 +92,11 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
         details["encoding"] = table.encoding
     if table.notes:
         details["notes"] = table.notes
+    if match.sheet is not None:
+        details["sheet"] = match.sheet
+    form = form_values(mapping, table)
+    if form:
+        details["form"] = form
     if compiled.missing_columns:
         details["missing_columns"] = list(compiled.missing_columns)
     raw = table.frame.drop(READER_CODE, READER_DETAIL)

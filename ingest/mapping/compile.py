@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from ingest.mapping.form import form_values
 from ingest.mapping.model import FieldRule, Mapping
 from ingest.mapping.parsers import (
     DEFAULT_DATE_FORMATS,
@@ -20,6 +21,7 @@ from ingest.mapping.parsers import (
     FIELD_KINDS,
     clean_text,
     guard_flags,
+    parse_spreadsheet_date,
     parser_for,
 )
 from ingest.readers.base import READER_CODE, READER_DETAIL, ROW, RawTable, normalise_name
@@ -46,6 +48,7 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
         actual = columns.get(normalise_name(name))
         return pl.col(CLEAN + actual) if actual else pl.lit(None, pl.String)
 
+    form = form_values(mapping, raw)  # PO-level values beside the table, by label
     frame = raw.frame.lazy()
     if mapping.order_key and mapping.carry_forward:
         frame = frame.with_columns(_carry_forward(mapping, columns))
@@ -59,7 +62,7 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
     raw_exprs: dict[str, pl.Expr] = {}
     labels: dict[str, str] = {}
     for name, rule in mapping.fields.items():
-        raw_exprs[name] = _raw_value(rule, source, mapping.values.get(name))
+        raw_exprs[name] = _raw_value(rule, source, mapping.values.get(name), form.get(name))
         labels[name] = rule.label
     for name, value in mapping.constants.items():
         raw_exprs[name] = pl.lit(value, pl.String)
@@ -116,6 +119,13 @@ def _parse_by_formats(text: pl.Series, name: str, formats: tuple[str, ...],
         retry = text.gather(failed).to_frame("t").select(parser(pl.col("t"))).to_series()
         hits = retry.is_not_null()
         result = result.scatter(failed.filter(hits), retry.filter(hits))
+    # Spreadsheets: a date cell comes as ISO text, a date stored as a number as its serial.
+    failed = (result.is_null() & text.is_not_null()).arg_true()
+    if len(failed):
+        retry = text.gather(failed).to_frame("t").select(
+            parse_spreadsheet_date(pl.col("t"), FIELD_KINDS[name], timezone)).to_series()
+        hits = retry.is_not_null()
+        result = result.scatter(failed.filter(hits), retry.filter(hits).cast(result.dtype))
     return result.alias(name)
 
 
@@ -126,9 +136,12 @@ def _default_formats(mapping: Mapping, name: str) -> tuple[str, ...]:
 
 
 def _raw_value(rule: FieldRule, src: Callable[[str], pl.Expr],
-               values: dict[str, str] | None) -> pl.Expr:
-    """The cleaned source text of one field; ``src(name)`` is a source column, cleaned."""
-    if rule.cases:
+               values: dict[str, str] | None, form: str | None = None) -> pl.Expr:
+    """The cleaned source text of one field; ``src(name)`` is a source column, cleaned;
+    ``form`` the text a form-label rule found (one value for every line)."""
+    if rule.form is not None:
+        expr = clean_text(pl.lit(form, pl.String))
+    elif rule.cases:
         branches: list[pl.Expr] = []
         for case in rule.cases:
             col = src(case.column)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -59,7 +60,12 @@ class XlsxReader:
     def read(self, path: Path, options: ReaderOptions, header_row: int) -> RawTable:
         workbook = _open(path)
         name = _sheet_name(path, workbook, options.sheet)
-        grid = _load(path, workbook, name)
+        # calamine lets go of the GIL while it parses: the XML scan runs beside it.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(_scan_xml, path, name)
+            grid = _load(path, workbook, name)
+            scan, first = pending.result()
+        offset = _column_offset(grid, first)
         if header_row > grid.height:
             raise InputError(str(path), f"has no row {header_row} to use as the header")
         header_cells = [cell or "" for cell in grid.row(header_row - 1)]
@@ -69,7 +75,6 @@ class XlsxReader:
         extra = [f"__extra{i}" for i in range(grid.width - width)]
         body = grid.slice(header_row).rename(dict(zip(grid.columns, header + extra,
                                                         strict=True)))
-        scan, offset = _scan(path, grid, name)
         if scan.merges:
             body = fill_merges(body, scan.merges, header_row + 1, offset, header)
         end, at_footer = table_end(body, header, options.footer)
@@ -165,28 +170,33 @@ def _load(path: Path, workbook: Any, sheet: str, n_rows: int | None = None) -> p
     return grid
 
 
-def _scan(path: Path, grid: pl.DataFrame, sheet: str) -> tuple[sheetxml.SheetScan, int]:
+def _scan_xml(path: Path, sheet: str) -> tuple[sheetxml.SheetScan, tuple[int, int] | None]:
     """Merges and formula gaps (xlsx only: other formats say nothing of them here), and the
-    column offset of calamine's grid."""
+    first cell holding a value when there are any (to place calamine's grid)."""
     if path.suffix.lower() not in ZIP_KINDS:
-        return sheetxml.SheetScan(), 0
+        return sheetxml.SheetScan(), None
     try:
         with zipfile.ZipFile(path) as archive:
             member = sheetxml.sheet_member(archive, sheet)
             if member is None:
-                return sheetxml.SheetScan(), 0
+                return sheetxml.SheetScan(), None
             scan = sheetxml.scan_sheet(archive, member)
             if not (scan.merges or scan.formula_gaps):
-                return scan, 0
-            first = sheetxml.first_text_cell(archive, member)
+                return scan, None
+            return scan, sheetxml.first_text_cell(archive, member)
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, zlib.error, EOFError,
             OSError) as exc:
         raise InputError(str(path), f"is damaged: {exc}", code="unreadable-workbook") from None
+
+
+def _column_offset(grid: pl.DataFrame, first: tuple[int, int] | None) -> int:
+    """Sheet column of calamine's grid column 0: the first valued cell's sheet column minus
+    its position in the grid row."""
     if first is None or first[0] > grid.height:
-        return scan, 0
+        return 0
     row = grid.row(first[0] - 1)
     in_grid = next((i for i, v in enumerate(row) if v is not None and v.strip()), 0)
-    return scan, first[1] - in_grid
+    return first[1] - in_grid
 
 
 def _why_unreadable(path: Path, exc: Exception) -> str:

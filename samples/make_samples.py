@@ -13,6 +13,8 @@ import csv
 import io
 from pathlib import Path
 
+from gen_po import write_po_samples
+
 ROOT = Path(__file__).resolve().parent
 
 TMALL_HEADER = [
@@ -241,3 +243,4 @@ def write_shopify() -> None:
 if __name__ == "__main__":
     write_tmall()
     write_shopify()
+    write_po_samples()

@@ -14,6 +14,8 @@ GOLDEN = ROOT / "tests" / "golden"
 CASES = {
     "tmall": "samples/tmall/ExportOrderList202411120800.csv",
     "shopify": "samples/shopify/orders_export_1.csv",
+    "po-acme": "samples/po/acme-PO-4500012345.xlsx",
+    "po-huaxin": "samples/po/huaxin-PO-HX-20241118-007.xlsx",
 }
 
 

@@ -46,6 +46,8 @@ def detect(path: Path, mappings: list[Mapping], channel: str | None = None) -> M
         # A mapping naming no sheet takes the first sheet holding its table.
         tried = [mapping.reader.sheet] if mapping.reader.sheet is not None or not sheets \
             else list(sheets)
+        if sheets and not _has_sheet(sheets, mapping.reader.sheet):
+            continue  # the mapping's sheet is not in this workbook: not its file
         for position, sheet in enumerate(tried):
             options = replace(mapping.reader, sheet=sheet)
             # Only what changes how a file is read changes the peek (not footers, header rows).
@@ -64,6 +66,12 @@ def detect(path: Path, mappings: list[Mapping], channel: str | None = None) -> M
         raise InputError(str(path), _unrecognised(peek, candidates), code="unknown-channel")
     # The most specific signature wins when two mappings both match; then the earlier sheet.
     return max(matches, key=lambda m: (len(m[0].mapping.header_contains), -m[1]))[0]
+
+
+def _has_sheet(sheets: list[str], sheet: str | int | None) -> bool:
+    if sheet is None:
+        return True
+    return sheet in sheets if isinstance(sheet, str) else 0 <= sheet < len(sheets)
 
 
 def _best_peek(peeks: list[Peek], mappings: list[Mapping]) -> Peek:

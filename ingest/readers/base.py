@@ -106,7 +106,7 @@ def find_header(peek: Peek, signature: tuple[str, ...]) -> int | None:
     """Spreadsheet row number of the first peeked row holding every signature name."""
     wanted = {normalise_name(s) for s in signature}
     for offset, row in enumerate(peek.rows):
-        if wanted <= {normalise_name(cell) for cell in row}:
+        if wanted <= {normalise_name(cell) for cell in row if cell}:
             return peek.first_row + offset
     return None
 

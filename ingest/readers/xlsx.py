@@ -72,9 +72,16 @@ class XlsxReader:
         # Columns right of the last named header cell are overflow: values there are an error.
         width = max((i + 1 for i, cell in enumerate(header_cells) if cell.strip()), default=0)
         header = unique_header(header_cells[:width])
-        extra = [f"__extra{i}" for i in range(grid.width - width)]
-        body = grid.slice(header_row).rename(dict(zip(grid.columns, header + extra,
+        body = grid.slice(header_row).rename(dict(zip(grid.columns[:width], header,
                                                         strict=True)))
+        extra: list[str] = []
+        if grid.width > width:
+            # Overflow columns as one (its first value): a sheet can be 16,384 columns wide,
+            # and one expression per column would cost seconds.
+            extra = ["__extra0"]
+            spill = body.select(grid.columns[width:]).select(
+                pl.coalesce(pl.all().replace("", None)).alias(extra[0]))
+            body = body.select(header).with_columns(spill.to_series())
         if scan.merges:
             body = fill_merges(body, scan.merges, header_row + 1, offset, header)
         end, at_footer = table_end(body, header, options.footer)

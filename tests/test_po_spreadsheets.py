@@ -19,7 +19,7 @@ from ingest.errors import MappingError
 from ingest.mapping.loader import load_mappings, parse_mapping
 
 sys.path.insert(0, str(ROOT / "samples"))
-from gen_po import write_acme, write_huaxin  # noqa: E402
+from gen_po import write_acme, write_huaxin
 
 ACME = SAMPLES / "po" / "acme-PO-4500012345.xlsx"
 
@@ -59,7 +59,7 @@ def test_english_po_form_area_merges_formulas_and_serial_dates(tmp_path: Path) -
 def test_chinese_po_merged_form_cells_text_numbers_and_terms_sheet(tmp_path: Path) -> None:
     source = tmp_path / "hx.xlsx"
     write_huaxin(source)
-    manifest, orders, rejects = run([source], tmp_path)
+    manifest, _orders, rejects = run([source], tmp_path)
     entry = manifest["inputs"][0]
     assert entry["channel"] == "po-huaxin" and entry["sheet"] == "采购订单"
     assert entry["form"]["order_id"] == "HX-PO-20241118-007"
@@ -75,7 +75,7 @@ def test_formula_without_cached_value_rejects_the_line_naming_field_and_column(
         tmp_path: Path) -> None:
     source = tmp_path / "bare.xlsx"
     write_acme(source, cached=False)  # as openpyxl leaves it: formulas, no values
-    manifest, orders, rejects = run([source], tmp_path)
+    _manifest, orders, rejects = run([source], tmp_path)
     assert orders.height == 0 and rejects.height == 5
     assert set(rejects["codes"]) == {"formula-without-value"}
     assert rejects["messages"][0] == ("line_total: column Amount holds a formula with no "
@@ -125,7 +125,7 @@ order_id = { label_regex = '(?i)^purchase order no\\.?:\\s*(\\S+)' }
 ordered_at = { label = "datum", take = "below", formats = ["%d.%m.%Y"] }
 buyer_name = { label = ["Kunde:"] }
 """)
-    manifest, orders, rejects = run([source], tmp_path, folder)
+    _manifest, orders, rejects = run([source], tmp_path, folder)
     assert rejects.height == 0, rejects["messages"].to_list()
     assert orders.row(0, named=True)["order_id"] == "PO-77"
     assert orders["ordered_at"][0] == "2024-03-05T00:00:00Z"
@@ -140,7 +140,7 @@ def test_missing_form_value_rejects_with_missing_required(tmp_path: Path) -> Non
     workbook.save(source)
     folder = mapping_dir(tmp_path, 'order_id = { label = "PO#" }\nordered_at = '
                                    '{ label = "Order date" }\n')
-    manifest, orders, rejects = run([source], tmp_path, folder)
+    manifest, _orders, rejects = run([source], tmp_path, folder)
     assert manifest["inputs"][0]["rows_in"] == 2 and rejects.height == 2
     assert set(rejects["codes"]) == {"missing-required"}
     assert "order_id is required but column (form label PO#) is empty" in rejects[
@@ -165,7 +165,7 @@ def test_merged_order_numbers_fill_lines_and_unread_formulas_do_not_reject(
     source = tmp_path / "po.xlsx"
     workbook.save(source)
     folder = mapping_dir(tmp_path, 'order_id = "PO"\nordered_at = { label = "Order date" }\n')
-    manifest, orders, rejects = run([source], tmp_path, folder)
+    _manifest, orders, rejects = run([source], tmp_path, folder)
     assert rejects.height == 0
     assert orders["order_id"].to_list() == ["PO-1", "PO-1", "PO-2"]
     assert orders["line_no"].to_list() == ["1", "2", "1"]
@@ -185,7 +185,7 @@ def test_table_on_a_later_sheet_is_found_and_notes_after_blank_rows_are_layout(
     workbook.save(source)
     folder = mapping_dir(tmp_path, 'order_id = { label = "PO#" }\nordered_at = '
                                    '{ label = "Date" }\n')
-    manifest, orders, rejects = run([source], tmp_path, folder)
+    manifest, orders, _rejects = run([source], tmp_path, folder)
     entry = manifest["inputs"][0]
     assert entry["sheet"] == "Order"
     assert orders["sku"].to_list() == ["X-1", "X-2"]  # one blank row does not end a table
@@ -200,7 +200,7 @@ def test_ods_workbook_is_read(tmp_path: Path) -> None:
                        ["X-1", "2", "3.50", ""], ["Total", "", "7.00", ""]])
     folder = mapping_dir(tmp_path, 'order_id = { label = "PO#" }\nordered_at = '
                                    '{ label = "Date" }\n')
-    manifest, orders, rejects = run([source], tmp_path, folder)
+    manifest, orders, _rejects = run([source], tmp_path, folder)
     entry = manifest["inputs"][0]
     assert entry["header_row"] == 4 and entry["layout_rows"]["footer"] == 1
     assert orders.select("order_id", "sku", "quantity").rows() == [("8001", "X-1", "2")]

@@ -22,6 +22,7 @@ from ingest.readers.base import (
     RawTable,
     normalise_name,
 )
+
 BELOW_REACH = 3  # rows under a label searched for its value (a value merged down counts once)
 COLON = re.compile(r"\s*[:：]\s*")
 

@@ -106,12 +106,13 @@ def _mark_rows(body: pl.DataFrame, extra: list[str], gaps: pl.DataFrame | None
     were saved without a value (which columns, for the mapping to name the fields)."""
     overflow = pl.any_horizontal([pl.col(c).is_not_null() & (pl.col(c) != "")
                                   for c in extra]) if extra else pl.lit(False)
-    code = pl.when(overflow).then(pl.lit("too-many-fields"))
-    detail = pl.when(overflow).then(pl.lit("values right of the last header column"))
+    code: pl.Expr = pl.when(overflow).then(pl.lit("too-many-fields"))
+    detail: pl.Expr = pl.when(overflow).then(pl.lit("values right of the last header column"))
     if gaps is not None:
         body = body.join(gaps, on=ROW, how="left", maintain_order="left")
-        code = code.when(pl.col("__gaps").is_not_null()).then(pl.lit(FORMULA_GAP))
-        detail = detail.when(pl.col("__gaps").is_not_null()).then(pl.col("__gaps"))
+        has_gap = pl.col("__gaps").is_not_null()
+        code = pl.when(overflow).then(code).when(has_gap).then(pl.lit(FORMULA_GAP))
+        detail = pl.when(overflow).then(detail).when(has_gap).then(pl.col("__gaps"))
     body = body.with_columns(code.alias(READER_CODE), detail.alias(READER_DETAIL))
     return body.drop("__gaps") if gaps is not None else body
 
@@ -210,7 +211,7 @@ def _why_unreadable(path: Path, exc: Exception) -> str:
     with path.open("rb") as handle:
         magic = handle.read(8)
     suffix = path.suffix.lower()
-    if suffix in ZIP_KINDS + (".ods",) and not zipfile.is_zipfile(path):
+    if suffix in (*ZIP_KINDS, ".ods") and not zipfile.is_zipfile(path):
         if magic.startswith(b"PK"):
             return ("is damaged: a truncated or corrupt zip archive (was the download or copy "
                     "cut short?); ask the sender for the file again")

@@ -36,7 +36,7 @@ def test_exit_1_when_rows_are_rejected_with_one_line_summary(tmp_path: Path) -> 
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("2 files, 28 lines: 15 clean, 13 rejected -> ")
+    assert lines[0].startswith("4 files, 38 lines: 20 clean, 18 rejected -> ")
     batch = Path(lines[0].split(" -> ")[1])
     assert (batch / "orders.csv").is_file() and (batch / "manifest.json").is_file()
 
@@ -60,7 +60,7 @@ def test_exit_2_for_a_bad_option(tmp_path: Path) -> None:
 def test_exit_2_for_an_unknown_channel(tmp_path: Path) -> None:
     result = run_cli("ingest", str(TMALL), "--out", str(tmp_path), "--channel", "ebay")
     assert result.returncode == 2
-    assert "unknown channel 'ebay'; known: shopify, tmall" in result.stderr
+    assert "unknown channel 'ebay'; known: po-acme, po-huaxin, shopify, tmall" in result.stderr
 
 
 def test_exit_2_for_a_broken_mapping_names_file_key_and_suggests(tmp_path: Path) -> None:
@@ -144,6 +144,7 @@ def test_folder_input_is_expanded_and_relative_sources_are_kept(tmp_path: Path) 
     result = run_cli("ingest", "samples", "--out", str(tmp_path), "--json", cwd=ROOT)
     manifest = json.loads(result.stdout)["manifest"]
     assert [i["path"] for i in manifest["inputs"]] == [
+        "samples/po/acme-PO-4500012345.xlsx", "samples/po/huaxin-PO-HX-20241118-007.xlsx",
         "samples/shopify/orders_export_1.csv", "samples/tmall/ExportOrderList202411120800.csv"]
 
 

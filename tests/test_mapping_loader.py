@@ -25,7 +25,7 @@ def problem(data: dict[str, Any]) -> str:
 
 def test_bundled_mappings_load() -> None:
     channels = [m.channel for m in load_mappings(MAPPINGS)]
-    assert channels == ["shopify", "tmall"]
+    assert channels == ["po-acme", "po-huaxin", "shopify", "tmall"]
 
 
 def test_field_typo_suggests_the_nearest_field() -> None:

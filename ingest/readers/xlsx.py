@@ -217,6 +217,7 @@ def _why_unreadable(path: Path, exc: Exception) -> str:
                     "cut short?); ask the sender for the file again")
         if magic.startswith(cfb.MAGIC):
             return "is an OLE2 compound file that holds no workbook ordermill can read"
-        return f"is not a {suffix} workbook (not a zip archive); is the extension right?"
+        return (f"is not an {suffix.lstrip('.')} workbook (not a zip archive); is the "
+                "extension right?")
     first = str(exc).splitlines()[0] if str(exc) else repr(exc)
     return f"cannot be read as a workbook: {first}"

@@ -143,13 +143,14 @@ def _reader_message() -> pl.Expr:
     code = pl.col(READER_CODE)
     detail = pl.col(READER_DETAIL).fill_null("")
     message = pl.lit(None, pl.String)
-    for name in ("too-many-fields", "too-few-fields", "truncated-row", "nul-byte",
-                 "formula-without-value"):
+    for name in ("too-many-fields", "too-few-fields", "truncated-row", "nul-byte"):
         text = REJECT_CODES[name].template.replace("{detail}", "\0").replace(
             "{column}", "a cell").replace("{field}", "a field")
         before, _, after = text.partition("\0")
         rendered = pl.lit(before) + detail + pl.lit(after) if "\0" in text else pl.lit(text)
         message = pl.when(code == name).then(rendered).otherwise(message)
+    # The mapping renders this one whole: it knows which fields read the formula's column.
+    message = pl.when(code == "formula-without-value").then(detail).otherwise(message)
     return message.fill_null(code)
 
 

@@ -13,6 +13,7 @@ from ingest.checks import ID, check_batch, check_rows, cross_channel_reason
 from ingest.dedupe import HISTORY_SCHEMA, classify, hash_lines
 from ingest.mapping.compile import RAW, compile_mapping
 from ingest.mapping.detect import detect
+from ingest.mapping.form import form_values, formula_gap_messages
 from ingest.mapping.model import Mapping
 from ingest.mapping.orders import shape_orders
 from ingest.readers import reader_for
@@ -76,7 +77,9 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
     sha256, size = digest or file_sha256(path)  # callers that hashed the file pass it in
     match = detect(path, mappings, channel)
     mapping = match.mapping
-    table = shape_orders(reader_for(path).read(path, mapping.reader, match.header_row), mapping)
+    table = formula_gap_messages(
+        shape_orders(reader_for(path).read(path, match.options, match.header_row), mapping),
+        mapping)
     compiled = compile_mapping(mapping, table, default_timezone)
     typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()
     outcome = check_rows(typed, compiled.labels, compiled.mapped)
@@ -94,6 +97,11 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
         details["encoding"] = table.encoding
     if table.notes:
         details["notes"] = table.notes
+    if match.sheet is not None:
+        details["sheet"] = match.sheet
+    form = form_values(mapping, table)
+    if form:
+        details["form"] = form
     if missing_columns:
         details["missing_columns"] = list(missing_columns)
     raw = table.frame.drop(READER_CODE, READER_DETAIL)

@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 
 import gen_marketplaces
+from gen_po import write_po_samples
 
 ROOT = Path(__file__).resolve().parent
 
@@ -244,3 +245,4 @@ if __name__ == "__main__":
     write_tmall()
     write_shopify()
     gen_marketplaces.write_all()
+    write_po_samples()

@@ -36,7 +36,7 @@ def test_exit_1_when_rows_are_rejected_with_one_line_summary(tmp_path: Path) -> 
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("9 files, 111 lines: 64 clean, 47 rejected -> ")
+    assert lines[0].startswith("11 files, 121 lines: 69 clean, 52 rejected -> ")
     batch = Path(lines[0].split(" -> ")[1])
     assert (batch / "orders.csv").is_file() and (batch / "manifest.json").is_file()
 
@@ -145,9 +145,10 @@ def test_folder_input_is_expanded_and_relative_sources_are_kept(tmp_path: Path) 
     result = run_cli("ingest", "samples", "--out", str(tmp_path), "--json", cwd=ROOT)
     manifest = json.loads(result.stdout)["manifest"]
     paths = [i["path"] for i in manifest["inputs"]]
-    assert paths == sorted(paths) and len(paths) == 9
+    assert paths == sorted(paths) and len(paths) == 11
     assert "samples/shopify/orders_export_1.csv" in paths
     assert "samples/tmall/ExportOrderList202411120800.csv" in paths
+    assert "samples/po/acme-PO-4500012345.xlsx" in paths
 
 
 def test_encoding_override_and_its_fix_it_message(tmp_path: Path) -> None:

@@ -402,7 +402,7 @@ def test_xlsx_values_arrive_as_strings(tmp_path: Path) -> None:
 
 def test_xlsx_blank_footer_and_title_rows_are_counted_in_layout(tmp_path: Path) -> None:
     table = read(write_workbook(tmp_path / "orders.xlsx"), FOOTER, 4)
-    assert table.layout == {"blank": 1, "footer": 1, "above_header": 3}
+    assert table.layout == {"blank": 1, "footer": 1, "above_header": 3, "below_table": 0}
 
 
 def test_xlsx_row_numbers_count_leading_empty_rows(tmp_path: Path) -> None:
@@ -415,7 +415,7 @@ def test_xlsx_row_numbers_count_leading_empty_rows(tmp_path: Path) -> None:
     sheet["A5"], sheet["B5"], sheet["C5"] = "7", "梨", 1
     workbook.save(path)
     peek = reader_for(path).peek(path, AUTO)
-    assert peek.first_row == 3
+    assert peek.first_row == 1 and peek.rows[2][-1] == "单位: 元"
     table = read(path, AUTO, 4)
     assert table.frame[ROW].to_list() == [5]
     assert values(table) == [["7", "梨", "1"]]

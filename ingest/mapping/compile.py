@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from ingest.mapping.form import form_values
 from ingest.mapping.model import FieldRule, Mapping
 from ingest.mapping.parsers import (
     DEFAULT_DATE_FORMATS,
@@ -24,6 +25,7 @@ from ingest.mapping.parsers import (
     parse_country,
     parse_integer,
     parse_money,
+    parse_spreadsheet_date,
     parser_for,
 )
 from ingest.readers.base import READER_CODE, READER_DETAIL, ROW, RawTable, normalise_name
@@ -51,6 +53,7 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
         actual = columns.get(normalise_name(name))
         return pl.col(CLEAN + actual) if actual else pl.lit(None, pl.String)
 
+    form = form_values(mapping, raw)  # PO-level values beside the table, by label
     frame = raw.frame.lazy()
     if mapping.order_key and mapping.carry_forward:
         frame = frame.with_columns(_carry_forward(mapping, columns))
@@ -72,7 +75,8 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
     raw_exprs: dict[str, pl.Expr] = {}
     labels: dict[str, str] = {}
     for name, rule in mapping.fields.items():
-        raw_exprs[name] = _raw_value(rule, source, mapping.values.get(name), splits)
+        raw_exprs[name] = _raw_value(rule, source, mapping.values.get(name), splits,
+                                     form.get(name))
         labels[name] = rule.label
     for name, value in mapping.constants.items():
         raw_exprs[name] = pl.lit(value, pl.String)
@@ -156,6 +160,13 @@ def _parse_by_formats(text: pl.Series, name: str, formats: tuple[str, ...],
         retry = text.gather(failed).to_frame("t").select(parser(pl.col("t"))).to_series()
         hits = retry.is_not_null()
         result = result.scatter(failed.filter(hits), retry.filter(hits))
+    # Spreadsheets: a date cell comes as ISO text, a date stored as a number as its serial.
+    failed = (result.is_null() & text.is_not_null()).arg_true()
+    if len(failed):
+        retry = text.gather(failed).to_frame("t").select(
+            parse_spreadsheet_date(pl.col("t"), FIELD_KINDS[name], timezone)).to_series()
+        hits = retry.is_not_null()
+        result = result.scatter(failed.filter(hits), retry.filter(hits).cast(result.dtype))
     return result.alias(name)
 
 
@@ -175,7 +186,7 @@ def _split_plan(mapping: Mapping) -> dict[str, tuple[FieldRule, int]]:
     the text (``N:``). A rest-part that does not fit the shared count is split on its own."""
     plan: dict[str, tuple[FieldRule, int]] = {}
     for rule in mapping.fields.values():
-        if rule.split is None or rule.cases:
+        if rule.split is None or rule.cases or rule.form is not None:
             continue
         key = _split_key(rule)
         need = int(rule.part.rstrip(":")) + 1 if isinstance(rule.part, str) else rule.part + 2
@@ -206,9 +217,12 @@ def _combined(rule: FieldRule, src: Callable[[str], pl.Expr]) -> pl.Expr:
 
 
 def _raw_value(rule: FieldRule, src: Callable[[str], pl.Expr], values: dict[str, str] | None,
-               splits: dict[str, tuple[FieldRule, int]]) -> pl.Expr:
-    """The cleaned source text of one field; ``src(name)`` is a source column, cleaned."""
-    if rule.cases:
+               splits: dict[str, tuple[FieldRule, int]], form: str | None = None) -> pl.Expr:
+    """The cleaned source text of one field; ``src(name)`` is a source column, cleaned;
+    ``form`` the text a form-label rule found (one value for every line)."""
+    if rule.form is not None:
+        expr = clean_text(pl.lit(form, pl.String))
+    elif rule.cases:
         branches: list[pl.Expr] = []
         for case in rule.cases:
             col = src(case.column)

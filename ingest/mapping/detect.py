@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest.errors import InputError
@@ -15,6 +15,14 @@ from ingest.readers.base import Peek, find_header, normalise_name
 class Match:
     mapping: Mapping
     header_row: int
+    sheet: str | None = None  # workbooks: the sheet holding the table
+
+    @property
+    def options(self) -> ReaderOptions:
+        """The mapping's reader options, pointed at the sheet where its table was found."""
+        if self.sheet is None:
+            return self.mapping.reader
+        return replace(self.mapping.reader, sheet=self.sheet)
 
 
 @dataclass(frozen=True)
@@ -32,23 +40,46 @@ def detect(path: Path, mappings: list[Mapping], channel: str | None = None) -> M
     if channel is not None and not candidates:
         raise InputError(str(path), f"no mapping for channel {channel!r}")
     peeks: dict[tuple[object, ...], Peek] = {}
-    matches: list[Match] = []
+    matches: list[tuple[Match, int]] = []
+    sheets = reader.sheets(path)
     for mapping in candidates:
-        options = mapping.reader
-        # Only what changes how a file is read changes the peek (not footers, header rows).
-        key = (options.encoding, options.delimiter, options.sheet)
-        if key not in peeks:
-            peeks[key] = reader.peek(path, options)
-        peek = peeks[key]
-        header_row = mapping.reader.header_row or find_header(peek, mapping.header_contains)
-        if header_row is not None and (mapping.reader.header_row is None
-                                       or _has_signature(peek, header_row, mapping)):
-            matches.append(Match(mapping, header_row))
+        # A mapping naming no sheet takes the first sheet holding its table.
+        tried = [mapping.reader.sheet] if mapping.reader.sheet is not None or not sheets \
+            else list(sheets)
+        if sheets and not _has_sheet(sheets, mapping.reader.sheet):
+            continue  # the mapping's sheet is not in this workbook: not its file
+        for position, sheet in enumerate(tried):
+            options = replace(mapping.reader, sheet=sheet)
+            # Only what changes how a file is read changes the peek (not footers, header rows).
+            key = (options.encoding, options.delimiter, options.sheet)
+            if key not in peeks:
+                peeks[key] = reader.peek(path, options)
+            peek = peeks[key]
+            header_row = mapping.reader.header_row or find_header(peek, mapping.header_contains)
+            if header_row is not None and (mapping.reader.header_row is None
+                                           or _has_signature(peek, header_row, mapping)):
+                matches.append((Match(mapping, header_row, peek.sheet), position))
+                break
     if not matches:
-        peek = next(iter(peeks.values())) if peeks else reader.peek(path, ReaderOptions())
+        peek = _best_peek(list(peeks.values()), candidates) if peeks else reader.peek(
+            path, ReaderOptions())
         raise InputError(str(path), _unrecognised(peek, candidates), code="unknown-channel")
-    # The most specific signature wins when two mappings both match.
-    return max(matches, key=lambda m: len(m.mapping.header_contains))
+    # The most specific signature wins when two mappings both match; then the earlier sheet.
+    return max(matches, key=lambda m: (len(m[0].mapping.header_contains), -m[1]))[0]
+
+
+def _has_sheet(sheets: list[str], sheet: str | int | None) -> bool:
+    if sheet is None:
+        return True
+    return sheet in sheets if isinstance(sheet, str) else 0 <= sheet < len(sheets)
+
+
+def _best_peek(peeks: list[Peek], mappings: list[Mapping]) -> Peek:
+    """The peeked sheet closest to some mapping, to show in the message."""
+    def closeness(peek: Peek) -> float:
+        misses = near_misses(peek, mappings)
+        return misses[0].found / max(misses[0].wanted, 1) if misses else 0.0
+    return max(peeks, key=closeness)
 
 
 def _has_signature(peek: Peek, header_row: int, mapping: Mapping) -> bool:
@@ -80,7 +111,12 @@ def _unrecognised(peek: Peek, mappings: list[Mapping]) -> str:
     header = next((row for row in peek.rows if sum(1 for c in row if c.strip()) > 1),
                   peek.rows[0] if peek.rows else [])
     shown = ", ".join(c for c in header[:12] if c.strip()) + (" ..." if len(header) > 12 else "")
-    lines = [f"no mapping recognises this file; its header reads: {shown or '(empty)'}"]
+    where = f" (sheet {peek.sheet!r})" if peek.sheet else ""
+    if not any(c.strip() for row in peek.rows for c in row):
+        lines = [f"holds no table{where}: its first rows are empty"]
+    else:
+        lines = [f"no mapping recognises this file{where}; its header reads: "
+                 f"{shown or '(empty)'}"]
     for miss in near_misses(peek, mappings)[:3]:
         lines.append(f"  nearest: {miss.channel} ({miss.found} of {miss.wanted} signature "
                      f"columns; missing: {', '.join(miss.missing)})")

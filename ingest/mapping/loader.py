@@ -15,14 +15,23 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.errors import MappingError
-from ingest.mapping.model import Case, FieldRule, Mapping, ParseOptions, ReaderOptions
+from ingest.mapping.model import (
+    Case,
+    FieldRule,
+    FormLabel,
+    Mapping,
+    ParseOptions,
+    ReaderOptions,
+)
 from ingest.mapping.parsers import DERIVED_FIELDS, FIELD_KINDS, PHONE_REGIONS
 from ingest.schema import ORDER_STATUSES, mappable_fields, required_fields
 
 TOP_KEYS = ("channel", "description", "detect", "reader", "parse", "orders", "constants",
             "fields", "values")
 RULE_KEYS = ("column", "first", "join", "separator", "extract", "split", "part", "remove",
-             "formats", "timezone", "cases", "per", "minus")
+             "formats", "timezone", "cases", "per", "minus", "label", "label_regex", "take")
+SOURCE_KEYS = ("column", "first", "join", "cases", "label", "label_regex")
+TAKES = ("right", "below")
 CASE_KEYS = ("column", "present", "map")
 READER_KEYS = ("encoding", "delimiter", "header_row", "footer", "sheet")
 PARSE_KEYS = ("timezone", "phone_region", "phone_region_from_country", "datetime_formats",
@@ -248,9 +257,10 @@ def _field_rule(fields: _Reader, name: str) -> FieldRule:
                           "{ column = \"...\" }")
     rule = fields.sub(name)
     rule.only(RULE_KEYS)
-    sources = [key for key in ("column", "first", "join", "cases") if key in spec]
+    sources = [key for key in SOURCE_KEYS if key in spec]
     if len(sources) != 1:
-        raise fields.fail(name, "needs exactly one of: column, first, join, cases")
+        raise fields.fail(name, "needs exactly one of: " + ", ".join(SOURCE_KEYS)
+                          + (f" (it has {' and '.join(sources)})" if sources else ""))
     columns: tuple[str, ...] = ()
     combine = "first"
     if "column" in spec:
@@ -281,7 +291,28 @@ def _field_rule(fields: _Reader, name: str) -> FieldRule:
         cases=cases,
         per=rule.text("per"),
         minus=rule.text("minus"),
+        form=_form_label(rule, spec),
     )
+
+
+def _form_label(rule: _Reader, spec: dict[str, Any]) -> FormLabel | None:
+    """``label = ["PO#", "订单号"]`` or ``label_regex = '...'``, with ``take``."""
+    if "label" not in spec and "label_regex" not in spec:
+        if "take" in spec:
+            raise rule.fail("take", "only goes with label or label_regex (a form value)")
+        return None
+    labels = rule.texts("label")
+    if "label" in spec and not [label for label in labels if label.strip()]:
+        raise rule.fail("label", "must name at least one non-empty label text, such as "
+                        "[\"PO#\", \"订单号\"]")
+    pattern = rule.regex("label_regex")
+    if pattern is not None and not pattern:
+        raise rule.fail("label_regex", "must not be empty")
+    take = rule.text("take", "right") or "right"
+    if take not in TAKES:
+        raise rule.fail("take", f"must be one of: {', '.join(TAKES)} (the side of the label "
+                        f"where the value is), not {take!r}" + nearest(take, TAKES))
+    return FormLabel(labels=labels, pattern=pattern, take=take)
 
 
 def _case(rule: _Reader, index: int) -> Case:

@@ -18,6 +18,23 @@ class Case:
 
 
 @dataclass(frozen=True)
+class FormLabel:
+    """A PO-level value in the form area around a spreadsheet's table, found by the cell
+    that labels it: ``labels`` match a cell's whole text (trimmed, case-folded, a trailing
+    colon ignored), ``pattern`` is a regex searched in it instead. The value is the text
+    after the label in the same cell (``PO#: 4500012345``; with a pattern, its first group),
+    else the first non-empty cell to the ``take`` side: ``right`` or ``below``."""
+
+    labels: tuple[str, ...] = ()
+    pattern: str | None = None
+    take: str = "right"
+
+    @property
+    def shown(self) -> str:
+        return " / ".join(self.labels) if self.labels else f"/{self.pattern}/"
+
+
+@dataclass(frozen=True)
 class FieldRule:
     """How one standard field is filled from the source columns."""
 
@@ -34,6 +51,7 @@ class FieldRule:
     cases: tuple[Case, ...] = ()
     per: str | None = None  # money: divided by this integer field (item-price / quantity)
     minus: str | None = None  # money: less this money field (subtotal - total = discount)
+    form: FormLabel | None = None  # a value of the form area instead of a column
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -43,6 +61,8 @@ class FieldRule:
     @property
     def label(self) -> str:
         """How a message names the source of this field."""
+        if self.form is not None:
+            return f"(form label {self.form.shown})"
         cols = self.source_columns
         return " + ".join(cols) if cols else "(none)"
 

@@ -179,6 +179,29 @@ def parse_date(text: pl.Expr, formats: tuple[str, ...]) -> pl.Expr:
     return pl.coalesce(attempts)
 
 
+EXCEL_EPOCH = (1899, 12, 30)  # serial 1 is 1900-01-01 (Excel counts 1900-02-29, so 30th)
+SERIAL = r"^\d{5}(?:\.\d+)?$"  # 10000..99999: 1927-05-18..2173-10-14, no 8-digit yyyymmdd
+ISO_CELL = "%Y-%m-%d %H:%M:%S"  # how calamine writes a cell formatted as a date
+
+
+def parse_spreadsheet_date(text: pl.Expr, kind: str, timezone: str) -> pl.Expr:
+    """What a spreadsheet makes of a date whatever the channel's formats: a date cell read as
+    text (``2024-11-16 00:00:00``), or a date stored as a number, its serial (``45612`` is
+    2024-11-16, ``45612.5`` noon), read in ``timezone``."""
+    serial = pl.when(text.str.contains(SERIAL)).then(text.cast(pl.Float64, strict=False))
+    days = serial.floor().cast(pl.Int64)
+    epoch = pl.datetime(*EXCEL_EPOCH)
+    if kind == "date":
+        from_serial = (epoch + pl.duration(days=days)).dt.date()
+        return pl.coalesce(parse_date(text, (ISO_CELL, "%Y-%m-%d")), from_serial)
+    millis = (serial * 86_400_000).round(0).cast(pl.Int64)
+    local = (epoch + pl.duration(milliseconds=millis)).cast(pl.Datetime("us"))
+    from_serial = local.dt.replace_time_zone(timezone, ambiguous="earliest",
+                                             non_existent="null").dt.convert_time_zone("UTC")
+    return pl.coalesce(parse_instant(text, (ISO_CELL, "%Y-%m-%d"), timezone),
+                       from_serial.cast(INSTANT))
+
+
 def parse_phone(text: pl.Expr, region: str | None,
                 country: pl.Expr | None = None) -> pl.Expr:
     """To E.164. International forms (``+86 138...``, ``0086138...``) keep their country code;

@@ -23,6 +23,8 @@ ROW = "__row"
 READER_CODE = "__reader_code"
 READER_DETAIL = "__reader_detail"
 PEEK_ROWS = 50
+FORMULA_GAP = "formula-without-value"  # a reader code whose detail lists column names ...
+GAP_SEPARATOR = "\x1f"  # ... separated by this; the mapping turns it into the message
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Peek:
     first_row: int = 1
     encoding: str | None = None
     delimiter: str | None = None
+    sheet: str | None = None  # workbooks: the sheet peeked
 
 
 @dataclass
@@ -45,6 +48,9 @@ class RawTable:
     delimiter: str | None = None
     layout: dict[str, int] = field(default_factory=dict)  # rows outside the table, by kind
     notes: list[str] = field(default_factory=list)  # how the file was read, for the manifest
+    # Non-blank rows outside the table (above the header, below the table) as (spreadsheet
+    # row, cell texts): where a mapping's form labels find PO-level values.
+    context: list[tuple[int, list[str]]] = field(default_factory=list)
 
 
 class Reader(Protocol):
@@ -54,6 +60,10 @@ class Reader(Protocol):
     def peek(self, path: Path, options: ReaderOptions) -> Peek: ...
 
     def read(self, path: Path, options: ReaderOptions, header_row: int) -> RawTable: ...
+
+    def sheets(self, path: Path) -> list[str]:
+        """Sheet names of a workbook, in order; [] for inputs without sheets."""
+        ...
 
 
 def unique_header(names: list[str]) -> list[str]:
@@ -96,7 +106,7 @@ def find_header(peek: Peek, signature: tuple[str, ...]) -> int | None:
     """Spreadsheet row number of the first peeked row holding every signature name."""
     wanted = {normalise_name(s) for s in signature}
     for offset, row in enumerate(peek.rows):
-        if wanted <= {normalise_name(cell) for cell in row}:
+        if wanted <= {normalise_name(cell) for cell in row if cell}:
             return peek.first_row + offset
     return None
 

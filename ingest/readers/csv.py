@@ -51,6 +51,9 @@ class CsvReader:
         rows = [row for row, _ in _head_records(text, delimiter)]
         return Peek(rows=rows, encoding=encoding, delimiter=delimiter)
 
+    def sheets(self, path: Path) -> list[str]:
+        return []
+
     def read(self, path: Path, options: ReaderOptions, header_row: int) -> RawTable:
         data, encoding = to_utf8(_read(path), options.encoding, str(path))
         if b"\n" not in data and b"\r" in data:  # classic Mac line ends

@@ -1,13 +1,20 @@
-"""XLSX workbooks, read with calamine (fastexcel) as strings.
+"""Workbooks (xlsx, xlsm, xlsb, xls, ods), read with calamine (fastexcel) as strings.
 
-calamine is 10-20x faster than openpyxl on big sheets but starts its grid at the first
-non-empty cell; openpyxl's streaming reader tells which spreadsheet row that is, so
-``source_row`` matches what a person sees in Excel.
+calamine is 10-20x faster than openpyxl on big sheets. Asked not to skip leading rows, its
+grid row N is spreadsheet row N + 1, so ``source_row`` matches what a person sees; its grid
+starts at the leftmost column holding a value, which only matters for the cell addresses of
+merged ranges and formulas (xlsx only, see ``sheetxml``).
+
+A customer's purchase order is a form around a table: the header is found by the mapping's
+signature, the table ends at totals, notes or a signature block (``layout``), merged cells
+inside the table are filled, and the rows outside it are kept for the mapping's form labels.
 """
 
 from __future__ import annotations
 
 import zipfile
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -17,7 +24,10 @@ import polars as pl
 
 from ingest.errors import InputError
 from ingest.mapping.model import ReaderOptions
+from ingest.readers import cfb, sheetxml
 from ingest.readers.base import (
+    FORMULA_GAP,
+    GAP_SEPARATOR,
     PEEK_ROWS,
     READER_CODE,
     READER_DETAIL,
@@ -27,110 +37,187 @@ from ingest.readers.base import (
     split_table,
     unique_header,
 )
+from ingest.readers.layout import context_rows, fill_merges, table_end
+
+CONTEXT_BELOW = 200  # rows below the table kept for form labels (the rest is only counted)
+ZIP_KINDS = (".xlsx", ".xlsm")
 
 
 class XlsxReader:
     name = "xlsx"
-    suffixes: tuple[str, ...] = (".xlsx", ".xlsm")
+    suffixes: tuple[str, ...] = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+
+    def sheets(self, path: Path) -> list[str]:
+        return list(_open(path).sheet_names)
 
     def peek(self, path: Path, options: ReaderOptions) -> Peek:
-        grid, first_row = _grid(path, options, n_rows=PEEK_ROWS)
-        rows = [[cell or "" for cell in row] for row in grid.head(PEEK_ROWS).rows()]
-        return Peek(rows=rows, first_row=first_row)
+        workbook = _open(path)
+        name = _sheet_name(path, workbook, options.sheet)
+        grid = _load(path, workbook, name, n_rows=PEEK_ROWS)
+        rows = [[cell or "" for cell in row] for row in grid.rows()]
+        return Peek(rows=rows, first_row=1, sheet=name)
 
     def read(self, path: Path, options: ReaderOptions, header_row: int) -> RawTable:
-        grid, first_row = _grid(path, options)
-        offset = header_row - first_row
-        if offset < 0 or offset >= grid.height:
+        workbook = _open(path)
+        name = _sheet_name(path, workbook, options.sheet)
+        # calamine lets go of the GIL while it parses: the XML scan runs beside it.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(_scan_xml, path, name)
+            grid = _load(path, workbook, name)
+            scan, first = pending.result()
+        offset = _column_offset(grid, first)
+        if header_row > grid.height:
             raise InputError(str(path), f"has no row {header_row} to use as the header")
-        header_cells = [cell or "" for cell in grid.row(offset)]
+        header_cells = [cell or "" for cell in grid.row(header_row - 1)]
         # Columns right of the last named header cell are overflow: values there are an error.
         width = max((i + 1 for i, cell in enumerate(header_cells) if cell.strip()), default=0)
         header = unique_header(header_cells[:width])
-        extra = [f"__extra{i}" for i in range(grid.width - width)]
-        body = grid.slice(offset + 1).rename(dict(zip(grid.columns, header + extra,
+        body = grid.slice(header_row).rename(dict(zip(grid.columns[:width], header,
                                                         strict=True)))
-        overflow = pl.any_horizontal([pl.col(c).is_not_null() & (pl.col(c) != "")
-                                      for c in extra]) if extra else pl.lit(False)
-        body = body.with_row_index(ROW).with_columns(
-            (pl.col(ROW).cast(pl.Int64) + header_row + 1).alias(ROW),
-            pl.when(overflow).then(pl.lit("too-many-fields")).alias(READER_CODE),
-            pl.when(overflow).then(pl.lit("values right of the last header column"))
-            .alias(READER_DETAIL),
-        )
-        table, layout = split_table(body, header, options.footer)
+        extra: list[str] = []
+        if grid.width > width:
+            # Overflow columns as one (its first value): a sheet can be 16,384 columns wide,
+            # and one expression per column would cost seconds.
+            extra = ["__extra0"]
+            spill = body.select(grid.columns[width:]).select(
+                pl.coalesce(pl.all().replace("", None)).alias(extra[0]))
+            body = body.select(header).with_columns(spill.to_series())
+        if scan.merges:
+            body = fill_merges(body, scan.merges, header_row + 1, offset, header)
+        end, at_footer = table_end(body, header, options.footer)
+        context = context_rows(grid, 0, header_row - 1, 1) + context_rows(
+            grid, header_row + end, header_row + end + CONTEXT_BELOW, 1)
+        body = body.head(end).with_row_index(ROW).with_columns(
+            (pl.col(ROW).cast(pl.Int64) + header_row + 1).alias(ROW))
+        body = _mark_rows(body, extra, _gaps(scan, header, header_row, offset))
+        table, layout = split_table(body, header, None)
         table = table.drop(extra)
         layout["above_header"] = header_row - 1
-        return RawTable(str(path), header, header_row, table, layout=layout)
+        layout["footer"] = int(at_footer)  # the totals/notes row where the table ends ...
+        layout["below_table"] = grid.height - header_row - end - int(at_footer)  # ... and below
+        notes = [f"sheet {name!r}"] if len(workbook.sheet_names) > 1 else []
+        return RawTable(str(path), header, header_row, table, layout=layout, notes=notes,
+                        context=context)
 
 
-def _grid(path: Path, options: ReaderOptions, n_rows: int | None = None) -> tuple[
-        pl.DataFrame, int]:
-    """The sheet as strings (no header) and the spreadsheet row of its first grid row."""
-    sheet: Any = options.sheet if options.sheet is not None else 0
+def _mark_rows(body: pl.DataFrame, extra: list[str], gaps: pl.DataFrame | None
+               ) -> pl.DataFrame:
+    """The reader's verdict per row: values right of the header, else formula cells that
+    were saved without a value (which columns, for the mapping to name the fields)."""
+    overflow = pl.any_horizontal([pl.col(c).is_not_null() & (pl.col(c) != "")
+                                  for c in extra]) if extra else pl.lit(False)
+    code: pl.Expr = pl.when(overflow).then(pl.lit("too-many-fields"))
+    detail: pl.Expr = pl.when(overflow).then(pl.lit("values right of the last header column"))
+    if gaps is not None:
+        body = body.join(gaps, on=ROW, how="left", maintain_order="left")
+        has_gap = pl.col("__gaps").is_not_null()
+        code = pl.when(overflow).then(code).when(has_gap).then(pl.lit(FORMULA_GAP))
+        detail = pl.when(overflow).then(detail).when(has_gap).then(pl.col("__gaps"))
+    body = body.with_columns(code.alias(READER_CODE), detail.alias(READER_DETAIL))
+    return body.drop("__gaps") if gaps is not None else body
+
+
+def _gaps(scan: sheetxml.SheetScan, header: list[str], header_row: int, offset: int
+          ) -> pl.DataFrame | None:
+    """__row -> the header names of its formula cells without a value, joined."""
+    by_row: dict[int, list[str]] = {}
+    for row, column in scan.formula_gaps:
+        index = column - offset
+        if row > header_row and 0 <= index < len(header):
+            by_row.setdefault(row, []).append(header[index])
+    if not by_row:
+        return None
+    return pl.DataFrame({ROW: list(by_row), "__gaps": [GAP_SEPARATOR.join(v)
+                                                       for v in by_row.values()]},
+                        schema={ROW: pl.Int64, "__gaps": pl.String})
+
+
+def _open(path: Path) -> Any:
+    """The workbook, or an InputError saying what the file is instead."""
+    if cfb.is_cfb(path):
+        kind = cfb.kind(path)
+        if kind == "encrypted":
+            raise InputError(str(path), "is password-protected (an encrypted Office file): "
+                             "ordermill cannot open it; ask the sender for a copy saved without "
+                             "a password", code="encrypted-workbook")
+        if kind == "xls" and path.suffix.lower() != ".xls":
+            raise InputError(str(path), "is a legacy Excel 97-2003 workbook with a "
+                             f"{path.suffix} name: rename it to .xls", code="unreadable-workbook")
     try:
-        workbook = fastexcel.read_excel(str(path))
-        if isinstance(sheet, str) and sheet not in workbook.sheet_names:
-            raise InputError(str(path), f"has no sheet {sheet!r}; it has: "
-                             + ", ".join(workbook.sheet_names))
-        loaded = workbook.load_sheet(sheet, header_row=None, dtypes="string", n_rows=n_rows)
-        grid = loaded.to_polars()
-    except InputError:
-        raise
+        return fastexcel.read_excel(str(path))
     except Exception as exc:  # calamine raises its own error types for damaged files
         raise InputError(str(path), _why_unreadable(path, exc), code="unreadable-workbook"
                          ) from None
-    return grid, _first_row(path, sheet)
 
 
-def _first_row(path: Path, sheet: str | int) -> int:
-    """Row number of the first non-empty cell, which is where calamine's grid starts. Read
-    from the sheet's XML as a stream, stopping at that cell (openpyxl's reader measures the
-    whole sheet first when the file has no dimension record: 20 s for 200,000 rows)."""
-    with zipfile.ZipFile(path) as archive:
-        member = _sheet_member(archive, sheet)
-        if member is None:
-            return 1
-        with archive.open(member) as handle:
-            for _, element in ElementTree.iterparse(handle, events=("end",)):
-                if element.tag.endswith("}c") and any(
-                        child.tag.endswith(("}v", "}is")) and (
-                            child.text or "".join(child.itertext())).strip()
-                        for child in element):
-                    reference = element.get("r", "")
-                    digits = "".join(ch for ch in reference if ch.isdigit())
-                    return int(digits) if digits else 1
-                if element.tag.endswith("}row"):
-                    element.clear()
-    return 1
+def _sheet_name(path: Path, workbook: Any, sheet: str | int | None) -> str:
+    names: list[str] = list(workbook.sheet_names)
+    if not names:
+        raise InputError(str(path), "holds no sheets", code="unreadable-workbook")
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, int):
+        if 0 <= sheet < len(names):
+            return names[sheet]
+        raise InputError(str(path), f"has no sheet number {sheet} (0-based); it has "
+                         f"{len(names)}: " + ", ".join(names))
+    if sheet not in names:
+        raise InputError(str(path), f"has no sheet {sheet!r}; it has: " + ", ".join(names))
+    return sheet
 
 
-def _sheet_member(archive: zipfile.ZipFile, sheet: str | int) -> str | None:
-    """The zip member of a sheet, by name or 0-based position, from the workbook's own
-    index (xl/workbook.xml and its relationships)."""
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    sheets = workbook.findall("m:sheets/m:sheet", ns)
-    chosen = next((s for s in sheets if s.get("name") == sheet), None) if isinstance(
-        sheet, str) else (sheets[sheet] if 0 <= sheet < len(sheets) else None)
-    if chosen is None:
-        return None
-    rel_id = chosen.get(f"{{{ns['r']}}}id")
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    for rel in rels:
-        if rel.get("Id") == rel_id:
-            target = rel.get("Target", "")
-            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    return None
+def _load(path: Path, workbook: Any, sheet: str, n_rows: int | None = None) -> pl.DataFrame:
+    """The sheet as strings from row 1 (no header, leading blank rows kept)."""
+    try:
+        loaded = workbook.load_sheet(sheet, header_row=None, dtypes="string", skip_rows=0,
+                                     n_rows=n_rows)
+        grid: pl.DataFrame = loaded.to_polars()
+    except Exception as exc:
+        raise InputError(str(path), _why_unreadable(path, exc), code="unreadable-workbook"
+                         ) from None
+    return grid
+
+
+def _scan_xml(path: Path, sheet: str) -> tuple[sheetxml.SheetScan, tuple[int, int] | None]:
+    """Merges and formula gaps (xlsx only: other formats say nothing of them here), and the
+    first cell holding a value when there are any (to place calamine's grid)."""
+    if path.suffix.lower() not in ZIP_KINDS:
+        return sheetxml.SheetScan(), None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = sheetxml.sheet_member(archive, sheet)
+            if member is None:
+                return sheetxml.SheetScan(), None
+            scan = sheetxml.scan_sheet(archive, member)
+            if not (scan.merges or scan.formula_gaps):
+                return scan, None
+            return scan, sheetxml.first_text_cell(archive, member)
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, zlib.error, EOFError,
+            OSError) as exc:
+        raise InputError(str(path), f"is damaged: {exc}", code="unreadable-workbook") from None
+
+
+def _column_offset(grid: pl.DataFrame, first: tuple[int, int] | None) -> int:
+    """Sheet column of calamine's grid column 0: the first valued cell's sheet column minus
+    its position in the grid row."""
+    if first is None or first[0] > grid.height:
+        return 0
+    row = grid.row(first[0] - 1)
+    in_grid = next((i for i, v in enumerate(row) if v is not None and v.strip()), 0)
+    return first[1] - in_grid
 
 
 def _why_unreadable(path: Path, exc: Exception) -> str:
-    if not zipfile.is_zipfile(path):
-        with path.open("rb") as handle:
-            magic = handle.read(8)
-        if magic.startswith(b"\xd0\xcf\x11\xe0"):
-            return ("is an encrypted (password-protected) or legacy .xls workbook; save it "
-                    "as .xlsx without a password")
-        return "is not an xlsx workbook (not a zip archive); is the extension right?"
-    return f"cannot be read as a workbook: {str(exc).splitlines()[0] if str(exc) else exc!r}"
+    with path.open("rb") as handle:
+        magic = handle.read(8)
+    suffix = path.suffix.lower()
+    if suffix in (*ZIP_KINDS, ".ods") and not zipfile.is_zipfile(path):
+        if magic.startswith(b"PK"):
+            return ("is damaged: a truncated or corrupt zip archive (was the download or copy "
+                    "cut short?); ask the sender for the file again")
+        if magic.startswith(cfb.MAGIC):
+            return "is an OLE2 compound file that holds no workbook ordermill can read"
+        return (f"is not an {suffix.lstrip('.')} workbook (not a zip archive); is the "
+                "extension right?")
+    first = str(exc).splitlines()[0] if str(exc) else repr(exc)
+    return f"cannot be read as a workbook: {first}"

@@ -1,0 +1,93 @@
+"""Where the table of a spreadsheet ends, and merged cells inside it.
+
+Customers' purchase orders put totals, notes and a signature block under the line items.
+The table ends at the first row whose first non-empty cell reads like one of those (the
+mapping's ``footer`` or ``DEFAULT_FOOTER``), or at a run of two or more blank rows followed
+by a row that fills fewer than half of the header's columns (a note, not a line). Rows from
+there down are not read as lines: they are counted as layout rows (``below_table``) and
+kept as cells, where a mapping's form labels may find PO-level values.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ingest.readers.sheetxml import Merge
+
+DEFAULT_FOOTER = (
+    r"(?i)^(?:(?:sub|grand|net)?\s*totals?\b|amount\s+due\b|notes?\b|remarks?\b|"
+    r"signature\b|signed\b|approved\s+by\b|authori[sz]ed\b|terms\s+and\s+conditions\b|"
+    r"合计|总计|小计|总金额|备注|说明|签字|签名|签章|盖章|审批|制单)"
+)
+Cells = list[tuple[int, list[str]]]  # (spreadsheet row, cell texts) outside the table
+
+
+def table_end(body: pl.DataFrame, names: list[str], footer: str | None) -> tuple[int, bool]:
+    """Index in ``body`` of the first row below the table (``body.height`` when none), and
+    whether that row is a footer (else a blank run)."""
+    if not body.height or not names:
+        return body.height, False
+    # Byte lengths, not trimmed text: trimming every cell of 200,000 rows costs 20x more,
+    # and a cell of spaces is rare enough to count as filled here.
+    present = [pl.col(n).str.len_bytes().fill_null(0) > 0 for n in names]
+    filled = [p.cast(pl.Int32) for p in present]
+    first = pl.coalesce([pl.when(p).then(pl.col(n)) for p, n in zip(present, names,
+                                                                     strict=True)])
+    first = first.str.strip_chars()
+    is_footer = first.str.contains(DEFAULT_FOOTER)
+    if footer:
+        is_footer = is_footer | first.str.contains(footer)
+    marks = body.select(
+        pl.sum_horizontal(filled).alias("filled"), is_footer.fill_null(False).alias("footer"))
+    blank = marks["filled"] == 0
+    # The row after a blank run: the next non-blank row's filling, looked up backwards.
+    next_filled = marks.select(pl.when(pl.col("filled") > 0).then(pl.col("filled"))
+                               .backward_fill().shift(-1)).to_series()
+    run_end = blank & blank.shift(-1, fill_value=False) & (
+        next_filled.fill_null(0) * 2 < len(names))
+    ends = (marks["footer"] | run_end).arg_true()
+    if not len(ends):
+        return body.height, False
+    end = int(ends[0])
+    return end, bool(marks["footer"][end])
+
+
+def fill_merges(body: pl.DataFrame, merges: list[Merge], first_body_row: int,
+                column_offset: int, columns: list[str]) -> pl.DataFrame:
+    """Copy each merged range's value (calamine puts it in the top-left cell only) into the
+    cells it covers, within the table's columns and rows. The typical case is an order
+    number merged down over the lines of one order."""
+    width = len(columns)
+    # (target column, source column) -> (target rows, source rows)
+    moves: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+    for merge in merges:
+        top = merge.first_row - first_body_row
+        left = merge.first_col - column_offset
+        if top < 0 or top >= body.height or not 0 <= left < width:
+            continue  # starts above the table or outside its columns: layout, not lines
+        bottom = min(merge.last_row - first_body_row, body.height - 1)
+        right = min(merge.last_col - column_offset, width - 1)
+        for column in range(left, right + 1):
+            targets, sources = moves.setdefault((column, left), ([], []))
+            for row in range(top, bottom + 1):
+                if (row, column) != (top, left):
+                    targets.append(row)
+                    sources.append(top)
+    if not moves:
+        return body
+    filled: dict[str, pl.Series] = {}
+    for (column, left), (targets, sources) in moves.items():
+        name = columns[column]
+        current = filled.get(name, body[name])
+        filled[name] = current.scatter(targets, body[columns[left]].gather(sources))
+    return body.with_columns(list(filled.values()))
+
+
+def context_rows(grid: pl.DataFrame, start: int, stop: int, first_row: int) -> Cells:
+    """Non-blank rows ``start``..``stop`` of the grid as (spreadsheet row, texts)."""
+    rows: Cells = []
+    for offset, values in enumerate(grid.slice(start, max(0, stop - start)).iter_rows()):
+        cells = [(v or "").strip() for v in values]
+        if any(cells):
+            rows.append((first_row + start + offset, cells))
+    return rows

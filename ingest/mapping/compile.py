@@ -56,7 +56,7 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
     form = form_values(mapping, raw)  # PO-level values beside the table, by label
     frame = raw.frame.lazy()
     if mapping.order_key and mapping.carry_forward:
-        frame = frame.with_columns(_carry_forward(mapping, columns))
+        frame = frame.with_columns(carry_forward(mapping, columns))
     # Each source column is cleaned once, however many fields read it (an address feeds
     # five): one stage per step keeps polars from evaluating shared work again per use.
     present = sorted({columns[normalise_name(c)] for c in wanted if normalise_name(c) in columns})
@@ -252,7 +252,7 @@ def _raw_value(rule: FieldRule, src: Callable[[str], pl.Expr], values: dict[str,
     return expr
 
 
-def _carry_forward(mapping: Mapping, columns: dict[str, str]) -> list[pl.Expr]:
+def carry_forward(mapping: Mapping, columns: dict[str, str]) -> list[pl.Expr]:
     """Multi-line orders: order-level columns are filled on an order's first line only;
     copy them to its other lines (never over a value a line has itself)."""
     key = columns.get(normalise_name(mapping.order_key or ""))

@@ -50,8 +50,10 @@ def detect(path: Path, mappings: list[Mapping], channel: str | None = None) -> M
             continue  # the mapping's sheet is not in this workbook: not its file
         for position, sheet in enumerate(tried):
             options = replace(mapping.reader, sheet=sheet)
-            # Only what changes how a file is read changes the peek (not footers, header rows).
-            key = (options.encoding, options.delimiter, options.sheet)
+            # Only what changes how a file is read changes the peek (not footers, header rows;
+            # for a workbook, only the sheet).
+            key = (options.sheet,) if sheets else (
+                options.encoding, options.delimiter, options.sheet)
             if key not in peeks:
                 peeks[key] = reader.peek(path, options)
             peek = peeks[key]

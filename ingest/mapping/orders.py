@@ -20,7 +20,7 @@ from dataclasses import replace
 
 import polars as pl
 
-from ingest.mapping.compile import _carry_forward
+from ingest.mapping.compile import carry_forward
 from ingest.mapping.model import Mapping
 from ingest.mapping.parsers import clean_text, parse_money
 from ingest.readers.base import READER_CODE, RawTable, normalise_name
@@ -47,7 +47,7 @@ def shape_orders(table: RawTable, mapping: Mapping) -> RawTable:
 
 def _fold_summaries(frame: pl.DataFrame, mapping: Mapping, columns: dict[str, str], key: str,
                     summary: str) -> tuple[pl.DataFrame, int]:
-    frame = frame.with_columns(_carry_forward(mapping, columns))
+    frame = frame.with_columns(carry_forward(mapping, columns))
     has_item = pl.col(summary).str.strip_chars().fill_null("") != ""
     order = pl.col(key).str.strip_chars().fill_null("")
     is_summary = (~has_item & (order != "") & pl.col(READER_CODE).is_null()

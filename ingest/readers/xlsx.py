@@ -53,8 +53,9 @@ class XlsxReader:
     def peek(self, path: Path, options: ReaderOptions) -> Peek:
         workbook = _open(path)
         name = _sheet_name(path, workbook, options.sheet)
-        grid = _load(path, workbook, name, n_rows=PEEK_ROWS)
-        rows = [[cell or "" for cell in row] for row in grid.rows()]
+        # calamine parses the whole sheet even for a few rows: keep it for ``read``.
+        grid = _load_kept(path, workbook, name)
+        rows = [[cell or "" for cell in row] for row in grid.head(PEEK_ROWS).rows()]
         return Peek(rows=rows, first_row=1, sheet=name)
 
     def read(self, path: Path, options: ReaderOptions, header_row: int) -> RawTable:
@@ -63,7 +64,7 @@ class XlsxReader:
         # calamine lets go of the GIL while it parses: the XML scan runs beside it.
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(_scan_xml, path, name)
-            grid = _load(path, workbook, name)
+            grid = _load_kept(path, workbook, name, last_use=True)
             scan, first = pending.result()
         offset = _column_offset(grid, first)
         if header_row > grid.height:
@@ -166,11 +167,32 @@ def _sheet_name(path: Path, workbook: Any, sheet: str | int | None) -> str:
     return sheet
 
 
-def _load(path: Path, workbook: Any, sheet: str, n_rows: int | None = None) -> pl.DataFrame:
+_KEPT: dict[tuple[str, int, int, str], pl.DataFrame] = {}
+KEEP_SHEETS = 4  # detection peeks a few sheets at most; a bound, whatever the workbook
+
+
+def _load_kept(path: Path, workbook: Any, sheet: str, last_use: bool = False) -> pl.DataFrame:
+    """The sheet, loaded once for detection's peek and the read that follows it (calamine
+    parses a whole sheet even when asked for its first rows). ``last_use`` lets go of
+    every kept sheet: a read is the end of a file's detection."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, sheet)
+    grid = _KEPT.pop(key, None) if last_use else _KEPT.get(key)
+    if last_use:
+        _KEPT.clear()
+    if grid is None:
+        grid = _load(path, workbook, sheet)
+        if not last_use:
+            while len(_KEPT) >= KEEP_SHEETS:
+                _KEPT.pop(next(iter(_KEPT)))
+            _KEPT[key] = grid
+    return grid
+
+
+def _load(path: Path, workbook: Any, sheet: str) -> pl.DataFrame:
     """The sheet as strings from row 1 (no header, leading blank rows kept)."""
     try:
-        loaded = workbook.load_sheet(sheet, header_row=None, dtypes="string", skip_rows=0,
-                                     n_rows=n_rows)
+        loaded = workbook.load_sheet(sheet, header_row=None, dtypes="string", skip_rows=0)
         grid: pl.DataFrame = loaded.to_polars()
     except Exception as exc:
         raise InputError(str(path), _why_unreadable(path, exc), code="unreadable-workbook"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from enum import StrEnum
@@ -15,16 +14,21 @@ import typer
 
 from ingest import api
 from ingest.config import SETTINGS, Settings, load_settings
-from ingest.errors import ExitCode, InputError, OrdermillError, UsageError
+from ingest.errors import ExitCode, OrdermillError, UsageError
 from ingest.events import Events
 from ingest.ledger import Ledger
-from ingest.mapping.loader import ENCODINGS, load_mappings
+from ingest.mapping.loader import load_mappings
 from ingest.mapping.model import Mapping
-from ingest.tools import draft, render
-from ingest.tools.channels import channel_rows, explain, mappings_directory
-from ingest.tools.check import check_paths, mapping_files
-from ingest.tools.preview import preview, resolve_mapping
-from ingest.tools.suggest import draft_check, suggest
+from ingest.tools import draft
+from ingest.tools.channels import (
+    channel_rows,
+    channels_text,
+    explain,
+    explanation_lines,
+    mappings_directory,
+)
+from ingest.tools.check import check_beside, check_paths
+from ingest.tools.preview import preview_file, preview_text
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -298,17 +302,7 @@ def mappings_list(mappings: MappingsOption = None, config: ConfigOption = None,
     if not rows:
         raise UsageError(f"{directory}: holds no mapping files (*.toml); draft one with "
                          "`ordermill mappings suggest FILE`")
-    typer.echo(render.table(
-        ["channel", "recognised by header holding", "encoding", "delimiter", "sheet", "file"],
-        [[r["channel"], ", ".join(r["header_contains"]), r["encoding"], _shown(r["delimiter"]),
-          "" if r["sheet"] is None else r["sheet"], r["file"]] if r["ok"] else
-         ["(broken)", r["problem"], "", "", "", r["file"]] for r in rows],
-        title=f"{len(rows)} mapping files in {directory}", max_cell=80))
-
-
-def _shown(delimiter: str | None) -> str:
-    return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(
-        delimiter or "", delimiter or "")
+    typer.echo(channels_text(rows, directory))
 
 
 @mappings_app.command("check", epilog="""\b
@@ -327,18 +321,9 @@ def mappings_check(
     """Check mapping files: every problem of each file with its key and a fix, duplicate
     channel names, and signatures that would recognise another channel's files too."""
     paths = list(files) if files else [_mappings_dir(mappings, config)]
-    if files:  # a draft is checked beside the channels it will join
-        known = {p.resolve() for p in mapping_files(paths)}
-        directory = _mappings_dir(mappings, config)
-        others = [p for p in mapping_files([directory]) if p.resolve() not in known] \
-            if directory.is_dir() else []
-        report = check_paths(paths)
-        context = check_paths(paths + others)
-        report.warnings = [w for w in context.warnings
-                           if any(w.startswith(f.path + ":") for f in report.files)
-                           or any(f"{f.path}'s" in w for f in report.files)]
-    else:
-        report = check_paths(paths)
+    # a draft is checked beside the channels it will join
+    report = check_beside(paths, _mappings_dir(mappings, config)) if files else \
+        check_paths(paths)
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if not report.files:
@@ -373,28 +358,9 @@ def mappings_detect(
     found = explain(file, _loaded(mappings, config))
     if as_json:
         typer.echo(json.dumps(found.as_dict(), indent=2, ensure_ascii=False))
-    elif found.matched:
-        how = f"{found.reader}, encoding {found.encoding}, delimiter " \
-            f"{_shown(found.delimiter)}" if found.reader == "csv" else \
-            f"{found.reader}, sheet {found.sheet}"
-        typer.echo(f"{file}: channel {found.channel} ({found.mapping_path})")
-        typer.echo(f"  header on row {found.header_row} ({how})")
-        typer.echo("  signature columns found: " + ", ".join(
-            f"{hit.column} (column {hit.position})" for hit in found.signature))
-        if found.also_matching:
-            typer.echo(f"  also matched: {', '.join(found.also_matching)} (its signature is "
-                       "shorter, so it loses)")
     else:
-        typer.echo(f"{file}: no mapping recognises this file", err=True)
-        typer.echo(f"  read as {found.reader}" + (
-            f", encoding {found.encoding}, delimiter {_shown(found.delimiter)}"
-            if found.reader == "csv" else f", sheet {found.sheet}"), err=True)
-        shown = ", ".join(found.header[:15]) + (" ..." if len(found.header) > 15 else "")
-        typer.echo(f"  its header reads: {shown or '(empty)'}", err=True)
-        for miss in found.near[:3]:
-            typer.echo(f"  nearest: {miss.channel}: {miss.found} of {miss.wanted} signature "
-                       f"columns; lacks {', '.join(miss.missing)}", err=True)
-        typer.echo(f"  draft a mapping with: ordermill mappings suggest {file}", err=True)
+        for line in explanation_lines(file, found):
+            typer.echo(line, err=not found.matched)
     raise typer.Exit(int(ExitCode.CLEAN if found.matched else ExitCode.UNREADABLE))
 
 
@@ -425,27 +391,14 @@ def mappings_suggest(
     """Draft a mapping for an export no mapping recognises yet, from its column names and
     a sample of its values. Each guess carries its confidence and reason as a comment;
     columns left unmapped are listed. Review the draft, then `ordermill mappings check` it."""
-    if out is not None and out.exists() and not force:
-        raise UsageError(f"{out} exists; pass --force to overwrite it")
-    if channel is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", channel):
-        raise UsageError(f"--channel {channel!r}: use a short lower-case name such as 'etsy'")
     directory = _mappings_dir(mappings, config)
     known = load_mappings(directory) if directory.is_dir() else []
-    if encoding and encoding.lower() not in ENCODINGS:
-        raise UsageError(f"unknown encoding {encoding!r}; use one of: " + ", ".join(ENCODINGS))
-    drafted = suggest(file, known, channel=channel, encoding=encoding.lower() if encoding
-                      else None, sheet=int(sheet) if sheet and sheet.isdigit() else sheet)
-    text = draft.render(drafted)
-    draft_check(text, str(out or file))
+    text, drafted = draft.draft_mapping(file, known, channel=channel, encoding=encoding,
+                                        sheet=sheet, out=out, force=force)
     if out is None:
         typer.echo(text, nl=False)
-        return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    unsure = sum(1 for g in drafted.guesses.values() if g.confidence < 0.8)
-    typer.echo(f"wrote {out}: {len(drafted.guesses)} fields guessed ({unsure} below 80 %), "
-               f"{len(drafted.unmatched)} columns unmapped; review it, then run "
-               f"`ordermill mappings check {out}`", err=True)
+    else:
+        typer.echo(draft.written_summary(out, drafted), err=True)
 
 
 @mappings_app.command("preview", epilog="""\b
@@ -467,28 +420,9 @@ def mappings_preview(
     """The first mapped rows and the rejects (codes, messages, source row) as ingest would
     make them. Nothing is written: no batch, no ledger entry."""
     settings = load_settings({"mappings_dir": str(mappings) if mappings else None}, config)
-    directory = mappings_directory(settings, mappings)
-    known = load_mappings(directory) if mapping is None or not (
-        mapping.endswith(".toml") or Path(mapping).is_file()) else []
-    chosen, channel = resolve_mapping(mapping, known)
-    if channel is not None and channel not in {m.channel for m in chosen}:
-        raise UsageError(f"unknown channel {channel!r}; known: "
-                         + ", ".join(sorted(m.channel for m in chosen)))
-    if not file.is_file():
-        raise InputError(str(file), "no such file", code="missing-file")
-    shown = preview(file, chosen, channel, rows, settings.values["timezone"])
-    typer.echo(f"{file}: channel {shown.channel} ({shown.mapping_path}): {shown.rows_in} rows:"
-               f" {shown.clean} clean, {shown.rejected} rejected, {shown.duplicates} "
-               "duplicates (nothing written)")
-    frame = shown.rows
-    typer.echo(render.table(frame.columns, [list(r) for r in frame.iter_rows()],
-                            title=f"first {frame.height} clean rows"))
-    if shown.rejected:
-        typer.echo("")
-        typer.echo(render.table(["source_row", "codes", "messages"],
-                                [list(r) for r in shown.rejects.iter_rows()],
-                                title=f"first {shown.rejects.height} of {shown.rejected} "
-                                "rejects", max_cell=160))
+    shown = preview_file(file, mapping, mappings_directory(settings, mappings), rows,
+                         settings.values["timezone"])
+    typer.echo(preview_text(shown))
     raise typer.Exit(int(ExitCode.REJECTS if shown.rejected else ExitCode.CLEAN))
 
 

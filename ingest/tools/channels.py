@@ -17,6 +17,7 @@ from ingest.mapping.detect import NearMiss, detect, near_misses
 from ingest.mapping.model import Mapping, ReaderOptions
 from ingest.readers import reader_for
 from ingest.readers.base import Peek, normalise_name
+from ingest.tools import render
 from ingest.tools.check import CheckReport
 
 
@@ -146,3 +147,45 @@ def _likely_header(peek: Peek) -> list[str]:
     row = next((r for r in peek.rows if sum(1 for c in r if c.strip()) > 1),
                peek.rows[0] if peek.rows else [])
     return [c for c in row if c.strip()]
+
+
+def channels_text(rows: list[dict[str, Any]], directory: Path) -> str:
+    """What ``mappings list`` prints: one row per mapping file."""
+    return render.table(
+        ["channel", "recognised by header holding", "encoding", "delimiter", "sheet", "file"],
+        [[r["channel"], ", ".join(r["header_contains"]), r["encoding"],
+          shown_delimiter(r["delimiter"]), "" if r["sheet"] is None else r["sheet"], r["file"]]
+         if r["ok"] else ["(broken)", r["problem"], "", "", "", r["file"]] for r in rows],
+        title=f"{len(rows)} mapping files in {directory}", max_cell=80)
+
+
+def _read_as(found: Explanation) -> str:
+    if found.reader == "csv":
+        return (f"{found.reader}, encoding {found.encoding}, "
+                f"delimiter {shown_delimiter(found.delimiter)}")
+    return f"{found.reader}, sheet {found.sheet}"
+
+
+def shown_delimiter(delimiter: str | None) -> str:
+    return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(
+        delimiter or "", delimiter or "")
+
+
+def explanation_lines(file: Path, found: Explanation) -> list[str]:
+    """What ``mappings detect`` prints: the match and its evidence, or the near misses."""
+    if found.matched:
+        lines = [f"{file}: channel {found.channel} ({found.mapping_path})",
+                 f"  header on row {found.header_row} ({_read_as(found)})",
+                 "  signature columns found: " + ", ".join(
+                     f"{hit.column} (column {hit.position})" for hit in found.signature)]
+        if found.also_matching:
+            lines.append(f"  also matched: {', '.join(found.also_matching)} (its signature "
+                         "is shorter, so it loses)")
+        return lines
+    header = ", ".join(found.header[:15]) + (" ..." if len(found.header) > 15 else "")
+    lines = [f"{file}: no mapping recognises this file", f"  read as {_read_as(found)}",
+             f"  its header reads: {header or '(empty)'}"]
+    lines += [f"  nearest: {miss.channel}: {miss.found} of {miss.wanted} signature columns; "
+              f"lacks {', '.join(miss.missing)}" for miss in found.near[:3]]
+    lines.append(f"  draft a mapping with: ordermill mappings suggest {file}")
+    return lines

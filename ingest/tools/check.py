@@ -199,3 +199,17 @@ def signature_overlaps(mappings: list[Mapping]) -> list[str]:
                                 f"is not decided: add a column only {b.channel} files have "
                                 f"to {b.path}'s detect.header_contains")
     return warnings
+
+
+def check_beside(files: list[Path], directory: Path) -> CheckReport:
+    """``files`` checked on their own, with the warnings (signature overlaps) they raise
+    beside the mappings of ``directory`` they will join."""
+    known = {p.resolve() for p in mapping_files(files)}
+    others = [p for p in mapping_files([directory]) if p.resolve() not in known] \
+        if directory.is_dir() else []
+    report = check_paths(files)
+    context = check_paths(files + others)
+    report.warnings = [w for w in context.warnings
+                       if any(w.startswith(f.path + ":") for f in report.files)
+                       or any(f"{f.path}'s" in w for f in report.files)]
+    return report

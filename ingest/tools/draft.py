@@ -4,9 +4,14 @@ confidence and reason as a comment, the columns left unmapped listed at the end.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
+from ingest.errors import UsageError
+from ingest.mapping.loader import ENCODINGS
+from ingest.mapping.model import Mapping
 from ingest.schema import mappable_fields
-from ingest.tools.suggest import Guess, Suggestion
+from ingest.tools.suggest import Guess, Suggestion, draft_check, suggest
 
 
 def quote(text: str) -> str:
@@ -122,3 +127,32 @@ def _rule(guess: Guess) -> str:
         if name in options:
             parts.append(f"{name} = {literal(str(options[name]))}")
     return "{ " + ", ".join(parts) + " }"
+
+
+def draft_mapping(file: Path, known: list[Mapping], *, channel: str | None = None,
+                  encoding: str | None = None, sheet: str | None = None,
+                  out: Path | None = None, force: bool = False) -> tuple[str, Suggestion]:
+    """Suggest a mapping for ``file``, render it, prove it loads, and write it to ``out``
+    (when given). Returns the draft's text and the suggestion behind it."""
+    if out is not None and out.exists() and not force:
+        raise UsageError(f"{out} exists; pass --force to overwrite it")
+    if channel is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", channel):
+        raise UsageError(f"--channel {channel!r}: use a short lower-case name such as 'etsy'")
+    if encoding and encoding.lower() not in ENCODINGS:
+        raise UsageError(f"unknown encoding {encoding!r}; use one of: " + ", ".join(ENCODINGS))
+    drafted = suggest(file, known, channel=channel,
+                      encoding=encoding.lower() if encoding else None,
+                      sheet=int(sheet) if sheet and sheet.isdigit() else sheet)
+    text = render(drafted)
+    draft_check(text, str(out or file))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    return text, drafted
+
+
+def written_summary(out: Path, drafted: Suggestion) -> str:
+    unsure = sum(1 for g in drafted.guesses.values() if g.confidence < 0.8)
+    return (f"wrote {out}: {len(drafted.guesses)} fields guessed ({unsure} below 80 %), "
+            f"{len(drafted.unmatched)} columns unmapped; review it, then run "
+            f"`ordermill mappings check {out}`")

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.mapping.loader import load_mapping
+from ingest.errors import InputError, UsageError
+from ingest.mapping.loader import load_mapping, load_mappings
 from ingest.mapping.model import Mapping
 from ingest.pipeline import finish, prepare
 from ingest.schema import mappable_fields
+from ingest.tools import render
 
 LEAD = ("source_row", "order_id", "line_no")
 
@@ -58,3 +60,33 @@ def preview(path: Path, mappings: list[Mapping], channel: str | None = None,
         rows=result.clean.head(rows).select(shown),
         rejects=result.rejects.head(rows).select("source_row", "codes", "messages"),
         details=prepared.details)
+
+
+def preview_file(path: Path, mapping: str | None, directory: Path, rows: int = 10,
+                 timezone: str = "UTC") -> Preview:
+    """``preview`` with the mapping given as ``--mapping`` gives it: a channel of
+    ``directory``, a mapping file, or none (detected)."""
+    by_file = mapping is not None and (mapping.endswith(".toml") or Path(mapping).is_file())
+    known = [] if by_file else load_mappings(directory)
+    chosen, channel = resolve_mapping(mapping, known)
+    if channel is not None and channel not in {m.channel for m in chosen}:
+        raise UsageError(f"unknown channel {channel!r}; known: "
+                         + ", ".join(sorted(m.channel for m in chosen)))
+    if not path.is_file():
+        raise InputError(str(path), "no such file", code="missing-file")
+    return preview(path, chosen, channel, rows, timezone)
+
+
+def preview_text(shown: Preview) -> str:
+    """The counts, the first clean rows and the first rejects, as tables."""
+    parts = [f"{shown.path}: channel {shown.channel} ({shown.mapping_path}): {shown.rows_in} "
+             f"rows: {shown.clean} clean, {shown.rejected} rejected, {shown.duplicates} "
+             "duplicates (nothing written)",
+             render.table(shown.rows.columns, [list(r) for r in shown.rows.iter_rows()],
+                          title=f"first {shown.rows.height} clean rows")]
+    if shown.rejected:
+        parts += ["", render.table(["source_row", "codes", "messages"],
+                                   [list(r) for r in shown.rejects.iter_rows()],
+                                   title=f"first {shown.rejects.height} of {shown.rejected} "
+                                   "rejects", max_cell=160)]
+    return "\n".join(parts)

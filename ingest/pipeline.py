@@ -83,12 +83,15 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
     compiled = compile_mapping(mapping, table, default_timezone)
     typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()
     outcome = check_rows(typed, compiled.labels, compiled.mapped)
-    # Select, then filter: only the standard columns are copied, not the source texts.
-    passed = typed.select(ROW, *_standard(typed)).filter(outcome.passed)
     reasons = outcome.reasons.rename({ID: ROW})
     rejected_orders = typed.select(ROW, "order_id").filter(~outcome.passed)
     missing_columns = compiled.missing_columns
-    del typed, compiled  # the typed frame and the texts it was parsed from
+    # Let go of the source texts the values were parsed from before the passed rows are
+    # copied out: only the standard columns are alive at the peak.
+    standard = typed.select(ROW, *_standard(typed))
+    del typed, compiled
+    passed = standard.filter(outcome.passed)
+    del standard
     details: dict[str, object] = {
         "header_row": table.header_row,
         "layout_rows": table.layout,

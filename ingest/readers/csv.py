@@ -65,6 +65,7 @@ class CsvReader:
             raise InputError(str(path), f"has no row {header_row} to use as the header")
         header = unique_header(records[header_row - 1][0])
         body = data[len(head[: records[header_row - 1][1]].encode("utf-8")):]
+        del data  # the body is a copy: one file's worth of memory less at the peak
         try:
             frame, parser = _parse_fast(body, header, delimiter), "fast"
         except _NeedsLenient:
@@ -74,6 +75,7 @@ class CsvReader:
                 if options.encoding == "auto" and encoding == "utf-8":
                     # The first MiB looked like UTF-8 but the rest is not: a GB18030 export.
                     return self.read(path, replace(options, encoding="gb18030"), header_row)
+                data = _read(path)  # rare: the file again, to say where the bad byte is
                 try:
                     data.decode("utf-8")
                 except UnicodeDecodeError as bad:

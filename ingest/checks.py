@@ -21,7 +21,7 @@ from pandera.api.polars.types import PolarsData
 
 from ingest.errors import REJECT_CODES
 from ingest.mapping.compile import RAW, expected_line_total
-from ingest.mapping.parsers import E164, EMAIL, parse_code
+from ingest.mapping.parsers import E164, EMAIL, parse_code, parse_money
 from ingest.mapping.vocab import countries
 from ingest.readers.base import READER_CODE, READER_DETAIL
 from ingest.schema import ORDER_STATUSES, OrderLine, required_fields
@@ -98,14 +98,24 @@ def order_checks(order: list[str], fields: tuple[str, ...] = ORDER_AMOUNTS) -> l
     return checks
 
 
-def source_checks(mapped: frozenset[str]) -> list[RowCheck]:
-    """Rules that compare a field's source text with its parsed value."""
+def source_checks(mapped: frozenset[str], divided: dict[str, str] | None = None
+                  ) -> list[RowCheck]:
+    """Rules that compare a field's source text with its parsed value. ``divided``: fields
+    whose amount is divided by another field (``per``); an amount that does not divide into
+    whole cents is its own reason, not an unreadable one."""
     checks = []
     required = set(required_fields())
+    divided = divided or {}
     for name in sorted(mapped):
         raw, typed = pl.col(RAW + name), pl.col(name)
         code = parse_code(name)
-        if code is not None:
+        if code is not None and name in divided:
+            whole = parse_money(raw)
+            checks.append(RowCheck(code, name, raw.is_null() | whole.is_not_null()))
+            checks.append(RowCheck(
+                "indivisible-amount", name, raw.is_null() | whole.is_null() | typed.is_not_null(),
+                detail=_text(divided[name], " ", pl.col(RAW + divided[name]).fill_null("?"))))
+        elif code is not None:
             checks.append(RowCheck(code, name, raw.is_null() | typed.is_not_null()))
         if name in required:
             checks.append(RowCheck("missing-required", name,
@@ -160,11 +170,12 @@ class Outcome:
     reasons: pl.DataFrame  # ID, codes (";"-joined), messages (" | "-joined), failing rows only
 
 
-def check_rows(frame: pl.DataFrame, labels: dict[str, str], mapped: frozenset[str]) -> Outcome:
+def check_rows(frame: pl.DataFrame, labels: dict[str, str], mapped: frozenset[str],
+               divided: dict[str, str] | None = None) -> Outcome:
     """Every one-row check over ``frame`` (which carries ``ID``), in one pass; reasons are
     built only for rows that fail."""
     # One input is one channel: its orders are grouped by order_id alone.
-    checks = source_checks(mapped) + value_checks() + order_checks(
+    checks = source_checks(mapped, divided) + value_checks() + order_checks(
         ["order_id"], tuple(name for name in ORDER_AMOUNTS if name in mapped))
     # A row the reader found damaged gets that reason alone: its fields may be shifted or
     # cut, so what they say is noise.

@@ -86,6 +86,9 @@ REJECT_CODES: dict[str, RejectCode] = _codes(
         "line_total {value} in column {column} is not quantity × unit_price − discount_amount "
         "({detail})",
     ),
+    RejectCode("indivisible-amount",
+               "{field}: {value!r} in column {column} does not divide by {detail} into whole "
+               "cents"),
     RejectCode("order-amount-mismatch",
                "{field}: {value!r} in column {column} is an order-level amount but the lines "
                "of this order disagree ({detail})"),

@@ -82,7 +82,7 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
         mapping)
     compiled = compile_mapping(mapping, table, default_timezone)
     typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()
-    outcome = check_rows(typed, compiled.labels, compiled.mapped)
+    outcome = check_rows(typed, compiled.labels, compiled.mapped, compiled.divided)
     reasons = outcome.reasons.rename({ID: ROW})
     rejected_orders = typed.select(ROW, "order_id").filter(~outcome.passed)
     missing_columns = compiled.missing_columns

@@ -58,10 +58,12 @@ def test_lines_that_disagree_on_an_order_amount_are_all_rejected(tmp_path: Path)
 
 def test_per_divides_exactly_or_rejects(tmp_path: Path) -> None:
     orders, rejects, _ = run(tmp_path, "A1,2024-11-01 10:00:00,3,37.50,0,,tea\n"
-                                       "B1,2024-11-01 10:00:00,3,10.00,0,,cup\n")
+                                       "B1,2024-11-01 10:00:00,3,10.00,0,,cup\n"
+                                       "C1,2024-11-01 10:00:00,3,ten,0,,pot\n")
     assert orders["unit_price"].to_list() == ["12.50"]
     assert orders["line_total"].to_list() == ["37.50"]
-    assert rejects["codes"].to_list() == ["invalid-money"]
+    assert rejects["codes"].to_list() == ["indivisible-amount", "invalid-money"]
+    assert "'10.00'" in rejects["messages"][0] and "quantity 3" in rejects["messages"][0]
 
 
 def test_sum_over_the_order_is_exact_and_a_bad_value_keeps_the_order_apart(

@@ -42,6 +42,7 @@ class Compiled:
     labels: dict[str, str]  # field -> where its value came from, for messages
     mapped: frozenset[str]  # fields the mapping fills (from columns or constants)
     missing_columns: tuple[str, ...] = field(default=())
+    divided: dict[str, str] = field(default_factory=dict)  # field -> the field it is ``per``
 
 
 def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UTC") -> Compiled:
@@ -116,7 +117,8 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
     )
     for name in DERIVED_FIELDS:
         labels.setdefault(name, "(computed)")
-    return Compiled(frame, labels, frozenset(raw_exprs), missing)
+    divided = {name: rule.per for name, rule in mapping.fields.items() if rule.per}
+    return Compiled(frame, labels, frozenset(raw_exprs), missing, divided)
 
 
 def _arithmetic(value: pl.Expr, rule: FieldRule | None) -> pl.Expr:

@@ -12,30 +12,17 @@ import polars as pl
 
 from ingest.errors import InputError
 from ingest.mapping.model import Mapping, ReaderOptions
-from ingest.mapping.parsers import FIELD_KINDS, PHONE_REGIONS, parse_country
+from ingest.mapping.parsers import PHONE_REGIONS, parse_country
 from ingest.readers import reader_for
 from ingest.readers.base import Peek, RawTable, normalise_name
 from ingest.schema import required_fields
-from ingest.tools.names import has_cjk, name_matches, normalise, synonyms
-from ingest.tools.shapes import ENOUGH, SYMBOLS, Shape, measure
+from ingest.tools.assign import Guess as Guess  # re-exported: drafts are made of guesses
+from ingest.tools.assign import addresses, assign, candidates, field_kind
+from ingest.tools.names import has_cjk, normalise, synonyms
+from ingest.tools.shapes import SYMBOLS, Shape, measure
 
 SAMPLE_ROWS = 2000
-MIN_CONFIDENCE = 0.55
 SIGNATURE_SIZE = 4
-ID_FIELDS = ("order_id", "sku", "buyer_id", "promotion_id", "hs_code", "ship_postcode")
-# Fields that may read the first non-empty of several columns (a mobile, else a landline).
-FIRST_OF = ("ship_phone", "buyer_phone")
-CN_SPLIT = {"ship_province": 0, "ship_city": 1, "ship_district": 2}
-
-
-@dataclass(frozen=True)
-class Guess:
-    field: str
-    columns: tuple[str, ...]
-    confidence: float
-    why: str
-    how: str = "column"  # column | first | join | split | extract | cases
-    options: tuple[tuple[str, object], ...] = ()  # split/part/remove/extract/cases
 
 
 @dataclass
@@ -66,14 +53,6 @@ class Suggestion:
     recognised_as: list[str] = field(default_factory=list)  # channels that match already
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    column: str
-    field: str
-    confidence: float
-    why: str
-
-
 def suggest(path: Path, mappings: list[Mapping], channel: str | None = None,
             encoding: str | None = None, sheet: str | int | None = None) -> Suggestion:
     """A draft mapping for the file. Raises InputError when it cannot be read."""
@@ -93,8 +72,8 @@ def suggest(path: Path, mappings: list[Mapping], channel: str | None = None,
         encoding=table.encoding or peek.encoding, delimiter=table.delimiter or peek.delimiter,
         sheet=sheet if sheet is not None else (0 if reader.name == "xlsx" else None))
     shapes = measure(sample.select(table.header))
-    _assign(result, _candidates(table.header, shapes), shapes)
-    _addresses(result, shapes)
+    assign(result.guesses, result.passed_over, candidates(table.header, shapes))
+    addresses(result.guesses, shapes)
     _status(result, table, shapes)
     _parse_options(result, shapes)
     _constants(result, shapes)
@@ -132,147 +111,6 @@ def find_header_row(peek: Peek) -> int:
         widest = max(widths, default=0)
         best = next((i for i, w in enumerate(widths) if w >= max(2, 0.6 * widest)), 0)
     return peek.first_row + best
-
-
-def field_kind(name: str) -> str:
-    # Money fields the parser table does not list yet are still money.
-    return FIELD_KINDS.get(name) or ("money" if name.endswith("_amount") else "text")
-
-
-def fits(name: str, shape: Shape) -> bool | None:
-    """Whether the values look like the field's; None when the sample has no values."""
-    if not shape.filled:
-        return None
-    kind = field_kind(name)
-    plain_text = shape.dates < 0.5 and shape.money_marked < 0.5
-    checks: dict[str, bool] = {
-        "money": shape.money >= ENOUGH,
-        "integer": shape.small_integer >= ENOUGH,
-        "instant": shape.dates >= ENOUGH,
-        "date": shape.dates >= ENOUGH,
-        "phone": shape.phone >= 0.7,
-        "email": shape.email >= 0.8,
-        "country": shape.country >= 0.8,
-        "currency": shape.currency >= ENOUGH,
-        "status": plain_text and shape.distinct <= 40 and shape.integer < 0.5,
-    }
-    if kind in checks:
-        return checks[kind]
-    if name in ID_FIELDS:
-        return plain_text
-    return plain_text and shape.integer < ENOUGH and shape.email < 0.5
-
-
-def _candidates(header: list[str], shapes: dict[str, Shape]) -> list[_Candidate]:
-    found: list[_Candidate] = []
-    for column in header:
-        shape = shapes[column]
-        named = set()
-        for match in name_matches(column):
-            fit = fits(match.field, shape)
-            if fit is True:
-                confidence, verdict = match.score * 0.9 + 0.07, "values fit"
-            elif fit is None:
-                confidence, verdict = match.score * 0.8, "no values in the sample"
-            else:
-                confidence, verdict = match.score * 0.35, "values do not fit"
-            how = "is" if match.score >= 0.97 else f"is close to ({match.score:.0%})"
-            found.append(_Candidate(column, match.field, confidence,
-                                    f"name {how} {match.via!r}; {verdict}"))
-            named.add(match.field)
-        # Values alone, when the name says nothing: weaker, but they rarely lie.
-        for name, share in (("buyer_email", shape.email), ("currency", shape.currency),
-                            ("ship_country", shape.country)):
-            if name not in named and share >= ENOUGH and name in synonyms().fields \
-                    and _cased(shape):
-                found.append(_Candidate(column, name, 0.56, f"values look like {name} "
-                                        f"({share:.0%}), name not known"))
-    return sorted(found, key=lambda c: c.confidence, reverse=True)
-
-
-def _cased(shape: Shape) -> bool:
-    """Codes and addresses are written in capitals or title case; "no" and "yes" (which
-    read as Norway and Yemen's code) are not."""
-    return bool(shape.filled) and all(e[:1].isupper() or not e[:1].isalpha()
-                                      for e in shape.examples)
-
-
-def _assign(result: Suggestion, candidates: list[_Candidate],
-            shapes: dict[str, Shape]) -> None:
-    """Most confident first; a column feeds one field and a field reads one column, except
-    the numbered lines of an address (joined) and a second phone column (first of)."""
-    taken: dict[str, str] = {}
-    for cand in candidates:
-        if cand.confidence < MIN_CONFIDENCE:
-            continue
-        if cand.column in taken:
-            if taken[cand.column] != cand.field:
-                result.passed_over.append(
-                    f"{cand.column!r} also looked like {cand.field} ({cand.confidence:.0%}: "
-                    f"{cand.why}); kept as {taken[cand.column]}")
-            continue
-        have = result.guesses.get(cand.field)
-        if have is None:
-            result.guesses[cand.field] = Guess(cand.field, (cand.column,), cand.confidence,
-                                               cand.why)
-            taken[cand.column] = cand.field
-        elif _numbered_line(have, cand):
-            result.guesses[cand.field] = Guess(
-                cand.field, tuple(sorted((*have.columns, cand.column), key=_line_number)),
-                min(have.confidence, cand.confidence),
-                have.why.removesuffix(" (address lines joined)") + " (address lines joined)",
-                how="join", options=(("separator", ", "),))
-            taken[cand.column] = cand.field
-        elif cand.field in FIRST_OF and cand.confidence >= 0.9 and have.how == "column":
-            result.guesses[cand.field] = Guess(
-                cand.field, (*have.columns, cand.column), min(have.confidence,
-                                                              cand.confidence),
-                have.why + f"; {cand.column!r} when it is empty", how="first")
-            taken[cand.column] = cand.field
-        else:
-            result.passed_over.append(
-                f"{cand.column!r} also looked like {cand.field} ({cand.confidence:.0%}: "
-                f"{cand.why}); {have.columns[0]!r} fits better")
-
-
-def _line_number(column: str) -> int:
-    digits = re.search(r"(\d+)\s*$", column)
-    return int(digits.group(1)) if digits else 0
-
-
-def _numbered_line(have: Guess, cand: _Candidate) -> bool:
-    """"Ship To Address 2" beside "Ship To Address 1": lines of one address."""
-    if have.field != "ship_address" or have.how not in ("column", "join"):
-        return False
-    base = normalise(cand.column).rstrip("0123456789")
-    return all(normalise(c).rstrip("0123456789") == base for c in have.columns) and \
-        normalise(cand.column) != base
-
-
-def _addresses(result: Suggestion, shapes: dict[str, Shape]) -> None:
-    """One Chinese address column "省 市 区 street(postcode)" feeds province, city,
-    district, street and postcode, as the Tmall mapping does: a deliberate split."""
-    address = result.guesses.get("ship_address")
-    if address is None or address.how != "column":
-        return
-    column = address.columns[0]
-    shape = shapes[column]
-    if shape.cn_address < 0.8:
-        return
-    why = f"values read \"province city district street\" ({shape.cn_address:.0%})"
-    for name, part in CN_SPLIT.items():
-        if name not in result.guesses:
-            result.guesses[name] = Guess(name, (column,), 0.8, why, how="split",
-                                         options=(("split", " "), ("part", part)))
-    remove = r"\s*[(（]\d{6}[)）]\s*$"
-    result.guesses["ship_address"] = Guess(
-        "ship_address", (column,), address.confidence, address.why + "; the street part",
-        how="split", options=(("split", " "), ("part", "3:"), ("remove", remove)))
-    if "ship_postcode" not in result.guesses and shape.cn_postcode >= 0.5:
-        result.guesses["ship_postcode"] = Guess(
-            "ship_postcode", (column,), 0.8, f"addresses end in a postcode "
-            f"({shape.cn_postcode:.0%})", how="extract",
-            options=(("extract", r"[(（](\d{6})[)）]\s*$"),))
 
 
 def status_of(value: str) -> str | None:

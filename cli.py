@@ -21,10 +21,10 @@ from ingest.mapping.loader import load_mappings
 from ingest.mapping.model import Mapping
 from ingest.tools import draft
 from ingest.tools.channels import (
-    channel_rows,
     channels_text,
     explain,
     explanation_lines,
+    list_channels,
     mappings_directory,
 )
 from ingest.tools.check import check_beside, check_paths
@@ -295,7 +295,7 @@ def mappings_list(mappings: MappingsOption = None, config: ConfigOption = None,
     """The channels of the mappings directory and how each one's files are recognised
     (header signature) and read (encoding, delimiter, sheet)."""
     directory = _mappings_dir(mappings, config)
-    rows = channel_rows(check_paths([directory]))
+    rows = list_channels(directory)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

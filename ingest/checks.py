@@ -256,8 +256,9 @@ def _collect_reasons(pieces: list[pl.DataFrame]) -> pl.DataFrame:
 
 def attach_to_schema() -> None:
     """Make every value check a pandera dataframe check of ``OrderLine`` (idempotent)."""
-    # A clean batch mixes channels: an order is a channel's order number.
-    for check in value_checks() + order_checks(["channel", "order_id"]):
+    # A clean batch mixes inputs: the native pass groups an order's lines within one input,
+    # and so does this (two exports may carry two versions of one order: new and update).
+    for check in value_checks() + order_checks(["channel", "source", "order_id"]):
         name = f"check_{check.code.replace('-', '_')}_{check.field}"
         if hasattr(OrderLine, name):
             continue

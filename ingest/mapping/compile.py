@@ -98,7 +98,8 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
             timezone = (own.timezone if own and own.timezone
                         else mapping.parse.timezone or default_timezone)
             if FIELD_KINDS.get(name) in ("instant", "date"):
-                timed[name] = _parse_by_formats(stage[RAW + name], name, formats, timezone)
+                timed[name] = _parse_by_formats(stage[RAW + name], name, formats, timezone,
+                                                spreadsheet=raw.delimiter is None)
                 continue
             parse = parser_for(name, formats=formats, timezone=timezone,
                                phone_region=mapping.parse.phone_region,
@@ -147,7 +148,7 @@ def _row_country(mapping: Mapping, mapped: set[str]) -> pl.Expr | None:
 
 
 def _parse_by_formats(text: pl.Series, name: str, formats: tuple[str, ...],
-                      timezone: str) -> pl.Series:
+                      timezone: str, spreadsheet: bool = False) -> pl.Series:
     """Dates and times, trying the formats in order but each one only on the values the
     ones before it could not read: exports use one format, so one pass is the usual cost."""
     formats = formats or (DEFAULT_DATE_FORMATS if FIELD_KINDS[name] == "date"
@@ -163,7 +164,8 @@ def _parse_by_formats(text: pl.Series, name: str, formats: tuple[str, ...],
         hits = retry.is_not_null()
         result = result.scatter(failed.filter(hits), retry.filter(hits))
     # Spreadsheets: a date cell comes as ISO text, a date stored as a number as its serial.
-    failed = (result.is_null() & text.is_not_null()).arg_true()
+    # (Not text exports: there a 5-digit number or a bare date is not the channel's format.)
+    failed = (result.is_null() & text.is_not_null() & spreadsheet).arg_true()
     if len(failed):
         retry = text.gather(failed).to_frame("t").select(
             parse_spreadsheet_date(pl.col("t"), FIELD_KINDS[name], timezone)).to_series()
@@ -274,7 +276,14 @@ def _derived(mapped: set[str]) -> list[pl.Expr]:
     if "line_no" not in mapped:
         exprs.append(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("order_id")
                      .alias("line_no"))
-    exprs.append(pl.col("discount_amount").fill_null(pl.lit(0).cast(MONEY)))
+    zero = pl.lit(0).cast(MONEY)
+    if "discount_amount" in mapped:
+        # No discount in the source is 0; a discount that does not read stays empty, so
+        # the row is rejected (invalid-money) instead of losing its discount.
+        exprs.append(pl.when(pl.col(RAW + "discount_amount").is_null()).then(zero)
+                     .otherwise(pl.col("discount_amount")).alias("discount_amount"))
+    else:
+        exprs.append(zero.alias("discount_amount"))
     computed = expected_line_total()
     if "line_total" in mapped:
         exprs.append(pl.coalesce(pl.col("line_total"), pl.when(

@@ -83,7 +83,9 @@ def _beside(take: str, rows: list[tuple[int, list[str]]], index: int, column: in
             ) -> str | None:
     row_number, cells = rows[index]
     if take == "right":
-        return next((c for c in cells[column + 1:] if c), None)
+        value = next((c for c in cells[column + 1:] if c), None)
+        # "PO#: | (blank) | Date: | 2024-11-18": the next label is not the PO number.
+        return None if value is None or COLON.search(value.rstrip()[-1:] or " ") else value
     for next_number, below in rows[index + 1:]:
         if next_number - row_number > BELOW_REACH:
             break

@@ -50,7 +50,10 @@ def _fold_summaries(frame: pl.DataFrame, mapping: Mapping, columns: dict[str, st
     frame = frame.with_columns(carry_forward(mapping, columns))
     has_item = pl.col(summary).str.strip_chars().fill_null("") != ""
     order = pl.col(key).str.strip_chars().fill_null("")
-    is_summary = (~has_item & (order != "") & pl.col(READER_CODE).is_null()
+    # Only an order's first row can be its summary: a later row without an item is a line
+    # that lost its item number, and is rejected as such, never folded away.
+    first = pl.int_range(pl.len()).over(order) == 0
+    is_summary = (~has_item & (order != "") & pl.col(READER_CODE).is_null() & first
                   & has_item.any().over(order))
     marked = frame.with_columns(is_summary.alias("__summary"))
     dropped = int(marked["__summary"].sum())

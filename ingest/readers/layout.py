@@ -1,9 +1,10 @@
 """Where the table of a spreadsheet ends, and merged cells inside it.
 
 Customers' purchase orders put totals, notes and a signature block under the line items.
-The table ends at the first row whose first non-empty cell reads like one of those (the
-mapping's ``footer`` or ``DEFAULT_FOOTER``), or at a run of two or more blank rows followed
-by a row that fills fewer than half of the header's columns (a note, not a line). Rows from
+The table ends at the first sparse row (at most half the header's columns filled) whose first
+non-empty cell reads like one of those (the mapping's ``footer`` or ``DEFAULT_FOOTER``), or
+at a run of two or more blank rows followed by a row that fills fewer than half of the
+header's columns (a note, not a line). Rows from
 there down are not read as lines: they are counted as layout rows (``below_table``) and
 kept as cells, where a mapping's form labels may find PO-level values.
 """
@@ -39,6 +40,10 @@ def table_end(body: pl.DataFrame, names: list[str], footer: str | None) -> tuple
         is_footer = is_footer | first.str.contains(footer)
     marks = body.select(
         pl.sum_horizontal(filled).alias("filled"), is_footer.fill_null(False).alias("footer"))
+    # A footer word ends the table only on a sparse row: "Total: 1,234.00" or a signature
+    # line, not a line item whose description happens to start with "Total Station".
+    marks = marks.with_columns(
+        pl.col("footer") & (pl.col("filled") <= max(2, len(names) // 2)))
     blank = marks["filled"] == 0
     # The row after a blank run: the next non-blank row's filling, looked up backwards.
     next_filled = marks.select(pl.when(pl.col("filled") > 0).then(pl.col("filled"))

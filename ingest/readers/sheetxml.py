@@ -23,6 +23,7 @@ NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
 REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 CELL_TYPE = re.compile(rb'\bt="(\w+)"')
+VALUE = re.compile(rb"<(?:\w+:)?v\s*/>|<(?:\w+:)?v>([^<]*)<")
 MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?"')
 
 
@@ -181,12 +182,10 @@ def _formula_gaps(part: bytes, formula: bytes, cell_open: bytes, cell_close: byt
 def _has_value(cell: bytes) -> bool:
     """A formula cell carries a value when it has a non-empty ``<v>``, or an empty one in a
     string-typed cell (a formula whose result is the empty string)."""
-    start = cell.find(b"v>")
-    if start == -1:
+    found = VALUE.search(cell)
+    if found is None:
         return False
-    tag_end = cell.find(b">", start)
-    value_end = cell.find(b"<", tag_end)
-    if cell[tag_end - 1:tag_end] == b"/" or value_end == tag_end + 1:
+    if found.group(1) is None or found.group(1) == b"":  # <v/> or <v></v>
         typed = CELL_TYPE.search(cell[:cell.find(b">")])
         return typed is not None and typed.group(1) in (b"str", b"s", b"inlineStr")
     return True

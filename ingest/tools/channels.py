@@ -12,18 +12,25 @@ from typing import Any
 
 from ingest.api import default_mappings_dir
 from ingest.config import Settings
-from ingest.errors import InputError
+from ingest.errors import InputError, UsageError
 from ingest.mapping.detect import NearMiss, detect, near_misses
 from ingest.mapping.model import Mapping, ReaderOptions
 from ingest.readers import reader_for
 from ingest.readers.base import Peek, normalise_name
 from ingest.tools import render
-from ingest.tools.check import CheckReport
+from ingest.tools.check import CheckReport, check_paths
 
 
 def mappings_directory(settings: Settings, given: str | Path | None = None) -> Path:
     """The mappings directory as ``ingest`` resolves it: option, setting, the bundled one."""
     return Path(given or settings.values["mappings_dir"] or default_mappings_dir())
+
+
+def list_channels(directory: Path) -> list[dict[str, Any]]:
+    """The rows of ``mappings list``: one per mapping file of ``directory``."""
+    if not directory.is_dir():
+        raise UsageError(f"{directory}: no such mappings directory")
+    return channel_rows(check_paths([directory]))
 
 
 def channel_rows(report: CheckReport) -> list[dict[str, Any]]:
@@ -111,8 +118,8 @@ def explain(path: Path, mappings: list[Mapping]) -> Explanation:
         result.near = [n for n in near_misses(peek, mappings) if n.wanted]
         return result
     mapping = match.mapping
-    peek = reader.peek(path, mapping.reader)
-    _describe_read(result, peek, mapping.reader)
+    peek = reader.peek(path, match.options)
+    _describe_read(result, peek, match.options)
     result.channel, result.mapping_path = mapping.channel, mapping.path
     result.header_row = match.header_row
     index = match.header_row - peek.first_row
@@ -139,7 +146,8 @@ def _matches(path: Path, mappings: list[Mapping], channel: str) -> bool:
 def _describe_read(result: Explanation, peek: Peek, options: ReaderOptions) -> None:
     result.encoding, result.delimiter = peek.encoding, peek.delimiter
     if result.reader == "xlsx":
-        result.sheet = options.sheet if options.sheet is not None else 0
+        result.sheet = peek.sheet if peek.sheet is not None else (
+            options.sheet if options.sheet is not None else 0)
 
 
 def _likely_header(peek: Peek) -> list[str]:

@@ -202,13 +202,16 @@ def signature_overlaps(mappings: list[Mapping]) -> list[str]:
 
 
 def check_beside(files: list[Path], directory: Path) -> CheckReport:
-    """``files`` checked on their own, with the warnings (signature overlaps) they raise
-    beside the mappings of ``directory`` they will join."""
+    """``files`` checked as they will be used: beside the mappings of ``directory``. A
+    channel name the directory already has and a signature that overlaps another channel's
+    are problems and warnings of these files."""
     known = {p.resolve() for p in mapping_files(files)}
     others = [p for p in mapping_files([directory]) if p.resolve() not in known] \
         if directory.is_dir() else []
-    report = check_paths(files)
-    context = check_paths(files + others)
+    # The directory first: a repeated channel name is charged to the file that repeats it.
+    context = check_paths(others + files)
+    mine = {str(p) for p in mapping_files(files)}
+    report = CheckReport([f for f in context.files if f.path in mine])
     report.warnings = [w for w in context.warnings
                        if any(w.startswith(f.path + ":") for f in report.files)
                        or any(f"{f.path}'s" in w for f in report.files)]

@@ -138,6 +138,10 @@ def draft_mapping(file: Path, known: list[Mapping], *, channel: str | None = Non
         raise UsageError(f"{out} exists; pass --force to overwrite it")
     if channel is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", channel):
         raise UsageError(f"--channel {channel!r}: use a short lower-case name such as 'etsy'")
+    taken = {m.channel: m.path for m in known}
+    if channel in taken:
+        raise UsageError(f"--channel {channel!r} is already the channel of {taken[channel]}; "
+                         "choose another name")
     if encoding and encoding.lower() not in ENCODINGS:
         raise UsageError(f"unknown encoding {encoding!r}; use one of: " + ", ".join(ENCODINGS))
     drafted = suggest(file, known, channel=channel,

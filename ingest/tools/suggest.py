@@ -93,7 +93,10 @@ def channel_name(path: Path) -> str:
     """A channel name from the file name: lower case, letters, digits and hyphens."""
     stem = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
     stem = re.sub(r"-?\d{6,}.*$", "", stem) or stem  # drop export dates and counters
-    return stem if re.fullmatch(r"[a-z0-9][a-z0-9_-]*", stem or "") else "new-channel"
+    stem = re.sub(r"-?\d{4}-\d{2}-\d{2}.*$", "", stem)
+    if stem.isdigit() or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", stem or ""):
+        return "new-channel"
+    return stem
 
 
 def find_header_row(peek: Peek) -> int:
@@ -113,10 +116,21 @@ def find_header_row(peek: Peek) -> int:
     return peek.first_row + best
 
 
+NEGATED = re.compile(r"(?:^|[^a-z])(?:un|not|non|in)(?=[a-z\s])|[未没不无無]")
+
+
 def status_of(value: str) -> str | None:
-    """The standard status a source status value means, by the words in it."""
+    """The standard status a source status value means, by the words in it: a listed name
+    exactly, else one contained in it, unless the value negates it ("unfulfilled", "Not
+    Paid", "未完成"): those are left for a person to map."""
     text = normalise(value)
-    for status, words in synonyms().statuses.items():
+    statuses = synonyms().statuses
+    for status, words in statuses.items():
+        if any(normalise(w) == text for w in words):
+            return status
+    if NEGATED.search(value.casefold()):
+        return None
+    for status, words in statuses.items():
         if any(normalise(w) and normalise(w) in text for w in words):
             return status
     return None
@@ -166,7 +180,8 @@ def _parse_options(result: Suggestion, shapes: dict[str, Shape]) -> None:
     result.datetime_formats = tuple(formats)
     delivery = result.guesses.get("requested_delivery_date")
     if delivery is not None:
-        result.date_formats = tuple(f.split(" ")[0] for f in shapes[delivery.columns[0]].formats)
+        result.date_formats = tuple(dict.fromkeys(
+            re.split(r"[ T]%[HI]", f)[0] for f in shapes[delivery.columns[0]].formats))
     chinese = sum(has_cjk(c) for c in result.header) > len(result.header) / 3
     if formats and all("%z" in f for f in formats):
         result.timezone = (None, "timestamps carry their UTC offset")
@@ -252,7 +267,11 @@ def _signature(result: Suggestion, mappings: list[Mapping]) -> list[str]:
     mapped = [c for g in result.guesses.values() for c in g.columns]
     names = list(dict.fromkeys((order.columns if order else ()) + tuple(mapped)))
     names += [c for c in result.header if c not in names and not c.startswith("column_")]
-    distinct = [c for c in names if normalise_name(c) not in elsewhere]
+    # A repeated header name is numbered by the reader ("Order ID (2)"): the file itself
+    # never says that, so it cannot recognise the file.
+    renamed = {c for c in result.header
+               if (m := re.fullmatch(r"(.+) \((\d+)\)", c)) and m.group(1) in result.header}
+    distinct = [c for c in names if normalise_name(c) not in elsewhere and c not in renamed]
     head, rest = distinct[:1], sorted(distinct[1:], key=lambda c: -len(normalise(c)))
     chosen = (head + rest)[:SIGNATURE_SIZE]
     return chosen or result.header[:SIGNATURE_SIZE]

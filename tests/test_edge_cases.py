@@ -126,3 +126,14 @@ def test_check_refuses_a_draft_that_reuses_a_channel_name(tmp_path: Path) -> Non
 def test_list_of_a_missing_mappings_directory_is_a_usage_error(tmp_path: Path) -> None:
     result = run_cli("mappings", "list", "--mappings", str(tmp_path / "nope"))
     assert result.returncode == 2 and "no such mappings directory" in result.stderr
+
+
+def test_summed_amounts_leave_the_rows_own_values_in_the_rejects(tmp_path: Path) -> None:
+    """The order's shipping is the sum of its lines' (Amazon); the rejects report shows what
+    each row said, so feeding it back in does not sum a sum."""
+    body = ("A1,2024/11/01 10:00,1,5.00,0,0.10,tea\n"
+            "A1,2024/11/01 10:00,x,5.00,0,0.20,cup\n")
+    out, rejects, _ = ingest_toy(tmp_path, [body], {"key": "No", "sum": ["Ship"]})
+    assert out.height == 0
+    assert sorted(rejects["Ship"].to_list()) == ["0.10", "0.20"]
+    assert sorted(rejects["codes"]) == ["incomplete-order", "invalid-quantity"]

@@ -46,7 +46,7 @@ class Compiled:
 
 
 def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UTC") -> Compiled:
-    columns = {normalise_name(name): name for name in raw.header}
+    columns = {normalise_name(name): raw.substitutes.get(name, name) for name in raw.header}
     wanted = sorted(mapping.used_columns)
     missing = tuple(c for c in wanted if normalise_name(c) not in columns)
 

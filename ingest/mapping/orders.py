@@ -26,6 +26,7 @@ from ingest.mapping.parsers import clean_text, parse_money
 from ingest.readers.base import READER_CODE, RawTable, normalise_name
 
 SUMMARY = "order_summary"
+SUM = "__order_sum_"
 
 
 def shape_orders(table: RawTable, mapping: Mapping) -> RawTable:
@@ -40,9 +41,12 @@ def shape_orders(table: RawTable, mapping: Mapping) -> RawTable:
         layout[SUMMARY] = dropped
     sums = [columns[normalise_name(c)] for c in mapping.order_sums
             if normalise_name(c) in columns]
+    substitutes = {c: SUM + c for c in sums}
     if sums:
-        frame = frame.with_columns([_order_sum(pl.col(c), pl.col(key)).alias(c) for c in sums])
-    return replace(table, frame=frame, layout=layout)
+        frame = frame.with_columns([_order_sum(pl.col(c), pl.col(key)).alias(SUM + c)
+                                    for c in sums])
+    return replace(table, frame=frame, layout=layout,
+                   substitutes={**table.substitutes, **substitutes})
 
 
 def _fold_summaries(frame: pl.DataFrame, mapping: Mapping, columns: dict[str, str], key: str,
@@ -61,7 +65,8 @@ def _fold_summaries(frame: pl.DataFrame, mapping: Mapping, columns: dict[str, st
 
 
 def _order_sum(column: pl.Expr, key: pl.Expr) -> pl.Expr:
-    text = clean_text(column)
+    # A row the reader found damaged (shifted cells) adds nothing to its order's sum.
+    text = pl.when(pl.col(READER_CODE).is_null()).then(clean_text(column))
     money = parse_money(text)
     bad = (text.is_not_null() & money.is_null()).any().over(key)
     total = money.sum().over(key).cast(pl.String)

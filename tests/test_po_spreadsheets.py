@@ -44,7 +44,7 @@ def test_english_po_form_area_merges_formulas_and_serial_dates(tmp_path: Path) -
                                     "below_table": 6}
     assert orders["order_id"].unique().to_list() == ["4500012345"]  # PO#: form value
     assert set(orders["currency"]) == {"USD"}  # "Currency: USD" in one cell
-    assert set(orders["ship_phone"]) == {"+15105550143"}  # through the phone parser
+    assert set(orders["buyer_phone"]) == {"+15105550143"}  # through the phone parser
     assert set(orders["ordered_at"]) == {"2024-11-12T17:30:00Z"}  # a date cell, LA time
     assert set(orders["ship_address"]) == {
         "ACME Receiving Dock 3, 1200 Harbor Blvd, Oakland, CA 94607"}  # below "Ship To:"

@@ -137,3 +137,13 @@ def test_summed_amounts_leave_the_rows_own_values_in_the_rejects(tmp_path: Path)
     assert out.height == 0
     assert sorted(rejects["Ship"].to_list()) == ["0.10", "0.20"]
     assert sorted(rejects["codes"]) == ["incomplete-order", "invalid-quantity"]
+
+
+def test_a_national_phone_of_another_country_is_not_read_as_the_default_regions() -> None:
+    from ingest.mapping.parsers import parse_phone
+
+    frame = pl.DataFrame({"phone": ["0664 1234567", "0171 2345678", "0171 2345678",
+                                    "+43 664 1234567"],
+                          "country": ["AT", "DE", None, "AT"]})
+    parsed = frame.select(parse_phone(pl.col("phone"), "DE", pl.col("country"))).to_series()
+    assert parsed.to_list() == [None, "+491712345678", "+491712345678", "+436641234567"]

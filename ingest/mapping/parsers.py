@@ -205,8 +205,9 @@ def parse_spreadsheet_date(text: pl.Expr, kind: str, timezone: str) -> pl.Expr:
 def parse_phone(text: pl.Expr, region: str | None,
                 country: pl.Expr | None = None) -> pl.Expr:
     """To E.164. International forms (``+86 138...``, ``0086138...``) keep their country code;
-    national forms get the code of ``country`` (the row's ISO country, when given and a
-    region below) or else of ``region``, after the trunk prefix is dropped."""
+    national forms get the code of ``country`` (the row's ISO country, when given) or, where
+    the row has no country or is in ``region``, of ``region``, after the trunk prefix is
+    dropped."""
     plain = _halfwidth(text).str.replace_all(r"[\s\-().]|ext.*$", "")
     international = (
         pl.when(plain.str.starts_with("+")).then(plain.str.slice(1))
@@ -218,7 +219,12 @@ def parse_phone(text: pl.Expr, region: str | None,
         candidates += [pl.when(country == name).then(_national(plain, name))
                        for name in PHONE_REGIONS if name != region]
     if region is not None:
-        candidates.append(_national(plain, region))
+        national = _national(plain, region)
+        if country is not None:
+            # A row in another country (one without rules here, or whose rule did not
+            # match) is not read as the default region's: a wrong number is worse than none.
+            national = pl.when(country.is_null() | (country == region)).then(national)
+        candidates.append(national)
     e164 = pl.coalesce(candidates)
     return pl.when(e164.str.contains(E164)).then(e164)
 

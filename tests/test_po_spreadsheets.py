@@ -253,3 +253,20 @@ def test_form_label_mistakes_name_file_key_and_fix(fields: str, key: str, proble
 def test_bundled_po_mappings_load() -> None:
     channels = {m.channel for m in load_mappings(MAPPINGS)}
     assert {"po-acme", "po-huaxin"} <= channels
+
+
+def test_a_note_merged_across_the_sheet_below_the_table_is_not_a_line(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    po_sheet(sheet, {"A1": "PO#", "B1": "9002", "A2": "Date", "B2": "2024-03-05"},
+             [["X-1", 2, "3.50"], ["X-2", 1, "1.00"], [None, None, None], [None, None, None],
+              ["Please deliver to dock 3 before noon"]])
+    sheet.merge_cells("A10:C10")  # the note, merged across the table's columns
+    source = tmp_path / "po.xlsx"
+    workbook.save(source)
+    folder = mapping_dir(tmp_path, 'order_id = { label = "PO#" }\nordered_at = '
+                                   '{ label = "Date" }\n')
+    manifest, orders, rejects = run([source], tmp_path, folder)
+    entry = manifest["inputs"][0]
+    assert orders["sku"].to_list() == ["X-1", "X-2"] and rejects.height == 0
+    assert entry["layout_rows"]["below_table"] == 3  # two blank rows and the note

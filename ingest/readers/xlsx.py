@@ -83,12 +83,15 @@ class XlsxReader:
             spill = body.select(grid.columns[width:]).select(
                 pl.coalesce(pl.all().replace("", None)).alias(extra[0]))
             body = body.select(header).with_columns(spill.to_series())
-        if scan.merges:
-            body = fill_merges(body, scan.merges, header_row + 1, offset, header)
+        # Where the table ends is decided on the cells as saved: a note merged across the
+        # sheet below the table must not look like a full line.
         end, at_footer = table_end(body, header, options.footer)
         context = context_rows(grid, 0, header_row - 1, 1) + context_rows(
             grid, header_row + end, header_row + end + CONTEXT_BELOW, 1)
-        body = body.head(end).with_row_index(ROW).with_columns(
+        body = body.head(end)
+        if scan.merges:
+            body = fill_merges(body, scan.merges, header_row + 1, offset, header)
+        body = body.with_row_index(ROW).with_columns(
             (pl.col(ROW).cast(pl.Int64) + header_row + 1).alias(ROW))
         body = _mark_rows(body, extra, _gaps(scan, header, header_row, offset))
         table, layout = split_table(body, header, None)

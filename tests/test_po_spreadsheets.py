@@ -270,3 +270,20 @@ def test_a_note_merged_across_the_sheet_below_the_table_is_not_a_line(tmp_path: 
     entry = manifest["inputs"][0]
     assert orders["sku"].to_list() == ["X-1", "X-2"] and rejects.height == 0
     assert entry["layout_rows"]["below_table"] == 3  # two blank rows and the note
+
+
+def test_a_header_cell_saved_as_a_formula_without_value_is_a_clear_error(
+        tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    po_sheet(sheet, {"A1": "PO#", "B1": "9003", "A2": "Date", "B2": "2024-03-05"},
+             [["X-1", 2, "3.50", "7.00"]])
+    sheet["D5"] = '="Amo"&"unt"'  # openpyxl saves formulas without their values
+    source = tmp_path / "po.xlsx"
+    workbook.save(source)
+    folder = mapping_dir(tmp_path, 'order_id = { label = "PO#" }\nordered_at = '
+                                   '{ label = "Date" }\n')
+    report = ingest([source], tmp_path / "out", mappings_dir=folder)
+    (entry,) = report.unreadable
+    assert entry["code"] == "unreadable-workbook"
+    assert "header cell D5 is a formula saved without its value" in entry["reason"]

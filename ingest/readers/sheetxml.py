@@ -51,6 +51,16 @@ def column_index(letters: str) -> int:
     return index - 1
 
 
+def column_letters(index: int) -> str:
+    """``0`` -> ``A``, ``26`` -> ``AA``: the inverse of ``column_index``."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def sheet_names(archive: zipfile.ZipFile) -> list[str]:
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     return [s.get("name", "") for s in workbook.findall("m:sheets/m:sheet", NS)]

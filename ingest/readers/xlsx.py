@@ -70,6 +70,12 @@ class XlsxReader:
         if header_row > grid.height:
             raise InputError(str(path), f"has no row {header_row} to use as the header")
         header_cells = [cell or "" for cell in grid.row(header_row - 1)]
+        blank_names = [column for row, column in scan.formula_gaps if row == header_row]
+        if blank_names:
+            raise InputError(str(path), f"header cell {sheetxml.column_letters(blank_names[0])}"
+                             f"{header_row} is a formula saved without its value: open the "
+                             "file in Excel or LibreOffice and save it again",
+                             code="unreadable-workbook")
         # Columns right of the last named header cell are overflow: values there are an error.
         width = max((i + 1 for i, cell in enumerate(header_cells) if cell.strip()), default=0)
         header = unique_header(header_cells[:width])
@@ -177,9 +183,12 @@ KEEP_SHEETS = 4  # detection peeks a few sheets at most; a bound, whatever the w
 def _load_kept(path: Path, workbook: Any, sheet: str, last_use: bool = False) -> pl.DataFrame:
     """The sheet, loaded once for detection's peek and the read that follows it (calamine
     parses a whole sheet even when asked for its first rows). ``last_use`` lets go of
-    every kept sheet: a read is the end of a file's detection."""
+    every kept sheet: a read is the end of a file's detection; so is a peek at another
+    file (this one was not recognised, or only peeked at)."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, sheet)
+    if any(kept[:3] != key[:3] for kept in _KEPT):
+        _KEPT.clear()  # another file: what detection kept of the last one is not needed
     grid = _KEPT.pop(key, None) if last_use else _KEPT.get(key)
     if last_use:
         _KEPT.clear()

@@ -24,12 +24,6 @@ def literal(pattern: str) -> str:
     return f"'{pattern}'" if "'" not in pattern and "\n" not in pattern else quote(pattern)
 
 
-def key(name: str) -> str:
-    bare = name.replace("_", "").replace("-", "").isascii() and \
-        name.replace("_", "").replace("-", "").isalnum()
-    return name if bare else quote(name)
-
-
 def strings(items: list[str] | tuple[str, ...]) -> str:
     return "[" + ", ".join(quote(i) for i in items) + "]"
 

@@ -53,10 +53,6 @@ class Shape:
     examples: tuple[str, ...] = ()
 
     @property
-    def has_time(self) -> bool:
-        return any("%H" in f for f in self.formats)
-
-    @property
     def has_offset(self) -> bool:
         return bool(self.formats) and all("%z" in f for f in self.formats)
 

@@ -147,3 +147,11 @@ def test_a_national_phone_of_another_country_is_not_read_as_the_default_regions(
                           "country": ["AT", "DE", None, "AT"]})
     parsed = frame.select(parse_phone(pl.col("phone"), "DE", pl.col("country"))).to_series()
     assert parsed.to_list() == [None, "+491712345678", "+491712345678", "+436641234567"]
+
+
+def test_a_unit_in_brackets_does_not_hide_a_known_column_name() -> None:
+    from ingest.tools.names import name_matches, normalise
+
+    assert normalise("单价(元)") == normalise("单价") and normalise("邮费（元）") == "邮费"
+    assert normalise("Order ID (2)") != normalise("Order ID")  # a numbered repeat stays apart
+    assert name_matches("单价(元)")[0].field == "unit_price"

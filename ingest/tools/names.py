@@ -17,10 +17,15 @@ FUZZY_CUTOFF = 0.8  # below this, two names are different names
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+_UNIT = re.compile(r"\s*\((?!\d+\))[^()]{1,8}\)\s*$")  # "单价(元)", "Weight (kg)"
+
+
 def normalise(name: str) -> str:
-    """Full-width to half-width, case folded, spaces and punctuation dropped:
-    "Order ID", "order_id", "ＯＲＤＥＲ－ＩＤ" all become "orderid"."""
-    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", name).casefold())
+    """Full-width to half-width, case folded, a trailing unit in brackets, spaces and
+    punctuation dropped: "Order ID", "order_id", "ＯＲＤＥＲ－ＩＤ" all become "orderid", and
+    "单价(元)" is "单价"."""
+    text = _UNIT.sub("", unicodedata.normalize("NFKC", name)) or name
+    return _NOT_WORD.sub("", text.casefold())
 
 
 def has_cjk(text: str) -> bool:

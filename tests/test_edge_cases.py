@@ -155,3 +155,11 @@ def test_a_unit_in_brackets_does_not_hide_a_known_column_name() -> None:
     assert normalise("单价(元)") == normalise("单价") and normalise("邮费（元）") == "邮费"
     assert normalise("Order ID (2)") != normalise("Order ID")  # a numbered repeat stays apart
     assert name_matches("单价(元)")[0].field == "unit_price"
+
+
+def test_a_shared_prefix_does_not_make_two_names_alike() -> None:
+    from ingest.tools.names import name_matches
+
+    assert all(m.field != "ship_district" for m in name_matches("Shipping Street"))
+    assert all(m.field != "ship_country" for m in name_matches("Shipping Company"))
+    assert name_matches("Ship To Address 1")[0].field == "ship_address"

@@ -101,10 +101,16 @@ def _role(key: str) -> str | None:
     return None
 
 
+SHARED_PREFIXES = ("shipping", "shipto", "ship", "billing", "buyer", "recipient", "delivery",
+                   "customer", "order", "item", "收货", "买家", "商品", "订单")
+
+
 def _closeness(key: str, other: str) -> float:
     """Fuzzy similarity, scaled below an exact match. A listed name inside a longer column
-    name ("Shipping Address Line" holds "Shipping Address") counts by how much it covers."""
-    matcher = difflib.SequenceMatcher(None, key, other, autojunk=False)
+    name ("Shipping Address Line" holds "Shipping Address") counts by how much it covers.
+    A prefix both names share says nothing of their likeness: "Shipping Street" is not
+    "Shipping District", so the rest of each name is compared."""
+    matcher = difflib.SequenceMatcher(None, *_unprefixed(key, other), autojunk=False)
     score = 0.0
     # Cheap upper bounds first: most pairs of names are nothing alike.
     if (min(len(key), len(other)) >= 4 and matcher.real_quick_ratio() >= FUZZY_CUTOFF
@@ -115,3 +121,11 @@ def _closeness(key: str, other: str) -> float:
     if len(other) >= shortest and other in key:
         score = max(score, 0.4 + 0.5 * len(other) / len(key))
     return score
+
+
+def _unprefixed(key: str, other: str) -> tuple[str, str]:
+    for prefix in SHARED_PREFIXES:
+        if key.startswith(prefix) and other.startswith(prefix) and \
+                len(key) > len(prefix) and len(other) > len(prefix):
+            return key[len(prefix):], other[len(prefix):]
+    return key, other

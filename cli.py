@@ -320,10 +320,10 @@ def mappings_check(
 ) -> None:
     """Check mapping files: every problem of each file with its key and a fix, duplicate
     channel names, and signatures that would recognise another channel's files too."""
-    paths = list(files) if files else [_mappings_dir(mappings, config)]
+    directory = _mappings_dir(mappings, config)
+    paths = list(files) if files else [directory]
     # a draft is checked beside the channels it will join
-    report = check_beside(paths, _mappings_dir(mappings, config)) if files else \
-        check_paths(paths)
+    report = check_beside(paths, directory) if files else check_paths(paths)
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if not report.files:

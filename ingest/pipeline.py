@@ -13,7 +13,7 @@ from ingest.checks import ID, check_batch, check_rows, cross_channel_reason
 from ingest.dedupe import HISTORY_SCHEMA, classify, hash_lines
 from ingest.mapping.compile import RAW, compile_mapping
 from ingest.mapping.detect import detect
-from ingest.mapping.form import form_values, formula_gap_messages
+from ingest.mapping.form import formula_gap_messages
 from ingest.mapping.model import Mapping
 from ingest.mapping.orders import shape_orders
 from ingest.readers import reader_for
@@ -85,7 +85,7 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
     outcome = check_rows(typed, compiled.labels, compiled.mapped, compiled.divided)
     reasons = outcome.reasons.rename({ID: ROW})
     rejected_orders = typed.select(ROW, "order_id").filter(~outcome.passed)
-    missing_columns = compiled.missing_columns
+    missing_columns, form = compiled.missing_columns, compiled.form
     # Let go of the source texts the values were parsed from before the passed rows are
     # copied out: only the standard columns are alive at the peak.
     standard = typed.select(ROW, *_standard(typed))
@@ -102,7 +102,6 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
         details["notes"] = table.notes
     if match.sheet is not None:
         details["sheet"] = match.sheet
-    form = form_values(mapping, table)
     if form:
         details["form"] = form
     if missing_columns:

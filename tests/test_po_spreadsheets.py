@@ -106,6 +106,14 @@ unit_price = "Price"
 """
 
 
+PO_AND_DATE = 'order_id = { label = "PO#" }\nordered_at = { label = "Date" }\n'
+
+
+def po_form(number: str) -> dict[str, Any]:
+    """A form area with the PO number and date beside their labels."""
+    return {"A1": "PO#", "B1": number, "A2": "Date", "B2": "2024-03-05"}
+
+
 def mapping_dir(tmp_path: Path, fields: str) -> Path:
     folder = tmp_path / "mappings"
     folder.mkdir(exist_ok=True)
@@ -178,13 +186,12 @@ def test_table_on_a_later_sheet_is_found_and_notes_after_blank_rows_are_layout(
     cover.title = "Cover"
     cover["A1"] = "Please find our order on the next sheet."
     sheet = workbook.create_sheet("Order")
-    po_sheet(sheet, {"A1": "PO#", "B1": "9001", "A2": "Date", "B2": "2024-03-05"},
+    po_sheet(sheet, po_form("9001"),
              [["X-1", 2, "3.50"], [None, None, None], ["X-2", 1, "1.00"], [None, None, None],
               [None, None, None], ["Thank you for your business"]])
     source = tmp_path / "po.xlsx"
     workbook.save(source)
-    folder = mapping_dir(tmp_path, 'order_id = { label = "PO#" }\nordered_at = '
-                                   '{ label = "Date" }\n')
+    folder = mapping_dir(tmp_path, PO_AND_DATE)
     manifest, orders, _rejects = run([source], tmp_path, folder)
     entry = manifest["inputs"][0]
     assert entry["sheet"] == "Order"
@@ -198,8 +205,7 @@ def test_ods_workbook_is_read(tmp_path: Path) -> None:
     write_ods(source, [["PO#", "8001", "", ""], ["Date", "2024-03-05", "", ""],
                        ["", "", "", ""], ["Item", "Qty", "Price", ""],
                        ["X-1", "2", "3.50", ""], ["Total", "", "7.00", ""]])
-    folder = mapping_dir(tmp_path, 'order_id = { label = "PO#" }\nordered_at = '
-                                   '{ label = "Date" }\n')
+    folder = mapping_dir(tmp_path, PO_AND_DATE)
     manifest, orders, _rejects = run([source], tmp_path, folder)
     entry = manifest["inputs"][0]
     assert entry["header_row"] == 4 and entry["layout_rows"]["footer"] == 1
@@ -258,14 +264,13 @@ def test_bundled_po_mappings_load() -> None:
 def test_a_note_merged_across_the_sheet_below_the_table_is_not_a_line(tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    po_sheet(sheet, {"A1": "PO#", "B1": "9002", "A2": "Date", "B2": "2024-03-05"},
+    po_sheet(sheet, po_form("9002"),
              [["X-1", 2, "3.50"], ["X-2", 1, "1.00"], [None, None, None], [None, None, None],
               ["Please deliver to dock 3 before noon"]])
     sheet.merge_cells("A10:C10")  # the note, merged across the table's columns
     source = tmp_path / "po.xlsx"
     workbook.save(source)
-    folder = mapping_dir(tmp_path, 'order_id = { label = "PO#" }\nordered_at = '
-                                   '{ label = "Date" }\n')
+    folder = mapping_dir(tmp_path, PO_AND_DATE)
     manifest, orders, rejects = run([source], tmp_path, folder)
     entry = manifest["inputs"][0]
     assert orders["sku"].to_list() == ["X-1", "X-2"] and rejects.height == 0
@@ -276,13 +281,12 @@ def test_a_header_cell_saved_as_a_formula_without_value_is_a_clear_error(
         tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    po_sheet(sheet, {"A1": "PO#", "B1": "9003", "A2": "Date", "B2": "2024-03-05"},
+    po_sheet(sheet, po_form("9003"),
              [["X-1", 2, "3.50", "7.00"]])
     sheet["D5"] = '="Amo"&"unt"'  # openpyxl saves formulas without their values
     source = tmp_path / "po.xlsx"
     workbook.save(source)
-    folder = mapping_dir(tmp_path, 'order_id = { label = "PO#" }\nordered_at = '
-                                   '{ label = "Date" }\n')
+    folder = mapping_dir(tmp_path, PO_AND_DATE)
     report = ingest([source], tmp_path / "out", mappings_dir=folder)
     (entry,) = report.unreadable
     assert entry["code"] == "unreadable-workbook"

@@ -43,6 +43,7 @@ class Compiled:
     mapped: frozenset[str]  # fields the mapping fills (from columns or constants)
     missing_columns: tuple[str, ...] = field(default=())
     divided: dict[str, str] = field(default_factory=dict)  # field -> the field it is ``per``
+    form: dict[str, str | None] = field(default_factory=dict)  # form-label values found
 
 
 def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UTC") -> Compiled:
@@ -119,7 +120,7 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
     for name in DERIVED_FIELDS:
         labels.setdefault(name, "(computed)")
     divided = {name: rule.per for name, rule in mapping.fields.items() if rule.per}
-    return Compiled(frame, labels, frozenset(raw_exprs), missing, divided)
+    return Compiled(frame, labels, frozenset(raw_exprs), missing, divided, form)
 
 
 def _arithmetic(value: pl.Expr, rule: FieldRule | None) -> pl.Expr:
@@ -193,7 +194,7 @@ def _split_plan(mapping: Mapping) -> dict[str, tuple[FieldRule, int]]:
         if rule.split is None or rule.cases or rule.form is not None:
             continue
         key = _split_key(rule)
-        need = int(rule.part.rstrip(":")) + 1 if isinstance(rule.part, str) else rule.part + 2
+        need = _pieces(rule.part)
         _, pieces = plan.get(key, (rule, 0))
         plan[key] = (rule, max(pieces, need))
     return plan
@@ -205,10 +206,16 @@ def _split_part(rule: FieldRule, text: pl.Expr,
     there is one that fits, else split here."""
     index = int(rule.part.rstrip(":")) if isinstance(rule.part, str) else rule.part
     shared = splits.get(_split_key(rule)) if not rule.cases else None
-    if shared is not None and (not isinstance(rule.part, str) or index + 1 == shared[1]):
+    if shared is not None and (not isinstance(rule.part, str)
+                               or _pieces(rule.part) == shared[1]):
         return pl.col(_split_key(rule)).struct.field(f"field_{index}")
-    pieces = index + 1 if isinstance(rule.part, str) else index + 2
-    return text.str.splitn(rule.split or "", pieces).struct.field(f"field_{index}")
+    return text.str.splitn(rule.split or "", _pieces(rule.part)).struct.field(f"field_{index}")
+
+
+def _pieces(part: int | str) -> int:
+    """How many pieces ``splitn`` makes so that part ``N`` is a whole piece and part
+    ``N:`` the rest of the text."""
+    return int(part.rstrip(":")) + 1 if isinstance(part, str) else part + 2
 
 
 def _combined(rule: FieldRule, src: Callable[[str], pl.Expr]) -> pl.Expr:

@@ -61,11 +61,6 @@ def column_letters(index: int) -> str:
     return letters
 
 
-def sheet_names(archive: zipfile.ZipFile) -> list[str]:
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    return [s.get("name", "") for s in workbook.findall("m:sheets/m:sheet", NS)]
-
-
 def sheet_member(archive: zipfile.ZipFile, sheet: str | int) -> str | None:
     """The zip member of a sheet, by name or 0-based position, from the workbook's own
     index (xl/workbook.xml and its relationships)."""

@@ -15,7 +15,7 @@ from ingest.mapping.model import Mapping, ReaderOptions
 from ingest.mapping.parsers import PHONE_REGIONS, parse_country
 from ingest.readers import reader_for
 from ingest.readers.base import Peek, RawTable, normalise_name
-from ingest.schema import required_fields
+from ingest.schema import ORDER_STATUSES, required_fields
 from ingest.tools.assign import Guess as Guess  # re-exported: drafts are made of guesses
 from ingest.tools.assign import addresses, assign, candidates, field_kind
 from ingest.tools.names import has_cjk, normalise, synonyms
@@ -141,9 +141,8 @@ def _status(result: Suggestion, table: RawTable, shapes: dict[str, Shape]) -> No
     if guess is not None:
         values = table.frame[guess.columns[0]].str.strip_chars().drop_nulls().unique(
             maintain_order=True).head(50).to_list()
-        result.statuses = {v: status_of(v) for v in values if v
-                           and v.lower() not in ("pending_payment", "paid", "shipped",
-                                                 "completed", "cancelled", "refunded")}
+        result.statuses = {v: status_of(v) for v in values
+                           if v and v.lower() not in ORDER_STATUSES}
         return
     # No status column: a cancelled or shipped date says it; else paid; else pending.
     cases: list[dict[str, str]] = []
@@ -280,12 +279,3 @@ def _signature(result: Suggestion, mappings: list[Mapping]) -> list[str]:
 def _recognises(mapping: Mapping, header: list[str]) -> bool:
     cells = {normalise_name(c) for c in header}
     return {normalise_name(s) for s in mapping.header_contains} <= cells
-
-
-def draft_check(text: str, where: str) -> Mapping:
-    """The draft through the real loader: a draft that does not load is a bug here."""
-    import tomllib
-
-    from ingest.mapping.loader import parse_mapping
-
-    return parse_mapping(tomllib.loads(text), where)

@@ -48,12 +48,15 @@ def hash_lines(clean: pl.DataFrame, scopes: dict[str, str]) -> pl.DataFrame:
                                              return_dtype=pl.String)
     key = pl.concat_str([scope, pl.col("order_id"), pl.col("line_no").cast(pl.String)],
                         separator="\x1f")
+    empty = pl.select(xxhash32(pl.lit(NULL_MARK))).item()
     fields = clean.select(
         "channel",
         xxhash32(pl.col("channel")).alias("channel_id"),
         xxhash64(key, seed=0).alias("key_hi"),
         xxhash64(key, seed=1).alias("key_lo"),
-        *[xxhash32(pl.col(f).cast(pl.String).fill_null(NULL_MARK)).alias(_fh(f))
+        # A field the channel does not fill is empty on every line: one hash, not a million.
+        *[(pl.lit(empty, pl.UInt32) if clean[f].null_count() == clean.height
+           else xxhash32(pl.col(f).cast(pl.String).fill_null(NULL_MARK))).alias(_fh(f))
           for f in CONTENT_FIELDS],
     )
     return fields.with_columns(content_hash())

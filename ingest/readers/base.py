@@ -11,9 +11,10 @@ recognised; ``read`` returns the table under the header as all-string columns pl
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import polars as pl
 
@@ -23,6 +24,7 @@ ROW = "__row"
 READER_CODE = "__reader_code"
 READER_DETAIL = "__reader_detail"
 PEEK_ROWS = 50
+CHUNK_BYTES = 64 << 20  # a piece of a big file: small against memory, big against overhead
 FORMULA_GAP = "formula-without-value"  # a reader code whose detail lists column names ...
 GAP_SEPARATOR = "\x1f"  # ... separated by this; the mapping turns it into the message
 
@@ -67,6 +69,20 @@ class Reader(Protocol):
     def sheets(self, path: Path) -> list[str]:
         """Sheet names of a workbook, in order; [] for inputs without sheets."""
         ...
+
+
+@runtime_checkable
+class ChunkReader(Protocol):
+    """A reader that can give a big file's table in pieces, so memory does not grow with
+    the file: each piece ends where a record ends; rows keep the whole file's numbers."""
+
+    def read_chunks(self, path: Path, options: ReaderOptions, header_row: int,
+                    chunk_bytes: int) -> Iterator[RawTable]: ...
+
+
+class NotChunkable(Exception):
+    """The file must be read whole (``Reader.read``): it is damaged in a way only the
+    whole-file path handles (stray quotes, a bad byte, classic Mac line ends) and explains."""
 
 
 def unique_header(names: list[str]) -> list[str]:

@@ -1,8 +1,10 @@
 """CSV and TSV exports: any encoding, sniffed delimiter, junk rows above the table.
 
-Rows are parsed by polars over the whole file. A second, cheap pass over physical lines
-(also polars) tells where each record starts and how many fields it really has, because the
-CSV parser pads short rows and cannot tell a missing field from an empty one.
+Rows are parsed by polars, over the whole file or (``read_chunks``, for big files) over
+record-aligned pieces of it, so that memory does not grow with the file. A second, cheap
+pass over physical lines (also polars) tells where each record starts and how many fields it
+really has, because the CSV parser pads short rows and cannot tell a missing field from an
+empty one.
 
 A file polars cannot parse because of a quote inside an unquoted field (``27" screen``),
 which Excel reads as a plain character, is read again leniently by Python's csv module: a
@@ -11,9 +13,12 @@ slow path taken only for such damaged files, and said so in the manifest.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,22 +27,32 @@ import polars as pl
 from ingest.errors import InputError
 from ingest.mapping.model import ReaderOptions
 from ingest.readers.base import (
+    CHUNK_BYTES,
     PEEK_ROWS,
     READER_CODE,
     READER_DETAIL,
     ROW,
+    NotChunkable,
     Peek,
     RawTable,
     split_table,
     unique_header,
 )
-from ingest.readers.encoding import HEAD_BYTES, decode_head, to_utf8, undecodable
+from ingest.readers.encoding import (
+    HEAD_BYTES,
+    choose_encoding,
+    decode_head,
+    to_utf8,
+    undecodable,
+)
 
 DELIMITERS = (",", "\t", ";", "|")
 QUOTE = '"'
 QUOTED = re.compile(r'"[^"]*"')
 LINE_SEPARATORS = (b"\x1f", b"\x1e", b"\x1d", b"\x1c", b"\x01")
 STRUCTURAL = ("too-many-fields", "too-few-fields")
+ANY_TEXT = re.compile(rb"[^\r\n]")
+
 
 
 class CsvReader:
@@ -58,13 +73,8 @@ class CsvReader:
         data, encoding = to_utf8(_read(path), options.encoding, str(path))
         if b"\n" not in data and b"\r" in data:  # classic Mac line ends
             data = data.replace(b"\r", b"\n")
-        head = data[:HEAD_BYTES].decode("utf-8", errors="ignore")
-        delimiter = _delimiter(head, options, path)
-        records = _head_records(head, delimiter, limit=header_row)
-        if len(records) < header_row:
-            raise InputError(str(path), f"has no row {header_row} to use as the header")
-        header = unique_header(records[header_row - 1][0])
-        body = data[len(head[: records[header_row - 1][1]].encode("utf-8")):]
+        delimiter, header, start = _header(data[:HEAD_BYTES], options, path, header_row)
+        body = data[start:]
         del data  # the body is a copy: one file's worth of memory less at the peak
         try:
             frame, parser = _parse_fast(body, header, delimiter), "fast"
@@ -83,14 +93,46 @@ class CsvReader:
                                       ) from None
             raise InputError(str(path), f"is not valid CSV: {str(exc).splitlines()[0]}",
                              code="malformed-csv") from None
-        frame = frame.with_columns((pl.col(ROW) + header_row + 1).alias(ROW))
-        table, layout = split_table(frame, header, options.footer)
-        table = table.drop([c for c in table.columns if c.startswith("__extra")])
-        layout["above_header"] = header_row - 1
-        raw = RawTable(str(path), header, header_row, table, encoding, delimiter, layout)
+        raw = _table(path, frame, header, header_row, options, encoding, delimiter)
+        raw.layout["above_header"] = header_row - 1
         if parser != "fast":
             raw.notes.append("quotes inside unquoted fields: read leniently, as Excel does")
         return raw
+
+    def read_chunks(self, path: Path, options: ReaderOptions, header_row: int,
+                    chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawTable]:
+        """The table as ``read`` gives it, in pieces of about ``chunk_bytes`` that end at a
+        record's end: the file is read and decoded piece by piece. Row numbers, codes and
+        layout counts are the whole file's (``above_header`` comes with the first piece).
+        Raises ``NotChunkable`` (possibly after some pieces) where ``read`` must be used."""
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            raise InputError(str(path), f"cannot be opened: {exc.strerror}") from None
+        with handle:
+            first = handle.read(HEAD_BYTES)
+            encoding = choose_encoding(first, options.encoding, str(path))
+            stream = _utf8_blocks(first, handle, encoding, chunk_bytes)
+            head = b""
+            for block in stream:  # the header is decided from the first MiB, as in ``read``
+                head += block
+                if len(head) >= HEAD_BYTES:
+                    break
+            if b"\n" not in head[:HEAD_BYTES] and b"\r" in head[:HEAD_BYTES]:
+                raise NotChunkable  # classic Mac line ends
+            delimiter, header, start = _header(head[:HEAD_BYTES], options, path, header_row)
+            rows_before, layout_above = 0, {"above_header": header_row - 1}
+            for piece, last in _record_pieces(head[start:], stream, chunk_bytes):
+                try:
+                    frame = _parse_fast(piece, header, delimiter, last)
+                except (_NeedsLenient, pl.exceptions.ComputeError):
+                    raise NotChunkable from None
+                frame = frame.with_columns(pl.col(ROW) + rows_before)
+                rows_before += frame.height
+                table = _table(path, frame, header, header_row, options, encoding, delimiter)
+                table.layout.update(layout_above)
+                layout_above = {}
+                yield table
 
 
 class _NeedsLenient(Exception):
@@ -144,16 +186,94 @@ def _head_records(text: str, delimiter: str, limit: int = PEEK_ROWS) -> list[
     return out
 
 
+def _header(head: bytes, options: ReaderOptions, path: Path, header_row: int) -> tuple[
+        str, list[str], int]:
+    """From the first MiB of the UTF-8 text: the delimiter, the header, and the byte offset
+    where the body begins."""
+    text = head.decode("utf-8", errors="ignore")
+    delimiter = _delimiter(text, options, path)
+    records = _head_records(text, delimiter, limit=header_row)
+    if len(records) < header_row:
+        raise InputError(str(path), f"has no row {header_row} to use as the header")
+    header = unique_header(records[header_row - 1][0])
+    return delimiter, header, len(text[: records[header_row - 1][1]].encode("utf-8"))
+
+
+def _table(path: Path, frame: pl.DataFrame, header: list[str], header_row: int,
+           options: ReaderOptions, encoding: str, delimiter: str) -> RawTable:
+    """Parsed records as the table under the header: spreadsheet row numbers, blank and
+    footer rows left out and counted."""
+    frame = frame.with_columns((pl.col(ROW) + header_row + 1).alias(ROW))
+    table, layout = split_table(frame, header, options.footer)
+    table = table.drop([c for c in table.columns if c.startswith("__extra")])
+    return RawTable(str(path), header, header_row, table, encoding, delimiter, layout)
+
+
+def _utf8_blocks(first: bytes, handle: io.BufferedReader, encoding: str,
+                 block_bytes: int) -> Iterator[bytes]:
+    """The file from its start as UTF-8 blocks (no BOM), decoded as it is read."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        yield first.removeprefix(b"\xef\xbb\xbf")
+        while block := handle.read(block_bytes):
+            yield block
+        return
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        text = decoder.decode(first, final=False).lstrip("\ufeff")
+        yield text.encode("utf-8")
+        while block := handle.read(block_bytes):
+            yield decoder.decode(block, final=False).encode("utf-8")
+        yield decoder.decode(b"", final=True).encode("utf-8")
+    except UnicodeDecodeError:
+        raise NotChunkable from None  # ``read`` says where the bad byte is
+
+
+def _record_pieces(start: bytes, blocks: Iterator[bytes], chunk_bytes: int) -> Iterator[
+        tuple[bytes, bool]]:
+    """Pieces of at least ``chunk_bytes`` (but the last) that end where a record ends, and
+    whether each is the last."""
+    data = start
+    for block in itertools.chain([b""], blocks):
+        if block:
+            data = b"".join([data, block])
+        offset = 0
+        while len(data) - offset >= chunk_bytes:
+            end = _record_end(data, offset, offset + chunk_bytes)
+            if not end:
+                break  # the record goes on past what has been read: read on
+            yield data[offset:end], False
+            offset = end
+        data = data[offset:]
+    yield data, True
+
+
+def _record_end(data: bytes, start: int, at_least: int) -> int:
+    """The offset just past the first line end at or after ``at_least`` that is not inside
+    a quoted value (0 when there is none yet). A record starts at ``start``, so a line end
+    ends a record exactly when the quotes before it (since ``start``) are even."""
+    end = data.find(b"\n", at_least - 1)
+    odd = data.count(b'"', start, end) & 1 if end >= 0 else 0
+    while end >= 0 and odd:  # inside a value with line breaks: on to the next line end
+        following = data.find(b"\n", end + 1)
+        if following >= 0:
+            odd ^= data.count(b'"', end, following) & 1
+        end = following
+    return end + 1
+
+
 def _schema(header: list[str]) -> dict[str, pl.DataType]:
     schema: dict[str, pl.DataType] = {name: pl.String() for name in header}
     schema["__extra"] = pl.String()
     return schema
 
 
-def _parse_fast(body: bytes, header: list[str], delimiter: str) -> pl.DataFrame:
+def _parse_fast(body: bytes, header: list[str], delimiter: str,
+                last: bool = True) -> pl.DataFrame:
+    """``last``: the body ends the file (a piece of a file that is not last ends at a
+    record's end)."""
     records = _record_structure(body, delimiter)
     truncated = None
-    if records.height and records["open_quote"][-1]:
+    if last and records.height and records["open_quote"][-1]:
         # The file ends inside a quoted field: a cut last row, or a stray quote inside an
         # unquoted field that never closes (then read leniently, as Excel does).
         start = int(records["offset"][-1])
@@ -162,7 +282,7 @@ def _parse_fast(body: bytes, header: list[str], delimiter: str) -> pl.DataFrame:
             raise _NeedsLenient
         body = body[:start]
         records = records.slice(0, records.height - 1)
-    if body.strip(b"\r\n"):
+    if ANY_TEXT.search(body):  # (not ``body.strip()``: that copies the whole body)
         try:
             frame = pl.read_csv(
                 body, has_header=False, schema=_schema(header), separator=delimiter,

@@ -1,0 +1,206 @@
+"""Big text files are read and checked in pieces (memory that does not grow with the file).
+The result must be the whole-file result: for every text sample, cut into pieces of a few
+hundred bytes, and for the shapes that make pieces hard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import MAPPINGS, SAMPLES
+from polars.testing import assert_frame_equal
+
+from ingest.mapping.loader import load_mapping, load_mappings
+from ingest.mapping.model import Mapping
+from ingest.pipeline import PreparedInput, finish, prepare
+from ingest.readers.csv import _record_pieces
+
+WHOLE = 1 << 40
+TEXT_SAMPLES = sorted(p for p in SAMPLES.rglob("*") if p.suffix.lower() in (".csv", ".txt"))
+
+
+def outcome(paths: list[Path], chunk_bytes: int, mappings: list[Mapping] | None = None,
+            ) -> tuple[list[PreparedInput], list[tuple[object, ...]]]:
+    prepared = [prepare(p, mappings or load_mappings(MAPPINGS), chunk_bytes=chunk_bytes)
+                for p in paths]
+    results = finish(prepared, "batch").results
+    return prepared, [(r.rows_in, r.duplicates, r.details, r.clean, r.rejects)
+                      for r in results]
+
+
+def assert_same(whole: list[tuple[object, ...]], pieces: list[tuple[object, ...]]) -> None:
+    assert len(whole) == len(pieces)
+    for a, b in zip(whole, pieces, strict=True):
+        assert a[:3] == b[:3]
+        assert isinstance(a[3], pl.DataFrame) and isinstance(b[3], pl.DataFrame)
+        assert isinstance(a[4], pl.DataFrame) and isinstance(b[4], pl.DataFrame)
+        assert_frame_equal(a[3], b[3])
+        assert_frame_equal(a[4], b[4])
+
+
+def in_pieces(prepared: list[PreparedInput]) -> bool:
+    return all(p.reread is not None for p in prepared)
+
+
+@pytest.mark.parametrize("chunk_bytes", [300, 2000])
+@pytest.mark.parametrize("sample", TEXT_SAMPLES, ids=lambda p: p.parent.name)
+def test_every_text_sample_in_pieces_gives_the_whole_file_result(
+        sample: Path, chunk_bytes: int) -> None:
+    _, whole = outcome([sample], WHOLE)
+    prepared, pieces = outcome([sample], chunk_bytes)
+    assert in_pieces(prepared), "the sample was read whole: the test would prove nothing"
+    assert_same(whole, pieces)
+    rows_in, _, _, clean, rejects = pieces[0]
+    assert isinstance(clean, pl.DataFrame) and isinstance(rejects, pl.DataFrame)
+    assert rows_in == clean.height + rejects.height
+    assert rejects.height, "every sample holds bad rows on purpose"
+
+
+TOY = """
+channel = "toy"
+[detect]
+header_contains = ["Order", "Line", "Qty"]
+[reader]
+footer = "^Total"
+[fields]
+order_id = "Order"
+line_no = "Line"
+quantity = "Qty"
+unit_price = "Price"
+sku = "SKU"
+shipping_amount = "Shipping"
+ordered_at = "Ordered"
+order_status = "Status"
+[constants]
+currency = "CNY"
+[values.order_status]
+done = "completed"
+"""
+HEADER = "Order,Line,Qty,Price,SKU,Shipping,Ordered,Status,Note\n"
+
+
+def toy_row(order: int, line: int, note: str = "", shipping: str = "5.00",
+            qty: str = "1") -> str:
+    return (f"{order:06d},{line},{qty},10.00,SKU-{order}-{line},{shipping},"
+            f"2024-11-11 10:00:00,done,{note}\n")
+
+
+def toy(tmp_path: Path, body: str, name: str = "toy.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes((HEADER + body).encode(encoding))
+    return path
+
+
+def toy_mappings(tmp_path: Path) -> list[Mapping]:
+    path = tmp_path / "toy.toml"
+    path.write_text(TOY, encoding="utf-8")
+    return [load_mapping(path)]
+
+
+def compare(tmp_path: Path, paths: list[Path], chunk_bytes: int = 120) -> list[tuple[
+        object, ...]]:
+    mappings = toy_mappings(tmp_path)
+    _, whole = outcome(paths, WHOLE, mappings)
+    prepared, pieces = outcome(paths, chunk_bytes, mappings)
+    assert in_pieces(prepared[:1])  # (a one-line file is smaller than a piece)
+    assert_same(whole, pieces)
+    return pieces
+
+
+def test_values_with_line_breaks_quotes_and_delimiters_are_never_cut(tmp_path: Path) -> None:
+    notes = ['"two\nlines"', '"say ""hi"", then\nleave,\nnow"', '"a,b"', '"\n\n"', "plain"]
+    body = "".join(toy_row(i, 1, notes[i % len(notes)]) for i in range(60))
+    pieces = compare(tmp_path, [toy(tmp_path, body)], chunk_bytes=90)
+    clean = pieces[0][3]
+    assert isinstance(clean, pl.DataFrame) and clean.height == 60
+
+
+def test_orders_are_never_split_between_pieces(tmp_path: Path) -> None:
+    # Each order has lines that disagree on shipping only when seen whole: a split order
+    # would pass on both sides of the cut.
+    body = "".join(toy_row(order, line, shipping="5.00" if line < 3 else "7.00")
+                   for order in range(20) for line in range(1, 4))
+    pieces = compare(tmp_path, [toy(tmp_path, body)], chunk_bytes=100)
+    rejects = pieces[0][4]
+    assert isinstance(rejects, pl.DataFrame) and rejects.height == 60
+    assert set(rejects["codes"]) == {"order-amount-mismatch"}
+
+
+def test_an_order_whose_lines_stand_apart_is_read_whole(tmp_path: Path) -> None:
+    # Order 0's lines are the first and the last row: pieces could not see it whole, so the
+    # file is read whole (the mismatch is still found).
+    body = toy_row(0, 1) + "".join(toy_row(i, 1) for i in range(1, 30)) + toy_row(
+        0, 2, shipping="9.00")
+    mappings = toy_mappings(tmp_path)
+    path = toy(tmp_path, body)
+    prepared, pieces = outcome([path], 120, mappings)
+    assert not in_pieces(prepared)
+    _, whole = outcome([path], WHOLE, mappings)
+    assert_same(whole, pieces)
+    rejects = pieces[0][4]
+    assert isinstance(rejects, pl.DataFrame)
+    assert rejects["source_row"].to_list() == [2, 32]
+
+
+def test_blank_footer_short_long_and_cut_rows_keep_their_numbers(tmp_path: Path) -> None:
+    body = "".join(toy_row(i, 1) for i in range(10)) + "\n,,,,\n" + "000010,1,1\n" + \
+        "".join(toy_row(i, 1) for i in range(11, 20)) + "000020,1,1,10.00,S,5.00,x,done,a,b\n" \
+        + "".join(toy_row(i, 1) for i in range(21, 30)) + "Total,,,,\n" + '000030,1,1,"cut'
+    pieces = compare(tmp_path, [toy(tmp_path, body)], chunk_bytes=150)
+    _, _, details, _, rejects = pieces[0]
+    assert isinstance(rejects, pl.DataFrame) and isinstance(details, dict)
+    assert details["layout_rows"] == {"above_header": 0, "blank": 2, "footer": 1}
+    codes = dict(zip(rejects["source_row"], rejects["codes"], strict=True))
+    assert codes[14] == "too-few-fields" and codes[24] == "too-many-fields"
+    assert codes[max(codes)] == "truncated-row"
+
+
+def test_gb18030_is_decoded_piece_by_piece(tmp_path: Path) -> None:
+    body = "".join(toy_row(i, 1, note="买家留言：尽快发货¥") for i in range(80))
+    compare(tmp_path, [toy(tmp_path, body, encoding="gb18030")], chunk_bytes=97)
+
+
+def test_utf8_bom_and_crlf_line_ends(tmp_path: Path) -> None:
+    body = "".join(toy_row(i, 1, note='"x\r\ny"') for i in range(40)).replace("\n", "\r\n")
+    path = tmp_path / "crlf.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER.replace("\n", "\r\n") + body).encode())
+    compare(tmp_path, [path], chunk_bytes=110)
+
+
+def test_a_quote_inside_an_unquoted_field_reads_the_file_whole_and_leniently(
+        tmp_path: Path) -> None:
+    body = "".join(toy_row(i, 1) for i in range(30)) + toy_row(30, 1, note='27" screen')
+    mappings = toy_mappings(tmp_path)
+    path = toy(tmp_path, body)
+    _, pieces = outcome([path], 120, mappings)
+    _, whole = outcome([path], WHOLE, mappings)
+    assert_same(whole, pieces)
+    details = pieces[0][2]
+    assert isinstance(details, dict) and details["notes"]
+
+
+def test_rows_held_back_by_another_input_show_their_own_values(tmp_path: Path) -> None:
+    # Order 7 is fine in a.csv (read in pieces, which keeps only rows of its own rejected
+    # orders) but has a bad line in b.csv: a.csv's lines of it are held back, and the report
+    # shows them as a.csv wrote them.
+    a = toy(tmp_path, "".join(toy_row(i, 1, note=f"note {i}") for i in range(30)), "a.csv")
+    b = toy(tmp_path, toy_row(7, 2, qty="-1"), "b.csv")
+    pieces = compare(tmp_path, [a, b])
+    rejects_a = pieces[0][4]
+    assert isinstance(rejects_a, pl.DataFrame)
+    held = rejects_a.row(0, named=True)
+    assert (held["source_row"], held["codes"], held["Note"]) == (9, "incomplete-order",
+                                                                  "note 7")
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 5, 40])
+def test_pieces_end_at_record_ends_and_lose_no_byte(chunk_bytes: int) -> None:
+    data = b'a,"b\nc"\n"x""\n"",y"\nlast,"q"\n\n' * 7 + b'tail,"open'
+    blocks = [data[i:i + 13] for i in range(13, len(data), 13)]
+    pieces = list(_record_pieces(data[:13], iter(blocks), chunk_bytes))
+    assert b"".join(p for p, _ in pieces) == data
+    assert [last for _, last in pieces] == [False] * (len(pieces) - 1) + [True]
+    for piece, _ in pieces[:-1]:
+        assert len(piece) >= chunk_bytes and piece.endswith(b"\n")
+        assert piece.count(b'"') % 2 == 0

@@ -231,28 +231,30 @@ def _utf8_blocks(first: bytes, handle: io.BufferedReader, encoding: str,
 def _record_pieces(start: bytes, blocks: Iterator[bytes], chunk_bytes: int) -> Iterator[
         tuple[bytes, bool]]:
     """Pieces of at least ``chunk_bytes`` (but the last) that end where a record ends, and
-    whether each is the last."""
-    data = start
-    for block in itertools.chain([b""], blocks):
-        if block:
-            data = b"".join([data, block])
+    whether each is the last. A piece is the rest of the block before plus the start of
+    this one, copied once (a new page of memory costs more than it seems on these VMs)."""
+    rest = b""  # the start of a record that goes on into the next block
+    for block in itertools.chain([start], blocks):
         offset = 0
-        while len(data) - offset >= chunk_bytes:
-            end = _record_end(data, offset, offset + chunk_bytes)
+        odd = rest.count(b'"') & 1
+        while len(rest) + len(block) - offset >= chunk_bytes:
+            end = _record_end(block, offset, offset + max(chunk_bytes - len(rest), 1), odd)
             if not end:
-                break  # the record goes on past what has been read: read on
-            yield data[offset:end], False
-            offset = end
-        data = data[offset:]
-    yield data, True
+                break  # the record goes on past this block: read on
+            yield b"".join([rest, memoryview(block)[offset:end]]), False
+            rest, offset, odd = b"", end, 0
+        rest = b"".join([rest, memoryview(block)[offset:]]) if offset < len(block) else rest
+    yield rest, True
 
 
-def _record_end(data: bytes, start: int, at_least: int) -> int:
+def _record_end(data: bytes, start: int, at_least: int, odd: int = 0) -> int:
     """The offset just past the first line end at or after ``at_least`` that is not inside
-    a quoted value (0 when there is none yet). A record starts at ``start``, so a line end
-    ends a record exactly when the quotes before it (since ``start``) are even."""
+    a quoted value (0 when there is none yet). A record starts at ``start`` (``odd``: the
+    quotes of its beginning before ``data`` are odd), so a line end ends a record exactly
+    when the quotes before it are even."""
     end = data.find(b"\n", at_least - 1)
-    odd = data.count(b'"', start, end) & 1 if end >= 0 else 0
+    if end >= 0:
+        odd ^= data.count(b'"', start, end) & 1
     while end >= 0 and odd:  # inside a value with line breaks: on to the next line end
         following = data.find(b"\n", end + 1)
         if following >= 0:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -54,18 +54,15 @@ class XlsxReader:
         workbook = _open(path)
         name = _sheet_name(path, workbook, options.sheet)
         # calamine parses the whole sheet even for a few rows: keep it for ``read``.
-        grid = _load_kept(path, workbook, name)
+        grid, _ = _load_kept(path, workbook, name)
         rows = [[cell or "" for cell in row] for row in grid.head(PEEK_ROWS).rows()]
         return Peek(rows=rows, first_row=1, sheet=name)
 
     def read(self, path: Path, options: ReaderOptions, header_row: int) -> RawTable:
         workbook = _open(path)
         name = _sheet_name(path, workbook, options.sheet)
-        # calamine lets go of the GIL while it parses: the XML scan runs beside it.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(_scan_xml, path, name)
-            grid = _load_kept(path, workbook, name, last_use=True)
-            scan, first = pending.result()
+        grid, scanned = _load_kept(path, workbook, name, last_use=True)
+        scan, first = scanned.result()
         offset = _column_offset(grid, first)
         if header_row > grid.height:
             raise InputError(str(path), f"has no row {header_row} to use as the header")
@@ -176,29 +173,35 @@ def _sheet_name(path: Path, workbook: Any, sheet: str | int | None) -> str:
     return sheet
 
 
-_KEPT: dict[tuple[str, int, int, str], pl.DataFrame] = {}
+Scan = tuple[sheetxml.SheetScan, tuple[int, int] | None]
+_KEPT: dict[tuple[str, int, int, str], tuple[pl.DataFrame, Future[Scan]]] = {}
 KEEP_SHEETS = 4  # detection peeks a few sheets at most; a bound, whatever the workbook
+# calamine lets go of the GIL while it parses: a sheet's XML scan runs beside its load.
+_SCANS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-sheet-xml")
 
 
-def _load_kept(path: Path, workbook: Any, sheet: str, last_use: bool = False) -> pl.DataFrame:
-    """The sheet, loaded once for detection's peek and the read that follows it (calamine
-    parses a whole sheet even when asked for its first rows). ``last_use`` lets go of
-    every kept sheet: a read is the end of a file's detection; so is a peek at another
-    file (this one was not recognised, or only peeked at)."""
+def _load_kept(path: Path, workbook: Any, sheet: str, last_use: bool = False) -> tuple[
+        pl.DataFrame, Future[Scan]]:
+    """The sheet and its XML scan (``_scan_xml``, under way), loaded once for detection's
+    peek and the read that follows it (calamine parses a whole sheet even when asked for
+    its first rows). ``last_use`` lets go of every kept sheet: a read is the end of a
+    file's detection; so is a peek at another file (this one was not recognised, or only
+    peeked at)."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, sheet)
     if any(kept[:3] != key[:3] for kept in _KEPT):
         _KEPT.clear()  # another file: what detection kept of the last one is not needed
-    grid = _KEPT.pop(key, None) if last_use else _KEPT.get(key)
+    entry = _KEPT.pop(key, None) if last_use else _KEPT.get(key)
     if last_use:
         _KEPT.clear()
-    if grid is None:
-        grid = _load(path, workbook, sheet)
+    if entry is None:
+        scanned = _SCANS.submit(_scan_xml, path, sheet)
+        entry = (_load(path, workbook, sheet), scanned)
         if not last_use:
             while len(_KEPT) >= KEEP_SHEETS:
                 _KEPT.pop(next(iter(_KEPT)))
-            _KEPT[key] = grid
-    return grid
+            _KEPT[key] = entry
+    return entry
 
 
 def _load(path: Path, workbook: Any, sheet: str) -> pl.DataFrame:
@@ -212,7 +215,7 @@ def _load(path: Path, workbook: Any, sheet: str) -> pl.DataFrame:
     return grid
 
 
-def _scan_xml(path: Path, sheet: str) -> tuple[sheetxml.SheetScan, tuple[int, int] | None]:
+def _scan_xml(path: Path, sheet: str) -> Scan:
     """Merges and formula gaps (xlsx only: other formats say nothing of them here), and the
     first cell holding a value when there are any (to place calamine's grid)."""
     if path.suffix.lower() not in ZIP_KINDS:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -201,11 +202,18 @@ def _process(files: Sequence[tuple[Path, Source | None]], settings: Settings, *,
                 events.emit("run_recovered", message=message)
             report.run_id = ledger.start_run(command)
             events.emit("run_start", run_id=report.run_id, command=command, files=len(files))
+            # Big inputs spill their checked lines here until they are written; what a killed
+            # run left behind goes now (the lock says no other run is using it).
+            spill_dir = state / "spill"
+            shutil.rmtree(spill_dir, ignore_errors=True)
             prepared, sources = _prepare_all(files, mappings, channel, settings, ledger,
-                                             force, report, events)
+                                             force, report, events, spill_dir)
             crash_point("prepared")
             if prepared or report.unreadable:
                 _publish(prepared, ledger, out_dir, output_format, report, events)
+            for one in prepared:
+                if one.spill is not None:
+                    one.spill.cleanup()
             _move(sources, settings, report, events)
             crash_point("moved")
             ledger.finish_run(report.run_id, int(report.exit_code), report.summary())
@@ -217,7 +225,7 @@ def _process(files: Sequence[tuple[Path, Source | None]], settings: Settings, *,
 
 def _prepare_all(files: Sequence[tuple[Path, Source | None]], mappings: list[Mapping],
                  channel: str | None, settings: Settings, ledger: Ledger, force: bool,
-                 report: RunReport, events: Events
+                 report: RunReport, events: Events, spill_dir: Path
                  ) -> tuple[list[PreparedInput], dict[str, tuple[Path, Source | None, str]]]:
     """Read, map and check every file not ingested before. Returns the prepared inputs and,
     per path, what to do with the file afterwards (archive, quarantine)."""
@@ -244,7 +252,7 @@ def _prepare_all(files: Sequence[tuple[Path, Source | None]], mappings: list[Map
                 continue
             seen_now[sha256] = str(path)
             one = prepare(path, mappings, channel or (source.channel if source else None),
-                          settings.values["timezone"], digest)
+                          settings.values["timezone"], digest, spill_dir=spill_dir)
             prepared.append(one)
             fate[str(path)] = (path, source, "archive")
         except InputError as exc:

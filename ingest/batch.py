@@ -57,19 +57,23 @@ def publish(results: list[InputResult], unreadable: list[dict[str, str]], out_di
     staging = out_dir / f".{batch_id}.partial"
     staging.mkdir()
     try:
-        clean = validate_clean(pl.concat([r.clean for r in results]) if results else
-                               pl.DataFrame(schema=polars_schema()))
+        # pandera sees every clean line, a piece at a time (an order never spans pieces);
+        # then the pieces are written in one stream, computed again rather than kept.
+        parts = [part for r in results for part in r.clean_parts]
+        for part in parts:
+            validate_clean(part.collect())
+        clean = pl.concat(parts) if parts else pl.LazyFrame(schema=polars_schema())
         rejects = pl.concat([r.rejects for r in results], how="diagonal") if results else (
             pl.DataFrame(schema={name: pl.String for name in REJECT_LEAD}))
         rejects = rejects.with_columns(pl.col("source_row").cast(pl.Int64, strict=False))
-        files = {f"orders.{extension}": (clean, write_orders), "rejects.csv": (rejects,
-                                                                              write_rejects)}
+        files = {f"orders.{extension}": (clean, write_orders, sum(r.clean_rows for r in results)),
+                 "rejects.csv": (rejects.lazy(), write_rejects, rejects.height)}
         outputs = []
-        for name, (frame, write) in files.items():
+        for name, (frame, write, rows) in files.items():
             target = staging / name
             write(frame, target)
             _fsync(target)
-            outputs.append({"file": name, "rows": frame.height, "sha256": _sha256(target)})
+            outputs.append({"file": name, "rows": rows, "sha256": _sha256(target)})
         manifest = _manifest(batch_id, results, unreadable, outputs)
         manifest_path = staging / "manifest.json"
         manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
@@ -95,7 +99,7 @@ def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[s
             "size": r.size,
             "channel": r.channel,
             "rows_in": r.rows_in,
-            "clean": r.clean.height,
+            "clean": r.clean_rows,
             "rejected": r.rejects.height,
             "duplicates": r.duplicates,
             "updates": r.updates,
@@ -114,7 +118,7 @@ def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[s
             "files": len(results) + len(unreadable),
             "unreadable": len(unreadable),
             "rows_in": sum(r.rows_in for r in results),
-            "clean": sum(r.clean.height for r in results),
+            "clean": sum(r.clean_rows for r in results),
             "rejected": sum(r.rejects.height for r in results),
             "duplicates": sum(r.duplicates for r in results),
             "updates": sum(r.updates for r in results),

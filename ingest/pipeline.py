@@ -1,83 +1,27 @@
-"""One input file through the flow: detect -> read -> map -> check; then the batch-wide
-checks and the split of every row into exactly one of clean and rejected."""
+"""The batch-wide step after every input is prepared (``ingest.prepare``): hold back orders
+with a rejected line, tell new lines from updates and duplicates, and split every row of every
+input into exactly one of clean, rejected and duplicate."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
 
-from ingest.checks import ID, check_batch, check_rows, cross_channel_reason
+from ingest.checks import ID, check_batch, cross_channel_reason
 from ingest.dedupe import HISTORY_SCHEMA, classify, hash_lines
-from ingest.errors import InputError
-from ingest.mapping.compile import RAW, compile_mapping
-from ingest.mapping.detect import Match, detect
-from ingest.mapping.form import formula_gap_messages
-from ingest.mapping.model import Mapping
-from ingest.mapping.orders import shape_orders
-from ingest.pieces import order_tables, spread_orders
-from ingest.readers import reader_for
-from ingest.readers.base import (
-    CHUNK_BYTES,
-    READER_CODE,
-    READER_DETAIL,
-    ROW,
-    ChunkReader,
-    NotChunkable,
-    RawTable,
-)
+from ingest.prepare import PreparedInput, file_sha256, map_and_check, prepare
+from ingest.readers.base import ROW
 from ingest.schema import field_names, polars_schema
 
+__all__ = ["REJECT_LEAD", "Finished", "InputResult", "PreparedInput", "file_sha256", "finish",
+           "map_and_check", "prepare"]
+
 REJECT_LEAD = ["source", "source_row", "channel", "codes", "messages"]
-
-
-@dataclass
-class PreparedInput:
-    """An input after its own checks, before the batch-wide ones."""
-
-    path: str
-    sha256: str
-    size: int
-    mapping: Mapping
-    # The table as read (source columns + __row), for the rejects report: every row, or for
-    # a big file read in pieces only the rows of orders with a rejected line.
-    raw: pl.DataFrame
-    header: list[str]
-    passed: pl.DataFrame  # typed rows that passed the row checks (+ __row)
-    hashes: pl.DataFrame  # their key and content hashes (``hash_lines``), row for row
-    reasons: pl.DataFrame  # __row, codes, messages
-    rejected_orders: pl.DataFrame  # __row, order_id of the rejected rows
-    rows_in: int
-    details: dict[str, object] = field(default_factory=dict)
-    # The whole table again, piece by piece, for rows ``raw`` did not keep (a line held back
-    # because of another input, a cross-channel duplicate): None when ``raw`` is whole.
-    reread: Callable[[], Iterator[pl.DataFrame]] | None = None
-
-    def raw_rows(self, rows: pl.Series) -> pl.DataFrame:
-        """The rows as read, for these row numbers."""
-        kept = self.raw.filter(pl.col(ROW).is_in(rows.implode()))
-        if self.reread is None or kept.height == rows.n_unique():
-            return kept
-        missing = rows.filter(~rows.is_in(kept[ROW].implode())).implode()
-        found = [piece.filter(pl.col(ROW).is_in(missing)) for piece in self.reread()]
-        return pl.concat([kept.select(ROW, *self.header),
-                          *[f.select(ROW, *self.header) for f in found]])
-
-
-@dataclass(frozen=True)
-class Checked:
-    """One table (a whole file, or a piece of a big one) mapped and row-checked."""
-
-    passed: pl.DataFrame  # typed standard columns of the rows that passed (+ __row)
-    hashes: pl.DataFrame  # their key and content hashes, row for row
-    reasons: pl.DataFrame  # __row, codes, messages
-    rejected_orders: pl.DataFrame  # __row, order_id of the rejected rows
-    touched: pl.Series  # __row of every row whose order has a rejected line (incl. them)
-    missing_columns: tuple[str, ...]
-    form: dict[str, str | None]
+CHANGE = ["change_type", "changed_fields"]
 
 
 @dataclass
@@ -87,137 +31,20 @@ class InputResult:
     size: int
     channel: str
     rows_in: int
-    clean: pl.DataFrame
+    # The clean lines, one lazy frame per piece of the input: computed when they are written
+    # (or read through ``clean``), so a big input is never in memory whole.
+    clean_parts: list[pl.LazyFrame]
+    clean_rows: int
     rejects: pl.DataFrame
     duplicates: int = 0
+    updates: int = 0
     details: dict[str, object] = field(default_factory=dict)
+    spill: tempfile.TemporaryDirectory[str] | None = None  # keeps the spilled lines alive
 
-    @property
-    def updates(self) -> int:
-        return int((self.clean["change_type"] == "update").sum())
-
-
-def file_sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
-            default_timezone: str = "UTC",
-            digest: tuple[str, int] | None = None,
-            chunk_bytes: int = CHUNK_BYTES) -> PreparedInput:
-    """Read, map and row-check one file. Raises InputError when it cannot be read at all.
-    A text file bigger than ``chunk_bytes`` is read and checked in pieces of about that
-    size (see ``ingest.pieces``), with the same result."""
-    sha256, size = digest or file_sha256(path)  # callers that hashed the file pass it in
-    match = detect(path, mappings, channel)
-    reader = reader_for(path)
-    if size > chunk_bytes and isinstance(reader, ChunkReader):
-        try:
-            return _prepare_in_pieces(path, match, reader, (sha256, size), default_timezone,
-                                      chunk_bytes)
-        except NotChunkable:
-            pass  # read whole below: that path handles (and explains) the damage
-    table = formula_gap_messages(
-        shape_orders(reader.read(path, match.options, match.header_row), match.mapping),
-        match.mapping)
-    checked = map_and_check(table, match.mapping, default_timezone)
-    raw = table.frame.drop(READER_CODE, READER_DETAIL)
-    return PreparedInput(str(path), sha256, size, match.mapping, raw, table.header,
-                         checked.passed, checked.hashes, checked.reasons,
-                         checked.rejected_orders, raw.height,
-                         input_details(match, table, table.layout, checked))
-
-
-def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tuple[str, int],
-                       default_timezone: str, chunk_bytes: int) -> PreparedInput:
-    """``prepare`` for a big file, piece by piece (``ingest.pieces``): only the passed rows,
-    the reasons and the raw rows of orders with a rejected line are kept. Raises
-    NotChunkable when the file must be read whole (then nothing of this is kept)."""
-    parts: list[tuple[RawTable, Checked, pl.DataFrame]] = []
-    rows_in = 0
-    for table in order_tables(reader, path, match, chunk_bytes):
-        rows_in += table.frame.height
-        checked = map_and_check(table, match.mapping, default_timezone)
-        kept = table.frame.filter(pl.col(ROW).is_in(checked.touched.implode()))
-        parts.append((replace(table, frame=table.frame.clear()), checked,
-                      kept.drop(READER_CODE, READER_DETAIL)))
-        del table, kept
-    if spread_orders([pl.concat([c.passed["order_id"], c.rejected_orders["order_id"]])
-                      for _, c, _ in parts]):
-        raise NotChunkable
-    first = parts[0][0]
-    layout: dict[str, int] = {}
-    for table, _, _ in parts:
-        for name, count in table.layout.items():
-            layout[name] = layout.get(name, 0) + count
-    checks = [c for _, c, _ in parts]
-    whole = Checked(
-        pl.concat([c.passed for c in checks]), pl.concat([c.hashes for c in checks]),
-        pl.concat([c.reasons for c in checks]),
-        pl.concat([c.rejected_orders for c in checks]), pl.concat([c.touched for c in checks]),
-        tuple(dict.fromkeys(m for c in checks for m in c.missing_columns)), checks[0].form)
-
-    def reread() -> Iterator[pl.DataFrame]:
-        if file_sha256(path) != digest:
-            raise InputError(str(path), "changed while it was being ingested; run again",
-                             code="changed-during-run")
-        for table in order_tables(reader, path, match, chunk_bytes):
-            yield table.frame
-
-    return PreparedInput(str(path), digest[0], digest[1], match.mapping,
-                         pl.concat([raw for _, _, raw in parts]), first.header, whole.passed,
-                         whole.hashes, whole.reasons, whole.rejected_orders, rows_in,
-                         input_details(match, first, layout, whole), reread)
-
-
-def map_and_check(table: RawTable, mapping: Mapping, default_timezone: str) -> Checked:
-    """Map a table into typed standard columns and run the one-row checks."""
-    compiled = compile_mapping(mapping, table, default_timezone)
-    typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()
-    outcome = check_rows(typed, compiled.labels, compiled.mapped, compiled.divided)
-    reasons = outcome.reasons.rename({ID: ROW})
-    rejected_orders = typed.select(ROW, "order_id").filter(~outcome.passed)
-    touched = typed.filter(~outcome.passed | pl.col("order_id").is_in(
-        rejected_orders["order_id"].drop_nulls().implode()))[ROW]
-    missing_columns, form = compiled.missing_columns, compiled.form
-    # Let go of the source texts the values were parsed from before the passed rows are
-    # copied out: only the standard columns are alive at the peak.
-    standard = typed.select(ROW, *_standard(typed))
-    del typed, compiled
-    passed = standard.filter(outcome.passed)
-    del standard
-    # Lines are hashed here, a table at a time, not in ``finish``: the casts the hashes need
-    # stay the size of a piece.
-    scopes = {mapping.channel: mapping.key_scope} if mapping.key_scope else {}
-    hashes = hash_lines(passed.with_columns(pl.lit(mapping.channel).alias("channel")), scopes)
-    return Checked(passed, hashes, reasons, rejected_orders, touched, missing_columns, form)
-
-
-def input_details(match: Match, table: RawTable, layout: dict[str, int],
-                  checked: Checked) -> dict[str, object]:
-    """How the input was read, for the manifest."""
-    details: dict[str, object] = {"header_row": table.header_row, "layout_rows": layout}
-    if table.encoding:
-        details["encoding"] = table.encoding
-    if table.notes:
-        details["notes"] = table.notes
-    if match.sheet is not None:
-        details["sheet"] = match.sheet
-    if checked.form:
-        details["form"] = checked.form
-    if checked.missing_columns:
-        details["missing_columns"] = list(checked.missing_columns)
-    return details
-
-
-def _standard(typed: pl.DataFrame) -> list[str]:
-    return [c for c in typed.columns if not c.startswith((RAW, "__"))]
+    @cached_property
+    def clean(self) -> pl.DataFrame:
+        """The clean lines in one frame (for small inputs and inspection)."""
+        return pl.concat([part.collect() for part in self.clean_parts])
 
 
 @dataclass
@@ -230,51 +57,43 @@ def finish(prepared: list[PreparedInput], batch_id: str,
            history: pl.LazyFrame | None = None) -> Finished:
     """Batch-wide work across every input: hold back orders with a rejected line, then tell
     new lines from updates and duplicates (against this batch and ``history``); then each
-    input's clean, rejected and duplicate rows. The passed rows of ``prepared`` are consumed
-    (left empty): their lines move on into the results, not copied beside them."""
+    input's clean, rejected and duplicate rows. Only the line hashes are gathered across
+    inputs: the lines themselves are only joined to their verdict, lazily, piece by piece."""
     history = history if history is not None else pl.LazyFrame(schema=HISTORY_SCHEMA)
     held = _held_back(prepared)
-    candidates, hashes, counts = [], [], []
+    kept: list[pl.Series | None] = []
+    lines = []
     for p, extra in zip(prepared, held, strict=True):
-        passed, lines = p.passed, p.hashes
-        if extra.height:
-            kept = ~passed[ROW].is_in(extra[ROW].implode())
-            passed, lines = passed.filter(kept), lines.filter(kept)
-        candidates.append(_standard_lines(p, passed, batch_id))
-        hashes.append(lines)
-        counts.append(passed.height)
-        p.passed, p.hashes = p.passed.clear(), p.hashes.clear()
-        del passed, lines
-    everything = pl.concat(candidates) if candidates else pl.DataFrame(
-        schema={n: polars_schema()[n] for n in field_names()})
-    hashed = pl.concat(hashes) if hashes else hash_lines(everything, {})
-    del candidates, hashes
+        mask = ~p.passed_ids[ROW].is_in(extra[ROW].implode()) if extra.height else None
+        kept.append(mask)
+        lines.append(p.hashes if mask is None else p.hashes.filter(mask))
+    hashed = pl.concat(lines) if lines else hash_lines(
+        pl.DataFrame(schema={n: polars_schema()[n] for n in field_names()}), {})
+    del lines
     verdict = classify(hashed, history)
-    everything = everything.with_columns(
-        change_type=verdict.change_type, changed_fields=verdict.changed_fields,
-        previous_channel=verdict.previous_channel)
-    del verdict
-    output = everything.select(pl.col("change_type").is_in(["new", "update"])).to_series()
-    everything_out = bool(output.all())
-    keys = hashed if everything_out else hashed.filter(output)
+    output = verdict.change_type.is_in(["new", "update"])
+    keys = hashed if output.all() else hashed.filter(output)
     del hashed
+    verdicts = pl.DataFrame([verdict.change_type, verdict.changed_fields,
+                             verdict.previous_channel])
     results = []
     start = 0
-    for p, extra, count in zip(prepared, held, counts, strict=True):
-        # An input's lines are one slice of ``everything`` (concatenated in input order).
-        mine = everything.slice(start, count)
-        start += count
+    for p, extra, mask in zip(prepared, held, kept, strict=True):
+        ids = p.passed_ids if mask is None else p.passed_ids.filter(mask)
+        mine = pl.concat([ids, verdicts.slice(start, ids.height)], how="horizontal")
+        start += ids.height
         cross = mine.filter(pl.col("change_type") == "cross-channel").select(
-            pl.col("source_row").alias(ROW),
-            pl.lit("cross-channel-duplicate").alias("codes"),
+            ROW, pl.lit("cross-channel-duplicate").alias("codes"),
             cross_channel_reason(pl.col("previous_channel")).alias("messages"))
         reasons = pl.concat([p.reasons, extra.cast(p.reasons.schema),
                              cross.cast(p.reasons.schema)]).sort(ROW)
-        clean = mine if everything_out else mine.filter(output.slice(start - count, count))
-        clean = clean.select(*field_names(), "change_type", "changed_fields")
-        duplicates = int(mine.select((pl.col("change_type") == "duplicate").sum()).item())
-        del mine
-        results.append(_result(p, clean, reasons, duplicates))
+        out = mine["change_type"].is_in(["new", "update"])
+        wanted = out if mask is None else pl.Series([False] * p.passed_ids.height).scatter(
+            mask.arg_true(), out)  # over every passed row: held-back ones are not wanted
+        clean_parts = _clean_parts(p, wanted, mine.filter(out).select(CHANGE), batch_id)
+        counts = mine.select(duplicates=(pl.col("change_type") == "duplicate").sum(),
+                             updates=(pl.col("change_type") == "update").sum()).row(0)
+        results.append(_result(p, clean_parts, int(out.sum()), reasons, *counts))
     return Finished(results, keys)
 
 
@@ -285,7 +104,7 @@ def _held_back(prepared: list[PreparedInput]) -> list[pl.DataFrame]:
     if not prepared:
         return []
     keyed = pl.concat([
-        p.passed.select(ROW, "order_id").with_columns(
+        p.passed_ids.with_columns(
             pl.lit(i).alias("__input"), pl.lit(p.mapping.channel).alias("channel"))
         for i, p in enumerate(prepared)
     ]).with_row_index(ID)
@@ -302,18 +121,35 @@ def _held_back(prepared: list[PreparedInput]) -> list[pl.DataFrame]:
             if located.height else empty for i in range(len(prepared))]
 
 
-def _standard_lines(p: PreparedInput, passed: pl.DataFrame, batch_id: str) -> pl.DataFrame:
+def _clean_parts(p: PreparedInput, wanted: pl.Series, change: pl.DataFrame,
+                 batch_id: str) -> list[pl.LazyFrame]:
+    """Each frame of passed rows as its clean lines: the wanted rows (``wanted``: a flag per
+    passed row), with their change columns (``change``: one row per wanted row, in order).
+    Lazy: a spilled piece is read when it is written."""
+    parts = []
+    row = taken = 0
+    for part, height in zip(p.passed, p.passed_heights, strict=True):
+        mine = wanted.slice(row, height)
+        count = int(mine.sum())
+        lines = part if count == height else part.filter(pl.lit(mine))
+        lines = lines.with_columns(change.slice(taken, count).get_columns())
+        parts.append(_standard_lines(p, lines, batch_id))
+        row, taken = row + height, taken + count
+    return parts
+
+
+def _standard_lines(p: PreparedInput, passed: pl.LazyFrame, batch_id: str) -> pl.LazyFrame:
     return passed.select(
         pl.lit(batch_id).alias("batch_id"),
         pl.lit(p.mapping.channel).alias("channel"),
         pl.lit(p.path).alias("source"),
         pl.col(ROW).alias("source_row"),
         pl.exclude(ROW),
-    ).select(field_names())
+    ).select(*field_names(), *CHANGE)
 
 
-def _result(p: PreparedInput, clean: pl.DataFrame, reasons: pl.DataFrame,
-            duplicates: int) -> InputResult:
+def _result(p: PreparedInput, clean_parts: list[pl.LazyFrame], clean_rows: int,
+            reasons: pl.DataFrame, duplicates: int, updates: int) -> InputResult:
     rejects = reasons.join(p.raw_rows(reasons[ROW]), on=ROW, how="left").select(
         pl.lit(p.path).alias("source"),
         pl.col(ROW).alias("source_row"),
@@ -322,8 +158,8 @@ def _result(p: PreparedInput, clean: pl.DataFrame, reasons: pl.DataFrame,
         "messages",
         *[pl.col(h) for h in p.header],
     )
-    if clean.height + rejects.height + duplicates != p.rows_in:  # the accounting rule
-        raise AssertionError(f"{p.path}: {p.rows_in} rows in, {clean.height} clean + "
+    if clean_rows + rejects.height + duplicates != p.rows_in:  # the accounting rule
+        raise AssertionError(f"{p.path}: {p.rows_in} rows in, {clean_rows} clean + "
                              f"{rejects.height} rejected + {duplicates} duplicates")
-    return InputResult(p.path, p.sha256, p.size, p.mapping.channel, p.rows_in, clean, rejects,
-                       duplicates, p.details)
+    return InputResult(p.path, p.sha256, p.size, p.mapping.channel, p.rows_in, clean_parts,
+                       clean_rows, rejects, duplicates, updates, p.details, p.spill)

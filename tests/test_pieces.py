@@ -11,6 +11,8 @@ import pytest
 from conftest import MAPPINGS, SAMPLES
 from polars.testing import assert_frame_equal
 
+import ingest.prepare as prepare_module
+from ingest.api import ingest
 from ingest.mapping.loader import load_mapping, load_mappings
 from ingest.mapping.model import Mapping
 from ingest.pipeline import PreparedInput, finish, prepare
@@ -204,3 +206,38 @@ def test_pieces_end_at_record_ends_and_lose_no_byte(chunk_bytes: int) -> None:
     for piece, _ in pieces[:-1]:
         assert len(piece) >= chunk_bytes and piece.endswith(b"\n")
         assert piece.count(b'"') % 2 == 0
+
+
+def test_a_run_spills_big_inputs_beside_the_ledger_and_clears_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sample = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+    whole = ingest([sample], out=tmp_path / "whole", state_dir=tmp_path / "state-whole")
+    monkeypatch.setattr(prepare_module, "CHUNK_BYTES", 400)
+    spilled: list[Path] = []
+    real_write_ipc = pl.DataFrame.write_ipc
+
+    def watched(frame: pl.DataFrame, target: Path, **options: object) -> object:
+        spilled.append(Path(target))
+        return real_write_ipc(frame, target, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pl.DataFrame, "write_ipc", watched)
+    pieces = ingest([sample], out=tmp_path / "pieces", state_dir=tmp_path / "state")
+    assert len(spilled) > 3
+    assert all((tmp_path / "state" / "spill") in s.parents for s in spilled)
+    assert not any((tmp_path / "state" / "spill").iterdir())  # cleared after the run
+    assert whole.manifest and pieces.manifest
+    assert pieces.manifest["totals"] == whole.manifest["totals"]
+    assert whole.batch_dir and pieces.batch_dir
+    for name in ("orders.csv", "rejects.csv"):
+        lines = [(d / name).read_text(encoding="utf-8-sig").splitlines()
+                 for d in (whole.batch_dir, pieces.batch_dir)]
+        batch_ids = {whole.batch_id: "B", pieces.batch_id: "B"}
+        same = [[_mask(line, batch_ids) for line in one] for one in lines]
+        assert same[0] == same[1]
+
+
+def _mask(line: str, replacements: dict[str | None, str]) -> str:
+    for old, new in replacements.items():
+        if old:
+            line = line.replace(old, new)
+    return line

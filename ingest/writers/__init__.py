@@ -9,7 +9,7 @@ import polars as pl
 
 from ingest.writers.formats import write_csv, write_ndjson, write_parquet
 
-Writer = Callable[[pl.DataFrame, Path], None]
+Writer = Callable[[pl.LazyFrame, Path], None]  # streams the frame to the file
 
 WRITERS: dict[str, tuple[str, Writer]] = {
     "csv": ("csv", write_csv),

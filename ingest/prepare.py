@@ -1,0 +1,228 @@
+"""One input file through detect -> read -> map -> check, up to the batch-wide checks.
+
+A big text file goes through in pieces (``ingest.pieces``): each piece's passed lines are
+spilled to an Arrow file as soon as they are checked, so memory holds only what the batch
+needs of every line (its key and content hashes, its order number) and one piece at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import polars as pl
+
+from ingest.checks import ID, check_rows
+from ingest.dedupe import hash_lines
+from ingest.errors import InputError
+from ingest.mapping.compile import RAW, compile_mapping
+from ingest.mapping.detect import Match, detect
+from ingest.mapping.form import formula_gap_messages
+from ingest.mapping.model import Mapping
+from ingest.mapping.orders import shape_orders
+from ingest.pieces import order_tables, spread_orders
+from ingest.readers import reader_for
+from ingest.readers.base import (
+    CHUNK_BYTES,
+    READER_CODE,
+    READER_DETAIL,
+    ROW,
+    ChunkReader,
+    NotChunkable,
+    RawTable,
+)
+
+
+@dataclass
+class PreparedInput:
+    """An input after its own checks, before the batch-wide ones."""
+
+    path: str
+    sha256: str
+    size: int
+    mapping: Mapping
+    # The table as read (source columns + __row), for the rejects report: every row, or for
+    # a big file read in pieces only the rows of orders with a rejected line.
+    raw: pl.DataFrame
+    header: list[str]
+    # Typed standard columns (+ __row) of the rows that passed the row checks, one frame per
+    # piece: in memory, or scanned from the spill files of a big file.
+    passed: list[pl.LazyFrame]
+    passed_heights: list[int]  # rows of each frame of ``passed``
+    passed_ids: pl.DataFrame  # __row, order_id of the passed rows, in order
+    hashes: pl.DataFrame  # their key and content hashes (``hash_lines``), row for row
+    reasons: pl.DataFrame  # __row, codes, messages
+    rejected_orders: pl.DataFrame  # __row, order_id of the rejected rows
+    rows_in: int
+    details: dict[str, object] = field(default_factory=dict)
+    # The whole table again, piece by piece, for rows ``raw`` did not keep (a line held back
+    # because of another input, a cross-channel duplicate): None when ``raw`` is whole.
+    reread: Callable[[], Iterator[pl.DataFrame]] | None = None
+    spill: tempfile.TemporaryDirectory[str] | None = None  # the spill files' folder
+
+    def raw_rows(self, rows: pl.Series) -> pl.DataFrame:
+        """The rows as read, for these row numbers."""
+        kept = self.raw.filter(pl.col(ROW).is_in(rows.implode()))
+        if self.reread is None or kept.height == rows.n_unique():
+            return kept
+        missing = rows.filter(~rows.is_in(kept[ROW].implode())).implode()
+        found = [piece.filter(pl.col(ROW).is_in(missing)) for piece in self.reread()]
+        return pl.concat([kept.select(ROW, *self.header),
+                          *[f.select(ROW, *self.header) for f in found]])
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One table (a whole file, or a piece of a big one) mapped and row-checked."""
+
+    passed: pl.DataFrame  # typed standard columns of the rows that passed (+ __row)
+    hashes: pl.DataFrame  # their key and content hashes, row for row
+    reasons: pl.DataFrame  # __row, codes, messages
+    rejected_orders: pl.DataFrame  # __row, order_id of the rejected rows
+    touched: pl.Series  # __row of every row whose order has a rejected line (incl. them)
+    missing_columns: tuple[str, ...]
+    form: dict[str, str | None]
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
+            default_timezone: str = "UTC",
+            digest: tuple[str, int] | None = None,
+            chunk_bytes: int | None = None, spill_dir: Path | None = None) -> PreparedInput:
+    """Read, map and row-check one file. Raises InputError when it cannot be read at all.
+    A text file bigger than ``chunk_bytes`` is read and checked in pieces of about that
+    size (default ``CHUNK_BYTES``; see ``ingest.pieces``), with the same result; its passed
+    lines wait in a temporary folder under ``spill_dir`` (default: the system's) until they
+    are written."""
+    sha256, size = digest or file_sha256(path)  # callers that hashed the file pass it in
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    match = detect(path, mappings, channel)
+    reader = reader_for(path)
+    if size > chunk_bytes and isinstance(reader, ChunkReader):
+        try:
+            return _prepare_in_pieces(path, match, reader, (sha256, size), default_timezone,
+                                      chunk_bytes, spill_dir)
+        except NotChunkable:
+            pass  # read whole below: that path handles (and explains) the damage
+    table = formula_gap_messages(
+        shape_orders(reader.read(path, match.options, match.header_row), match.mapping),
+        match.mapping)
+    checked = map_and_check(table, match.mapping, default_timezone)
+    raw = table.frame.drop(READER_CODE, READER_DETAIL)
+    return PreparedInput(str(path), sha256, size, match.mapping, raw, table.header,
+                         [checked.passed.lazy()], [checked.passed.height],
+                         checked.passed.select(ROW, "order_id"),
+                         checked.hashes, checked.reasons, checked.rejected_orders, raw.height,
+                         input_details(match, table, table.layout, checked))
+
+
+def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tuple[str, int],
+                       default_timezone: str, chunk_bytes: int,
+                       spill_dir: Path | None) -> PreparedInput:
+    """``prepare`` for a big file, piece by piece (``ingest.pieces``). Kept in memory: the
+    reasons, the raw rows of orders with a rejected line, and of each passed line its order
+    number and hashes; the passed lines themselves are spilled. Raises NotChunkable when
+    the file must be read whole (then nothing of this is kept)."""
+    if spill_dir is not None:
+        spill_dir.mkdir(parents=True, exist_ok=True)
+    spill = tempfile.TemporaryDirectory(prefix="ordermill-pieces-", dir=spill_dir)
+    spilled: list[pl.LazyFrame] = []
+    parts: list[tuple[RawTable, Checked, pl.DataFrame, pl.DataFrame]] = []
+    rows_in = 0
+    for index, table in enumerate(order_tables(reader, path, match, chunk_bytes)):
+        rows_in += table.frame.height
+        checked = map_and_check(table, match.mapping, default_timezone)
+        kept = table.frame.filter(pl.col(ROW).is_in(checked.touched.implode()))
+        target = Path(spill.name) / f"piece-{index:05d}.arrow"
+        checked.passed.write_ipc(target, compression="uncompressed")
+        spilled.append(pl.scan_ipc(target))
+        parts.append((replace(table, frame=table.frame.clear()),
+                      replace(checked, passed=checked.passed.clear()),
+                      kept.drop(READER_CODE, READER_DETAIL),
+                      checked.passed.select(ROW, "order_id")))
+        del table, kept, checked
+    ids = [i for _, _, _, i in parts]
+    if spread_orders([pl.concat([i["order_id"], c.rejected_orders["order_id"]])
+                      for (_, c, _, _), i in zip(parts, ids, strict=True)]):
+        spill.cleanup()
+        raise NotChunkable
+    first = parts[0][0]
+    layout: dict[str, int] = {}
+    for table, _, _, _ in parts:
+        for name, count in table.layout.items():
+            layout[name] = layout.get(name, 0) + count
+    checks = [c for _, c, _, _ in parts]
+    whole = Checked(
+        checks[0].passed, pl.concat([c.hashes for c in checks]),
+        pl.concat([c.reasons for c in checks]),
+        pl.concat([c.rejected_orders for c in checks]), pl.concat([c.touched for c in checks]),
+        tuple(dict.fromkeys(m for c in checks for m in c.missing_columns)), checks[0].form)
+
+    def reread() -> Iterator[pl.DataFrame]:
+        if file_sha256(path) != digest:
+            raise InputError(str(path), "changed while it was being ingested; run again",
+                             code="changed-during-run")
+        for table in order_tables(reader, path, match, chunk_bytes):
+            yield table.frame
+
+    return PreparedInput(str(path), digest[0], digest[1], match.mapping,
+                         pl.concat([raw for _, _, raw, _ in parts]), first.header, spilled,
+                         [i.height for i in ids], pl.concat(ids), whole.hashes, whole.reasons,
+                         whole.rejected_orders, rows_in, input_details(match, first, layout, whole),
+                         reread, spill)
+
+
+def map_and_check(table: RawTable, mapping: Mapping, default_timezone: str) -> Checked:
+    """Map a table into typed standard columns and run the one-row checks."""
+    compiled = compile_mapping(mapping, table, default_timezone)
+    typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()
+    outcome = check_rows(typed, compiled.labels, compiled.mapped, compiled.divided)
+    reasons = outcome.reasons.rename({ID: ROW})
+    rejected_orders = typed.select(ROW, "order_id").filter(~outcome.passed)
+    touched = typed.filter(~outcome.passed | pl.col("order_id").is_in(
+        rejected_orders["order_id"].drop_nulls().implode()))[ROW]
+    missing_columns, form = compiled.missing_columns, compiled.form
+    # Let go of the source texts the values were parsed from before the passed rows are
+    # copied out: only the standard columns are alive at the peak.
+    standard = typed.select(ROW, *_standard(typed))
+    del typed, compiled
+    passed = standard.filter(outcome.passed)
+    del standard
+    # Lines are hashed here, a table at a time, not in ``finish``: the casts the hashes need
+    # stay the size of a piece.
+    scopes = {mapping.channel: mapping.key_scope} if mapping.key_scope else {}
+    hashes = hash_lines(passed.with_columns(pl.lit(mapping.channel).alias("channel")), scopes)
+    return Checked(passed, hashes, reasons, rejected_orders, touched, missing_columns, form)
+
+
+def _standard(typed: pl.DataFrame) -> list[str]:
+    return [c for c in typed.columns if not c.startswith((RAW, "__"))]
+
+
+def input_details(match: Match, table: RawTable, layout: dict[str, int],
+                  checked: Checked) -> dict[str, object]:
+    """How the input was read, for the manifest."""
+    details: dict[str, object] = {"header_row": table.header_row, "layout_rows": layout}
+    if table.encoding:
+        details["encoding"] = table.encoding
+    if table.notes:
+        details["notes"] = table.notes
+    if match.sheet is not None:
+        details["sheet"] = match.sheet
+    if checked.form:
+        details["form"] = checked.form
+    if checked.missing_columns:
+        details["missing_columns"] = list(checked.missing_columns)
+    return details

@@ -96,11 +96,14 @@ def classify(lines: pl.DataFrame, history: pl.LazyFrame) -> Classified:
     hashes of the matching lines (a join on two integer columns), then, only for lines that
     changed, their field hashes, to name the changed fields."""
     batch = lines.with_row_index("__pos")
+    # The joins carry only what tells the verdict: field hashes (most of a line's width) are
+    # looked up for the few lines that need them.
+    narrow = batch.select("__pos", *KEY, "channel_id", "content")
     # Joins run on key_hi alone (one integer column is twice as fast as two); key_lo is
     # compared after, so a clash of key_hi alone can never pass for the same line.
     latest = (
         history.select(*KEY, "channel_id", "content", "seq")
-        .join(batch.lazy().select("key_hi"), on="key_hi", how="semi")
+        .join(narrow.lazy().select("key_hi"), on="key_hi", how="semi")
         .collect(engine="streaming")
         .sort("seq")
         .unique(subset=KEY, keep="last", maintain_order=False)
@@ -108,7 +111,7 @@ def classify(lines: pl.DataFrame, history: pl.LazyFrame) -> Classified:
                  "content": "hist_content", "seq": "hist_seq"})
     )
     repeats = _earlier_in_batch(batch)
-    frame = batch
+    frame = narrow
     if repeats.height:
         frame = frame.join(repeats.select("__pos", "prev_channel_id", "prev_content"),
                            on="__pos", how="left", maintain_order="left")
@@ -135,7 +138,7 @@ def classify(lines: pl.DataFrame, history: pl.LazyFrame) -> Classified:
         .otherwise(pl.lit("update"))
     )
     frame = frame.with_columns(change.alias("change_type"))
-    changed = _changed_fields(frame, repeats, history)
+    changed = _changed_fields(frame, repeats, history, batch)
     return Classified(frame["change_type"], changed, _previous_channel(frame, repeats, history))
 
 
@@ -192,8 +195,9 @@ def _earlier_in_batch(batch: pl.DataFrame) -> pl.DataFrame:
 
 
 def _changed_fields(frame: pl.DataFrame, repeats: pl.DataFrame,
-                    history: pl.LazyFrame) -> pl.Series:
-    """';'-joined names of the fields an update changed, null for other lines."""
+                    history: pl.LazyFrame, batch: pl.DataFrame) -> pl.Series:
+    """';'-joined names of the fields an update changed, null for other lines (``batch``:
+    every line with its field hashes, by __pos)."""
     updates = frame.filter(pl.col("change_type") == "update")
     result = pl.Series("changed_fields", [None] * frame.height, pl.String)
     if not updates.height:
@@ -209,7 +213,8 @@ def _changed_fields(frame: pl.DataFrame, repeats: pl.DataFrame,
                                on=[*KEY, "seq"]).select("__pos", *FIELD_HASHES)
     previous = pl.concat([from_batch, from_history]).rename(
         {h: f"prev_{h}" for h in FIELD_HASHES})
-    named = updates.select("__pos", *FIELD_HASHES).join(previous, on="__pos").select(
+    named = batch[updates["__pos"]].select("__pos", *FIELD_HASHES).join(
+        previous, on="__pos").select(
         "__pos",
         pl.concat_str([pl.when(pl.col(f"prev_{h}") != pl.col(h)).then(pl.lit(f))
                        for f, h in zip(CONTENT_FIELDS, FIELD_HASHES, strict=True)],

@@ -53,22 +53,22 @@ def order_tables(reader: ChunkReader, path: Path, match: Match,
     waiting: pl.DataFrame | None = None  # the rows of the last order seen, not yet given
     layout: dict[str, int] = {}  # counts of pieces given no rows yet
     key = ""
-    current = next(pieces, None)
-    while current is not None:
-        following = next(pieces, None)
+    last: RawTable | None = None
+    for current in pieces:
         key = key or order_column(mapping, current.header)
         frame = current.frame if waiting is None else pl.concat([waiting, current.frame])
-        if following is None:
-            ready, waiting = frame, None
-        else:
-            ready, waiting = _last_order_apart(frame, key)
+        ready, waiting = _last_order_apart(frame, key)
         for name, count in current.layout.items():
             layout[name] = layout.get(name, 0) + count
-        if ready.height or following is None:
-            table = replace(current, frame=ready, layout=layout)
-            yield formula_gap_messages(shape_orders(table, mapping), mapping)
+        if ready.height:
+            yield formula_gap_messages(shape_orders(replace(current, frame=ready,
+                                                            layout=layout), mapping), mapping)
             layout = {}
-        current = following
+        last = current
+    if last is not None:  # the file's last order, which no piece came after to complete
+        rest = waiting if waiting is not None else last.frame.clear()
+        yield formula_gap_messages(shape_orders(replace(last, frame=rest, layout=layout),
+                                                mapping), mapping)
 
 
 def _last_order_apart(frame: pl.DataFrame, key: str) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -88,7 +88,7 @@ def finish(prepared: list[PreparedInput], batch_id: str,
         reasons = pl.concat([p.reasons, extra.cast(p.reasons.schema),
                              cross.cast(p.reasons.schema)]).sort(ROW)
         out = mine["change_type"].is_in(["new", "update"])
-        wanted = out if mask is None else pl.Series([False] * p.passed_ids.height).scatter(
+        wanted = out if mask is None else pl.repeat(False, p.passed_ids.height, eager=True).scatter(
             mask.arg_true(), out)  # over every passed row: held-back ones are not wanted
         clean_parts = _clean_parts(p, wanted, mine.filter(out).select(CHANGE), batch_id)
         counts = mine.select(duplicates=(pl.col("change_type") == "duplicate").sum(),

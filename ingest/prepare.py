@@ -144,7 +144,9 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
     for index, table in enumerate(order_tables(reader, path, match, chunk_bytes)):
         rows_in += table.frame.height
         checked = map_and_check(table, match.mapping, default_timezone)
-        kept = table.frame.filter(pl.col(ROW).is_in(checked.touched.implode()))
+        # A gather copies the few rows kept; a filter would keep the whole piece's text alive.
+        kept = table.frame[table.frame.select(
+            pl.col(ROW).is_in(checked.touched.implode())).to_series().arg_true()]
         target = Path(spill.name) / f"piece-{index:05d}.arrow"
         checked.passed.write_ipc(target, compression="uncompressed")
         spilled.append(pl.scan_ipc(target))

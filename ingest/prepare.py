@@ -8,6 +8,7 @@ needs of every line (its key and content hashes, its order number) and one piece
 from __future__ import annotations
 
 import hashlib
+import io
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -144,9 +145,7 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
     for index, table in enumerate(order_tables(reader, path, match, chunk_bytes)):
         rows_in += table.frame.height
         checked = map_and_check(table, match.mapping, default_timezone)
-        # A gather copies the few rows kept; a filter would keep the whole piece's text alive.
-        kept = table.frame[table.frame.select(
-            pl.col(ROW).is_in(checked.touched.implode())).to_series().arg_true()]
+        kept = _compact(table.frame.filter(pl.col(ROW).is_in(checked.touched.implode())))
         target = Path(spill.name) / f"piece-{index:05d}.arrow"
         checked.passed.write_ipc(target, compression="uncompressed")
         spilled.append(pl.scan_ipc(target))
@@ -184,6 +183,17 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
                          [i.height for i in ids], pl.concat(ids), whole.hashes, whole.reasons,
                          whole.rejected_orders, rows_in, input_details(match, first, layout, whole),
                          reread, spill)
+
+
+def _compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame in buffers of its own. The few raw rows a piece keeps would otherwise hold
+    on to the text of the whole piece (polars strings are views into shared buffers, and a
+    filter or gather keeps them): 0.35 GB per million lines. An Arrow IPC round trip in
+    memory copies just the rows."""
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="uncompressed")
+    buffer.seek(0)
+    return pl.read_ipc(buffer)
 
 
 def map_and_check(table: RawTable, mapping: Mapping, default_timezone: str) -> Checked:

@@ -57,8 +57,9 @@ def finish(prepared: list[PreparedInput], batch_id: str,
            history: pl.LazyFrame | None = None) -> Finished:
     """Batch-wide work across every input: hold back orders with a rejected line, then tell
     new lines from updates and duplicates (against this batch and ``history``); then each
-    input's clean, rejected and duplicate rows. Only the line hashes are gathered across
-    inputs: the lines themselves are only joined to their verdict, lazily, piece by piece."""
+    input's clean, rejected and duplicate rows. Only the line hashes and order numbers are
+    gathered across inputs: the lines themselves become clean lines lazily, piece by piece
+    (their flags and change columns), when they are written."""
     history = history if history is not None else pl.LazyFrame(schema=HISTORY_SCHEMA)
     held = _held_back(prepared)
     kept: list[pl.Series | None] = []

@@ -142,18 +142,22 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
     spilled: list[pl.LazyFrame] = []
     parts: list[tuple[RawTable, Checked, pl.DataFrame, pl.DataFrame]] = []
     rows_in = 0
-    for index, table in enumerate(order_tables(reader, path, match, chunk_bytes)):
-        rows_in += table.frame.height
-        checked = map_and_check(table, match.mapping, default_timezone)
-        kept = _compact(table.frame.filter(pl.col(ROW).is_in(checked.touched.implode())))
-        target = Path(spill.name) / f"piece-{index:05d}.arrow"
-        checked.passed.write_ipc(target, compression="uncompressed")
-        spilled.append(pl.scan_ipc(target))
-        parts.append((replace(table, frame=table.frame.clear()),
-                      replace(checked, passed=checked.passed.clear()),
-                      kept.drop(READER_CODE, READER_DETAIL),
-                      checked.passed.select(ROW, "order_id")))
-        del table, kept, checked
+    try:
+        for index, table in enumerate(order_tables(reader, path, match, chunk_bytes)):
+            rows_in += table.frame.height
+            checked = map_and_check(table, match.mapping, default_timezone)
+            kept = _compact(table.frame.filter(pl.col(ROW).is_in(checked.touched.implode())))
+            target = Path(spill.name) / f"piece-{index:05d}.arrow"
+            checked.passed.write_ipc(target, compression="uncompressed")
+            spilled.append(pl.scan_ipc(target))
+            parts.append((replace(table, frame=table.frame.clear()),
+                          replace(checked, passed=checked.passed.clear()),
+                          kept.drop(READER_CODE, READER_DETAIL),
+                          checked.passed.select(ROW, "order_id")))
+            del table, kept, checked
+    except BaseException:  # (NotChunkable included: the file is read whole instead)
+        spill.cleanup()
+        raise
     ids = [i for _, _, _, i in parts]
     if spread_orders([pl.concat([i["order_id"], c.rejected_orders["order_id"]])
                       for (_, c, _, _), i in zip(parts, ids, strict=True)]):

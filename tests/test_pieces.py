@@ -242,3 +242,18 @@ def _mask(line: str, replacements: dict[str | None, str]) -> str:
         if old:
             line = line.replace(old, new)
     return line
+
+
+@pytest.mark.parametrize("last_row", ['000031,1,1,10.00,S,5.00,x,done,27" screen\n',
+                                      None])
+def test_a_file_read_whole_after_all_leaves_no_spill_behind(tmp_path: Path,
+                                                           last_row: str | None) -> None:
+    # A stray quote (the reader gives up on pieces) or an order split apart (found after
+    # every piece was spilled): either way the file is read whole and the spill is gone.
+    body = toy_row(0, 1) + "".join(toy_row(i, 1) for i in range(1, 30)) + (
+        last_row or toy_row(0, 2))
+    spill = tmp_path / "spill"
+    prepared = prepare(toy(tmp_path, body), toy_mappings(tmp_path), chunk_bytes=120,
+                       spill_dir=spill)
+    assert prepared.reread is None  # read whole
+    assert spill.is_dir() and not any(spill.iterdir())

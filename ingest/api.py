@@ -25,7 +25,8 @@ from ingest.ledger import Ledger
 from ingest.lock import run_lock
 from ingest.mapping.loader import ENCODINGS, load_mappings
 from ingest.mapping.model import Mapping
-from ingest.pipeline import PreparedInput, file_sha256, finish, prepare
+from ingest.pipeline import finish
+from ingest.prepare import PreparedInput, file_sha256, prepare
 from ingest.readers import READERS
 from ingest.sources import archive, list_files, quarantine
 from ingest.writers import writer_for

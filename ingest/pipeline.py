@@ -13,12 +13,9 @@ import polars as pl
 
 from ingest.checks import ID, check_batch, cross_channel_reason
 from ingest.dedupe import HISTORY_SCHEMA, classify, hash_lines
-from ingest.prepare import PreparedInput, file_sha256, map_and_check, prepare
+from ingest.prepare import PreparedInput
 from ingest.readers.base import ROW
 from ingest.schema import field_names, polars_schema
-
-__all__ = ["REJECT_LEAD", "Finished", "InputResult", "PreparedInput", "file_sha256", "finish",
-           "map_and_check", "prepare"]
 
 REJECT_LEAD = ["source", "source_row", "channel", "codes", "messages"]
 CHANGE = ["change_type", "changed_fields"]

@@ -126,7 +126,8 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
                          [checked.passed.lazy()], [checked.passed.height],
                          checked.passed.select(ROW, "order_id"),
                          checked.hashes, checked.reasons, checked.rejected_orders, raw.height,
-                         input_details(match, table, table.layout, checked))
+                         input_details(match, table, table.layout, checked.missing_columns,
+                                       checked.form))
 
 
 def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tuple[str, int],
@@ -169,11 +170,7 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
         for name, count in table.layout.items():
             layout[name] = layout.get(name, 0) + count
     checks = [c for _, c, _, _ in parts]
-    whole = Checked(
-        checks[0].passed, pl.concat([c.hashes for c in checks]),
-        pl.concat([c.reasons for c in checks]),
-        pl.concat([c.rejected_orders for c in checks]), pl.concat([c.touched for c in checks]),
-        tuple(dict.fromkeys(m for c in checks for m in c.missing_columns)), checks[0].form)
+    missing = tuple(dict.fromkeys(m for c in checks for m in c.missing_columns))
 
     def reread() -> Iterator[pl.DataFrame]:
         if file_sha256(path) != digest:
@@ -184,8 +181,11 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
 
     return PreparedInput(str(path), digest[0], digest[1], match.mapping,
                          pl.concat([raw for _, _, raw, _ in parts]), first.header, spilled,
-                         [i.height for i in ids], pl.concat(ids), whole.hashes, whole.reasons,
-                         whole.rejected_orders, rows_in, input_details(match, first, layout, whole),
+                         [i.height for i in ids], pl.concat(ids),
+                         pl.concat([c.hashes for c in checks]),
+                         pl.concat([c.reasons for c in checks]),
+                         pl.concat([c.rejected_orders for c in checks]), rows_in,
+                         input_details(match, first, layout, missing, checks[0].form),
                          reread, spill)
 
 
@@ -228,7 +228,8 @@ def _standard(typed: pl.DataFrame) -> list[str]:
 
 
 def input_details(match: Match, table: RawTable, layout: dict[str, int],
-                  checked: Checked) -> dict[str, object]:
+                  missing_columns: tuple[str, ...],
+                  form: dict[str, str | None]) -> dict[str, object]:
     """How the input was read, for the manifest."""
     details: dict[str, object] = {"header_row": table.header_row, "layout_rows": layout}
     if table.encoding:
@@ -237,8 +238,8 @@ def input_details(match: Match, table: RawTable, layout: dict[str, int],
         details["notes"] = table.notes
     if match.sheet is not None:
         details["sheet"] = match.sheet
-    if checked.form:
-        details["form"] = checked.form
-    if checked.missing_columns:
-        details["missing_columns"] = list(checked.missing_columns)
+    if form:
+        details["form"] = form
+    if missing_columns:
+        details["missing_columns"] = list(missing_columns)
     return details

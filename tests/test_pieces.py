@@ -15,7 +15,8 @@ import ingest.prepare as prepare_module
 from ingest.api import ingest
 from ingest.mapping.loader import load_mapping, load_mappings
 from ingest.mapping.model import Mapping
-from ingest.pipeline import PreparedInput, finish, prepare
+from ingest.pipeline import finish
+from ingest.prepare import PreparedInput, prepare
 from ingest.readers.csv import _record_pieces
 
 WHOLE = 1 << 40

@@ -12,7 +12,8 @@ import polars as pl
 from ingest.errors import InputError, UsageError
 from ingest.mapping.loader import load_mapping, load_mappings
 from ingest.mapping.model import Mapping
-from ingest.pipeline import finish, prepare
+from ingest.pipeline import finish
+from ingest.prepare import prepare
 from ingest.schema import mappable_fields
 from ingest.tools import render
 

@@ -81,29 +81,44 @@ def content_hash() -> pl.Expr:
     ]).alias("content")
 
 
+CHANGE_TYPE = pl.Enum(["new", "update", "duplicate", "cross-channel"])
+LINE_HASHES = ["channel_id", *KEY, "content"]
+"""What the batch keeps of every line in memory: enough to tell its verdict."""
+
+
+def channel_id(name: str) -> int:
+    """The hash that stands for a channel name in history."""
+    return int(pl.select(xxhash32(pl.lit(name))).item())
+
+
 @dataclass(frozen=True)
 class Classified:
-    change_type: pl.Series  # "new", "update", "duplicate" or "cross-channel", one per line
-    changed_fields: pl.Series  # ";"-joined field names for updates, else null
-    previous_channel: pl.Series  # the other channel for cross-channel duplicates
+    change_type: pl.Series  # CHANGE_TYPE, one per line, in batch order
+    changed_fields: pl.DataFrame  # __pos, changed_fields (";"-joined names): updates only
+    previous_channel: pl.DataFrame  # __pos, previous_channel: cross-channel duplicates only
 
 
-def classify(lines: pl.DataFrame, history: pl.LazyFrame) -> Classified:
-    """Compare each hashed line (in batch order) with its previous version: an earlier line of
-    this batch with the same key, else the latest version in history.
+def classify(lines: pl.DataFrame, history: pl.LazyFrame, fields: pl.LazyFrame | None = None,
+             channels: dict[int, str] | None = None) -> Classified:
+    """Compare each line (``lines``: ``LINE_HASHES``, in batch order) with its previous
+    version: an earlier line of this batch with the same key, else the latest version in
+    history. ``fields`` holds the lines' field hashes in the same order, and ``channels``
+    names each channel_id; both default to the columns of ``lines``.
 
-    History is read in two steps so that the nightly case stays cheap: keys and content
-    hashes of the matching lines (a join on two integer columns), then, only for lines that
-    changed, their field hashes, to name the changed fields."""
-    batch = lines.with_row_index("__pos")
-    # The joins carry only what tells the verdict: field hashes (most of a line's width) are
-    # looked up for the few lines that need them.
-    narrow = batch.select("__pos", *KEY, "channel_id", "content")
+    The field hashes are most of a line's width, so they are read (from ``fields``, which
+    may be a scan of spilled lines) only for the few lines that changed, to name the
+    changed fields. History is read in the same two steps: keys and content hashes of the
+    matching lines (a join on integer columns), then field hashes for the updates."""
+    if fields is None:
+        fields = lines.lazy().select(FIELD_HASHES)
+    if channels is None:
+        channels = dict(lines.select("channel_id", "channel").unique().iter_rows())
+    batch = lines.select(LINE_HASHES).with_row_index("__pos")
     # Joins run on key_hi alone (one integer column is twice as fast as two); key_lo is
     # compared after, so a clash of key_hi alone can never pass for the same line.
     latest = (
         history.select(*KEY, "channel_id", "content", "seq")
-        .join(narrow.lazy().select("key_hi"), on="key_hi", how="semi")
+        .join(batch.lazy().select("key_hi"), on="key_hi", how="semi")
         .collect(engine="streaming")
         .sort("seq")
         .unique(subset=KEY, keep="last", maintain_order=False)
@@ -111,13 +126,11 @@ def classify(lines: pl.DataFrame, history: pl.LazyFrame) -> Classified:
                  "content": "hist_content", "seq": "hist_seq"})
     )
     repeats = _earlier_in_batch(batch)
-    frame = narrow
-    if repeats.height:
-        frame = frame.join(repeats.select("__pos", "prev_channel_id", "prev_content"),
-                           on="__pos", how="left", maintain_order="left")
-    else:
-        frame = frame.with_columns(pl.lit(None, pl.UInt32).alias("prev_channel_id"),
-                                   pl.lit(None, pl.UInt64).alias("prev_content"))
+    # A line seen neither in history nor earlier in this batch is new: only the others
+    # (none, on a first import) go through the joins.
+    seen = pl.concat([repeats["__pos"], batch.join(latest.select("key_hi"), on="key_hi",
+                                                   how="semi")["__pos"]]).unique().sort()
+    frame = batch[seen].join(repeats, on="__pos", how="left", maintain_order="left")
     if latest["key_hi"].n_unique() == latest.height:
         frame = frame.join(latest, on="key_hi", how="left", maintain_order="left")
         same = pl.col("hist_key_lo") == pl.col("key_lo")
@@ -136,35 +149,39 @@ def classify(lines: pl.DataFrame, history: pl.LazyFrame) -> Classified:
         .when(prev_channel != pl.col("channel_id")).then(pl.lit("cross-channel"))
         .when(prev_content == pl.col("content")).then(pl.lit("duplicate"))
         .otherwise(pl.lit("update"))
-    )
+    ).cast(CHANGE_TYPE)
     frame = frame.with_columns(change.alias("change_type"))
-    changed = _changed_fields(frame, repeats, history, batch)
-    return Classified(frame["change_type"], changed, _previous_channel(frame, repeats, history))
+    change_type = pl.repeat("new", batch.height, dtype=CHANGE_TYPE, eager=True).alias(
+        "change_type").scatter(frame["__pos"], frame["change_type"])
+    return Classified(change_type, _changed_fields(frame, history, fields),
+                      _previous_channel(frame, history, channels))
 
 
-def _previous_channel(frame: pl.DataFrame, repeats: pl.DataFrame,
-                      history: pl.LazyFrame) -> pl.Series:
-    """The channel name a cross-channel duplicate was received through before (rare, so
-    only then are names read from history)."""
-    result = pl.Series("previous_channel", [None] * frame.height, pl.String)
+def _previous_channel(frame: pl.DataFrame, history: pl.LazyFrame,
+                      channels: dict[int, str]) -> pl.DataFrame:
+    """__pos and the channel name a cross-channel duplicate was received through before
+    (rare, so only then are names read from history)."""
     cross = frame.filter(pl.col("change_type") == "cross-channel")
     if not cross.height:
-        return result
-    from_batch = cross.filter(pl.col("prev_content").is_not_null()).select("__pos").join(
-        repeats.select("__pos", pl.col("prev_channel").alias("name")), on="__pos")
+        return pl.DataFrame(schema={"__pos": pl.UInt32, "previous_channel": pl.String})
+    from_batch = cross.filter(pl.col("prev_content").is_not_null()).select(
+        "__pos", pl.col("prev_channel_id").replace_strict(
+            channels, return_dtype=pl.String).alias("previous_channel"))
     wanted = cross.filter(pl.col("prev_content").is_null()).select(
         "__pos", *KEY, pl.col("hist_seq").alias("seq"))
-    from_history = wanted.join(
-        _history_rows(history, wanted, ["channel"]).rename({"channel": "name"}),
-        on=[*KEY, "seq"]).select("__pos", "name")
-    named = pl.concat([from_batch, from_history])
-    return result.scatter(named["__pos"], named["name"])
+    from_history = wanted.join(_history_rows(history, wanted, ["channel"]),
+                               on=[*KEY, "seq"]).select(
+        "__pos", pl.col("channel").alias("previous_channel"))
+    return pl.concat([from_batch, from_history])
 
 
 def _history_rows(history: pl.LazyFrame, wanted: pl.DataFrame,
                   columns: list[str]) -> pl.DataFrame:
     """``columns`` of the history rows named by ``wanted`` (key_hi, key_lo, seq): filtered on
     key_hi while scanning, then matched exactly on the small result."""
+    if not wanted.height:
+        return pl.DataFrame(schema={**{c: HISTORY_SCHEMA[c] for c in (*KEY, "seq")},
+                                    **{c: HISTORY_SCHEMA[c] for c in columns}})
     return (
         history.select(*KEY, "seq", *columns)
         .join(wanted.lazy().select("key_hi"), on="key_hi", how="semi")
@@ -175,12 +192,12 @@ def _history_rows(history: pl.LazyFrame, wanted: pl.DataFrame,
 
 def _earlier_in_batch(batch: pl.DataFrame) -> pl.DataFrame:
     """For lines whose key came earlier in this batch: __pos and the previous line's
-    channel, content and field hashes (prev_*). A window over the whole batch is slow, and
+    position, channel_id and content (prev_*). A window over the whole batch is slow, and
     repeats are few: only their keys are windowed."""
-    columns = ["channel", "channel_id", "content", *FIELD_HASHES]
+    columns = {"__pos": "prev_pos", "channel_id": "prev_channel_id", "content": "prev_content"}
     if batch["key_hi"].n_unique() == batch.height:  # the usual case, and cheap to tell
         return pl.DataFrame(schema={"__pos": pl.UInt32, **{
-            f"prev_{c}": batch.schema[c] for c in columns}})
+            new: batch.schema[old] for old, new in columns.items()}})
     # key_hi alone finds the candidates (a rare clash of key_hi only adds a candidate; the
     # window below is over the whole key).
     first = batch.select(pl.col("key_hi").is_first_distinct()).to_series()
@@ -188,36 +205,38 @@ def _earlier_in_batch(batch: pl.DataFrame) -> pl.DataFrame:
     return (
         batch.join(repeated, on=KEY, how="semi")
         .sort("__pos")
-        .with_columns([pl.col(c).shift(1).over(KEY).alias(f"prev_{c}") for c in columns])
+        .with_columns([pl.col(old).shift(1).over(KEY).alias(new)
+                       for old, new in columns.items()])
         .filter(pl.col("prev_content").is_not_null())
-        .select("__pos", *[f"prev_{c}" for c in columns])
+        .select("__pos", *columns.values())
     )
 
 
-def _changed_fields(frame: pl.DataFrame, repeats: pl.DataFrame,
-                    history: pl.LazyFrame, batch: pl.DataFrame) -> pl.Series:
-    """';'-joined names of the fields an update changed, null for other lines (``batch``:
-    every line with its field hashes, by __pos)."""
+def _changed_fields(frame: pl.DataFrame, history: pl.LazyFrame,
+                    fields: pl.LazyFrame) -> pl.DataFrame:
+    """__pos and the ';'-joined names of the fields each update changed (``fields``: every
+    line's field hashes, by position)."""
     updates = frame.filter(pl.col("change_type") == "update")
-    result = pl.Series("changed_fields", [None] * frame.height, pl.String)
     if not updates.height:
-        return result
+        return pl.DataFrame(schema={"__pos": pl.UInt32, "changed_fields": pl.String})
     # Field hashes of each update's previous version: the line before it in this batch ...
-    from_batch = updates.filter(pl.col("prev_content").is_not_null()).select("__pos").join(
-        repeats.select("__pos", *[pl.col(f"prev_{h}").alias(h) for h in FIELD_HASHES]),
-        on="__pos")
+    from_batch = updates.filter(pl.col("prev_content").is_not_null()).select(
+        "__pos", "prev_pos")
     # ... or its latest version in history.
     wanted = updates.filter(pl.col("prev_content").is_null()).select(
         "__pos", *KEY, pl.col("hist_seq").alias("seq"))
-    from_history = wanted.join(_history_rows(history, wanted, FIELD_HASHES),
-                               on=[*KEY, "seq"]).select("__pos", *FIELD_HASHES)
-    previous = pl.concat([from_batch, from_history]).rename(
-        {h: f"prev_{h}" for h in FIELD_HASHES})
-    named = batch[updates["__pos"]].select("__pos", *FIELD_HASHES).join(
-        previous, on="__pos").select(
+    positions = pl.concat([updates["__pos"], from_batch["prev_pos"]]).unique()
+    own = (fields.with_row_index("__pos").filter(pl.col("__pos").is_in(positions.implode()))
+           .collect(engine="streaming"))
+    previous = pl.concat([
+        from_batch.join(own.rename({"__pos": "prev_pos"}), on="prev_pos").select(
+            "__pos", *FIELD_HASHES),
+        wanted.join(_history_rows(history, wanted, FIELD_HASHES),
+                    on=[*KEY, "seq"]).select("__pos", *FIELD_HASHES),
+    ]).rename({h: f"prev_{h}" for h in FIELD_HASHES})
+    return own.join(previous, on="__pos").select(
         "__pos",
         pl.concat_str([pl.when(pl.col(f"prev_{h}") != pl.col(h)).then(pl.lit(f))
                        for f, h in zip(CONTENT_FIELDS, FIELD_HASHES, strict=True)],
                       separator=";", ignore_nulls=True).alias("changed_fields"),
     )
-    return result.scatter(named["__pos"], named["changed_fields"])

@@ -135,12 +135,13 @@ class Ledger:
         return int(row[0] or 0) + 1
 
     # publishing ---------------------------------------------------------------------------
-    def write_keys(self, batch_id: str, seq: int, keys: pl.DataFrame) -> str:
-        """The batch's key file, complete on disk before the batch is published."""
+    def write_keys(self, batch_id: str, seq: int, keys: pl.LazyFrame | pl.DataFrame) -> str:
+        """The batch's key file, complete on disk before the batch is published. ``keys``
+        is streamed to it: for a big batch, from the spilled lines."""
         name = f"{seq:08d}-{batch_id}.parquet"
         partial = self.keys_dir / f".{name}.partial"
-        keys.with_columns(pl.lit(seq, pl.Int64).alias("seq")).select(
-            list(HISTORY_SCHEMA)).write_parquet(partial)
+        keys.lazy().with_columns(pl.lit(seq, pl.Int64).alias("seq")).select(
+            list(HISTORY_SCHEMA)).sink_parquet(partial)
         partial.rename(self.keys_dir / name)
         return name
 

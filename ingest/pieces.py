@@ -85,11 +85,12 @@ def _last_order_apart(frame: pl.DataFrame, key: str) -> tuple[pl.DataFrame, pl.D
 
 def spread_orders(order_ids: list[pl.Series]) -> bool:
     """Whether an order number appears in more than one piece (``order_ids[i]``: the
-    typed order numbers of piece i): an export whose order lines do not stand together."""
+    typed order numbers of piece i, or hashes of them): an export whose order lines do not
+    stand together."""
     if len(order_ids) < 2:
         return False
     pieces = pl.concat([pl.DataFrame({"order_id": ids.drop_nulls().unique(), "piece": i},
-                                     schema={"order_id": pl.String, "piece": pl.Int32})
+                                     schema={"order_id": ids.dtype, "piece": pl.Int32})
                         for i, ids in enumerate(order_ids)])
     return bool(pieces["order_id"].is_duplicated().any())
 

@@ -12,10 +12,16 @@ from pathlib import Path
 import polars as pl
 
 from ingest.checks import ID, check_batch, cross_channel_reason
-from ingest.dedupe import HISTORY_SCHEMA, classify, hash_lines
+from ingest.dedupe import (
+    FIELD_HASHES,
+    HISTORY_SCHEMA,
+    LINE_HASHES,
+    channel_id,
+    classify,
+)
 from ingest.prepare import PreparedInput
 from ingest.readers.base import ROW
-from ingest.schema import field_names, polars_schema
+from ingest.schema import field_names
 
 REJECT_LEAD = ["source", "source_row", "channel", "codes", "messages"]
 CHANGE = ["change_type", "changed_fields"]
@@ -47,52 +53,92 @@ class InputResult:
 @dataclass
 class Finished:
     results: list[InputResult]
-    keys: pl.DataFrame  # hashes of every line output (new and update), for the ledger
+    # The hashes of every line output (new and update), for the ledger's key file: lazy, one
+    # frame per piece, like the clean lines (a spilled piece holds its field hashes).
+    keys: pl.LazyFrame
 
 
 def finish(prepared: list[PreparedInput], batch_id: str,
            history: pl.LazyFrame | None = None) -> Finished:
     """Batch-wide work across every input: hold back orders with a rejected line, then tell
     new lines from updates and duplicates (against this batch and ``history``); then each
-    input's clean, rejected and duplicate rows. Only the line hashes and order numbers are
-    gathered across inputs: the lines themselves become clean lines lazily, piece by piece
-    (their flags and change columns), when they are written."""
+    input's clean, rejected and duplicate rows. Only the line hashes and row numbers are
+    gathered across inputs: the lines themselves (with their field hashes) become clean
+    lines and key-file rows lazily, piece by piece, when they are written."""
     history = history if history is not None else pl.LazyFrame(schema=HISTORY_SCHEMA)
     held = _held_back(prepared)
-    kept: list[pl.Series | None] = []
-    lines = []
+    masks: list[pl.Series | None] = []  # per input, over its passed rows: not held back
+    lines: list[pl.DataFrame] = []
+    fields: list[pl.LazyFrame] = []
     for p, extra in zip(prepared, held, strict=True):
-        mask = ~p.passed_ids[ROW].is_in(extra[ROW].implode()) if extra.height else None
-        kept.append(mask)
+        mask = ~p.passed_rows.is_in(extra[ROW].implode()) if extra.height else None
+        masks.append(mask)
         lines.append(p.hashes if mask is None else p.hashes.filter(mask))
-    hashed = pl.concat(lines) if lines else hash_lines(
-        pl.DataFrame(schema={n: polars_schema()[n] for n in field_names()}), {})
+        fields.extend(part.select(FIELD_HASHES) for part, _ in _unheld(p, mask))
+    hashed = pl.concat(lines) if lines else pl.DataFrame(
+        schema={c: HISTORY_SCHEMA[c] for c in LINE_HASHES})
     del lines
-    verdict = classify(hashed, history)
-    output = verdict.change_type.is_in(["new", "update"])
-    keys = hashed if output.all() else hashed.filter(output)
-    del hashed
-    verdicts = pl.DataFrame([verdict.change_type, verdict.changed_fields,
-                             verdict.previous_channel])
-    results = []
+    verdict = classify(
+        hashed, history,
+        pl.concat(fields) if fields else pl.LazyFrame(schema={h: pl.UInt32 for h in FIELD_HASHES}),
+        {channel_id(p.mapping.channel): p.mapping.channel for p in prepared})
+    results, keys = [], []
     start = 0
-    for p, extra, mask in zip(prepared, held, kept, strict=True):
-        ids = p.passed_ids if mask is None else p.passed_ids.filter(mask)
-        mine = pl.concat([ids, verdicts.slice(start, ids.height)], how="horizontal")
-        start += ids.height
-        cross = mine.filter(pl.col("change_type") == "cross-channel").select(
-            ROW, pl.lit("cross-channel-duplicate").alias("codes"),
-            cross_channel_reason(pl.col("previous_channel")).alias("messages"))
+    for p, extra, mask in zip(prepared, held, masks, strict=True):
+        rows = p.passed_rows if mask is None else p.passed_rows.filter(mask)
+        end = start + rows.len()
+        change = verdict.change_type.slice(start, rows.len())
+        changed, previous = (
+            frame.filter(pl.col("__pos").is_between(start, end, closed="left"))
+            .with_columns(pl.col("__pos") - start)
+            for frame in (verdict.changed_fields, verdict.previous_channel))
+        cross = _cross_channel(p, mask, rows, previous)
         reasons = pl.concat([p.reasons, extra.cast(p.reasons.schema),
                              cross.cast(p.reasons.schema)]).sort(ROW)
-        out = mine["change_type"].is_in(["new", "update"])
-        wanted = out if mask is None else pl.repeat(False, p.passed_ids.height, eager=True).scatter(
-            mask.arg_true(), out)  # over every passed row: held-back ones are not wanted
-        clean_parts = _clean_parts(p, wanted, mine.filter(out).select(CHANGE), batch_id)
-        counts = mine.select(duplicates=(pl.col("change_type") == "duplicate").sum(),
-                             updates=(pl.col("change_type") == "update").sum()).row(0)
-        results.append(_result(p, clean_parts, int(out.sum()), reasons, *counts))
-    return Finished(results, keys)
+        clean_parts, key_parts = _output_parts(p, mask, change, changed,
+                                               hashed.slice(start, rows.len()), batch_id)
+        keys.extend(key_parts)
+        counts = (int((change == "duplicate").sum()), int((change == "update").sum()))
+        results.append(_result(p, clean_parts, int(change.is_in(OUTPUT).sum()), reasons,
+                               *counts))
+        start = end
+    return Finished(results, pl.concat(keys) if keys else pl.LazyFrame(
+        schema={c: t for c, t in HISTORY_SCHEMA.items() if c != "seq"}))
+
+
+OUTPUT = ["new", "update"]  # the change types that are output (and enter the ledger)
+
+
+def _unheld(p: PreparedInput, mask: pl.Series | None) -> list[tuple[pl.LazyFrame, int]]:
+    """Each frame of passed lines without its held-back lines (``mask``), and its height."""
+    if mask is None:
+        return list(zip(p.passed, p.passed_heights, strict=True))
+    parts, row = [], 0
+    for part, height in zip(p.passed, p.passed_heights, strict=True):
+        mine = mask.slice(row, height)
+        row += height
+        kept = int(mine.sum())
+        parts.append((part if kept == height else part.filter(pl.lit(mine)), kept))
+    return parts
+
+
+def _cross_channel(p: PreparedInput, mask: pl.Series | None, rows: pl.Series,
+                   previous: pl.DataFrame) -> pl.DataFrame:
+    """__row, codes, messages of the lines received before through another channel
+    (``previous``: __pos among the input's unheld lines, previous_channel). Rare: their
+    order numbers are looked up in the lines."""
+    if not previous.height:
+        return pl.DataFrame(schema={ROW: pl.Int64, "codes": pl.String, "messages": pl.String})
+    found = (
+        pl.concat([part for part, _ in _unheld(p, mask)]).select("order_id")
+        .with_row_index("__pos").filter(pl.col("__pos").is_in(previous["__pos"].implode()))
+        .collect(engine="streaming")
+        .join(previous, on="__pos")
+    )
+    return found.select(
+        rows.gather(found["__pos"]).alias(ROW),
+        pl.lit("cross-channel-duplicate").alias("codes"),
+        cross_channel_reason(pl.col("previous_channel")).alias("messages"))
 
 
 def _held_back(prepared: list[PreparedInput]) -> list[pl.DataFrame]:
@@ -101,11 +147,6 @@ def _held_back(prepared: list[PreparedInput]) -> list[pl.DataFrame]:
     empty = pl.DataFrame(schema={ROW: pl.Int64, "codes": pl.String, "messages": pl.String})
     if not prepared:
         return []
-    keyed = pl.concat([
-        p.passed_ids.with_columns(
-            pl.lit(i).alias("__input"), pl.lit(p.mapping.channel).alias("channel"))
-        for i, p in enumerate(prepared)
-    ]).with_row_index(ID)
     rejected = pl.concat([
         p.rejected_orders.join(p.reasons, on=ROW).select(
             pl.lit(p.mapping.channel).alias("channel"), "order_id",
@@ -113,27 +154,66 @@ def _held_back(prepared: list[PreparedInput]) -> list[pl.DataFrame]:
             .alias("row"), "codes")
         for p in prepared
     ])
+    # Only lines of those orders can be held back: they are looked up by order number (in
+    # the spill, for a big input), not every line's order number kept in memory.
+    candidates = []
+    for i, p in enumerate(prepared):
+        orders = rejected.filter(pl.col("channel") == p.mapping.channel)["order_id"]
+        candidates.append(
+            pl.concat(p.passed).select(ROW, "order_id")
+            .filter(pl.col("order_id").is_in(orders.drop_nulls().unique().implode()))
+            .collect(engine="streaming")
+            .with_columns(pl.lit(i).alias("__input"), pl.lit(p.mapping.channel).alias("channel"))
+            if orders.len() else None)
+    found = [c for c in candidates if c is not None]
+    if not found:
+        return [empty for _ in prepared]
+    keyed = pl.concat(found).with_row_index(ID)
     outcome = check_batch(keyed, rejected)
     located = outcome.reasons.join(keyed.select(ID, ROW, "__input"), on=ID)
     return [located.filter(pl.col("__input") == i).select(ROW, "codes", "messages")
             if located.height else empty for i in range(len(prepared))]
 
 
-def _clean_parts(p: PreparedInput, wanted: pl.Series, change: pl.DataFrame,
-                 batch_id: str) -> list[pl.LazyFrame]:
-    """Each frame of passed rows as its clean lines: the wanted rows (``wanted``: a flag per
-    passed row), with their change columns (``change``: one row per wanted row, in order).
-    Lazy: a spilled piece is read when it is written."""
-    parts = []
-    row = taken = 0
-    for part, height in zip(p.passed, p.passed_heights, strict=True):
-        mine = wanted.slice(row, height)
-        count = int(mine.sum())
-        lines = part if count == height else part.filter(pl.lit(mine))
-        lines = lines.with_columns(change.slice(taken, count).get_columns())
-        parts.append(_standard_lines(p, lines, batch_id))
-        row, taken = row + height, taken + count
-    return parts
+def _output_parts(p: PreparedInput, mask: pl.Series | None, change: pl.Series,
+                  changed: pl.DataFrame, hashes: pl.DataFrame, batch_id: str
+                  ) -> tuple[list[pl.LazyFrame], list[pl.LazyFrame]]:
+    """Each frame of unheld lines as its clean lines and its key-file rows: the lines whose
+    ``change`` (one per unheld line) is output, with their change columns (``changed``:
+    __pos, changed_fields of the updates) and ``hashes`` (``LINE_HASHES``, row for row).
+    Lazy: a spilled piece is read when it is written. Most pieces are all new lines: their
+    columns are constants and slices, nothing is copied for them."""
+    clean, keys = [], []
+    offset = 0
+    for part, height in _unheld(p, mask):
+        mine = change.slice(offset, height)
+        out = mine.is_in(OUTPUT)
+        count = int(out.sum())
+        lines = part if count == height else part.filter(pl.lit(out))
+        line_hashes = hashes.slice(offset, height)
+        line_hashes = line_hashes if count == height else line_hashes.filter(out)
+        updates = changed.filter(pl.col("__pos").is_between(offset, offset + height,
+                                                            closed="left"))
+        change_columns: list[pl.Expr | pl.Series]
+        if updates.height:
+            # an update's place among this frame's output lines
+            place = (out.cast(pl.UInt32).cum_sum() - 1).gather(updates["__pos"] - offset)
+            change_columns = [
+                mine.filter(out).cast(pl.String).alias("change_type"),
+                pl.Series("changed_fields", [None] * count, pl.String).scatter(
+                    place, updates["changed_fields"]),
+            ]
+        else:
+            change_columns = [
+                (pl.lit("new") if (mine == "new").all() else mine.filter(out).cast(pl.String))
+                .alias("change_type"),
+                pl.lit(None, pl.String).alias("changed_fields"),
+            ]
+        clean.append(_standard_lines(p, lines.with_columns(change_columns), batch_id))
+        keys.append(lines.select(FIELD_HASHES).with_columns(
+            *line_hashes.get_columns(), pl.lit(p.mapping.channel).alias("channel")))
+        offset += height
+    return clean, keys
 
 
 def _standard_lines(p: PreparedInput, passed: pl.LazyFrame, batch_id: str) -> pl.LazyFrame:

@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from ingest.checks import ID, check_rows
-from ingest.dedupe import hash_lines
+from ingest.dedupe import FIELD_HASHES, LINE_HASHES, hash_lines
 from ingest.errors import InputError
 from ingest.mapping.compile import RAW, compile_mapping
 from ingest.mapping.detect import Match, detect
@@ -49,12 +49,13 @@ class PreparedInput:
     # a big file read in pieces only the rows of orders with a rejected line.
     raw: pl.DataFrame
     header: list[str]
-    # Typed standard columns (+ __row) of the rows that passed the row checks, one frame per
-    # piece: in memory, or scanned from the spill files of a big file.
+    # Typed standard columns (+ __row) of the rows that passed the row checks, with their
+    # field hashes (``FIELD_HASHES``), one frame per piece: in memory, or scanned from the
+    # spill files of a big file.
     passed: list[pl.LazyFrame]
     passed_heights: list[int]  # rows of each frame of ``passed``
-    passed_ids: pl.DataFrame  # __row, order_id of the passed rows, in order
-    hashes: pl.DataFrame  # their key and content hashes (``hash_lines``), row for row
+    passed_rows: pl.Series  # __row of the passed rows, in order
+    hashes: pl.DataFrame  # their ``LINE_HASHES`` (key and content), row for row
     reasons: pl.DataFrame  # __row, codes, messages
     rejected_orders: pl.DataFrame  # __row, order_id of the rejected rows
     rows_in: int
@@ -84,6 +85,7 @@ class Checked:
     reasons: pl.DataFrame  # __row, codes, messages
     rejected_orders: pl.DataFrame  # __row, order_id of the rejected rows
     touched: pl.Series  # __row of every row whose order has a rejected line (incl. them)
+    order_ids: pl.Series  # the distinct order numbers of the table
     missing_columns: tuple[str, ...]
     form: dict[str, str | None]
 
@@ -123,9 +125,9 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
     checked = map_and_check(table, match.mapping, default_timezone)
     raw = table.frame.drop(READER_CODE, READER_DETAIL)
     return PreparedInput(str(path), sha256, size, match.mapping, raw, table.header,
-                         [checked.passed.lazy()], [checked.passed.height],
-                         checked.passed.select(ROW, "order_id"),
-                         checked.hashes, checked.reasons, checked.rejected_orders, raw.height,
+                         [_with_field_hashes(checked).lazy()], [checked.passed.height],
+                         checked.passed[ROW], checked.hashes.select(LINE_HASHES),
+                         checked.reasons, checked.rejected_orders, raw.height,
                          input_details(match, table, table.layout, checked.missing_columns,
                                        checked.form))
 
@@ -134,14 +136,19 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
                        default_timezone: str, chunk_bytes: int,
                        spill_dir: Path | None) -> PreparedInput:
     """``prepare`` for a big file, piece by piece (``ingest.pieces``). Kept in memory: the
-    reasons, the raw rows of orders with a rejected line, and of each passed line its order
-    number and hashes; the passed lines themselves are spilled. Raises NotChunkable when
-    the file must be read whole (then nothing of this is kept)."""
+    reasons, the raw rows of orders with a rejected line, and of each passed line its
+    row number and hashes; the passed lines themselves are spilled. Raises NotChunkable when
+    the file must be read whole (then nothing of this is kept). The order numbers stay in
+    the spill with the lines: the lines of orders with a rejected line are looked up there
+    (``ingest.pipeline``)."""
     if spill_dir is not None:
         spill_dir.mkdir(parents=True, exist_ok=True)
     spill = tempfile.TemporaryDirectory(prefix="ordermill-pieces-", dir=spill_dir)
     spilled: list[pl.LazyFrame] = []
-    parts: list[tuple[RawTable, Checked, pl.DataFrame, pl.DataFrame]] = []
+    parts: list[tuple[RawTable, Checked, pl.DataFrame, pl.Series]] = []
+    # Hashes of each piece's order numbers tell whether an order is spread over pieces:
+    # 8 bytes an order. A clash only makes the file read whole, never a wrong result.
+    orders: list[pl.Series] = []
     rows_in = 0
     try:
         for index, table in enumerate(order_tables(reader, path, match, chunk_bytes)):
@@ -149,19 +156,21 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
             checked = map_and_check(table, match.mapping, default_timezone)
             kept = _compact(table.frame.filter(pl.col(ROW).is_in(checked.touched.implode())))
             target = Path(spill.name) / f"piece-{index:05d}.arrow"
-            checked.passed.write_ipc(target, compression="uncompressed")
+            _with_field_hashes(checked).write_ipc(target, compression="uncompressed")
             spilled.append(pl.scan_ipc(target))
+            orders.append(checked.order_ids.drop_nulls().hash())
             parts.append((replace(table, frame=table.frame.clear()),
-                          replace(checked, passed=checked.passed.clear()),
+                          replace(checked, passed=checked.passed.clear(),
+                                  order_ids=checked.order_ids.clear(),
+                                  hashes=checked.hashes.select(LINE_HASHES)),
                           kept.drop(READER_CODE, READER_DETAIL),
-                          checked.passed.select(ROW, "order_id")))
+                          checked.passed[ROW]))
             del table, kept, checked
     except BaseException:  # (NotChunkable included: the file is read whole instead)
         spill.cleanup()
         raise
-    ids = [i for _, _, _, i in parts]
-    if spread_orders([pl.concat([i["order_id"], c.rejected_orders["order_id"]])
-                      for (_, c, _, _), i in zip(parts, ids, strict=True)]):
+    rows = [r for _, _, _, r in parts]
+    if spread_orders(orders):
         spill.cleanup()
         raise NotChunkable
     first = parts[0][0]
@@ -181,7 +190,7 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
 
     return PreparedInput(str(path), digest[0], digest[1], match.mapping,
                          pl.concat([raw for _, _, raw, _ in parts]), first.header, spilled,
-                         [i.height for i in ids], pl.concat(ids),
+                         [r.len() for r in rows], pl.concat(rows),
                          pl.concat([c.hashes for c in checks]),
                          pl.concat([c.reasons for c in checks]),
                          pl.concat([c.rejected_orders for c in checks]), rows_in,
@@ -209,6 +218,7 @@ def map_and_check(table: RawTable, mapping: Mapping, default_timezone: str) -> C
     rejected_orders = typed.select(ROW, "order_id").filter(~outcome.passed)
     touched = typed.filter(~outcome.passed | pl.col("order_id").is_in(
         rejected_orders["order_id"].drop_nulls().implode()))[ROW]
+    order_ids = typed["order_id"].unique()
     missing_columns, form = compiled.missing_columns, compiled.form
     # Let go of the source texts the values were parsed from before the passed rows are
     # copied out: only the standard columns are alive at the peak.
@@ -220,7 +230,14 @@ def map_and_check(table: RawTable, mapping: Mapping, default_timezone: str) -> C
     # stay the size of a piece.
     scopes = {mapping.channel: mapping.key_scope} if mapping.key_scope else {}
     hashes = hash_lines(passed.with_columns(pl.lit(mapping.channel).alias("channel")), scopes)
-    return Checked(passed, hashes, reasons, rejected_orders, touched, missing_columns, form)
+    return Checked(passed, hashes, reasons, rejected_orders, touched, order_ids,
+                   missing_columns, form)
+
+
+def _with_field_hashes(checked: Checked) -> pl.DataFrame:
+    """The passed lines with their field hashes beside them: both are read back only when
+    the lines are written (or, for the few updates, to name the changed fields)."""
+    return checked.passed.hstack(checked.hashes.select(FIELD_HASHES).get_columns())
 
 
 def _standard(typed: pl.DataFrame) -> list[str]:

@@ -4,6 +4,7 @@ hundred bytes, and for the shapes that make pieces hard."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import polars as pl
@@ -258,3 +259,63 @@ def test_a_file_read_whole_after_all_leaves_no_spill_behind(tmp_path: Path,
                        spill_dir=spill)
     assert prepared.reread is None  # read whole
     assert spill.is_dir() and not any(spill.iterdir())
+
+
+def test_updates_duplicates_and_the_key_file_in_pieces_are_the_whole_file_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Three runs: day 1; day 2 in two exports that overlap day 1 and each other (updates
+    # and duplicates against history and within the batch); a second channel of the same
+    # key scope sending lines already received (cross-channel). Read whole, then in
+    # pieces: the same batches, and the same ledger key files.
+    scoped = TOY + '\n[orders]\nkey_scope = "toys"\n'
+    for name in ("toy", "toy2"):
+        (tmp_path / f"{name}.toml").write_text(
+            scoped.replace('channel = "toy"', f'channel = "{name}"'), encoding="utf-8")
+    mappings = [load_mapping(tmp_path / "toy.toml"), load_mapping(tmp_path / "toy2.toml")]
+    day1 = toy(tmp_path, "".join(toy_row(i, 1) for i in range(30)), "day1.csv")
+    day2a = toy(tmp_path, "".join(toy_row(i, 1, shipping="6.00" if i == 25 else "5.00")
+                                  for i in range(20, 40)), "day2a.csv")
+    day2b = toy(tmp_path, "".join(toy_row(i, 1, shipping="7.00" if i == 36 else "5.00")
+                                  for i in range(34, 45)), "day2b.csv")
+    day3 = toy(tmp_path, toy_row(3, 1) + toy_row(50, 1) + toy_row(51, 1), "day3.csv")
+    pieced: list[str] = []
+    real = prepare_module._prepare_in_pieces
+
+    def counted(path: Path, *args: object) -> PreparedInput:
+        prepared = real(path, *args)  # type: ignore[arg-type]
+        pieced.append(path.name)
+        return prepared
+
+    monkeypatch.setattr(prepare_module, "_prepare_in_pieces", counted)
+    outputs = {}
+    for mode, chunk_bytes in (("whole", WHOLE), ("pieces", 120)):
+        monkeypatch.setattr(prepare_module, "CHUNK_BYTES", chunk_bytes)
+        out, state = tmp_path / f"out-{mode}", tmp_path / f"state-{mode}"
+        runs = [ingest(files, out, state_dir=state, mappings=mappings, channel=channel)
+                for files, channel in (([day1], "toy"), ([day2a, day2b], "toy"),
+                                       ([day3], "toy2"))]
+        batches = []
+        for run in runs:
+            assert run.batch_dir and run.batch_id and run.manifest
+            batches.append((
+                run.manifest["totals"],
+                *[_mask((run.batch_dir / name).read_text(encoding="utf-8-sig"),
+                        {run.batch_id: "B"}) for name in ("orders.csv", "rejects.csv")]))
+        keys = pl.concat([pl.read_parquet(f)
+                          for f in sorted((state / "keys").glob("*.parquet"))])
+        outputs[mode] = (batches, keys)
+    assert sorted(pieced) == ["day1.csv", "day2a.csv", "day2b.csv", "day3.csv"]
+    (whole, whole_keys), (pieces, pieces_keys) = outputs["whole"], outputs["pieces"]
+    assert pieces == whole
+    assert_frame_equal(pieces_keys, whole_keys)
+    # The runs hold every verdict, so the comparison above covers each way a line goes.
+    day2_totals, day3_totals = whole[1][0], whole[2][0]
+    assert (day2_totals["clean"], day2_totals["duplicates"], day2_totals["updates"]) == (
+        17, 14, 2)
+    assert (day3_totals["clean"], day3_totals["rejected"]) == (2, 1)
+    orders2 = pl.read_csv(io.StringIO(whole[1][1]), infer_schema=False)
+    changed = orders2.filter(pl.col("change_type") == "update")
+    assert changed.select("order_id", "changed_fields").rows() == [
+        ("000025", "shipping_amount"), ("000036", "shipping_amount")]
+    assert "cross-channel-duplicate" in whole[2][2]
+    assert whole_keys.height == 30 + 17 + 2

@@ -14,15 +14,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pandera.polars as pa
 import polars as pl
-from pandera.api.dataframe.model_components import dataframe_check
-from pandera.api.polars.types import PolarsData
 
 from ingest.errors import REJECT_CODES
 from ingest.mapping.compile import RAW, expected_line_total
 from ingest.mapping.parsers import E164, EMAIL, parse_code, parse_money
 from ingest.mapping.vocab import countries
+from ingest.pandera_polars import PolarsData, dataframe_check, pa
 from ingest.readers.base import READER_CODE, READER_DETAIL
 from ingest.schema import ORDER_STATUSES, OrderLine, required_fields
 

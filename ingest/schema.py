@@ -9,8 +9,9 @@ twice: by the fast row-level rejection pass and by pandera.
 
 from __future__ import annotations
 
-import pandera.polars as pa
 import polars as pl
+
+from ingest.pandera_polars import pa
 
 SCHEMA_VERSION = 3  # 2: change_type and changed_fields; 3: order_discount_amount, shipping_amount
 

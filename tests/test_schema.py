@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -72,3 +74,15 @@ def test_docs_exist_for_readers(tmp_path: Path) -> None:
                                         "the bundled samples into out/demo/",
                                         "make test   # install what is missing, then run the "
                                         "whole test suite"]
+
+
+def test_ordermill_starts_without_pandas_and_leaves_it_importable() -> None:
+    # pandera would load its pandas half (0.5 s of every start) when pandas is installed,
+    # as it is here for the benchmark's reference.
+    code = ("import sys, cli; from ingest.schema import OrderLine; "
+            "assert 'pandas' not in sys.modules, 'pandas was loaded'; "
+            "import pandas; print(OrderLine.to_schema().name, pandas.__name__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["OrderLine", "pandas"]

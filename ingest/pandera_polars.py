@@ -1,0 +1,46 @@
+"""pandera's polars API, loaded without pandera's pandas half.
+
+``import pandera`` loads its pandas API (pandas and pandera's pandas engine: about 0.5 s)
+whenever pandas is installed, though ordermill uses only ``pandera.polars``. pandas is no
+dependency of ordermill, but it is in most analysts' environments (and in ours, for the
+benchmark's reference), and every ``ordermill`` call, a cron poll every few minutes
+included, would pay for it. So pandas is hidden while pandera loads, the way pandera itself
+expects to find it missing; it imports normally afterwards. Import pandera's names from here.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+
+
+class _HidePandas(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
+        if fullname == "pandas" or fullname.startswith("pandas."):
+            # pandera tells "not installed" by this exact message
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+        return None
+
+
+def _load() -> None:
+    if "pandera" in sys.modules or "pandas" in sys.modules:
+        return  # loaded already, or pandas is: nothing left to save
+    hide = _HidePandas()
+    sys.meta_path.insert(0, hide)
+    try:
+        import pandera.polars  # noqa: F401
+    finally:
+        sys.meta_path.remove(hide)
+
+
+_load()
+
+import pandera.polars as pa  # noqa: E402
+from pandera.api.dataframe.model_components import dataframe_check  # noqa: E402
+from pandera.api.polars.types import PolarsData  # noqa: E402
+
+__all__ = ["PolarsData", "dataframe_check", "pa"]

@@ -5,7 +5,9 @@ whenever pandas is installed, though ordermill uses only ``pandera.polars``. pan
 dependency of ordermill, but it is in most analysts' environments (and in ours, for the
 benchmark's reference), and every ``ordermill`` call, a cron poll every few minutes
 included, would pay for it. So pandas is hidden while pandera loads, the way pandera itself
-expects to find it missing; it imports normally afterwards. Import pandera's names from here.
+expects to find it missing, and while pandera decides (once, cached) whether its pandas
+check backends exist: in this process pandera works as in a polars-only install. pandas
+itself imports normally afterwards. Import pandera's names from here.
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ def _load() -> None:
     sys.meta_path.insert(0, hide)
     try:
         import pandera.polars  # noqa: F401
+        from pandera.backends import register_checks
+
+        # pandera looks for its pandas check backends at the first validation and caches
+        # the answer: answer now, while pandas is hidden. (A pandera without this cache
+        # only costs the 0.4 s again.)
+        find_pandas_backends = getattr(register_checks, "_load_get_backend_types_from_mro",
+                                       None)
+        if find_pandas_backends is not None:
+            find_pandas_backends()
     finally:
         sys.meta_path.remove(hide)
 

@@ -79,7 +79,9 @@ def test_docs_exist_for_readers(tmp_path: Path) -> None:
 def test_ordermill_starts_without_pandas_and_leaves_it_importable() -> None:
     # pandera would load its pandas half (0.5 s of every start) when pandas is installed,
     # as it is here for the benchmark's reference.
-    code = ("import sys, cli; from ingest.schema import OrderLine; "
+    code = ("import sys, cli, polars as pl; from ingest.schema import OrderLine, polars_schema; "
+            "from ingest.checks import validate_clean; "
+            "validate_clean(pl.DataFrame(schema=polars_schema())); "
             "assert 'pandas' not in sys.modules, 'pandas was loaded'; "
             "import pandas; print(OrderLine.to_schema().name, pandas.__name__)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 from conftest import ROOT
 
+from ingest.batch import _validated
 from ingest.checks import validate_clean
 from ingest.schema import FIELD_DOCS, output_columns, polars_schema, schema_markdown
 
@@ -88,3 +89,16 @@ def test_ordermill_starts_without_pandas_and_leaves_it_importable() -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["OrderLine", "pandas"]
+
+
+def test_publish_validates_each_piece_as_it_streams_to_the_writer(tmp_path: Path) -> None:
+    parts = [good_line().lazy(), good_line(order_id="0013", source_row=3).lazy()]
+    validated = _validated(parts)
+    assert validated.collect()["order_id"].to_list() == ["0012", "0013"]
+    assert validated.head(1).collect().height == 1
+    assert validated.filter(pl.col("source_row") == 3).select("order_id").collect().item() \
+        == "0013"
+    validated.sink_parquet(tmp_path / "orders.parquet")  # as the parquet writer does
+    assert pl.read_parquet(tmp_path / "orders.parquet").height == 2
+    with pytest.raises(AssertionError, match="non-positive-quantity"):
+        _validated([*parts, good_line(quantity=0).lazy()]).sink_parquet(tmp_path / "bad.pq")

@@ -198,15 +198,18 @@ def test_rows_held_back_by_another_input_show_their_own_values(tmp_path: Path) -
                                                                   "note 7")
 
 
+@pytest.mark.parametrize("first_bytes", [None, 3, 60])
 @pytest.mark.parametrize("chunk_bytes", [1, 5, 40])
-def test_pieces_end_at_record_ends_and_lose_no_byte(chunk_bytes: int) -> None:
+def test_pieces_end_at_record_ends_and_lose_no_byte(chunk_bytes: int,
+                                                    first_bytes: int | None) -> None:
     data = b'a,"b\nc"\n"x""\n"",y"\nlast,"q"\n\n' * 7 + b'tail,"open'
     blocks = [data[i:i + 13] for i in range(13, len(data), 13)]
-    pieces = list(_record_pieces(data[:13], iter(blocks), chunk_bytes))
+    pieces = list(_record_pieces(data[:13], iter(blocks), chunk_bytes, first_bytes))
     assert b"".join(p for p, _ in pieces) == data
     assert [last for _, last in pieces] == [False] * (len(pieces) - 1) + [True]
-    for piece, _ in pieces[:-1]:
-        assert len(piece) >= chunk_bytes and piece.endswith(b"\n")
+    for index, (piece, _) in enumerate(pieces[:-1]):
+        wanted = first_bytes or chunk_bytes if index == 0 else chunk_bytes
+        assert len(piece) >= wanted and piece.endswith(b"\n")
         assert piece.count(b'"') % 2 == 0
 
 

@@ -122,7 +122,9 @@ class CsvReader:
                 raise NotChunkable  # classic Mac line ends
             delimiter, header, start = _header(head[:HEAD_BYTES], options, path, header_row)
             rows_before, layout_above = 0, {"above_header": header_row - 1}
-            for piece, last in _record_pieces(head[start:], stream, chunk_bytes):
+            # A small first piece: the work on the file starts while the next is read.
+            pieces = _record_pieces(head[start:], stream, chunk_bytes, chunk_bytes // 8)
+            for piece, last in pieces:
                 try:
                     frame = _parse_fast(piece, header, delimiter, last)
                 except (_NeedsLenient, pl.exceptions.ComputeError):
@@ -228,21 +230,23 @@ def _utf8_blocks(first: bytes, handle: io.BufferedReader, encoding: str,
         raise NotChunkable from None  # ``read`` says where the bad byte is
 
 
-def _record_pieces(start: bytes, blocks: Iterator[bytes], chunk_bytes: int) -> Iterator[
-        tuple[bytes, bool]]:
-    """Pieces of at least ``chunk_bytes`` (but the last) that end where a record ends, and
-    whether each is the last. A piece is the rest of the block before plus the start of
-    this one, copied once (a new page of memory costs more than it seems on these VMs)."""
+def _record_pieces(start: bytes, blocks: Iterator[bytes], chunk_bytes: int,
+                   first_bytes: int | None = None) -> Iterator[tuple[bytes, bool]]:
+    """Pieces of at least ``chunk_bytes`` (the first: ``first_bytes``; the last: what is
+    left) that end where a record ends, and whether each is the last. A piece is the rest
+    of the block before plus the start of this one, copied once (a new page of memory
+    costs more than it seems on these VMs)."""
     rest = b""  # the start of a record that goes on into the next block
+    target = first_bytes or chunk_bytes
     for block in itertools.chain([start], blocks):
         offset = 0
         odd = rest.count(b'"') & 1
-        while len(rest) + len(block) - offset >= chunk_bytes:
-            end = _record_end(block, offset, offset + max(chunk_bytes - len(rest), 1), odd)
+        while len(rest) + len(block) - offset >= target:
+            end = _record_end(block, offset, offset + max(target - len(rest), 1), odd)
             if not end:
                 break  # the record goes on past this block: read on
             yield b"".join([rest, memoryview(block)[offset:end]]), False
-            rest, offset, odd = b"", end, 0
+            rest, offset, odd, target = b"", end, 0, chunk_bytes
         rest = b"".join([rest, memoryview(block)[offset:]]) if offset < len(block) else rest
     yield rest, True
 

@@ -22,6 +22,10 @@ def ratios(path: Path) -> dict[tuple[str, str], float]:
         mine = seconds.get((workload, "ordermill"))
         if tool != "ordermill" and mine and value:
             out[(workload, tool)] = mine / value
+            twin = seconds.get((workload, "ordermill, UTF-8 file"))
+            if tool == "iconv decode" and twin is not None:
+                # what decoding GB18030 adds to a run, against iconv decoding the file
+                out[(workload, "iconv (decoding)")] = (mine - twin) / value
     return out
 
 

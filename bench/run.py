@@ -29,6 +29,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PYTHON = sys.executable
 ORDERMILL = str(Path(PYTHON).parent / "ordermill")
+UTF8_TWIN = "ordermill, UTF-8 file"
+DECODING = "decoding (ordermill GB18030 - UTF-8)"
 
 
 @dataclass
@@ -70,21 +72,30 @@ def counts(scratch: Path) -> tuple[int | None, int | None]:
     return None, None
 
 
-def measure(workload: str, tool: str, rows: int, runs: int, make_command: object,
-            ) -> Measure:
-    """Median of ``runs``; ``make_command(scratch)`` builds the command for a fresh folder."""
-    times, peaks = [], []
-    done: tuple[int | None, int | None] = (None, None)
+def measure(workload: str, rows: int, runs: int, tools: dict[str, object]) -> list[Measure]:
+    """Median of ``runs`` per tool; ``tools[name](scratch)`` builds the command for a fresh
+    folder. The tools take turns (run 1 of each, then run 2 of each, ...): this machine
+    drifts by 30-50 % over minutes, and taking turns exposes every tool to the same drift,
+    so the ratios hold where the absolute times do not."""
+    times: dict[str, list[float]] = {tool: [] for tool in tools}
+    peaks: dict[str, list[float]] = {tool: [] for tool in tools}
+    done: dict[str, tuple[int | None, int | None]] = {}
     for _ in range(runs):
-        with tempfile.TemporaryDirectory() as scratch:
-            seconds, peak = timed(make_command(Path(scratch)))  # type: ignore[operator]
-            done = counts(Path(scratch))
-        times.append(seconds)
-        peaks.append(peak)
-    result = Measure(workload, tool, rows, statistics.median(times), max(peaks), runs, *done)
-    print(f"  {workload:16s} {tool:22s} {result.seconds:8.2f} s  "
-          f"{result.rows_per_second:12,.0f} rows/s  {result.peak_rss_mb:8,.0f} MB", flush=True)
-    return result
+        for tool, make_command in tools.items():
+            with tempfile.TemporaryDirectory() as scratch:
+                seconds, peak = timed(make_command(Path(scratch)))  # type: ignore[operator]
+                done[tool] = counts(Path(scratch))
+            times[tool].append(seconds)
+            peaks[tool].append(peak)
+    results = []
+    for tool in tools:
+        result = Measure(workload, tool, rows, statistics.median(times[tool]), max(peaks[tool]),
+                         runs, *done[tool])
+        print(f"  {workload:16s} {tool:22s} {result.seconds:8.2f} s  "
+              f"{result.rows_per_second:12,.0f} rows/s  {result.peak_rss_mb:8,.0f} MB",
+              flush=True)
+        results.append(result)
+    return results
 
 
 def ensure_csv(rows: int, encoding: str) -> Path:
@@ -153,28 +164,29 @@ def suite(rows: int, xlsx_rows: int, runs: int, big: bool, dedupe: bool) -> list
     gb = ensure_csv(rows, "gb18030")
     name = f"tmall-{size(rows)}"
     print(f"{name} (UTF-8, {utf8.stat().st_size / 1e6:,.0f} MB)")
-    results.append(measure(name, "ordermill", rows, runs, ordermill(utf8)))
-    results.append(measure(name, "bare polars", rows, runs, bare_polars(utf8)))
-    results.append(measure(name, "pandas + pandera", rows, runs, pandas_pandera(utf8)))
+    results += measure(name, rows, runs, {
+        "ordermill": ordermill(utf8), "bare polars": bare_polars(utf8),
+        "pandas + pandera": pandas_pandera(utf8)})
     same_work(results, name)
     print(f"{name}-gb18030 ({gb.stat().st_size / 1e6:,.0f} MB)")
-    results.append(measure(f"{name}-gb18030", "ordermill", rows, runs, ordermill(gb)))
-    results.append(measure(f"{name}-gb18030", "iconv decode", rows, runs, iconv(gb)))
-    results.append(measure(f"{name}-gb18030", "pandas + pandera", rows, runs,
-                           pandas_pandera(gb, "gb18030")))
+    # The UTF-8 file again, in turn with the GB18030 one: what decoding adds is the
+    # difference, set against iconv decoding the same file (``ratios``).
+    results += measure(f"{name}-gb18030", rows, runs, {
+        "ordermill": ordermill(gb), UTF8_TWIN: ordermill(utf8), "iconv decode": iconv(gb),
+        "pandas + pandera": pandas_pandera(gb, "gb18030")})
     same_work(results, f"{name}-gb18030")
     if shutil.which("iconv") is None:
         print("  (iconv missing: install it with apt-get install libc-bin)")
     if big:
         ten = ensure_csv(rows * 10, "utf-8")
         print(f"tmall x10 ({ten.stat().st_size / 1e6:,.0f} MB)")
-        results.append(measure(f"{name}x10", "ordermill", rows * 10, 1, ordermill(ten)))
-        results.append(measure(f"{name}x10", "bare polars", rows * 10, 1, bare_polars(ten)))
+        results += measure(f"{name}x10", rows * 10, 1, {
+            "ordermill": ordermill(ten), "bare polars": bare_polars(ten)})
     xlsx = ensure_xlsx(xlsx_rows)
     xname = f"xlsx-{size(xlsx_rows)}"
     print(f"{xname}")
-    results.append(measure(xname, "ordermill", xlsx_rows, runs, ordermill(xlsx)))
-    results.append(measure(xname, "bare calamine", xlsx_rows, runs, calamine(xlsx)))
+    results += measure(xname, xlsx_rows, runs, {
+        "ordermill": ordermill(xlsx), "bare calamine": calamine(xlsx)})
     if dedupe:
         print("dedupe")
         out = subprocess.run([PYTHON, str(HERE / "dedupe.py"), "--history", str(rows * 10),
@@ -198,6 +210,10 @@ def ratios(results: list[Measure]) -> list[tuple[str, str, str, float]]:
         for tool, ref in tools.items():
             if tool != "ordermill" and ref.seconds:
                 out.append((workload, "ordermill", tool, mine.seconds / ref.seconds))
+        twin, decoder = tools.get(UTF8_TWIN), tools.get("iconv decode")
+        if twin and decoder and decoder.seconds:
+            out.append((workload, DECODING, "iconv decode",
+                        (mine.seconds - twin.seconds) / decoder.seconds))
     return out
 
 

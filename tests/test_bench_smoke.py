@@ -21,8 +21,10 @@ def test_suite_and_compare_run_on_tiny_data(tmp_path: Path) -> None:
     assert ("tmall-3k", "pandas + pandera") in tools
     # The reference did the same work as ordermill, or the suite would have stopped.
     assert "same clean/rejected counts" in run.stdout
-    assert "| tmall-3k | ordermill / bare polars |" in (tmp_path / "RESULTS.md").read_text(
-        encoding="utf-8")
+    report = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    assert "| tmall-3k | ordermill / bare polars |" in report
+    # GB18030: what decoding adds (against the UTF-8 twin, run in turn) over iconv's time
+    assert "| tmall-3k-gb18030 | decoding (ordermill GB18030 - UTF-8) / iconv decode |" in report
     same = subprocess.run([sys.executable, "bench/compare.py", str(tmp_path / "results.json"),
                            str(tmp_path / "results.json")], cwd=ROOT, capture_output=True,
                           text=True)

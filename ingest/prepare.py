@@ -156,7 +156,10 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
             checked = map_and_check(table, match.mapping, default_timezone)
             kept = _compact(table.frame.filter(pl.col(ROW).is_in(checked.touched.implode())))
             target = Path(spill.name) / f"piece-{index:05d}.arrow"
-            _with_field_hashes(checked).write_ipc(target, compression="uncompressed")
+            # zstd: a piece's lines shrink 20-fold (116 MB to 5 MB for 165,000 Tmall lines),
+            # and compressing costs less than writing the bytes it saves, let alone on a
+            # disk that other work keeps busy.
+            _with_field_hashes(checked).write_ipc(target, compression="zstd")
             spilled.append(pl.scan_ipc(target))
             orders.append(checked.order_ids.drop_nulls().hash())
             parts.append((replace(table, frame=table.frame.clear()),

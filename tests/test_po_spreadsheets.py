@@ -291,3 +291,25 @@ def test_a_header_cell_saved_as_a_formula_without_value_is_a_clear_error(
     (entry,) = report.unreadable
     assert entry["code"] == "unreadable-workbook"
     assert "header cell D5 is a formula saved without its value" in entry["reason"]
+
+
+@pytest.mark.parametrize(("numbers", "line_numbers"), [
+    (["PO-1", "PO-1", "PO-2"], ["1", "2", "1"]),  # an order's lines together: the usual
+    (["PO-1", "PO-2", "PO-1"], ["1", "1", "2"]),  # apart: still numbered within the order
+])
+def test_line_numbers_count_within_each_order(tmp_path: Path, numbers: list[str],
+                                              line_numbers: list[str]) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for column, name in enumerate(["PO", "Date", "Item", "Qty", "Price"], start=1):
+        sheet.cell(row=1, column=column, value=name)
+    for row, number in enumerate(numbers, start=2):
+        for column, value in enumerate([number, "2024-03-05", f"X-{row}", 1, 2], start=1):
+            sheet.cell(row=row, column=column, value=value)
+    source = tmp_path / "po.xlsx"
+    workbook.save(source)
+    folder = mapping_dir(tmp_path, 'order_id = "PO"\nordered_at = "Date"\n')
+    _manifest, orders, rejects = run([source], tmp_path, folder)
+    assert rejects.height == 0
+    assert orders.select("order_id", "line_no").rows() == list(zip(numbers, line_numbers,
+                                                                    strict=True))

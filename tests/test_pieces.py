@@ -12,8 +12,10 @@ import pytest
 from conftest import MAPPINGS, SAMPLES
 from polars.testing import assert_frame_equal
 
+import ingest.api as api_module
 import ingest.prepare as prepare_module
 from ingest.api import ingest
+from ingest.errors import ExitCode, InputError
 from ingest.mapping.loader import load_mapping, load_mappings
 from ingest.mapping.model import Mapping
 from ingest.pipeline import finish
@@ -322,3 +324,33 @@ def test_updates_duplicates_and_the_key_file_in_pieces_are_the_whole_file_result
         ("000025", "shipping_amount"), ("000036", "shipping_amount")]
     assert "cross-channel-duplicate" in whole[2][2]
     assert whole_keys.height == 30 + 17 + 2
+
+
+def test_a_file_changed_during_the_run_stops_it_before_anything_is_published(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a.csv is read in pieces, which keep only the rows of its own rejected orders; order 7
+    # is held back by b.csv, so its rows are read from a.csv again. If a.csv was edited in
+    # between, those rows may not be the ones checked: the run stops, publishing nothing.
+    a = toy(tmp_path, "".join(toy_row(i, 1, note=f"note {i}") for i in range(30)), "a.csv")
+    b = toy(tmp_path, toy_row(7, 2, qty="-1"), "b.csv")
+    mappings = toy_mappings(tmp_path)
+    real_finish = api_module.finish
+
+    def edited_meanwhile(prepared: list[PreparedInput], *args: object) -> object:
+        assert prepared[0].reread is not None  # (a.csv was read in pieces)
+        a.write_bytes(a.read_bytes().replace(b"note 7", b"note 8"))
+        return real_finish(prepared, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(prepare_module, "CHUNK_BYTES", 120)
+    monkeypatch.setattr(api_module, "finish", edited_meanwhile)
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as caught:
+        ingest([a, b], out, state_dir=tmp_path / "state", mappings=mappings)
+    assert caught.value.code == "changed-during-run" and caught.value.path == str(a)
+    assert caught.value.exit_code == ExitCode.UNREADABLE
+    assert not out.exists() or not any(out.iterdir())  # no batch, not even a partial one
+    assert not any((tmp_path / "state" / "keys").iterdir())
+    # Run again on the file as it is now: everything goes through.
+    monkeypatch.setattr(api_module, "finish", real_finish)
+    again = ingest([a, b], out, state_dir=tmp_path / "state", mappings=mappings)
+    assert again.manifest and again.manifest["totals"]["rows_in"] == 31

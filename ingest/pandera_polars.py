@@ -44,6 +44,11 @@ def _load() -> None:
                                        None)
         if find_pandas_backends is not None:
             find_pandas_backends()
+    except ImportError:
+        # A pandera that does not take a missing pandas this way: forget what loaded, and
+        # load it whole (below), only slower.
+        for name in [n for n in sys.modules if n == "pandera" or n.startswith("pandera.")]:
+            del sys.modules[name]
     finally:
         sys.meta_path.remove(hide)
 

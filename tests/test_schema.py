@@ -102,3 +102,24 @@ def test_publish_validates_each_piece_as_it_streams_to_the_writer(tmp_path: Path
     assert pl.read_parquet(tmp_path / "orders.parquet").height == 2
     with pytest.raises(AssertionError, match="non-positive-quantity"):
         _validated([*parts, good_line(quantity=0).lazy()]).sink_parquet(tmp_path / "bad.pq")
+
+
+def test_a_pandera_that_needs_pandas_is_loaded_whole() -> None:
+    # Should a pandera release not take a missing pandas the way the one pinned does,
+    # ordermill still starts (and validates), only slower.
+    code = (
+        "import sys, importlib.abc\n"
+        "class NeedsPandas(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'pandera.api.polars.types' and 'pandas' not in sys.modules:\n"
+        "            raise ImportError('this pandera needs pandas')\n"
+        "sys.meta_path.insert(0, NeedsPandas())\n"
+        "import polars as pl\n"
+        "from ingest.checks import validate_clean\n"
+        "from ingest.schema import polars_schema\n"
+        "validate_clean(pl.DataFrame(schema=polars_schema()))\n"
+        "print('pandas' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"]

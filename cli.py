@@ -235,8 +235,9 @@ def history(
         counts = ", ".join(f"{totals.get(k, 0):,} {k}" for k in (
             "rows_in", "clean", "rejected", "duplicates", "updates", "skipped", "unreadable"))
         status = "killed or running" if entry["exit_code"] is None else f"exit {entry['exit_code']}"
+        error = (entry["summary"] or {}).get("error")
         typer.echo(f"#{entry['run_id']}  {entry['started_at']}  {entry['command']}  "
-                   f"[{status}]  {counts}")
+                   f"[{status}]  " + (f"stopped: {error}" if error else counts))
         for batch in entry["batches"]:
             typer.echo(f"     batch {batch['batch_id']} -> {batch['out_dir']}")
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ingest.batch import new_batch_id, publish
 from ingest.config import Settings, Source, load_settings
-from ingest.errors import ExitCode, InputError, UsageError
+from ingest.errors import ExitCode, InputError, OrdermillError, UsageError
 from ingest.events import QUIET, Events
 from ingest.ledger import Ledger
 from ingest.lock import run_lock
@@ -197,8 +197,9 @@ def _process(files: Sequence[tuple[Path, Source | None]], settings: Settings, *,
     state = Path(state_dir) if state_dir is not None else settings.path("state_dir")
     with run_lock(state, command):
         ledger = Ledger(state)
+        report = RunReport(None, None)
         try:
-            report = RunReport(None, None, recovered=ledger.recover(out_dir))
+            report.recovered = ledger.recover(out_dir)
             for message in report.recovered:
                 events.emit("run_recovered", message=message)
             report.run_id = ledger.start_run(command)
@@ -219,6 +220,12 @@ def _process(files: Sequence[tuple[Path, Source | None]], settings: Settings, *,
             crash_point("moved")
             ledger.finish_run(report.run_id, int(report.exit_code), report.summary())
             events.emit("run_end", **report.summary())
+        except OrdermillError as exc:
+            # A run that stops (a file changed under it, say) says so in the ledger, with
+            # its exit code and why, instead of looking killed or still running.
+            if report.run_id:
+                ledger.finish_run(report.run_id, int(exc.exit_code), {"error": str(exc)})
+            raise
         finally:
             ledger.close()
     return report

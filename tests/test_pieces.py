@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import MAPPINGS, SAMPLES
+from conftest import MAPPINGS, SAMPLES, run_cli
 from polars.testing import assert_frame_equal
 
 import ingest.api as api_module
@@ -350,6 +350,10 @@ def test_a_file_changed_during_the_run_stops_it_before_anything_is_published(
     assert caught.value.exit_code == ExitCode.UNREADABLE
     assert not out.exists() or not any(out.iterdir())  # no batch, not even a partial one
     assert not any((tmp_path / "state" / "keys").iterdir())
+    listed = run_cli("history", "--state-dir", str(tmp_path / "state"))
+    assert listed.returncode == 0, listed.stderr
+    assert "[exit 3]  stopped: " in listed.stdout and "changed while it was being ingested" \
+        in listed.stdout
     # Run again on the file as it is now: everything goes through.
     monkeypatch.setattr(api_module, "finish", real_finish)
     again = ingest([a, b], out, state_dir=tmp_path / "state", mappings=mappings)

@@ -13,20 +13,16 @@ import argparse
 import json
 from pathlib import Path
 
+from run import Measure
+from run import ratios as suite_ratios
+
 
 def ratios(path: Path) -> dict[tuple[str, str], float]:
+    """(workload, "ordermill / reference") -> ratio, as the suite reports them."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    seconds = {(r["workload"], r["tool"]): r["seconds"] for r in data["results"]}
-    out = {}
-    for (workload, tool), value in seconds.items():
-        mine = seconds.get((workload, "ordermill"))
-        if tool != "ordermill" and mine and value:
-            out[(workload, tool)] = mine / value
-            twin = seconds.get((workload, "ordermill, UTF-8 file"))
-            if tool == "iconv decode" and twin is not None:
-                # what decoding GB18030 adds to a run, against iconv decoding the file
-                out[(workload, "iconv (decoding)")] = (mine - twin) / value
-    return out
+    measures = [Measure(**r) for r in data["results"]]
+    return {(workload, f"{mine} / {ref}"): value
+            for workload, mine, ref, value in suite_ratios(measures)}
 
 
 def main() -> None:
@@ -44,10 +40,10 @@ def main() -> None:
         flag = "WORSE" if change > args.tolerance else ("better" if change < -args.tolerance
                                                         else "same")
         worse |= flag == "WORSE"
-        print(f"{key[0]:18s} ordermill / {key[1]:14s} {old[key]:6.2f} x -> {new[key]:6.2f} x "
+        print(f"{key[0]:18s} {key[1]:52s} {old[key]:6.2f} x -> {new[key]:6.2f} x "
               f"({change:+.0%}) {flag}")
     for key in sorted(set(old) ^ set(new)):
-        print(f"{key[0]:18s} ordermill / {key[1]:14s} only in one run")
+        print(f"{key[0]:18s} {key[1]:52s} only in one run")
     raise SystemExit(1 if worse else 0)
 
 

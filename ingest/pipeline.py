@@ -25,6 +25,8 @@ from ingest.schema import field_names
 
 REJECT_LEAD = ["source", "source_row", "channel", "codes", "messages"]
 CHANGE = ["change_type", "changed_fields"]
+OUTPUT = ["new", "update"]  # the change types that are output (and enter the ledger)
+REASONS: dict[str, pl.DataType] = {ROW: pl.Int64(), "codes": pl.String(), "messages": pl.String()}
 
 
 @dataclass
@@ -68,13 +70,14 @@ def finish(prepared: list[PreparedInput], batch_id: str,
     history = history if history is not None else pl.LazyFrame(schema=HISTORY_SCHEMA)
     held = _held_back(prepared)
     masks: list[pl.Series | None] = []  # per input, over its passed rows: not held back
+    unheld: list[list[tuple[pl.LazyFrame, int]]] = []  # per input, its frames without them
     lines: list[pl.DataFrame] = []
-    fields: list[pl.LazyFrame] = []
     for p, extra in zip(prepared, held, strict=True):
         mask = ~p.passed_rows.is_in(extra[ROW].implode()) if extra.height else None
         masks.append(mask)
+        unheld.append(_unheld(p, mask))
         lines.append(p.hashes if mask is None else p.hashes.filter(mask))
-        fields.extend(part.select(FIELD_HASHES) for part, _ in _unheld(p, mask))
+    fields = [part.select(FIELD_HASHES) for parts in unheld for part, _ in parts]
     hashed = pl.concat(lines) if lines else pl.DataFrame(
         schema={c: HISTORY_SCHEMA[c] for c in LINE_HASHES})
     del lines
@@ -84,7 +87,7 @@ def finish(prepared: list[PreparedInput], batch_id: str,
         {channel_id(p.mapping.channel): p.mapping.channel for p in prepared})
     results, keys = [], []
     start = 0
-    for p, extra, mask in zip(prepared, held, masks, strict=True):
+    for p, extra, mask, parts in zip(prepared, held, masks, unheld, strict=True):
         rows = p.passed_rows if mask is None else p.passed_rows.filter(mask)
         end = start + rows.len()
         change = verdict.change_type.slice(start, rows.len())
@@ -92,10 +95,10 @@ def finish(prepared: list[PreparedInput], batch_id: str,
             frame.filter(pl.col("__pos").is_between(start, end, closed="left"))
             .with_columns(pl.col("__pos") - start)
             for frame in (verdict.changed_fields, verdict.previous_channel))
-        cross = _cross_channel(p, mask, rows, previous)
+        cross = _cross_channel(parts, rows, previous)
         reasons = pl.concat([p.reasons, extra.cast(p.reasons.schema),
                              cross.cast(p.reasons.schema)]).sort(ROW)
-        clean_parts, key_parts = _output_parts(p, mask, change, changed,
+        clean_parts, key_parts = _output_parts(p, parts, change, changed,
                                                hashed.slice(start, rows.len()), batch_id)
         keys.extend(key_parts)
         counts = (int((change == "duplicate").sum()), int((change == "update").sum()))
@@ -104,9 +107,6 @@ def finish(prepared: list[PreparedInput], batch_id: str,
         start = end
     return Finished(results, pl.concat(keys) if keys else pl.LazyFrame(
         schema={c: t for c, t in HISTORY_SCHEMA.items() if c != "seq"}))
-
-
-OUTPUT = ["new", "update"]  # the change types that are output (and enter the ledger)
 
 
 def _unheld(p: PreparedInput, mask: pl.Series | None) -> list[tuple[pl.LazyFrame, int]]:
@@ -122,15 +122,15 @@ def _unheld(p: PreparedInput, mask: pl.Series | None) -> list[tuple[pl.LazyFrame
     return parts
 
 
-def _cross_channel(p: PreparedInput, mask: pl.Series | None, rows: pl.Series,
+def _cross_channel(parts: list[tuple[pl.LazyFrame, int]], rows: pl.Series,
                    previous: pl.DataFrame) -> pl.DataFrame:
     """__row, codes, messages of the lines received before through another channel
-    (``previous``: __pos among the input's unheld lines, previous_channel). Rare: their
-    order numbers are looked up in the lines."""
+    (``parts``: an input's unheld lines, ``rows`` their row numbers; ``previous``: __pos
+    among them, previous_channel). Rare: their order numbers are looked up in the lines."""
     if not previous.height:
-        return pl.DataFrame(schema={ROW: pl.Int64, "codes": pl.String, "messages": pl.String})
+        return pl.DataFrame(schema=REASONS)
     found = (
-        pl.concat([part for part, _ in _unheld(p, mask)]).select("order_id")
+        pl.concat([part for part, _ in parts]).select("order_id")
         .with_row_index("__pos").filter(pl.col("__pos").is_in(previous["__pos"].implode()))
         .collect(engine="streaming")
         .join(previous, on="__pos")
@@ -144,7 +144,7 @@ def _cross_channel(p: PreparedInput, mask: pl.Series | None, rows: pl.Series,
 def _held_back(prepared: list[PreparedInput]) -> list[pl.DataFrame]:
     """Per input: __row, codes, messages of the lines held back because another line of
     their order was rejected (across every input of the batch)."""
-    empty = pl.DataFrame(schema={ROW: pl.Int64, "codes": pl.String, "messages": pl.String})
+    empty = pl.DataFrame(schema=REASONS)
     if not prepared:
         return []
     rejected = pl.concat([
@@ -156,16 +156,16 @@ def _held_back(prepared: list[PreparedInput]) -> list[pl.DataFrame]:
     ])
     # Only lines of those orders can be held back: they are looked up by order number (in
     # the spill, for a big input), not every line's order number kept in memory.
-    candidates = []
+    found = []
     for i, p in enumerate(prepared):
         orders = rejected.filter(pl.col("channel") == p.mapping.channel)["order_id"]
-        candidates.append(
-            pl.concat(p.passed).select(ROW, "order_id")
-            .filter(pl.col("order_id").is_in(orders.drop_nulls().unique().implode()))
-            .collect(engine="streaming")
-            .with_columns(pl.lit(i).alias("__input"), pl.lit(p.mapping.channel).alias("channel"))
-            if orders.len() else None)
-    found = [c for c in candidates if c is not None]
+        if orders.len():
+            found.append(
+                pl.concat(p.passed).select(ROW, "order_id")
+                .filter(pl.col("order_id").is_in(orders.drop_nulls().unique().implode()))
+                .collect(engine="streaming")
+                .with_columns(pl.lit(i).alias("__input"),
+                              pl.lit(p.mapping.channel).alias("channel")))
     if not found:
         return [empty for _ in prepared]
     keyed = pl.concat(found).with_row_index(ID)
@@ -175,17 +175,18 @@ def _held_back(prepared: list[PreparedInput]) -> list[pl.DataFrame]:
             if located.height else empty for i in range(len(prepared))]
 
 
-def _output_parts(p: PreparedInput, mask: pl.Series | None, change: pl.Series,
+def _output_parts(p: PreparedInput, parts: list[tuple[pl.LazyFrame, int]], change: pl.Series,
                   changed: pl.DataFrame, hashes: pl.DataFrame, batch_id: str
                   ) -> tuple[list[pl.LazyFrame], list[pl.LazyFrame]]:
-    """Each frame of unheld lines as its clean lines and its key-file rows: the lines whose
+    """Each frame of unheld lines (``parts``) as its clean lines and its key-file rows: the
+    lines whose
     ``change`` (one per unheld line) is output, with their change columns (``changed``:
     __pos, changed_fields of the updates) and ``hashes`` (``LINE_HASHES``, row for row).
     Lazy: a spilled piece is read when it is written. Most pieces are all new lines: their
     columns are constants and slices, nothing is copied for them."""
     clean, keys = [], []
     offset = 0
-    for part, height in _unheld(p, mask):
+    for part, height in parts:
         mine = change.slice(offset, height)
         out = mine.is_in(OUTPUT)
         count = int(out.sum())
@@ -194,22 +195,16 @@ def _output_parts(p: PreparedInput, mask: pl.Series | None, change: pl.Series,
         line_hashes = line_hashes if count == height else line_hashes.filter(out)
         updates = changed.filter(pl.col("__pos").is_between(offset, offset + height,
                                                             closed="left"))
-        change_columns: list[pl.Expr | pl.Series]
+        change_type = (mine.filter(out).cast(pl.String) if (mine == "update").any()
+                       else pl.lit("new")).alias("change_type")
+        changed_fields: pl.Expr | pl.Series = pl.lit(None, pl.String).alias("changed_fields")
         if updates.height:
             # an update's place among this frame's output lines
             place = (out.cast(pl.UInt32).cum_sum() - 1).gather(updates["__pos"] - offset)
-            change_columns = [
-                mine.filter(out).cast(pl.String).alias("change_type"),
-                pl.Series("changed_fields", [None] * count, pl.String).scatter(
-                    place, updates["changed_fields"]),
-            ]
-        else:
-            change_columns = [
-                (pl.lit("new") if (mine == "new").all() else mine.filter(out).cast(pl.String))
-                .alias("change_type"),
-                pl.lit(None, pl.String).alias("changed_fields"),
-            ]
-        clean.append(_standard_lines(p, lines.with_columns(change_columns), batch_id))
+            changed_fields = pl.Series("changed_fields", [None] * count, pl.String).scatter(
+                place, updates["changed_fields"])
+        clean.append(_standard_lines(p, lines.with_columns(change_type, changed_fields),
+                                     batch_id))
         keys.append(lines.select(FIELD_HASHES).with_columns(
             *line_hashes.get_columns(), pl.lit(p.mapping.channel).alias("channel")))
         offset += height

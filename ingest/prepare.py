@@ -90,6 +90,20 @@ class Checked:
     form: dict[str, str | None]
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """What a piece of a big file leaves in memory once its passed lines are spilled."""
+
+    table: RawTable  # its header and layout counts (no rows)
+    raw: pl.DataFrame  # the rows as read of its orders with a rejected line
+    rows: pl.Series  # __row of its passed lines
+    hashes: pl.DataFrame  # their ``LINE_HASHES``, row for row
+    reasons: pl.DataFrame
+    rejected_orders: pl.DataFrame
+    missing_columns: tuple[str, ...]
+    form: dict[str, str | None]
+
+
 def file_sha256(path: Path) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
@@ -145,7 +159,7 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
         spill_dir.mkdir(parents=True, exist_ok=True)
     spill = tempfile.TemporaryDirectory(prefix="ordermill-pieces-", dir=spill_dir)
     spilled: list[pl.LazyFrame] = []
-    parts: list[tuple[RawTable, Checked, pl.DataFrame, pl.Series]] = []
+    parts: list[_Kept] = []
     # Hashes of each piece's order numbers tell whether an order is spread over pieces:
     # 8 bytes an order. A clash only makes the file read whole, never a wrong result.
     orders: list[pl.Series] = []
@@ -162,27 +176,23 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
             _with_field_hashes(checked).write_ipc(target, compression="zstd")
             spilled.append(pl.scan_ipc(target))
             orders.append(checked.order_ids.drop_nulls().hash())
-            parts.append((replace(table, frame=table.frame.clear()),
-                          replace(checked, passed=checked.passed.clear(),
-                                  order_ids=checked.order_ids.clear(),
-                                  hashes=checked.hashes.select(LINE_HASHES)),
-                          kept.drop(READER_CODE, READER_DETAIL),
-                          checked.passed[ROW]))
+            parts.append(_Kept(replace(table, frame=table.frame.clear()),
+                               kept.drop(READER_CODE, READER_DETAIL), checked.passed[ROW],
+                               checked.hashes.select(LINE_HASHES), checked.reasons,
+                               checked.rejected_orders, checked.missing_columns, checked.form))
             del table, kept, checked
     except BaseException:  # (NotChunkable included: the file is read whole instead)
         spill.cleanup()
         raise
-    rows = [r for _, _, _, r in parts]
     if spread_orders(orders):
         spill.cleanup()
         raise NotChunkable
-    first = parts[0][0]
+    first = parts[0].table
     layout: dict[str, int] = {}
-    for table, _, _, _ in parts:
-        for name, count in table.layout.items():
+    for part in parts:
+        for name, count in part.table.layout.items():
             layout[name] = layout.get(name, 0) + count
-    checks = [c for _, c, _, _ in parts]
-    missing = tuple(dict.fromkeys(m for c in checks for m in c.missing_columns))
+    missing = tuple(dict.fromkeys(m for part in parts for m in part.missing_columns))
 
     def reread() -> Iterator[pl.DataFrame]:
         if file_sha256(path) != digest:
@@ -192,12 +202,13 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
             yield table.frame
 
     return PreparedInput(str(path), digest[0], digest[1], match.mapping,
-                         pl.concat([raw for _, _, raw, _ in parts]), first.header, spilled,
-                         [r.len() for r in rows], pl.concat(rows),
-                         pl.concat([c.hashes for c in checks]),
-                         pl.concat([c.reasons for c in checks]),
-                         pl.concat([c.rejected_orders for c in checks]), rows_in,
-                         input_details(match, first, layout, missing, checks[0].form),
+                         pl.concat([part.raw for part in parts]), first.header, spilled,
+                         [part.rows.len() for part in parts],
+                         pl.concat([part.rows for part in parts]),
+                         pl.concat([part.hashes for part in parts]),
+                         pl.concat([part.reasons for part in parts]),
+                         pl.concat([part.rejected_orders for part in parts]), rows_in,
+                         input_details(match, first, layout, missing, parts[0].form),
                          reread, spill)
 
 

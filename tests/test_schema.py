@@ -85,10 +85,15 @@ def test_ordermill_starts_without_pandas_and_leaves_it_importable() -> None:
             "validate_clean(pl.DataFrame(schema=polars_schema())); "
             "assert 'pandas' not in sys.modules, 'pandas was loaded'; "
             "import pandas; print(OrderLine.to_schema().name, pandas.__name__)")
+    assert fresh_interpreter(code) == ["OrderLine", "pandas"]
+
+
+def fresh_interpreter(code: str) -> list[str]:
+    """What ``code`` prints, run in a new Python (nothing imported yet), word by word."""
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["OrderLine", "pandas"]
+    return done.stdout.split()
 
 
 def test_publish_validates_each_piece_as_it_streams_to_the_writer(tmp_path: Path) -> None:
@@ -119,7 +124,4 @@ def test_a_pandera_that_needs_pandas_is_loaded_whole() -> None:
         "from ingest.schema import polars_schema\n"
         "validate_clean(pl.DataFrame(schema=polars_schema()))\n"
         "print('pandas' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True"]
+    assert fresh_interpreter(code) == ["True"]

@@ -115,7 +115,7 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
         .lazy()
         .with_columns(typed)
         .select(ROW, READER_CODE, READER_DETAIL, pl.col(f"^{RAW}.*$"), *mappable_fields())
-        .with_columns(_derived(set(raw_exprs), _stand_together(stage, raw_exprs)))
+        .with_columns(_derived(set(raw_exprs), stage))
     )
     for name in DERIVED_FIELDS:
         labels.setdefault(name, "(computed)")
@@ -278,10 +278,10 @@ def carry_forward(mapping: Mapping, columns: dict[str, str]) -> list[pl.Expr]:
     return exprs
 
 
-def _stand_together(stage: pl.DataFrame, raw_exprs: dict[str, pl.Expr]) -> bool:
+def _stand_together(stage: pl.DataFrame, mapped: set[str]) -> bool:
     """Whether each order's rows stand together (as exports write them), told from the
     order numbers' text (which order_id, a text field, is): as many runs as numbers."""
-    if "order_id" not in raw_exprs or not stage.height:
+    if "order_id" not in mapped or not stage.height:
         return False
     order = pl.col(RAW + "order_id")
     runs, distinct = stage.select(order.rle_id().max().alias("runs") + 1,
@@ -289,10 +289,11 @@ def _stand_together(stage: pl.DataFrame, raw_exprs: dict[str, pl.Expr]) -> bool:
     return bool(runs == distinct)
 
 
-def _derived(mapped: set[str], orders_together: bool = False) -> list[pl.Expr]:
+def _derived(mapped: set[str], stage: pl.DataFrame) -> list[pl.Expr]:
+    """The fields computed from others (``stage``: the cleaned source texts, ``RAW``)."""
     exprs = []
     if "line_no" not in mapped:
-        if orders_together:
+        if _stand_together(stage, mapped):
             # The place in the order's run of rows: a scan, 5x cheaper than the window
             # over order numbers below, and the same numbers when an order's rows touch.
             row = pl.int_range(pl.len(), dtype=pl.Int64)

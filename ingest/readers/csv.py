@@ -44,6 +44,7 @@ from ingest.readers.encoding import (
     decode_head,
     to_utf8,
     undecodable,
+    utf8_transcoder,
 )
 
 DELIMITERS = (",", "\t", ";", "|")
@@ -212,25 +213,24 @@ def _table(path: Path, frame: pl.DataFrame, header: list[str], header_row: int,
 
 
 def _utf8_blocks(first: bytes, handle: io.BufferedReader, encoding: str,
-                 block_bytes: int) -> Iterator[bytes]:
+                 block_bytes: int) -> Iterator[bytes | bytearray]:
     """The file from its start as UTF-8 blocks (no BOM), decoded as it is read."""
     if encoding in ("utf-8", "utf-8-sig"):
         yield first.removeprefix(b"\xef\xbb\xbf")
         while block := handle.read(block_bytes):
             yield block
         return
-    decoder = codecs.getincrementaldecoder(encoding)()
+    transcoder = utf8_transcoder(encoding)
     try:
-        text = decoder.decode(first, final=False).lstrip("\ufeff")
-        yield text.encode("utf-8")
+        yield transcoder.feed(first).removeprefix(codecs.BOM_UTF8)
         while block := handle.read(block_bytes):
-            yield decoder.decode(block, final=False).encode("utf-8")
-        yield decoder.decode(b"", final=True).encode("utf-8")
+            yield transcoder.feed(block)
+        yield transcoder.feed(b"", final=True)
     except UnicodeDecodeError:
         raise NotChunkable from None  # ``read`` says where the bad byte is
 
 
-def _record_pieces(start: bytes, blocks: Iterator[bytes], chunk_bytes: int,
+def _record_pieces(start: bytes, blocks: Iterator[bytes | bytearray], chunk_bytes: int,
                    first_bytes: int | None = None) -> Iterator[tuple[bytes, bool]]:
     """Pieces of at least ``chunk_bytes`` (the first: ``first_bytes``; the last: what is
     left) that end where a record ends, and whether each is the last. A piece is the rest
@@ -251,7 +251,7 @@ def _record_pieces(start: bytes, blocks: Iterator[bytes], chunk_bytes: int,
     yield rest, True
 
 
-def _record_end(data: bytes, start: int, at_least: int, odd: int = 0) -> int:
+def _record_end(data: bytes | bytearray, start: int, at_least: int, odd: int = 0) -> int:
     """The offset just past the first line end at or after ``at_least`` that is not inside
     a quoted value (0 when there is none yet). A record starts at ``start`` (``odd``: the
     quotes of its beginning before ``data`` are odd), so a line end ends a record exactly

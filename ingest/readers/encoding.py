@@ -3,7 +3,8 @@
 Chinese platforms export GB18030 (often labelled GBK or GB2312; GBK itself cannot hold
 ``¥``), Excel writes UTF-8 with a BOM or UTF-16 ("Unicode text"), everything else is UTF-8.
 UTF-8 input goes to the parser as it is (no decode/encode round trip); its validity is
-checked by the parser itself.
+checked by the parser itself. Other encodings are transcoded to UTF-8 bytes, GB18030 by
+``gb18030`` (natively, where the machine can).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import codecs
 
 from ingest.errors import InputError
+from ingest.readers import gb18030
+from ingest.readers.gb18030 import Transcoder
 
 BINARY_PROBE = 8192
 HEAD_BYTES = 1 << 20  # encoding and header are decided from the first MiB
@@ -60,28 +63,46 @@ def to_utf8(data: bytes, encoding: str, path: str) -> tuple[bytes, str]:
     chosen = choose_encoding(data, encoding, path)
     if chosen in ("utf-8", "utf-8-sig"):
         return data.removeprefix(codecs.BOM_UTF8), chosen
-    return decode(data, chosen, path)[0].encode("utf-8"), chosen
+    text = _transcoded(data, chosen, encoding, path, final=True)
+    return bytes(text.removeprefix(codecs.BOM_UTF8)), chosen
 
 
 def decode(data: bytes, encoding: str, path: str) -> tuple[str, str]:
     """The text and the encoding used; ``encoding`` may be 'auto'."""
     chosen = choose_encoding(data, encoding, path)
-    try:
-        text = data.decode(chosen)
-    except UnicodeDecodeError as exc:
-        raise undecodable(path, data, exc.start, chosen, encoding) from None
-    return text.lstrip("\ufeff"), chosen
+    text = _transcoded(data, chosen, encoding, path, final=True)
+    return text.decode("utf-8").lstrip("\ufeff"), chosen
 
 
 def decode_head(data: bytes, encoding: str, path: str) -> tuple[str, str]:
     """The first MiB as text (a character cut at the end is dropped), for peeking."""
     chosen = choose_encoding(data, encoding, path)
-    decoder = codecs.getincrementaldecoder(chosen)()
+    text = _transcoded(data[:HEAD_BYTES], chosen, encoding, path,
+                       final=len(data) <= HEAD_BYTES)
+    return text.decode("utf-8").lstrip("\ufeff"), chosen
+
+
+def utf8_transcoder(encoding: str) -> Transcoder:
+    """Turns text in ``encoding`` into UTF-8, piece by piece."""
+    return gb18030.transcoder() if encoding == "gb18030" else PythonCodec(encoding)
+
+
+def _transcoded(data: bytes, chosen: str, asked: str, path: str, final: bool
+                ) -> bytes | bytearray:
     try:
-        text = decoder.decode(data[:HEAD_BYTES], final=len(data) <= HEAD_BYTES)
+        return utf8_transcoder(chosen).feed(data, final)
     except UnicodeDecodeError as exc:
-        raise undecodable(path, data, exc.start, chosen, encoding) from None
-    return text.lstrip("\ufeff"), chosen
+        raise undecodable(path, data, exc.start, chosen, asked) from None
+
+
+class PythonCodec:
+    """A Python codec as a ``Transcoder``."""
+
+    def __init__(self, encoding: str) -> None:
+        self._decoder = codecs.getincrementaldecoder(encoding)()
+
+    def feed(self, data: bytes, final: bool = False) -> bytes | bytearray:
+        return self._decoder.decode(data, final).encode("utf-8")
 
 
 def undecodable(path: str, data: bytes, offset: int, chosen: str, asked: str) -> InputError:

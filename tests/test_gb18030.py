@@ -3,6 +3,7 @@ the same errors; the file reads the same whole and in pieces."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -64,7 +65,7 @@ def test_iconv_and_python_agree_on_any_bytes_cut_anywhere(parts: list[bytes],
                                                           cuts: list[int]) -> None:
     data = b"".join(parts)
     bounds = [0, *sorted(min(c, len(data)) for c in cuts), len(data)]
-    pieces = [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    pieces = [data[a:b] for a, b in itertools.pairwise(bounds)]
     whole = decoded(PythonGb18030(), [data])
     assert decoded(transcoder(), [data]) == whole
     if isinstance(whole, bytes):  # (a cut moves where an error is counted from)

@@ -284,6 +284,19 @@ def test_file_cut_inside_a_quoted_field_keeps_complete_rows(tmp_path: Path) -> N
     assert table.frame["id"][2].startswith('3,"cut off')
 
 
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_cut_row_is_exactly_the_text_after_the_last_complete_row(tmp_path: Path,
+                                                                  line_end: str) -> None:
+    # Enough CRLF lines before the cut that a miscounted carriage return would show.
+    rows = [f"{i},a,1" for i in range(40)] + ['2,"two', 'lines",2', '99,"cut off', "he"]
+    path = write(tmp_path, "orders.csv", line_end.join(["id,name,qty", *rows]))
+    table = read(path)
+    assert table.frame[CODE].to_list() == [None] * 41 + ["truncated-row"]
+    assert table.frame["name"][40] == f"two{line_end}lines"
+    assert table.frame["id"][41] == f'99,"cut off{line_end}he'
+    assert not table.notes  # read by the fast parser, not leniently
+
+
 def test_nul_byte_in_a_data_row_is_flagged(tmp_path: Path) -> None:
     path = write(tmp_path, "orders.csv", 'id,name,qty\n1,a,1\n2,"b\x00",2\n3,c,3\n')
     table = read(path)

@@ -88,8 +88,7 @@ def _has_signature(peek: Peek, header_row: int, mapping: Mapping) -> bool:
     index = header_row - peek.first_row
     if not 0 <= index < len(peek.rows):
         return False
-    cells = {normalise_name(c) for c in peek.rows[index]}
-    return {normalise_name(s) for s in mapping.header_contains} <= cells
+    return {normalise_name(s) for s in mapping.header_contains} <= peek.names[index]
 
 
 def near_misses(peek: Peek, mappings: list[Mapping]) -> list[NearMiss]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -24,6 +25,7 @@ ROW = "__row"
 READER_CODE = "__reader_code"
 READER_DETAIL = "__reader_detail"
 PEEK_ROWS = 50
+SPACES = re.compile(r"\s+")
 CHUNK_BYTES = 64 << 20  # a piece of a big file: small against memory, big against overhead
 FORMULA_GAP = "formula-without-value"  # a reader code whose detail lists column names ...
 GAP_SEPARATOR = "\x1f"  # ... separated by this; the mapping turns it into the message
@@ -38,6 +40,12 @@ class Peek:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None  # workbooks: the sheet peeked
+
+    @cached_property
+    def names(self) -> list[frozenset[str]]:
+        """Each row's cells as header names compare (``normalise_name``): every mapping's
+        signature is looked for in them, so they are normalised once."""
+        return [frozenset(normalise_name(cell) for cell in row if cell) for row in self.rows]
 
 
 @dataclass
@@ -124,11 +132,11 @@ def split_table(frame: pl.DataFrame, header: list[str], footer: str | None) -> t
 def find_header(peek: Peek, signature: tuple[str, ...]) -> int | None:
     """Spreadsheet row number of the first peeked row holding every signature name."""
     wanted = {normalise_name(s) for s in signature}
-    for offset, row in enumerate(peek.rows):
-        if wanted <= {normalise_name(cell) for cell in row if cell}:
+    for offset, names in enumerate(peek.names):
+        if wanted <= names:
             return peek.first_row + offset
     return None
 
 
 def normalise_name(name: str | None) -> str:
-    return re.sub(r"\s+", " ", (name or "").strip().lstrip("\ufeff")).casefold()
+    return SPACES.sub(" ", (name or "").strip().lstrip("\ufeff")).casefold()

@@ -277,17 +277,16 @@ def _parse_fast(body: bytes, header: list[str], delimiter: str,
                 last: bool = True) -> pl.DataFrame:
     """``last``: the body ends the file (a piece of a file that is not last ends at a
     record's end)."""
-    records = _record_structure(body, delimiter)
+    delims, open_start = _record_structure(body, delimiter)
     truncated = None
-    if last and records.height and records["open_quote"][-1]:
+    if last and open_start is not None:
         # The file ends inside a quoted field: a cut last row, or a stray quote inside an
         # unquoted field that never closes (then read leniently, as Excel does).
-        start = int(records["offset"][-1])
-        truncated = body[start:]
+        truncated = body[open_start:]
         if _has_stray_quote(truncated.split(b"\n", 1)[0], delimiter.encode()):
             raise _NeedsLenient
-        body = body[:start]
-        records = records.slice(0, records.height - 1)
+        body = body[:open_start]
+        delims = delims.slice(0, len(delims) - 1)
     if ANY_TEXT.search(body):  # (not ``body.strip()``: that copies the whole body)
         try:
             frame = pl.read_csv(
@@ -301,13 +300,13 @@ def _parse_fast(body: bytes, header: list[str], delimiter: str,
             raise
     else:
         frame = pl.DataFrame(schema=_schema(header))
-    if frame.height != records.height:
+    if frame.height != len(delims):
         raise _NeedsLenient
     # A record's fields: its delimiter characters, less those inside quoted values, plus one.
     inside_values = frame.select(pl.sum_horizontal(
         [pl.col(c).str.count_matches(delimiter, literal=True).fill_null(0)
          for c in frame.columns])).to_series()
-    fields = records["delims"] - inside_values + 1
+    fields = delims - inside_values + 1
     frame = _mark_structure(frame, header, fields, b"\x00" in body)
     if truncated is not None:
         tail = pl.DataFrame({header[0]: [truncated.decode("utf-8", "replace").rstrip("\r\n")]})
@@ -345,29 +344,36 @@ def _mark_structure(frame: pl.DataFrame, header: list[str], fields: pl.Series,
     )
 
 
-def _record_structure(body: bytes, delimiter: str) -> pl.DataFrame:
-    """One row per CSV record: its byte offset, how many delimiter characters it holds (as
-    separators or inside quoted values), and whether the file ends inside its quotes.
-    Found over physical lines by quote parity: no regex, so a few cheap passes."""
+def _record_structure(body: bytes, delimiter: str) -> tuple[pl.Series, int | None]:
+    """How many delimiter characters each CSV record holds (as separators or inside quoted
+    values), and, when the body ends inside quotes, the byte offset where its last record
+    starts. Found over physical lines by quote parity: no regex, so a few cheap passes."""
     lines = _physical_lines(body)
     quotes = pl.col("line").str.count_matches(QUOTE, literal=True)
-    frame = lines.with_columns(
+    delims = pl.col("line").str.count_matches(delimiter, literal=True)
+    frame = lines.select(
         quotes=quotes,
         inside=((quotes.cum_sum() - quotes) % 2) == 1,  # the line starts inside quotes
-        length=pl.col("line").str.len_bytes() + 1,
-        delims=pl.col("line").str.count_matches(delimiter, literal=True),
-    ).with_columns(
-        offset=pl.col("length").cum_sum() - pl.col("length"),
-        before=pl.col("delims").cum_sum() - pl.col("delims"),
+        before=delims.cum_sum() - delims,
+        total=delims.sum(),
     )
-    total = int(frame["delims"].sum()) if frame.height else 0
-    open_at_end = bool(frame["quotes"].sum() % 2) if frame.height else False
-    starts = frame.filter(~pl.col("inside"))
-    return starts.select(
-        "offset",
-        delims=pl.col("before").shift(-1, fill_value=total) - pl.col("before"),
-        open_quote=pl.int_range(pl.len()) == pl.len() - 1 if open_at_end else pl.lit(False),
-    )
+    starts = frame.with_row_index("line").filter(~pl.col("inside"))
+    per_record = starts.select(
+        pl.col("before").shift(-1, fill_value=pl.col("total").first()) - pl.col("before"))
+    open_start = None
+    if frame.height and int(frame["quotes"].sum()) % 2:  # rare: a cut or damaged file
+        open_start = _line_start(body, frame.height - int(starts["line"][-1]))
+    return per_record.to_series(), open_start
+
+
+def _line_start(body: bytes, lines_from_end: int) -> int:
+    """The byte offset where the physical line ``lines_from_end`` lines before the end of
+    ``body`` starts (1: the last line). Found from the line ends, not from line lengths:
+    the line reader drops the carriage return of a CRLF line end."""
+    position = len(body) - 1 if body.endswith(b"\n") else len(body)
+    for _ in range(lines_from_end):
+        position = body.rfind(b"\n", 0, position)
+    return position + 1
 
 
 def _physical_lines(body: bytes) -> pl.DataFrame:

@@ -29,6 +29,7 @@ from ingest.pipeline import finish
 from ingest.prepare import PreparedInput, file_sha256, prepare
 from ingest.readers import READERS
 from ingest.sources import archive, list_files, quarantine
+from ingest.validate import load_in_background
 from ingest.writers import writer_for
 
 DEFAULT_MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
@@ -195,6 +196,8 @@ def _process(files: Sequence[tuple[Path, Source | None]], settings: Settings, *,
                          + ", ".join(sorted(m.channel for m in mappings)))
     out_dir = Path(out) if out is not None else settings.path("out_dir")
     state = Path(state_dir) if state_dir is not None else settings.path("state_dir")
+    if files:
+        load_in_background()  # pandera, for the publish: it loads while the files are read
     with run_lock(state, command):
         ledger = Ledger(state)
         report = RunReport(None, None)

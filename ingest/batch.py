@@ -19,9 +19,9 @@ from typing import Any
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from ingest.checks import validate_clean
 from ingest.pipeline import REJECT_LEAD, InputResult
 from ingest.schema import SCHEMA_VERSION, polars_schema
+from ingest.validate import validate_clean
 from ingest.writers import writer_for
 from ingest.writers.formats import write_rejects
 

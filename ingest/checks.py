@@ -2,8 +2,8 @@
 
 - ``check_rows`` runs them natively in one polars pass over a typed batch and builds
   reasons only for the rows that fail (fast, and bounded when everything fails);
-- ``attach_to_schema`` turns the value checks into pandera dataframe checks on
-  ``OrderLine``, which validates every clean frame before it is written.
+- ``ingest.validate`` makes the value checks pandera dataframe checks of the standard
+  schema, which validates every clean frame before it is written.
 
 A check's ``ok`` expression is True where the row passes; a null result counts as a pass
 (emptiness is the business of ``missing-required``).
@@ -20,9 +20,8 @@ from ingest.errors import REJECT_CODES
 from ingest.mapping.compile import RAW, expected_line_total
 from ingest.mapping.parsers import E164, EMAIL, parse_code, parse_money
 from ingest.mapping.vocab import countries
-from ingest.pandera_polars import PolarsData, dataframe_check, pa
 from ingest.readers.base import READER_CODE, READER_DETAIL
-from ingest.schema import ORDER_STATUSES, OrderLine, required_fields
+from ingest.schema import ORDER_STATUSES, required_fields
 
 ID = "__id"
 
@@ -250,41 +249,3 @@ def _collect_reasons(pieces: list[pl.DataFrame]) -> pl.DataFrame:
         )
         .sort(ID)
     )
-
-
-def attach_to_schema() -> None:
-    """Make every value check a pandera dataframe check of ``OrderLine`` (idempotent)."""
-    # A clean batch mixes inputs: the native pass groups an order's lines within one input,
-    # and so does this (two exports may carry two versions of one order: new and update).
-    for check in value_checks() + order_checks(["channel", "source", "order_id"]):
-        name = f"check_{check.code.replace('-', '_')}_{check.field}"
-        if hasattr(OrderLine, name):
-            continue
-        setattr(OrderLine, name, dataframe_check(_pandera_fn(check, name), name=check.code))
-
-
-def _pandera_fn(check: RowCheck, name: str) -> classmethod:  # type: ignore[type-arg]
-    expr = check.ok.fill_null(True)
-
-    def fn(cls: type, data: PolarsData) -> pl.LazyFrame:
-        if check.needs_values and not data.lazyframe.select(
-                pl.col(check.field).is_not_null().any()).collect().item():
-            return data.lazyframe.select(pl.repeat(True, pl.len()).alias(check.field))
-        return data.lazyframe.select(expr)
-
-    fn.__name__ = name
-    return classmethod(fn)
-
-
-attach_to_schema()
-
-
-def validate_clean(frame: pl.DataFrame) -> pl.DataFrame:
-    """pandera, the schema of record, over rows the native pass let through. A failure here
-    is a bug in ordermill (the two consumers of one rule disagree), never bad input."""
-    try:
-        return OrderLine.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.select("check", "column", "index").unique().sort("index")
-        found = "; ".join(f"{c} ({col}, row {i})" for c, col, i in cases.head(20).iter_rows())
-        raise AssertionError(f"clean rows break the standard schema: {found}") from None

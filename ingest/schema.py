@@ -1,17 +1,18 @@
 """The standard order schema: one row per order line (version in ``SCHEMA_VERSION``).
 
-``OrderLine`` (a pandera DataFrameModel, polars backend) is the schema of record: every clean
-frame is validated against it before it is written. It declares names, dtypes and which fields
-may be empty; the value rules (status vocabulary, E.164, totals...) live once in
-``ingest.checks`` and are attached to this model there, so each rule is defined once and used
-twice: by the fast row-level rejection pass and by pandera.
+``FIELDS`` is the schema of record: names, polars dtypes, which fields may be empty, in
+output order. ``ingest.validate`` makes it a pandera schema (polars backend) that validates
+every clean frame before it is written; the value rules (status vocabulary, E.164,
+totals...) live once in ``ingest.checks``, used twice: by the fast row-level rejection pass
+and by pandera. A plain table here, not a pandera model, so that reading and mapping do not
+wait for pandera to load.
 """
 
 from __future__ import annotations
 
-import polars as pl
+from dataclasses import dataclass
 
-from ingest.pandera_polars import pa
+import polars as pl
 
 SCHEMA_VERSION = 3  # 2: change_type and changed_fields; 3: order_discount_amount, shipping_amount
 
@@ -21,62 +22,63 @@ INSTANT = pl.Datetime("us", "UTC")
 CHANGE_TYPES = ("new", "update")
 ORDER_STATUSES = ("pending_payment", "paid", "shipped", "completed", "cancelled", "refunded")
 
-# mypy cannot read polars dtype instances in annotations; pandera can.
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    dtype: pl.DataType
+    required: bool  # never empty in a clean line
+    isin: tuple[str, ...] | None = None  # the only values it may take
 
 
-class OrderLine(pa.DataFrameModel):
-    """One order line in the standard schema."""
-
+FIELDS: tuple[Field, ...] = (
     # lineage
-    batch_id: str = pa.Field(nullable=False)
-    channel: str = pa.Field(nullable=False)
-    source: str = pa.Field(nullable=False)
-    source_row: pl.Int64 = pa.Field(nullable=False)
+    Field("batch_id", pl.String(), required=True),
+    Field("channel", pl.String(), required=True),
+    Field("source", pl.String(), required=True),
+    Field("source_row", pl.Int64(), required=True),
     # order
-    order_id: str = pa.Field(nullable=False)
-    line_no: pl.Int64 = pa.Field(nullable=False)
-    ordered_at: INSTANT = pa.Field(nullable=False)  # type: ignore[valid-type]
-    paid_at: INSTANT = pa.Field(nullable=True)  # type: ignore[valid-type]
-    order_status: str = pa.Field(nullable=False)
-    currency: str = pa.Field(nullable=False)
+    Field("order_id", pl.String(), required=True),
+    Field("line_no", pl.Int64(), required=True),
+    Field("ordered_at", INSTANT, required=True),
+    Field("paid_at", INSTANT, required=False),
+    Field("order_status", pl.String(), required=True),
+    Field("currency", pl.String(), required=True),
     # buyer
-    buyer_id: str = pa.Field(nullable=True)
-    buyer_name: str = pa.Field(nullable=True)
-    buyer_phone: str = pa.Field(nullable=True)
-    buyer_email: str = pa.Field(nullable=True)
+    Field("buyer_id", pl.String(), required=False),
+    Field("buyer_name", pl.String(), required=False),
+    Field("buyer_phone", pl.String(), required=False),
+    Field("buyer_email", pl.String(), required=False),
     # ship-to
-    ship_name: str = pa.Field(nullable=True)
-    ship_phone: str = pa.Field(nullable=True)
-    ship_country: str = pa.Field(nullable=True)
-    ship_province: str = pa.Field(nullable=True)
-    ship_city: str = pa.Field(nullable=True)
-    ship_district: str = pa.Field(nullable=True)
-    ship_address: str = pa.Field(nullable=True)
-    ship_postcode: str = pa.Field(nullable=True)
+    Field("ship_name", pl.String(), required=False),
+    Field("ship_phone", pl.String(), required=False),
+    Field("ship_country", pl.String(), required=False),
+    Field("ship_province", pl.String(), required=False),
+    Field("ship_city", pl.String(), required=False),
+    Field("ship_district", pl.String(), required=False),
+    Field("ship_address", pl.String(), required=False),
+    Field("ship_postcode", pl.String(), required=False),
     # line
-    sku: str = pa.Field(nullable=True)
-    product_name: str = pa.Field(nullable=True)
-    variant: str = pa.Field(nullable=True)
-    quantity: pl.Int64 = pa.Field(nullable=False)
-    unit_price: MONEY = pa.Field(nullable=False)  # type: ignore[valid-type]
-    discount_amount: MONEY = pa.Field(nullable=False)  # type: ignore[valid-type]
-    line_total: MONEY = pa.Field(nullable=False)  # type: ignore[valid-type]
+    Field("sku", pl.String(), required=False),
+    Field("product_name", pl.String(), required=False),
+    Field("variant", pl.String(), required=False),
+    Field("quantity", pl.Int64(), required=True),
+    Field("unit_price", MONEY, required=True),
+    Field("discount_amount", MONEY, required=True),
+    Field("line_total", MONEY, required=True),
     # order-level amounts, carried (never allocated to lines): the same on every line
-    order_discount_amount: MONEY = pa.Field(nullable=True)  # type: ignore[valid-type]
-    shipping_amount: MONEY = pa.Field(nullable=True)  # type: ignore[valid-type]
+    Field("order_discount_amount", MONEY, required=False),
+    Field("shipping_amount", MONEY, required=False),
     # more
-    requested_delivery_date: pl.Date = pa.Field(nullable=True)
-    buyer_message: str = pa.Field(nullable=True)
-    promotion_id: str = pa.Field(nullable=True)
-    hs_code: str = pa.Field(nullable=True)
-    country_of_origin: str = pa.Field(nullable=True)
+    Field("requested_delivery_date", pl.Date(), required=False),
+    Field("buyer_message", pl.String(), required=False),
+    Field("promotion_id", pl.String(), required=False),
+    Field("hs_code", pl.String(), required=False),
+    Field("country_of_origin", pl.String(), required=False),
     # change: what this line is to the ERP
-    change_type: str = pa.Field(nullable=False, isin=CHANGE_TYPES)
-    changed_fields: str = pa.Field(nullable=True)
-
-    class Config:
-        strict = True  # no column outside the schema reaches an output
-        ordered = True
+    Field("change_type", pl.String(), required=True, isin=CHANGE_TYPES),
+    Field("changed_fields", pl.String(), required=False),
+)
 
 
 FIELD_DOCS: dict[str, str] = {
@@ -136,26 +138,24 @@ CHANGE_FIELDS = ("change_type", "changed_fields")
 
 def polars_schema() -> dict[str, pl.DataType]:
     """Column name -> polars dtype, in output order."""
-    columns = OrderLine.to_schema().columns
-    return {name: column.dtype.type for name, column in columns.items()}
+    return {f.name: f.dtype for f in FIELDS}
 
 
 def field_names() -> list[str]:
     """The fields of an order line: lineage, order, buyer, ship-to, line, more."""
-    return [n for n in OrderLine.to_schema().columns if n not in CHANGE_FIELDS]
+    return [f.name for f in FIELDS if f.name not in CHANGE_FIELDS]
 
 
 def output_columns() -> list[str]:
     """What orders.* holds: the order line's fields, then what the line is to the ERP."""
-    return list(OrderLine.to_schema().columns)
+    return [f.name for f in FIELDS]
 
 
 def required_fields() -> list[str]:
     """Fields a mapped row must carry (the model's non-nullable fields, lineage aside).
     Ship-to is optional: pickup and digital orders are orders."""
-    columns = OrderLine.to_schema().columns
-    return [n for n, c in columns.items()
-            if not c.nullable and n not in LINEAGE_FIELDS + CHANGE_FIELDS]
+    return [f.name for f in FIELDS
+            if f.required and f.name not in LINEAGE_FIELDS + CHANGE_FIELDS]
 
 
 def mappable_fields() -> list[str]:
@@ -165,7 +165,6 @@ def mappable_fields() -> list[str]:
 
 def schema_markdown() -> str:
     """docs/schema.md: every field of the standard schema with its type and meaning."""
-    columns = OrderLine.to_schema().columns
     lines = [
         f"# The standard order schema, version {SCHEMA_VERSION}",
         "",
@@ -176,9 +175,9 @@ def schema_markdown() -> str:
         "| field | type | required | meaning |",
         "| --- | --- | --- | --- |",
     ]
-    for name, column in columns.items():
-        required = "yes" if not column.nullable else ""
-        lines.append(f"| `{name}` | {column.dtype} | {required} | {FIELD_DOCS[name]} |")
+    for f in FIELDS:
+        required = "yes" if f.required else ""
+        lines.append(f"| `{f.name}` | {f.dtype} | {required} | {FIELD_DOCS[f.name]} |")
     lines += [
         "",
         "Money is Decimal(18, 2), never a float; instants are UTC; IDs are strings.",

@@ -13,8 +13,8 @@ import pytest
 from conftest import ROOT
 
 from ingest.batch import _validated
-from ingest.checks import validate_clean
 from ingest.schema import FIELD_DOCS, output_columns, polars_schema, schema_markdown
+from ingest.validate import validate_clean
 
 
 def test_docs_schema_md_is_current() -> None:
@@ -80,12 +80,29 @@ def test_docs_exist_for_readers(tmp_path: Path) -> None:
 def test_ordermill_starts_without_pandas_and_leaves_it_importable() -> None:
     # pandera would load its pandas half (0.5 s of every start) when pandas is installed,
     # as it is here for the benchmark's reference.
-    code = ("import sys, cli, polars as pl; from ingest.schema import OrderLine, polars_schema; "
-            "from ingest.checks import validate_clean; "
+    code = ("import sys, cli, polars as pl; from ingest.schema import polars_schema; "
+            "from ingest.validate import order_line_schema, validate_clean; "
             "validate_clean(pl.DataFrame(schema=polars_schema())); "
             "assert 'pandas' not in sys.modules, 'pandas was loaded'; "
-            "import pandas; print(OrderLine.to_schema().name, pandas.__name__)")
+            "import pandas; print(order_line_schema().name, pandas.__name__)")
     assert fresh_interpreter(code) == ["OrderLine", "pandas"]
+
+
+def test_pandera_loads_only_when_a_run_has_files_to_read(tmp_path: Path) -> None:
+    # A cron poll that finds nothing, and every --help, do not wait for pandera (0.2 s);
+    # a run with files loads it in the background and validates with it.
+    (tmp_path / "empty").mkdir()
+    code = (
+        "import sys, cli\n"
+        "from ingest.api import ingest\n"
+        "print('pandera' in sys.modules)\n"
+        f"report = ingest([{str(tmp_path / 'empty')!r}], {str(tmp_path / 'out')!r}, "
+        f"state_dir={str(tmp_path / 's')!r})\n"
+        "print('pandera' in sys.modules)\n"
+        f"report = ingest([{str(ROOT / 'samples' / 'tmall')!r}], {str(tmp_path / 'out')!r}, "
+        f"state_dir={str(tmp_path / 's')!r})\n"
+        "print('pandera' in sys.modules, report.manifest['totals']['clean'] > 0)\n")
+    assert fresh_interpreter(code) == ["False", "False", "True", "True"]
 
 
 def fresh_interpreter(code: str) -> list[str]:
@@ -120,7 +137,7 @@ def test_a_pandera_that_needs_pandas_is_loaded_whole() -> None:
         "            raise ImportError('this pandera needs pandas')\n"
         "sys.meta_path.insert(0, NeedsPandas())\n"
         "import polars as pl\n"
-        "from ingest.checks import validate_clean\n"
+        "from ingest.validate import validate_clean\n"
         "from ingest.schema import polars_schema\n"
         "validate_clean(pl.DataFrame(schema=polars_schema()))\n"
         "print('pandas' in sys.modules)\n")

@@ -217,14 +217,13 @@ def parse_phone(text: pl.Expr, region: str | None,
     # Each region's rule only where the row is in that region; a row in another country
     # (one without rules here) is not read as the default region's: a wrong number is worse
     # than none.
-    national = pl.when(numbers.str.starts_with("+")).then(numbers)
-    for name in PHONE_REGIONS:
-        if name != region:
-            national = national.when(country == name).then(_national(numbers, name))
+    branches = [pl.when(numbers.str.starts_with("+")).then(numbers)]
+    branches += [pl.when(country == name).then(_national(numbers, name))
+                 for name in PHONE_REGIONS if name != region]
     if region is not None:
-        national = national.when(country.is_null() | (country == region)).then(
-            _national(numbers, region))
-    return _e164(national)
+        branches.append(pl.when(country.is_null() | (country == region)).then(
+            _national(numbers, region)))
+    return _e164(pl.coalesce(branches))
 
 
 def _national(numbers: pl.Expr, region: str) -> pl.Expr:

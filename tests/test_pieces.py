@@ -5,6 +5,8 @@ hundred bytes, and for the shapes that make pieces hard."""
 from __future__ import annotations
 
 import io
+import itertools
+import re
 from pathlib import Path
 
 import polars as pl
@@ -200,19 +202,23 @@ def test_rows_held_back_by_another_input_show_their_own_values(tmp_path: Path) -
                                                                   "note 7")
 
 
-@pytest.mark.parametrize("first_bytes", [None, 3, 60])
-@pytest.mark.parametrize("chunk_bytes", [1, 5, 40])
-def test_pieces_end_at_record_ends_and_lose_no_byte(chunk_bytes: int,
-                                                    first_bytes: int | None) -> None:
+@pytest.mark.parametrize("block_bytes", [1, 5, 13, 40])
+def test_pieces_end_at_record_ends_and_lose_no_byte(block_bytes: int) -> None:
     data = b'a,"b\nc"\n"x""\n"",y"\nlast,"q"\n\n' * 7 + b'tail,"open'
-    blocks = [data[i:i + 13] for i in range(13, len(data), 13)]
-    pieces = list(_record_pieces(data[:13], iter(blocks), chunk_bytes, first_bytes))
+    blocks = [data[i:i + block_bytes] for i in range(0, len(data), block_bytes)]
+    pieces = list(_record_pieces(blocks))
     assert b"".join(p for p, _ in pieces) == data
     assert [last for _, last in pieces] == [False] * (len(pieces) - 1) + [True]
-    for index, (piece, _) in enumerate(pieces[:-1]):
-        wanted = first_bytes or chunk_bytes if index == 0 else chunk_bytes
-        assert len(piece) >= wanted and piece.endswith(b"\n")
-        assert piece.count(b'"') % 2 == 0
+    assert pieces[-1][0] == b'tail,"open'  # what is left: the cut record
+    for piece, _ in pieces[:-1]:
+        assert piece.endswith(b"\n") and piece.count(b'"') % 2 == 0
+    # One piece per block that holds a record end: it ends at the block's last one.
+    record_ends = [m.end() for m in re.finditer(rb"\n", data)
+                   if data[:m.start()].count(b'"') % 2 == 0]
+    in_block = [[e for e in record_ends if a < e <= a + block_bytes]
+                for a in range(0, len(data), block_bytes)]
+    assert list(itertools.accumulate(len(p) for p, _ in pieces[:-1])) == [
+        max(ends) for ends in in_block if ends]
 
 
 def test_a_run_spills_big_inputs_beside_the_ledger_and_clears_them(

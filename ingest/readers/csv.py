@@ -18,7 +18,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -102,8 +102,9 @@ class CsvReader:
 
     def read_chunks(self, path: Path, options: ReaderOptions, header_row: int,
                     chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawTable]:
-        """The table as ``read`` gives it, in pieces of about ``chunk_bytes`` that end at a
-        record's end: the file is read and decoded piece by piece. Row numbers, codes and
+        """The table as ``read`` gives it, in pieces of about ``chunk_bytes`` (the first:
+        what follows the header in the first MiB) that end at a record's end: the file is
+        read and decoded piece by piece. Row numbers, codes and
         layout counts are the whole file's (``above_header`` comes with the first piece).
         Raises ``NotChunkable`` (possibly after some pieces) where ``read`` must be used."""
         try:
@@ -123,9 +124,12 @@ class CsvReader:
                 raise NotChunkable  # classic Mac line ends
             delimiter, header, start = _header(head[:HEAD_BYTES], options, path, header_row)
             rows_before, layout_above = 0, {"above_header": header_row - 1}
-            # A small first piece: the work on the file starts while the next is read.
-            pieces = _record_pieces(head[start:], stream, chunk_bytes, chunk_bytes // 8)
-            for piece, last in pieces:
+            # The first MiB, read to decide the header, is the first piece (or pieces): the
+            # work on the file starts while the next is read.
+            body = head[start:]
+            blocks = itertools.chain(
+                (body[i:i + chunk_bytes] for i in range(0, len(body), chunk_bytes)), stream)
+            for piece, last in _record_pieces(blocks):
                 try:
                     frame = _parse_fast(piece, header, delimiter, last)
                 except (_NeedsLenient, pl.exceptions.ComputeError):
@@ -230,41 +234,35 @@ def _utf8_blocks(first: bytes, handle: io.BufferedReader, encoding: str,
         raise NotChunkable from None  # ``read`` says where the bad byte is
 
 
-def _record_pieces(start: bytes, blocks: Iterator[bytes | bytearray], chunk_bytes: int,
-                   first_bytes: int | None = None) -> Iterator[tuple[bytes, bool]]:
-    """Pieces of at least ``chunk_bytes`` (the first: ``first_bytes``; the last: what is
-    left) that end where a record ends, and whether each is the last. A piece is the rest
-    of the block before plus the start of this one, copied once (a new page of memory
-    costs more than it seems on these VMs)."""
+def _record_pieces(blocks: Iterable[bytes | bytearray]) -> Iterator[tuple[bytes, bool]]:
+    """The text of the blocks, starting at a record's start, in pieces that end where a
+    record ends (one per block that holds a record end), and whether each is the last (what
+    is left at the end). A piece is what the block before left over, mostly part of one
+    record, plus this block up to its last record end: each byte is copied once (a new page
+    of memory costs more than it seems on these VMs)."""
     rest = b""  # the start of a record that goes on into the next block
-    target = first_bytes or chunk_bytes
-    for block in itertools.chain([start], blocks):
-        offset = 0
-        odd = rest.count(b'"') & 1
-        while len(rest) + len(block) - offset >= target:
-            end = _record_end(block, offset, offset + max(target - len(rest), 1), odd)
-            if not end:
-                break  # the record goes on past this block: read on
-            yield b"".join([rest, memoryview(block)[offset:end]]), False
-            rest, offset, odd, target = b"", end, 0, chunk_bytes
-        rest = b"".join([rest, memoryview(block)[offset:]]) if offset < len(block) else rest
+    for block in blocks:
+        end = _last_record_end(block, rest.count(b'"') & 1)
+        if not end:
+            rest = b"".join([rest, block])  # no record ends in this block: read on
+            continue
+        yield b"".join([rest, memoryview(block)[:end]]), False
+        rest = bytes(memoryview(block)[end:])
     yield rest, True
 
 
-def _record_end(data: bytes | bytearray, start: int, at_least: int, odd: int = 0) -> int:
-    """The offset just past the first line end at or after ``at_least`` that is not inside
-    a quoted value (0 when there is none yet). A record starts at ``start`` (``odd``: the
-    quotes of its beginning before ``data`` are odd), so a line end ends a record exactly
-    when the quotes before it are even."""
-    end = data.find(b"\n", at_least - 1)
-    if end >= 0:
-        odd ^= data.count(b'"', start, end) & 1
-    while end >= 0 and odd:  # inside a value with line breaks: on to the next line end
-        following = data.find(b"\n", end + 1)
-        if following >= 0:
-            odd ^= data.count(b'"', end, following) & 1
-        end = following
-    return end + 1
+def _last_record_end(data: bytes | bytearray, odd: int) -> int:
+    """The offset just past the last line end in ``data`` that is not inside a quoted
+    value (0 when there is none). A record starts before ``data`` (``odd``: its quotes
+    before ``data`` are odd), so a line end ends a record exactly when the quotes before it
+    are even."""
+    position, parity = len(data), (odd + data.count(b'"')) & 1
+    while (line_end := data.rfind(b"\n", 0, position)) >= 0:
+        parity ^= data.count(b'"', line_end, position) & 1  # now: the quotes before it
+        if not parity:
+            return line_end + 1
+        position = line_end
+    return 0
 
 
 def _schema(header: list[str]) -> dict[str, pl.DataType]:

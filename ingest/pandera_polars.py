@@ -14,15 +14,23 @@ from __future__ import annotations
 
 import importlib.abc
 import sys
+import threading
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
 
 class _HidePandas(importlib.abc.MetaPathFinder):
+    """Hides pandas from the thread that loads pandera (which may be a background thread:
+    ``ingest.validate``), not from the others."""
+
+    def __init__(self) -> None:
+        self.thread = threading.get_ident()
+
     def find_spec(self, fullname: str, path: Sequence[str] | None,
                   target: ModuleType | None = None) -> ModuleSpec | None:
-        if fullname == "pandas" or fullname.startswith("pandas."):
+        if threading.get_ident() == self.thread and (
+                fullname == "pandas" or fullname.startswith("pandas.")):
             # pandera tells "not installed" by this exact message
             raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
         return None
@@ -56,7 +64,6 @@ def _load() -> None:
 _load()
 
 import pandera.polars as pa  # noqa: E402
-from pandera.api.dataframe.model_components import dataframe_check  # noqa: E402
 from pandera.api.polars.types import PolarsData  # noqa: E402
 
-__all__ = ["PolarsData", "dataframe_check", "pa"]
+__all__ = ["PolarsData", "pa"]

@@ -35,9 +35,9 @@ def order_line_schema() -> Any:  # a pandera.polars.DataFrameSchema
 def validate_clean(frame: pl.DataFrame) -> pl.DataFrame:
     """pandera, the schema of record, over rows the native pass let through. A failure here
     is a bug in ordermill (the two consumers of one rule disagree), never bad input."""
-    from ingest.pandera_polars import pa  # loaded by now: order_line_schema loads it
+    schema = order_line_schema()  # loads pandera, or waits for the background load
+    from ingest.pandera_polars import pa  # (loaded now: for its error type)
 
-    schema = order_line_schema()
     try:
         validated: pl.DataFrame = schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -49,10 +49,11 @@ def validate_clean(frame: pl.DataFrame) -> pl.DataFrame:
 
 def load_in_background() -> None:
     """Load pandera and build the schema in a thread (once per process), so that the first
-    validation finds it ready."""
+    validation finds it ready. Not a daemon: a run that ends before it is done waits for
+    it rather than stopping an import halfway."""
     if not _STARTED.is_set():
         _STARTED.set()
-        threading.Thread(target=_load, name="ordermill-pandera", daemon=True).start()
+        threading.Thread(target=_load, name="ordermill-pandera").start()
 
 
 def _load() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,7 @@ import polars as pl
 import pytest
 
 from ingest.mapping.parsers import (
+    PHONE_REGIONS,
     clean_text,
     parse_country,
     parse_currency,
@@ -336,3 +338,8 @@ def test_parse_phone_row_country_does_not_rescue_a_number_of_another_country() -
     frame = pl.DataFrame({"phone": ["07700 900123"], "country": ["FR"]})
     result = frame.select(parse_phone(pl.col("phone"), "US", pl.col("country"))).item()
     assert result is None
+
+
+def test_phone_rules_have_no_capturing_group() -> None:
+    # _national reads a number's digits from the groups it adds itself, by position.
+    assert all(re.compile(rule).groups == 0 for _, _, rule in PHONE_REGIONS.values())

@@ -16,7 +16,7 @@ from ingest.mapping.detect import detect
 from ingest.mapping.loader import parse_mapping
 from ingest.mapping.model import Mapping, ReaderOptions
 from ingest.readers import RawTable, reader_for
-from ingest.readers.encoding import decode, detect_encoding
+from ingest.readers.encoding import detect_encoding, to_utf8
 
 ROW, CODE, DETAIL = "__row", "__reader_code", "__reader_detail"
 AUTO = ReaderOptions()
@@ -101,8 +101,8 @@ def test_peek_reports_encoding_delimiter_and_rows(tmp_path: Path, variant: str) 
 
 def test_gbk_label_decodes_as_gb18030() -> None:
     # GBK cannot hold ¥; exports labelled GBK are GB18030 in practice.
-    text, used = decode("价格\n¥12.50\n".encode("gb18030"), "gbk", "x.csv")
-    assert (text, used) == ("价格\n¥12.50\n", "gb18030")
+    text, used = to_utf8("价格\n¥12.50\n".encode("gb18030"), "gbk", "x.csv")
+    assert (text.decode(), used) == ("价格\n¥12.50\n", "gb18030")
 
 
 def test_utf16_without_bom_is_detected_and_read(tmp_path: Path) -> None:

@@ -97,8 +97,7 @@ def near_misses(peek: Peek, mappings: list[Mapping]) -> list[NearMiss]:
     for mapping in mappings:
         wanted = [normalise_name(s) for s in mapping.header_contains]
         best: tuple[int, tuple[str, ...]] = (0, tuple(mapping.header_contains))
-        for row in peek.rows:
-            cells = {normalise_name(c) for c in row}
+        for cells in peek.names:
             missing = tuple(s for s, w in zip(mapping.header_contains, wanted, strict=True)
                             if w not in cells)
             found = len(wanted) - len(missing)

@@ -72,7 +72,8 @@ DEFAULT_DATETIME_FORMATS = (
 )
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日")
 
-# Region -> (country calling code, national trunk prefix, national significant number rule)
+# Region -> (country calling code, national trunk prefix, national significant number rule).
+# A rule has no capturing group: ``_national`` numbers its own.
 PHONE_REGIONS: dict[str, tuple[str, str, str]] = {
     "CN": ("86", "0", r"1[3-9]\d{9}|10\d{8}|[2-9]\d{8,10}"),  # mobile | Beijing | other areas
     "HK": ("852", "", r"[2-9]\d{7}"),
@@ -89,7 +90,8 @@ PHONE_REGIONS: dict[str, tuple[str, str, str]] = {
     "AU": ("61", "0", r"[2-478]\d{8}"),
     "IN": ("91", "0", r"[6-9]\d{9}|[1-9]\d{9}"),
 }
-E164 = r"^\+[1-9]\d{6,14}$"
+E164_NUMBER = r"\+[1-9]\d{6,14}"
+E164 = f"^{E164_NUMBER}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 
 
@@ -240,7 +242,7 @@ def _national(numbers: pl.Expr, region: str) -> pl.Expr:
 def _e164(number: pl.Expr) -> pl.Expr:
     """The number where it is E.164, else null (an extract reads it once; a test and then
     the value would read it twice)."""
-    return number.str.extract(f"^({E164.removeprefix('^').removesuffix('$')})$", 1)
+    return number.str.extract(f"^({E164_NUMBER})$", 1)
 
 
 def parse_email(text: pl.Expr) -> pl.Expr:

@@ -25,7 +25,7 @@ ROW = "__row"
 READER_CODE = "__reader_code"
 READER_DETAIL = "__reader_detail"
 PEEK_ROWS = 50
-SPACES = re.compile(r"\s+")
+WHITESPACE_RUN = re.compile(r"\s+")
 CHUNK_BYTES = 64 << 20  # a piece of a big file: small against memory, big against overhead
 FORMULA_GAP = "formula-without-value"  # a reader code whose detail lists column names ...
 GAP_SEPARATOR = "\x1f"  # ... separated by this; the mapping turns it into the message
@@ -139,4 +139,4 @@ def find_header(peek: Peek, signature: tuple[str, ...]) -> int | None:
 
 
 def normalise_name(name: str | None) -> str:
-    return SPACES.sub(" ", (name or "").strip().lstrip("\ufeff")).casefold()
+    return WHITESPACE_RUN.sub(" ", (name or "").strip().lstrip("\ufeff")).casefold()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import itertools
 import re
@@ -115,11 +116,7 @@ class CsvReader:
             first = handle.read(HEAD_BYTES)
             encoding = choose_encoding(first, options.encoding, str(path))
             stream = _utf8_blocks(first, handle, encoding, chunk_bytes)
-            head = b""
-            for block in stream:  # the header is decided from the first MiB, as in ``read``
-                head += block
-                if len(head) >= HEAD_BYTES:
-                    break
+            head = bytes(next(stream, b""))  # the header is decided from the first MiB
             if b"\n" not in head[:HEAD_BYTES] and b"\r" in head[:HEAD_BYTES]:
                 raise NotChunkable  # classic Mac line ends
             delimiter, header, start = _header(head[:HEAD_BYTES], options, path, header_row)
@@ -134,6 +131,7 @@ class CsvReader:
                     frame = _parse_fast(piece, header, delimiter, last)
                 except (_NeedsLenient, pl.exceptions.ComputeError):
                     raise NotChunkable from None
+                del piece  # parsed: not held while the table waits to be worked on
                 frame = frame.with_columns(pl.col(ROW) + rows_before)
                 rows_before += frame.height
                 table = _table(path, frame, header, header_row, options, encoding, delimiter)
@@ -219,16 +217,17 @@ def _table(path: Path, frame: pl.DataFrame, header: list[str], header_row: int,
 def _utf8_blocks(first: bytes, handle: io.BufferedReader, encoding: str,
                  block_bytes: int) -> Iterator[bytes | bytearray]:
     """The file from its start as UTF-8 blocks (no BOM), decoded as it is read."""
+    # (iter and map, not a loop variable: nothing here holds on to a block, raw or decoded,
+    # while the piece made of it is worked on)
+    blocks = iter(functools.partial(handle.read, block_bytes), b"")
     if encoding in ("utf-8", "utf-8-sig"):
         yield first.removeprefix(b"\xef\xbb\xbf")
-        while block := handle.read(block_bytes):
-            yield block
+        yield from blocks
         return
     transcoder = utf8_transcoder(encoding)
     try:
         yield transcoder.feed(first).removeprefix(codecs.BOM_UTF8)
-        while block := handle.read(block_bytes):
-            yield transcoder.feed(block)
+        yield from map(transcoder.feed, blocks)
         yield transcoder.feed(b"", final=True)
     except UnicodeDecodeError:
         raise NotChunkable from None  # ``read`` says where the bad byte is
@@ -246,8 +245,10 @@ def _record_pieces(blocks: Iterable[bytes | bytearray]) -> Iterator[tuple[bytes,
         if not end:
             rest = b"".join([rest, block])  # no record ends in this block: read on
             continue
-        yield b"".join([rest, memoryview(block)[:end]]), False
+        piece = [b"".join([rest, memoryview(block)[:end]])]
         rest = bytes(memoryview(block)[end:])
+        del block  # not held while the piece is worked on (nor is the piece, after)
+        yield piece.pop(), False
     yield rest, True
 
 
@@ -355,12 +356,12 @@ def _record_structure(body: bytes, delimiter: str) -> tuple[pl.Series, int | Non
         before=delims.cum_sum() - delims,
         total=delims.sum(),
     )
-    starts = frame.with_row_index("line").filter(~pl.col("inside"))
+    starts = frame.with_row_index("line_no").filter(~pl.col("inside"))
     per_record = starts.select(
         pl.col("before").shift(-1, fill_value=pl.col("total").first()) - pl.col("before"))
     open_start = None
     if frame.height and int(frame["quotes"].sum()) % 2:  # rare: a cut or damaged file
-        open_start = _line_start(body, frame.height - int(starts["line"][-1]))
+        open_start = _line_start(body, frame.height - int(starts["line_no"][-1]))
     return per_record.to_series(), open_start
 
 

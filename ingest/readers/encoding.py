@@ -64,14 +64,8 @@ def to_utf8(data: bytes, encoding: str, path: str) -> tuple[bytes, str]:
     if chosen in ("utf-8", "utf-8-sig"):
         return data.removeprefix(codecs.BOM_UTF8), chosen
     text = _transcoded(data, chosen, encoding, path, final=True)
-    return bytes(text.removeprefix(codecs.BOM_UTF8)), chosen
-
-
-def decode(data: bytes, encoding: str, path: str) -> tuple[str, str]:
-    """The text and the encoding used; ``encoding`` may be 'auto'."""
-    chosen = choose_encoding(data, encoding, path)
-    text = _transcoded(data, chosen, encoding, path, final=True)
-    return text.decode("utf-8").lstrip("\ufeff"), chosen
+    bom = len(codecs.BOM_UTF8) if text.startswith(codecs.BOM_UTF8) else 0
+    return bytes(memoryview(text)[bom:]), chosen  # (one copy)
 
 
 def decode_head(data: bytes, encoding: str, path: str) -> tuple[str, str]:

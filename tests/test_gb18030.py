@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.mapping.model import ReaderOptions
-from ingest.readers import reader_for
+from ingest.readers import gb18030, reader_for
+from ingest.readers.csv import CsvReader
 from ingest.readers.gb18030 import (
     CANONICAL,
     OLD_FOUR_BYTE,
@@ -80,7 +81,7 @@ def test_a_file_reads_the_same_whole_and_in_pieces(tmp_path: Path) -> None:
     path.write_bytes("订单号,编码,商品\r\n".encode("gb18030") + b"".join(rows))
     options = ReaderOptions(encoding="gb18030")
     whole = reader_for(path).read(path, options, 1).frame
-    pieces = list(reader_for(path).read_chunks(path, options, 1, chunk_bytes=256))
+    pieces = list(CsvReader().read_chunks(path, options, 1, chunk_bytes=256))
     assert len(pieces) > 5
     assert whole.height == len(rows)
     assert [f for p in pieces for f in p.frame["商品"]] == whole["商品"].to_list()
@@ -88,3 +89,26 @@ def test_a_file_reads_the_same_whole_and_in_pieces(tmp_path: Path) -> None:
         code_bytes = bytes.fromhex(code)
         # Elsewhere (the old four-byte codes too) Python's codec is the reference.
         assert text == CANONICAL.get(code_bytes, code_bytes.decode("gb18030"))
+
+
+def test_without_iconv_python_decodes_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No C library by that name (Windows), or an iconv that maps a code otherwise than we
+    # promise (here: A6D9 to the private-use U+E78D, as Python's codec does): Python's
+    # codec, translated, reads the file instead, and gives the same text.
+    data = b"".join(CODES)
+    expected = decoded(PythonGb18030(), [data])
+    native_feed = gb18030._Iconv.feed
+
+    def other_mapping(self: object, data: bytes, final: bool = False) -> bytes:
+        return bytes(native_feed(self, data, final)).replace(  # type: ignore[arg-type]
+            "\ufe10".encode(), "\ue78d".encode())
+
+    for broken in ({"_libc": lambda: None}, {"feed": other_mapping}):
+        gb18030._iconv_works.cache_clear()
+        with monkeypatch.context() as patch:
+            for name, value in broken.items():
+                patch.setattr(gb18030 if name == "_libc" else gb18030._Iconv, name, value)
+            chosen = transcoder()
+            assert isinstance(chosen, PythonGb18030)
+            assert decoded(chosen, [data]) == expected
+    gb18030._iconv_works.cache_clear()

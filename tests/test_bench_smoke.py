@@ -13,7 +13,8 @@ from conftest import ROOT
 def test_suite_and_compare_run_on_tiny_data(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, "bench/run.py", "--rows", "3000", "--xlsx-rows", "300", "--runs", "1",
-         "--results", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+         "--xlsx-runs", "1", "--results", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     tools = {(r["workload"], r["tool"]) for r in results["results"]}

@@ -1,4 +1,4 @@
-"""pandera, the schema of record, over the clean lines before they are written.
+"""pandera over the clean lines before they are written: the schema of record and the checks.
 
 The pandera schema is built on first use from ``ingest.schema.FIELDS`` and the value checks
 of ``ingest.checks``. Loading pandera takes about 0.2 s, so a run starts it in the
@@ -33,8 +33,8 @@ def order_line_schema() -> Any:  # a pandera.polars.DataFrameSchema
 
 
 def validate_clean(frame: pl.DataFrame) -> pl.DataFrame:
-    """pandera, the schema of record, over rows the native pass let through. A failure here
-    is a bug in ordermill (the two consumers of one rule disagree), never bad input."""
+    """pandera (schema of record and checks) over rows the native pass let through. A failure
+    here is a bug in ordermill (the two consumers of one rule disagree), never bad input."""
     schema = order_line_schema()  # loads pandera, or waits for the background load
     from ingest.pandera_polars import pa  # (loaded now: for its error type)
 

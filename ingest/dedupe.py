@@ -9,6 +9,7 @@ the key as 128 bits, each field as 32 bits, so an update can say which fields ch
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
@@ -32,6 +33,11 @@ HISTORY_SCHEMA: dict[str, pl.DataType] = {
 }
 """A line in history. ``channel_id`` (a hash of the name) is what the nightly check reads:
 reading 10 million channel names would cost as much as the rest of the check."""
+
+
+def no_history(columns: Iterable[str]) -> pl.DataFrame:
+    """An empty frame of these history columns (``HISTORY_SCHEMA``)."""
+    return pl.DataFrame(schema={c: HISTORY_SCHEMA[c] for c in columns})
 
 
 def xxhash64(expr: pl.Expr, seed: int = 0) -> pl.Expr:
@@ -180,8 +186,7 @@ def _history_rows(history: pl.LazyFrame, wanted: pl.DataFrame,
     """``columns`` of the history rows named by ``wanted`` (key_hi, key_lo, seq): filtered on
     key_hi while scanning, then matched exactly on the small result."""
     if not wanted.height:
-        return pl.DataFrame(schema={**{c: HISTORY_SCHEMA[c] for c in (*KEY, "seq")},
-                                    **{c: HISTORY_SCHEMA[c] for c in columns}})
+        return no_history([*KEY, "seq", *columns])
     return (
         history.select(*KEY, "seq", *columns)
         .join(wanted.lazy().select("key_hi"), on="key_hi", how="semi")

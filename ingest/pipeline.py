@@ -18,6 +18,7 @@ from ingest.dedupe import (
     LINE_HASHES,
     channel_id,
     classify,
+    no_history,
 )
 from ingest.prepare import PreparedInput
 from ingest.readers.base import ROW
@@ -78,12 +79,10 @@ def finish(prepared: list[PreparedInput], batch_id: str,
         unheld.append(_unheld(p, mask))
         lines.append(p.hashes if mask is None else p.hashes.filter(mask))
     fields = [part.select(FIELD_HASHES) for parts in unheld for part, _ in parts]
-    hashed = pl.concat(lines) if lines else pl.DataFrame(
-        schema={c: HISTORY_SCHEMA[c] for c in LINE_HASHES})
+    hashed = pl.concat(lines) if lines else no_history(LINE_HASHES)
     del lines
     verdict = classify(
-        hashed, history,
-        pl.concat(fields) if fields else pl.LazyFrame(schema={h: pl.UInt32 for h in FIELD_HASHES}),
+        hashed, history, pl.concat(fields) if fields else no_history(FIELD_HASHES).lazy(),
         {channel_id(p.mapping.channel): p.mapping.channel for p in prepared})
     results, keys = [], []
     start = 0
@@ -105,8 +104,8 @@ def finish(prepared: list[PreparedInput], batch_id: str,
         results.append(_result(p, clean_parts, int(change.is_in(OUTPUT).sum()), reasons,
                                *counts))
         start = end
-    return Finished(results, pl.concat(keys) if keys else pl.LazyFrame(
-        schema={c: t for c, t in HISTORY_SCHEMA.items() if c != "seq"}))
+    return Finished(results, pl.concat(keys) if keys else no_history(
+        [c for c in HISTORY_SCHEMA if c != "seq"]).lazy())
 
 
 def _unheld(p: PreparedInput, mask: pl.Series | None) -> list[tuple[pl.LazyFrame, int]]:
@@ -179,9 +178,9 @@ def _output_parts(p: PreparedInput, parts: list[tuple[pl.LazyFrame, int]], chang
                   changed: pl.DataFrame, hashes: pl.DataFrame, batch_id: str
                   ) -> tuple[list[pl.LazyFrame], list[pl.LazyFrame]]:
     """Each frame of unheld lines (``parts``) as its clean lines and its key-file rows: the
-    lines whose
-    ``change`` (one per unheld line) is output, with their change columns (``changed``:
-    __pos, changed_fields of the updates) and ``hashes`` (``LINE_HASHES``, row for row).
+    lines whose ``change`` (one per unheld line) is output, with their change columns
+    (``changed``: __pos, changed_fields of the updates) and ``hashes`` (``LINE_HASHES``,
+    row for row).
     Lazy: a spilled piece is read when it is written. Most pieces are all new lines: their
     columns are constants and slices, nothing is copied for them."""
     clean, keys = [], []

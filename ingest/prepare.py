@@ -160,42 +160,42 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader, digest: tu
         spill_dir.mkdir(parents=True, exist_ok=True)
     spill = tempfile.TemporaryDirectory(prefix="ordermill-pieces-", dir=spill_dir)
     targets: list[Path] = []
-    # Pieces are written in the background, one at a time: a disk that other work keeps
-    # busy (writes stalled for 1-2 s here) stalls the writer, not the next piece's mapping.
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-spill")
     writing: Future[None] | None = None
     parts: list[_Kept] = []
     # Hashes of each piece's order numbers tell whether an order is spread over pieces:
     # 8 bytes an order. A clash only makes the file read whole, never a wrong result.
     orders: list[pl.Series] = []
     rows_in = 0
+    # Pieces are written in the background, one at a time: a disk that other work keeps
+    # busy (writes stalled for 1-2 s here) stalls the writer, not the next piece's mapping.
+    # Leaving the ``with`` waits for the last write, before the folder may be cleaned up.
     try:
-        for index, table in enumerate(order_tables(reader, path, match, chunk_bytes)):
-            rows_in += table.frame.height
-            checked = map_and_check(table, match.mapping, default_timezone)
-            kept = _compact(table.frame.filter(pl.col(ROW).is_in(checked.touched.implode())))
-            target = Path(spill.name) / f"piece-{index:05d}.arrow"
-            # zstd: a piece's lines shrink 20-fold (116 MB to 5 MB for 165,000 Tmall lines),
-            # and compressing costs less than writing the bytes it saves.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-spill") as writer:
+            for index, table in enumerate(order_tables(reader, path, match, chunk_bytes)):
+                rows_in += table.frame.height
+                checked = map_and_check(table, match.mapping, default_timezone)
+                kept = _compact(table.frame.filter(pl.col(ROW).is_in(
+                    checked.touched.implode())))
+                target = Path(spill.name) / f"piece-{index:05d}.arrow"
+                # zstd: a piece's lines shrink 20-fold (116 MB to 5 MB for 165,000 Tmall
+                # lines), and compressing costs less than writing the bytes it saves.
+                if writing is not None:
+                    writing.result()  # (so at most one piece waits in memory to be written)
+                writing = writer.submit(_with_field_hashes(checked).write_ipc, target,
+                                        compression="zstd")
+                targets.append(target)
+                orders.append(checked.order_ids.drop_nulls().hash())
+                parts.append(_Kept(replace(table, frame=table.frame.clear()),
+                                   kept.drop(READER_CODE, READER_DETAIL), checked.passed[ROW],
+                                   checked.hashes.select(LINE_HASHES), checked.reasons,
+                                   checked.rejected_orders, checked.missing_columns,
+                                   checked.form))
+                del table, kept, checked
             if writing is not None:
-                writing.result()  # (so at most one piece waits in memory to be written)
-            writing = writer.submit(_with_field_hashes(checked).write_ipc, target,
-                                    compression="zstd")
-            targets.append(target)
-            orders.append(checked.order_ids.drop_nulls().hash())
-            parts.append(_Kept(replace(table, frame=table.frame.clear()),
-                               kept.drop(READER_CODE, READER_DETAIL), checked.passed[ROW],
-                               checked.hashes.select(LINE_HASHES), checked.reasons,
-                               checked.rejected_orders, checked.missing_columns, checked.form))
-            del table, kept, checked
-        if writing is not None:
-            writing.result()
+                writing.result()
     except BaseException:  # (NotChunkable included: the file is read whole instead)
-        writer.shutdown(wait=True)  # (nothing is written into the folder once it is gone)
         spill.cleanup()
         raise
-    finally:
-        writer.shutdown()
     spilled = [pl.scan_ipc(target) for target in targets]
     if spread_orders(orders):
         spill.cleanup()

@@ -18,6 +18,7 @@ SCHEMA_VERSION = 3  # 2: change_type and changed_fields; 3: order_discount_amoun
 
 MONEY = pl.Decimal(18, 2)
 INSTANT = pl.Datetime("us", "UTC")
+TEXT = pl.String()
 
 CHANGE_TYPES = ("new", "update")
 ORDER_STATUSES = ("pending_payment", "paid", "shipped", "completed", "cancelled", "refunded")
@@ -25,59 +26,61 @@ ORDER_STATUSES = ("pending_payment", "paid", "shipped", "completed", "cancelled"
 
 @dataclass(frozen=True)
 class Field:
+    """A field of the order line: optional text unless said otherwise."""
+
     name: str
-    dtype: pl.DataType
-    required: bool  # never empty in a clean line
+    dtype: pl.DataType = TEXT
+    required: bool = False  # never empty in a clean line
     isin: tuple[str, ...] | None = None  # the only values it may take
 
 
 FIELDS: tuple[Field, ...] = (
     # lineage
-    Field("batch_id", pl.String(), required=True),
-    Field("channel", pl.String(), required=True),
-    Field("source", pl.String(), required=True),
+    Field("batch_id", required=True),
+    Field("channel", required=True),
+    Field("source", required=True),
     Field("source_row", pl.Int64(), required=True),
     # order
-    Field("order_id", pl.String(), required=True),
+    Field("order_id", required=True),
     Field("line_no", pl.Int64(), required=True),
     Field("ordered_at", INSTANT, required=True),
-    Field("paid_at", INSTANT, required=False),
-    Field("order_status", pl.String(), required=True),
-    Field("currency", pl.String(), required=True),
+    Field("paid_at", INSTANT),
+    Field("order_status", required=True),
+    Field("currency", required=True),
     # buyer
-    Field("buyer_id", pl.String(), required=False),
-    Field("buyer_name", pl.String(), required=False),
-    Field("buyer_phone", pl.String(), required=False),
-    Field("buyer_email", pl.String(), required=False),
+    Field("buyer_id"),
+    Field("buyer_name"),
+    Field("buyer_phone"),
+    Field("buyer_email"),
     # ship-to
-    Field("ship_name", pl.String(), required=False),
-    Field("ship_phone", pl.String(), required=False),
-    Field("ship_country", pl.String(), required=False),
-    Field("ship_province", pl.String(), required=False),
-    Field("ship_city", pl.String(), required=False),
-    Field("ship_district", pl.String(), required=False),
-    Field("ship_address", pl.String(), required=False),
-    Field("ship_postcode", pl.String(), required=False),
+    Field("ship_name"),
+    Field("ship_phone"),
+    Field("ship_country"),
+    Field("ship_province"),
+    Field("ship_city"),
+    Field("ship_district"),
+    Field("ship_address"),
+    Field("ship_postcode"),
     # line
-    Field("sku", pl.String(), required=False),
-    Field("product_name", pl.String(), required=False),
-    Field("variant", pl.String(), required=False),
+    Field("sku"),
+    Field("product_name"),
+    Field("variant"),
     Field("quantity", pl.Int64(), required=True),
     Field("unit_price", MONEY, required=True),
     Field("discount_amount", MONEY, required=True),
     Field("line_total", MONEY, required=True),
     # order-level amounts, carried (never allocated to lines): the same on every line
-    Field("order_discount_amount", MONEY, required=False),
-    Field("shipping_amount", MONEY, required=False),
+    Field("order_discount_amount", MONEY),
+    Field("shipping_amount", MONEY),
     # more
-    Field("requested_delivery_date", pl.Date(), required=False),
-    Field("buyer_message", pl.String(), required=False),
-    Field("promotion_id", pl.String(), required=False),
-    Field("hs_code", pl.String(), required=False),
-    Field("country_of_origin", pl.String(), required=False),
+    Field("requested_delivery_date", pl.Date()),
+    Field("buyer_message"),
+    Field("promotion_id"),
+    Field("hs_code"),
+    Field("country_of_origin"),
     # change: what this line is to the ERP
-    Field("change_type", pl.String(), required=True, isin=CHANGE_TYPES),
-    Field("changed_fields", pl.String(), required=False),
+    Field("change_type", required=True, isin=CHANGE_TYPES),
+    Field("changed_fields"),
 )
 
 

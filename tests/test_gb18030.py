@@ -19,9 +19,9 @@ from ingest.readers.gb18030 import (
     CANONICAL,
     OLD_FOUR_BYTE,
     PythonGb18030,
-    Transcoder,
     transcoder,
 )
+from ingest.readers.transcode import Transcoder
 
 DECODERS: list[Callable[[], Transcoder]] = [transcoder, PythonGb18030]
 ORDINARY = [c.encode("gb18030") for c in '价格¥€ḿ︐ ,"\nabc']

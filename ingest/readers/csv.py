@@ -104,9 +104,9 @@ class CsvReader:
     def read_chunks(self, path: Path, options: ReaderOptions, header_row: int,
                     chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawTable]:
         """The table as ``read`` gives it, in pieces of about ``chunk_bytes`` (the first:
-        what follows the header in the first MiB) that end at a record's end: the file is
-        read and decoded piece by piece. Row numbers, codes and
-        layout counts are the whole file's (``above_header`` comes with the first piece).
+        what follows the header in the first block) that end at a record's end: the file
+        is read and decoded piece by piece. Row numbers, codes and layout counts are the
+        whole file's (``above_header`` comes with the first piece).
         Raises ``NotChunkable`` (possibly after some pieces) where ``read`` must be used."""
         try:
             handle = path.open("rb")
@@ -356,23 +356,14 @@ def _record_structure(body: bytes, delimiter: str) -> tuple[pl.Series, int | Non
         before=delims.cum_sum() - delims,
         total=delims.sum(),
     )
-    starts = frame.with_row_index("line_no").filter(~pl.col("inside"))
-    per_record = starts.select(
+    per_record = frame.filter(~pl.col("inside")).select(
         pl.col("before").shift(-1, fill_value=pl.col("total").first()) - pl.col("before"))
     open_start = None
     if frame.height and int(frame["quotes"].sum()) % 2:  # rare: a cut or damaged file
-        open_start = _line_start(body, frame.height - int(starts["line_no"][-1]))
+        # The open record starts where the last complete one ends: found in the bytes (the
+        # line reader drops a CRLF's carriage return, so line lengths would not do).
+        open_start = _last_record_end(body, 0)
     return per_record.to_series(), open_start
-
-
-def _line_start(body: bytes, lines_from_end: int) -> int:
-    """The byte offset where the physical line ``lines_from_end`` lines before the end of
-    ``body`` starts (1: the last line). Found from the line ends, not from line lengths:
-    the line reader drops the carriage return of a CRLF line end."""
-    position = len(body) - 1 if body.endswith(b"\n") else len(body)
-    for _ in range(lines_from_end):
-        position = body.rfind(b"\n", 0, position)
-    return position + 1
 
 
 def _physical_lines(body: bytes) -> pl.DataFrame:

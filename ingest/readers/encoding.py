@@ -13,7 +13,7 @@ import codecs
 
 from ingest.errors import InputError
 from ingest.readers import gb18030
-from ingest.readers.gb18030 import Transcoder
+from ingest.readers.transcode import PythonCodec, Transcoder
 
 BINARY_PROBE = 8192
 HEAD_BYTES = 1 << 20  # encoding and header are decided from the first MiB
@@ -87,16 +87,6 @@ def _transcoded(data: bytes, chosen: str, asked: str, path: str, final: bool
         return utf8_transcoder(chosen).feed(data, final)
     except UnicodeDecodeError as exc:
         raise undecodable(path, data, exc.start, chosen, asked) from None
-
-
-class PythonCodec:
-    """A Python codec as a ``Transcoder``."""
-
-    def __init__(self, encoding: str) -> None:
-        self._decoder = codecs.getincrementaldecoder(encoding)()
-
-    def feed(self, data: bytes, final: bool = False) -> bytes | bytearray:
-        return self._decoder.decode(data, final).encode("utf-8")
 
 
 def undecodable(path: str, data: bytes, offset: int, chosen: str, asked: str) -> InputError:

@@ -18,13 +18,13 @@ do, else Python's codec.
 
 from __future__ import annotations
 
-import codecs
 import ctypes
 import ctypes.util
 import errno
 import re
 from functools import cache
-from typing import Protocol
+
+from ingest.readers.transcode import PythonCodec, Transcoder
 
 # The codes where Python's codec and this module differ, with what this module gives.
 CANONICAL: dict[bytes, str] = {bytes.fromhex(code): chr(point) for code, point in [
@@ -48,27 +48,19 @@ _PYTHON_ONLY = re.compile("|".join(map(re.escape, PYTHON_TO_CANONICAL)))
 _SELF_CHECK = b"\n".join([*CANONICAL, *OLD_FOUR_BYTE, "价格¥€ abc".encode("gb18030")])
 
 
-class Transcoder(Protocol):
-    def feed(self, data: bytes, final: bool = False) -> bytes | bytearray:
-        """``data`` (following what was fed before) as UTF-8. A code cut at the end waits
-        for the next call; with ``final`` it is an error. Raises UnicodeDecodeError, its
-        ``start`` counted in ``data`` plus any bytes that waited from before."""
-
-
 def transcoder() -> Transcoder:
     """A new GB18030-to-UTF-8 transcoder: iconv's, or Python's where iconv will not do."""
     return _Iconv() if _iconv_works() else PythonGb18030()
 
 
-class PythonGb18030:
+class PythonGb18030(PythonCodec):
     """Python's codec, its output translated to the characters iconv gives."""
 
     def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("gb18030")()
+        super().__init__("gb18030")
 
-    def feed(self, data: bytes, final: bool = False) -> bytes | bytearray:
-        text = self._decoder.decode(data, final)
-        return _PYTHON_ONLY.sub(lambda m: PYTHON_TO_CANONICAL[m.group()], text).encode("utf-8")
+    def text(self, decoded: str) -> str:
+        return _PYTHON_ONLY.sub(lambda m: PYTHON_TO_CANONICAL[m.group()], decoded)
 
 
 class _Iconv:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -12,7 +11,6 @@ import polars as pl
 import pytest
 
 from ingest.mapping.parsers import (
-    PHONE_REGIONS,
     clean_text,
     parse_country,
     parse_currency,
@@ -83,6 +81,7 @@ def test_clean_text_turns_empty_into_null(raw: str | None) -> None:
         ("１２.５０", Decimal("12.50")),
         ("USD 3.50", Decimal("3.50")),
         ("12.3400", Decimal("12.34")),
+        ("7.10" + "0" * 40, Decimal("7.10")),
         ("$1,000,000.10", Decimal("1000000.10")),
         ("0", Decimal("0.00")),
     ],
@@ -93,7 +92,7 @@ def test_parse_money_reads_exact_decimal(raw: str, expected: Decimal) -> None:
     assert value == expected
 
 
-@pytest.mark.parametrize("raw", ["12.345", "1e3", "12.3.4", "价格待定", ""])
+@pytest.mark.parametrize("raw", ["12.345", "12.3450", "1e3", "12.3.4", "价格待定", ""])
 def test_parse_money_rejects_what_is_not_an_exact_amount(raw: str) -> None:
     assert one(parse_money, raw) is None
 
@@ -340,6 +339,13 @@ def test_parse_phone_row_country_does_not_rescue_a_number_of_another_country() -
     assert result is None
 
 
-def test_phone_rules_have_no_capturing_group() -> None:
-    # _national reads a number's digits from the groups it adds itself, by position.
-    assert all(re.compile(rule).groups == 0 for _, _, rule in PHONE_REGIONS.values())
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    # the forms in order: with the bare country code, as it is, after the trunk prefix
+    [("4930123456", "DE", "+4930123456"), ("9198765432", "IN", "+919198765432"),
+     ("919876543210", "IN", "+919876543210"), ("09876543210", "IN", "+919876543210"),
+     ("+44 20 7946 0958", "CN", "+442079460958"), ("8613812345678", "CN", "+8613812345678")],
+)
+def test_parse_phone_national_forms_are_tried_in_order(raw: str, region: str,
+                                                       expected: str) -> None:
+    assert one(parse_phone, raw, region=region) == expected

@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from ingest.lock import run_lock
 from ingest.mapping.loader import ENCODINGS, load_mappings
 from ingest.mapping.model import Mapping
 from ingest.pipeline import finish
-from ingest.prepare import PreparedInput, file_sha256, prepare
+from ingest.prepare import Digest, PreparedInput, file_sha256, hash_in_background, prepare
 from ingest.readers import READERS
 from ingest.sources import archive, list_files, quarantine
 from ingest.validate import load_in_background
@@ -243,27 +244,36 @@ def _prepare_all(files: Sequence[tuple[Path, Source | None]], mappings: list[Map
     prepared: list[PreparedInput] = []
     fate: dict[str, tuple[Path, Source | None, str]] = {}
     seen_now: dict[str, str] = {}
+    sizes_now: set[int] = set()
     for index, (path, source) in enumerate(files):
         events.step(str(path), index, len(files))
         try:
             if not path.is_file():
                 raise InputError(str(path), "no such file", code="missing-file")
-            digest = file_sha256(path)
-            sha256 = digest[0]
-            earlier = ledger.seen(sha256)
-            if sha256 in seen_now or (earlier and not force):
-                first = seen_now.get(sha256) or (earlier.path if earlier else "")
-                when = f"in batch {earlier.batch_id}" if earlier else "in this run"
-                entry = {"path": str(path), "sha256": sha256,
-                         "reason": f"already ingested {when} (as {first})"}
-                report.skipped.append(entry)
-                events.emit("input_skipped", **entry, message=f"skipped {path}: {entry['reason']}"
-                            "; use --force to ingest it again")
-                fate[str(path)] = (path, source, "archive")
-                continue
-            seen_now[sha256] = str(path)
+            size = path.stat().st_size
+            digest: Digest | Future[Digest]
+            if size in sizes_now or (ledger.seen_size(size) and not force):
+                # It may have been ingested before: tell before any work is done on it.
+                digest = file_sha256(path)
+                sha256 = digest[0]
+                earlier = ledger.seen(sha256)
+                if sha256 in seen_now or (earlier and not force):
+                    first = seen_now.get(sha256) or (earlier.path if earlier else "")
+                    when = f"in batch {earlier.batch_id}" if earlier else "in this run"
+                    entry = {"path": str(path), "sha256": sha256,
+                             "reason": f"already ingested {when} (as {first})"}
+                    report.skipped.append(entry)
+                    events.emit("input_skipped", **entry,
+                                message=f"skipped {path}: {entry['reason']}"
+                                "; use --force to ingest it again")
+                    fate[str(path)] = (path, source, "archive")
+                    continue
+            else:  # a size not seen before: new, so it is hashed beside the work on it
+                digest = hash_in_background(path)
             one = prepare(path, mappings, channel or (source.channel if source else None),
                           settings.values["timezone"], digest, spill_dir=spill_dir)
+            seen_now[one.sha256] = str(path)
+            sizes_now.add(size)
             prepared.append(one)
             fate[str(path)] = (path, source, "archive")
         except InputError as exc:

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS inputs (
     ingested_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS inputs_sha ON inputs(sha256);
+CREATE INDEX IF NOT EXISTS inputs_size ON inputs(size);
 CREATE TABLE IF NOT EXISTS key_files (
     path TEXT PRIMARY KEY,
     max_seq INTEGER NOT NULL
@@ -121,6 +122,12 @@ class Ledger:
         row = self.db.execute("SELECT path, batch_id, ingested_at FROM inputs WHERE sha256 = ? "
                               "ORDER BY ingested_at LIMIT 1", (sha256,)).fetchone()
         return SeenInput(*row) if row else None
+
+    def seen_size(self, size: int) -> bool:
+        """Whether an input of this many bytes was ingested before: when none was, a file of
+        this size cannot be one, whatever its content."""
+        return self.db.execute("SELECT 1 FROM inputs WHERE size = ? LIMIT 1",
+                               (size,)).fetchone() is not None
 
     # line history -------------------------------------------------------------------------
     def history(self) -> pl.LazyFrame:

@@ -53,6 +53,32 @@ def test_the_same_file_again_even_renamed_is_skipped(tmp_path: Path) -> None:
     assert int(again.exit_code) == 0
 
 
+def test_the_same_file_twice_in_one_run_is_read_once(tmp_path: Path) -> None:
+    renamed = tmp_path / "copy of export.csv"
+    shutil.copy(TMALL, renamed)
+    report = ingest([TMALL, renamed], tmp_path / "out")
+    assert report.manifest is not None
+    assert [Path(i["path"]).name for i in report.manifest["inputs"]] == [TMALL.name]
+    (skipped,) = report.skipped
+    assert Path(skipped["path"]) == renamed
+    assert skipped["reason"] == f"already ingested in this run (as {TMALL})"
+
+
+def test_a_file_the_size_of_one_ingested_before_is_told_by_its_content(
+        tmp_path: Path) -> None:
+    # New files are hashed beside the work on them; one whose size the ledger knows is
+    # hashed first, and only its content decides whether it was ingested before.
+    first = export(tmp_path / "a.csv", [("3700000000000000001", 1, "等待买家付款")])
+    second = export(tmp_path / "b.csv", [("3700000000000000009", 1, "等待买家付款")])
+    assert first.stat().st_size == second.stat().st_size
+    one = ingest([first], tmp_path / "out")
+    two = ingest([second], tmp_path / "out")
+    assert one.manifest is not None and two.manifest is not None
+    assert not two.skipped and two.manifest["totals"]["clean"] == 2
+    again = ingest([second], tmp_path / "out")
+    assert again.manifest is None and len(again.skipped) == 1
+
+
 def test_force_reads_again_but_outputs_nothing_twice(tmp_path: Path) -> None:
     ingest([TMALL], tmp_path / "out")
     forced = ingest([TMALL], tmp_path / "out", force=True)

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +31,7 @@ PYTHON = sys.executable
 ORDERMILL = str(Path(PYTHON).parent / "ordermill")
 UTF8_TWIN = "ordermill, UTF-8 file"
 DECODING = "decoding (ordermill GB18030 - UTF-8)"
+DECODING_CPU = "decoding CPU (ordermill GB18030 - UTF-8)"
 
 
 @dataclass
@@ -43,14 +44,19 @@ class Measure:
     runs: int
     clean: int | None = None
     rejected: int | None = None
+    cpu_seconds: float = 0.0  # median user + system time of the process and its threads
+    samples: list[float] = field(default_factory=list)  # wall seconds of each run, in turn
+    cpu_samples: list[float] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
-def timed(command: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one command, measured with wait4 on the child."""
+def timed(command: list[str], stdout: int | None = subprocess.DEVNULL
+          ) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user + system) of one command, measured
+    with wait4 on the child."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.DEVNULL, cwd=ROOT)
     _, status, usage = os.wait4(process.pid, 0)
@@ -58,7 +64,7 @@ def timed(command: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):  # ordermill exits 1 when rows were rejected, as they are here
         raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def counts(scratch: Path) -> tuple[int | None, int | None]:
@@ -78,22 +84,25 @@ def measure(workload: str, rows: int, runs: int, tools: dict[str, object]) -> li
     drifts by 30-50 % over minutes, and taking turns exposes every tool to the same drift,
     so the ratios hold where the absolute times do not."""
     times: dict[str, list[float]] = {tool: [] for tool in tools}
+    cpus: dict[str, list[float]] = {tool: [] for tool in tools}
     peaks: dict[str, list[float]] = {tool: [] for tool in tools}
     done: dict[str, tuple[int | None, int | None]] = {}
     for _ in range(runs):
         for tool, make_command in tools.items():
             with tempfile.TemporaryDirectory() as scratch:
-                seconds, peak = timed(make_command(Path(scratch)))  # type: ignore[operator]
+                seconds, peak, cpu = timed(make_command(Path(scratch)))  # type: ignore[operator]
                 done[tool] = counts(Path(scratch))
             times[tool].append(seconds)
+            cpus[tool].append(cpu)
             peaks[tool].append(peak)
     results = []
     for tool in tools:
         result = Measure(workload, tool, rows, statistics.median(times[tool]), max(peaks[tool]),
-                         runs, *done[tool])
+                         runs, *done[tool], statistics.median(cpus[tool]), times[tool],
+                         cpus[tool])
         print(f"  {workload:16s} {tool:22s} {result.seconds:8.2f} s  "
-              f"{result.rows_per_second:12,.0f} rows/s  {result.peak_rss_mb:8,.0f} MB",
-              flush=True)
+              f"{result.rows_per_second:12,.0f} rows/s  {result.peak_rss_mb:8,.0f} MB  "
+              f"CPU {result.cpu_seconds:6.2f} s", flush=True)
         results.append(result)
     return results
 
@@ -159,7 +168,7 @@ def size(rows: int) -> str:
 
 
 def suite(rows: int, xlsx_rows: int, runs: int, big: bool, dedupe: bool,
-          xlsx_runs: int | None = None) -> list[Measure]:
+          xlsx_runs: int | None = None, decode_runs: int | None = None) -> list[Measure]:
     results: list[Measure] = []
     utf8 = ensure_csv(rows, "utf-8")
     gb = ensure_csv(rows, "gb18030")
@@ -171,9 +180,11 @@ def suite(rows: int, xlsx_rows: int, runs: int, big: bool, dedupe: bool,
     same_work(results, name)
     print(f"{name}-gb18030 ({gb.stat().st_size / 1e6:,.0f} MB)")
     # The UTF-8 file again, in turn with the GB18030 one: what decoding adds is the
-    # difference, set against iconv decoding the same file (``ratios``).
+    # difference within each turn, set against iconv decoding the same file (``ratios``).
+    # It is a second or so of ten: more turns than the rest, so the noise averages out.
+    results += measure(f"{name}-gb18030", rows, decode_runs or runs, {
+        "ordermill": ordermill(gb), UTF8_TWIN: ordermill(utf8), "iconv decode": iconv(gb)})
     results += measure(f"{name}-gb18030", rows, runs, {
-        "ordermill": ordermill(gb), UTF8_TWIN: ordermill(utf8), "iconv decode": iconv(gb),
         "pandas + pandera": pandas_pandera(gb, "gb18030")})
     same_work(results, f"{name}-gb18030")
     if shutil.which("iconv") is None:
@@ -214,8 +225,22 @@ def ratios(results: list[Measure]) -> list[tuple[str, str, str, float]]:
         twin, decoder = tools.get(UTF8_TWIN), tools.get("iconv decode")
         if twin and decoder and decoder.seconds:
             out.append((workload, DECODING, "iconv decode",
-                        (mine.seconds - twin.seconds) / decoder.seconds))
+                        _added(mine.samples, twin.samples, mine.seconds - twin.seconds)
+                        / decoder.seconds))
+            if decoder.cpu_seconds:
+                out.append((workload, DECODING_CPU, "iconv decode CPU",
+                            _added(mine.cpu_samples, twin.cpu_samples,
+                                   mine.cpu_seconds - twin.cpu_seconds)
+                            / decoder.cpu_seconds))
     return out
+
+
+def _added(mine: list[float], twin: list[float], fallback: float) -> float:
+    """What a run takes more than its twin in the same turn, the median over the turns
+    (drift between turns cancels); ``fallback`` for results saved without the runs."""
+    if not mine or len(mine) != len(twin):
+        return fallback
+    return statistics.median(a - b for a, b in zip(mine, twin, strict=True))
 
 
 def machine() -> str:
@@ -230,12 +255,12 @@ def write_results(results: list[Measure], target: Path, command: str) -> None:
     lines = [
         "# Benchmark results", "",
         f"- date: {stamp}", f"- machine: {machine()}", f"- command: `{command}`", "",
-        "| workload | tool | median s | rows/s | peak RSS MB | runs |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| workload | tool | median s | rows/s | peak RSS MB | CPU s | runs |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for m in results:
         lines.append(f"| {m.workload} | {m.tool} | {m.seconds:.2f} | {m.rows_per_second:,.0f} "
-                     f"| {m.peak_rss_mb:,.0f} | {m.runs} |")
+                     f"| {m.peak_rss_mb:,.0f} | {m.cpu_seconds:.2f} | {m.runs} |")
     lines += ["", "| workload | ratio | value |", "| --- | --- | --- |"]
     for workload, mine, ref, ratio in ratios(results):
         lines.append(f"| {workload} | {mine} / {ref} | {ratio:.2f} x |")
@@ -255,12 +280,16 @@ def main() -> None:
     parser.add_argument("--xlsx-runs", type=int, default=5,
                         help="runs of the xlsx workload (a few seconds each, so this machine's "
                         "noise is a larger share of it; default 5)")
+    parser.add_argument("--decode-runs", type=int, default=5,
+                        help="turns of the GB18030 workload's ordermill runs and iconv: what "
+                        "decoding adds is a second or so of ten, so the noise needs more "
+                        "turns to average out (default 5)")
     parser.add_argument("--big", action="store_true", help="add the 10x workload")
     parser.add_argument("--no-dedupe", action="store_true")
     parser.add_argument("--results", type=Path, default=HERE)
     args = parser.parse_args()
     results = suite(args.rows, args.xlsx_rows, args.runs, args.big, not args.no_dedupe,
-                    args.xlsx_runs)
+                    args.xlsx_runs, args.decode_runs)
     print()
     for workload, mine, ref, ratio in ratios(results):
         print(f"{workload:18s} {mine} / {ref}: {ratio:.2f} x")

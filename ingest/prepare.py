@@ -216,10 +216,10 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader,
         spill.cleanup()
         raise
     spilled = [pl.scan_ipc(target) for target in targets]
-    sha256, size = _resolved(digest)
     if spread_orders(orders):
         spill.cleanup()
         raise NotChunkable
+    sha256, size = _resolved(digest)
     first = parts[0].table
     layout: dict[str, int] = {}
     for part in parts:

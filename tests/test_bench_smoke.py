@@ -13,7 +13,7 @@ from conftest import ROOT
 def test_suite_and_compare_run_on_tiny_data(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, "bench/run.py", "--rows", "3000", "--xlsx-rows", "300", "--runs", "1",
-         "--xlsx-runs", "1", "--results", str(tmp_path)],
+         "--xlsx-runs", "1", "--decode-runs", "2", "--results", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
@@ -26,6 +26,22 @@ def test_suite_and_compare_run_on_tiny_data(tmp_path: Path) -> None:
     assert "| tmall-3k | ordermill / bare polars |" in report
     # GB18030: what decoding adds (against the UTF-8 twin, run in turn) over iconv's time
     assert "| tmall-3k-gb18030 | decoding (ordermill GB18030 - UTF-8) / iconv decode |" in report
+    assert ("| tmall-3k-gb18030 | decoding CPU (ordermill GB18030 - UTF-8) / iconv decode CPU |"
+            in report)
+    decoding = [r for r in results["results"] if r["workload"] == "tmall-3k-gb18030"
+                and r["tool"] != "pandas + pandera"]
+    assert {r["runs"] for r in decoding} == {2} and all(len(r["samples"]) == 2
+                                                         for r in decoding)
+    # results saved before runs were kept (no samples, no CPU) still compare
+    old = dict(results, results=[{k: v for k, v in r.items()
+                                  if k not in ("samples", "cpu_samples", "cpu_seconds")}
+                                 for r in results["results"]])
+    (tmp_path / "old.json").write_text(json.dumps(old), encoding="utf-8")
+    against_old = subprocess.run([sys.executable, "bench/compare.py", str(tmp_path / "old.json"),
+                                  str(tmp_path / "results.json")], cwd=ROOT,
+                                 capture_output=True, text=True)
+    assert not against_old.stderr  # (it exits 1 when a ratio got worse, as it may here)
+    assert "decoding (ordermill GB18030 - UTF-8) / iconv decode" in against_old.stdout
     same = subprocess.run([sys.executable, "bench/compare.py", str(tmp_path / "results.json"),
                            str(tmp_path / "results.json")], cwd=ROOT, capture_output=True,
                           text=True)

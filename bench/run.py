@@ -4,8 +4,9 @@
     .venv/bin/python bench/run.py --big            # adds tmall-10m (a memory test)
     .venv/bin/python bench/run.py --rows 20000 --runs 1 --results /tmp/r   # a quick look
 
-For every workload it prints median wall time of ``--runs`` runs, rows per second, peak RSS
-and the ratio to each reference, and writes RESULTS.md and results.json (for compare.py).
+For every workload it prints median wall time of ``--runs`` runs, rows per second, peak RSS,
+CPU time and the ratio to each reference, and writes RESULTS.md and results.json (for
+compare.py).
 Data is generated deterministically into bench/data/ and reused while its size matches.
 """
 

@@ -105,14 +105,23 @@ def _progress_bar(total_hint: int) -> tuple[AbstractContextManager[Any], Any]:
     """A progress bar on a terminal only: cron mail stays clean."""
     if not sys.stderr.isatty():
         return nullcontext(), None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    # files done of files, and the bar within a big file as it is read
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                   MofNCompleteColumn(), TextColumn("files"), TimeElapsedColumn(),
                    transient=True)
     task = bar.add_task("files", total=total_hint or None)
 
-    def step(path: str, index: int, total: int) -> None:
-        bar.update(task, completed=index, total=total, description=Path(path).name[:40])
+    def step(path: str, done: float, total: int) -> None:
+        bar.update(task, completed=done, total=total, description=Path(path).name[:40])
 
     return bar, step
 

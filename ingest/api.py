@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -271,7 +271,8 @@ def _prepare_all(files: Sequence[tuple[Path, Source | None]], mappings: list[Map
             else:  # a size not seen before: new, so it is hashed beside the work on it
                 digest = hash_in_background(path)
             one = prepare(path, mappings, channel or (source.channel if source else None),
-                          settings.values["timezone"], digest, spill_dir=spill_dir)
+                          settings.values["timezone"], digest, spill_dir=spill_dir,
+                          progress=_within(events, path, index, len(files)))
             seen_now[one.sha256] = str(path)
             sizes_now.add(size)
             prepared.append(one)
@@ -282,6 +283,11 @@ def _prepare_all(files: Sequence[tuple[Path, Source | None]], mappings: list[Map
             events.emit("input_unreadable", **entry, message=f"cannot read {path}: {exc.reason}")
             fate[str(path)] = (path, source, "quarantine:" + exc.reason)
     return prepared, fate
+
+
+def _within(events: Events, path: Path, index: int, total: int) -> Callable[[float], None]:
+    """Progress inside file ``index`` of ``total``: the share of it read so far."""
+    return lambda share: events.step(str(path), index + share, total)
 
 
 def _publish(prepared: list[PreparedInput], ledger: Ledger, out_dir: Path, output_format: str,

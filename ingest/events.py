@@ -18,7 +18,7 @@ TEXT_EVENTS = {"input_unreadable", "input_quarantined", "input_skipped", "run_re
 
 class Events:
     def __init__(self, log_format: str = "text", stream: TextIO | None = None,
-                 progress: Callable[[str, int, int], None] | None = None) -> None:
+                 progress: Callable[[str, float, int], None] | None = None) -> None:
         self.log_format = log_format
         self.stream = stream or sys.stderr
         self.progress = progress
@@ -32,9 +32,11 @@ class Events:
             self.stream.write(f"ordermill: {fields.get('message') or event}\n")
         self.stream.flush()
 
-    def step(self, path: str, index: int, total: int) -> None:
+    def step(self, path: str, done: float, total: int) -> None:
+        """Progress: ``done`` of ``total`` files, the fraction the share of the file
+        ``path`` read so far (a big text file tells it piece by piece)."""
         if self.progress:
-            self.progress(path, index, total)
+            self.progress(path, done, total)
 
 
 QUIET = Events("none")

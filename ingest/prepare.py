@@ -130,13 +130,15 @@ def hash_in_background(path: Path) -> Future[Digest]:
 def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
             default_timezone: str = "UTC",
             digest: Digest | Future[Digest] | None = None,
-            chunk_bytes: int | None = None, spill_dir: Path | None = None) -> PreparedInput:
+            chunk_bytes: int | None = None, spill_dir: Path | None = None,
+            progress: Callable[[float], None] | None = None) -> PreparedInput:
     """Read, map and row-check one file. Raises InputError when it cannot be read at all.
     A text file bigger than ``chunk_bytes`` is read and checked in pieces of about that
     size (default ``CHUNK_BYTES``; see ``ingest.pieces``), with the same result; its passed
     lines wait in a temporary folder under ``spill_dir`` (default: the system's) until they
     are written. Callers that hashed the file, or are hashing it (``hash_in_background``),
-    pass its ``digest`` in."""
+    pass its ``digest`` in. ``progress`` hears the share of a big file read so far (0 to 1),
+    piece by piece."""
     digest = digest if digest is not None else hash_in_background(path)
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     match = detect(path, mappings, channel)
@@ -144,7 +146,7 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
     if path.stat().st_size > chunk_bytes and isinstance(reader, ChunkReader):
         try:
             return _prepare_in_pieces(path, match, reader, digest, default_timezone,
-                                      chunk_bytes, spill_dir)
+                                      chunk_bytes, spill_dir, progress)
         except NotChunkable:
             pass  # read whole below: that path handles (and explains) the damage
     table = formula_gap_messages(
@@ -167,8 +169,8 @@ def _resolved(digest: Digest | Future[Digest]) -> Digest:
 
 def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader,
                        digest: Digest | Future[Digest],
-                       default_timezone: str, chunk_bytes: int,
-                       spill_dir: Path | None) -> PreparedInput:
+                       default_timezone: str, chunk_bytes: int, spill_dir: Path | None,
+                       progress: Callable[[float], None] | None = None) -> PreparedInput:
     """``prepare`` for a big file, piece by piece (``ingest.pieces``). Kept in memory: the
     reasons, the raw rows of orders with a rejected line, and of each passed line its
     row number and hashes; the passed lines themselves are spilled. Raises NotChunkable when
@@ -185,6 +187,7 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader,
     # 8 bytes an order. A clash only makes the file read whole, never a wrong result.
     orders: list[pl.Series] = []
     rows_in = 0
+    file_bytes = path.stat().st_size
     # Pieces are written in the background, one at a time: a disk that other work keeps
     # busy (writes stalled for 1-2 s here) stalls the writer, not the next piece's mapping.
     # Leaving the ``with`` waits for the last write, before the folder may be cleaned up.
@@ -209,6 +212,8 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader,
                                    checked.hashes.select(LINE_HASHES), checked.reasons,
                                    checked.rejected_orders, checked.missing_columns,
                                    checked.form))
+                if progress is not None and table.read_to is not None and file_bytes:
+                    progress(min(table.read_to / file_bytes, 1.0))
                 del table, kept, checked
             if writing is not None:
                 writing.result()

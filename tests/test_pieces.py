@@ -18,6 +18,7 @@ import ingest.api as api_module
 import ingest.prepare as prepare_module
 from ingest.api import ingest
 from ingest.errors import ExitCode, InputError
+from ingest.events import Events
 from ingest.mapping.loader import load_mapping, load_mappings
 from ingest.mapping.model import Mapping
 from ingest.pipeline import finish
@@ -364,3 +365,21 @@ def test_a_file_changed_during_the_run_stops_it_before_anything_is_published(
     monkeypatch.setattr(api_module, "finish", real_finish)
     again = ingest([a, b], out, state_dir=tmp_path / "state", mappings=mappings)
     assert again.manifest and again.manifest["totals"]["rows_in"] == 31
+
+
+def test_a_big_file_tells_its_progress_as_it_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sample = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+    small = tmp_path / "small.csv"
+    small.write_text("订单编号,买家会员名\n", encoding="utf-8")  # read whole: no pieces
+    monkeypatch.setattr(prepare_module, "CHUNK_BYTES", 400)
+    heard: list[tuple[str, float, int]] = []
+    events = Events("none", progress=lambda path, done, total: heard.append(
+        (Path(path).name, done, total)))
+    ingest([small, sample], out=tmp_path / "out", state_dir=tmp_path / "state", events=events)
+    assert {total for _, _, total in heard} == {2}
+    assert [done for name, done, _ in heard if name == small.name] == [0]
+    within = [done for name, done, _ in heard if name == sample.name]
+    # the second file starts at 1 and moves towards 2 piece by piece, never back
+    assert within[0] == 1 and len(within) > 3
+    assert within == sorted(within) and 1 < within[-1] <= 2

@@ -64,6 +64,9 @@ class RawTable:
     # Source column -> the internal column a mapping reads in its place (an order's summed
     # amount), so the rejects report still shows what the row itself said.
     substitutes: dict[str, str] = field(default_factory=dict)
+    # A piece of a big file (``ChunkReader``): how many bytes of the file were read when it
+    # was cut, for progress. None for a whole table.
+    read_to: int | None = None
 
 
 class Reader(Protocol):

@@ -135,6 +135,7 @@ class CsvReader:
                 frame = frame.with_columns(pl.col(ROW) + rows_before)
                 rows_before += frame.height
                 table = _table(path, frame, header, header_row, options, encoding, delimiter)
+                table.read_to = handle.tell()  # (the next piece may be read already)
                 table.layout.update(layout_above)
                 layout_above = {}
                 yield table

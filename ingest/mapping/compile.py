@@ -91,7 +91,7 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
 
     schema = polars_schema()
     typed: list[pl.Expr] = []
-    timed: dict[str, pl.Series] = {}
+    times: dict[str, tuple[tuple[str, ...], str]] = {}  # field -> its formats, time zone
     for name in mappable_fields():
         if name in raw_exprs:
             own = mapping.fields.get(name)
@@ -99,8 +99,8 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
             timezone = (own.timezone if own and own.timezone
                         else mapping.parse.timezone or default_timezone)
             if FIELD_KINDS.get(name) in ("instant", "date"):
-                timed[name] = _parse_by_formats(stage[RAW + name], name, formats, timezone,
-                                                spreadsheet=raw.delimiter is None)
+                times[name] = (formats or (DEFAULT_DATE_FORMATS if FIELD_KINDS[name] == "date"
+                                           else DEFAULT_DATETIME_FORMATS), timezone)
                 continue
             parse = parser_for(name, formats=formats, timezone=timezone,
                                phone_region=mapping.parse.phone_region,
@@ -110,6 +110,13 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
         else:
             typed.append(pl.lit(None, schema[name]).alias(name))
 
+    # Every date field's first format in one pass (in parallel), the others only where the
+    # first could not read a value (``_parse_by_formats``).
+    first = stage.select(_parsed(pl.col(RAW + name), name, formats[:1], timezone).alias(name)
+                         for name, (formats, timezone) in times.items())
+    timed = {name: _parse_by_formats(stage[RAW + name], first[name], name, formats, timezone,
+                                     spreadsheet=raw.delimiter is None)
+             for name, (formats, timezone) in times.items()}
     frame = (
         stage.with_columns([series.cast(schema[n]).alias(n) for n, series in timed.items()])
         .lazy()
@@ -148,20 +155,22 @@ def _row_country(mapping: Mapping, mapped: set[str]) -> pl.Expr | None:
     return None
 
 
-def _parse_by_formats(text: pl.Series, name: str, formats: tuple[str, ...],
+def _parsed(text: pl.Expr, name: str, formats: tuple[str, ...], timezone: str) -> pl.Expr:
+    return parser_for(name, formats=formats, timezone=timezone, phone_region=None)(text)
+
+
+def _parse_by_formats(text: pl.Series, first: pl.Series, name: str, formats: tuple[str, ...],
                       timezone: str, spreadsheet: bool = False) -> pl.Series:
-    """Dates and times, trying the formats in order but each one only on the values the
-    ones before it could not read: exports use one format, so one pass is the usual cost."""
-    formats = formats or (DEFAULT_DATE_FORMATS if FIELD_KINDS[name] == "date"
-                          else DEFAULT_DATETIME_FORMATS)
-    parser = parser_for(name, formats=formats[:1], timezone=timezone, phone_region=None)
-    result = text.to_frame("t").select(parser(pl.col("t"))).to_series()
+    """Dates and times (``first``: ``text`` read with the first of ``formats``), trying the
+    other formats in order but each one only on the values the ones before it could not
+    read: exports use one format, so one pass is the usual cost."""
+    result = first
     for fmt in formats[1:]:
         failed = (result.is_null() & text.is_not_null()).arg_true()
         if not len(failed):
             break
-        parser = parser_for(name, formats=(fmt,), timezone=timezone, phone_region=None)
-        retry = text.gather(failed).to_frame("t").select(parser(pl.col("t"))).to_series()
+        retry = text.gather(failed).to_frame("t").select(
+            _parsed(pl.col("t"), name, (fmt,), timezone)).to_series()
         hits = retry.is_not_null()
         result = result.scatter(failed.filter(hits), retry.filter(hits))
     # Spreadsheets: a date cell comes as ISO text, a date stored as a number as its serial.

@@ -33,8 +33,8 @@ class Events:
         self.stream.flush()
 
     def step(self, path: str, done: float, total: int) -> None:
-        """Progress: ``done`` of ``total`` files, the fraction the share of the file
-        ``path`` read so far (a big text file tells it piece by piece)."""
+        """Progress: ``done`` of ``total`` files. Its fraction is the share read so far of
+        the file ``path`` (a big text file tells it piece by piece)."""
         if self.progress:
             self.progress(path, done, total)
 

@@ -243,8 +243,6 @@ def _prepare_all(files: Sequence[tuple[Path, Source | None]], mappings: list[Map
     per path, what to do with the file afterwards (archive, quarantine)."""
     prepared: list[PreparedInput] = []
     fate: dict[str, tuple[Path, Source | None, str]] = {}
-    seen_now: dict[str, str] = {}
-    sizes_now: set[int] = set()
     for index, (path, source) in enumerate(files):
         events.step(str(path), index, len(files))
         try:
@@ -252,13 +250,15 @@ def _prepare_all(files: Sequence[tuple[Path, Source | None]], mappings: list[Map
                 raise InputError(str(path), "no such file", code="missing-file")
             size = path.stat().st_size
             digest: Digest | Future[Digest]
-            if size in sizes_now or (ledger.seen_size(size) and not force):
+            if any(p.size == size for p in prepared) or (
+                    ledger.seen_size(size) and not force):
                 # It may have been ingested before: tell before any work is done on it.
                 digest = file_sha256(path)
                 sha256 = digest[0]
                 earlier = ledger.seen(sha256)
-                if sha256 in seen_now or (earlier and not force):
-                    first = seen_now.get(sha256) or (earlier.path if earlier else "")
+                now = next((p.path for p in prepared if p.sha256 == sha256), None)
+                if now or (earlier and not force):
+                    first = now or (earlier.path if earlier else "")
                     when = f"in batch {earlier.batch_id}" if earlier else "in this run"
                     entry = {"path": str(path), "sha256": sha256,
                              "reason": f"already ingested {when} (as {first})"}
@@ -273,8 +273,6 @@ def _prepare_all(files: Sequence[tuple[Path, Source | None]], mappings: list[Map
             one = prepare(path, mappings, channel or (source.channel if source else None),
                           settings.values["timezone"], digest, spill_dir=spill_dir,
                           progress=_within(events, path, index, len(files)))
-            seen_now[one.sha256] = str(path)
-            sizes_now.add(size)
             prepared.append(one)
             fate[str(path)] = (path, source, "archive")
         except InputError as exc:

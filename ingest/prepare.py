@@ -143,10 +143,11 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     match = detect(path, mappings, channel)
     reader = reader_for(path)
-    if path.stat().st_size > chunk_bytes and isinstance(reader, ChunkReader):
+    file_bytes = path.stat().st_size
+    if file_bytes > chunk_bytes and isinstance(reader, ChunkReader):
         try:
-            return _prepare_in_pieces(path, match, reader, digest, default_timezone,
-                                      chunk_bytes, spill_dir, progress)
+            return _prepare_in_pieces(path, file_bytes, match, reader, digest,
+                                      default_timezone, chunk_bytes, spill_dir, progress)
         except NotChunkable:
             pass  # read whole below: that path handles (and explains) the damage
     table = formula_gap_messages(
@@ -167,7 +168,7 @@ def _resolved(digest: Digest | Future[Digest]) -> Digest:
     return digest.result() if isinstance(digest, Future) else digest
 
 
-def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader,
+def _prepare_in_pieces(path: Path, file_bytes: int, match: Match, reader: ChunkReader,
                        digest: Digest | Future[Digest],
                        default_timezone: str, chunk_bytes: int, spill_dir: Path | None,
                        progress: Callable[[float], None] | None = None) -> PreparedInput:
@@ -187,7 +188,6 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader,
     # 8 bytes an order. A clash only makes the file read whole, never a wrong result.
     orders: list[pl.Series] = []
     rows_in = 0
-    file_bytes = path.stat().st_size
     # Pieces are written in the background, one at a time: a disk that other work keeps
     # busy (writes stalled for 1-2 s here) stalls the writer, not the next piece's mapping.
     # Leaving the ``with`` waits for the last write, before the folder may be cleaned up.
@@ -212,7 +212,7 @@ def _prepare_in_pieces(path: Path, match: Match, reader: ChunkReader,
                                    checked.hashes.select(LINE_HASHES), checked.reasons,
                                    checked.rejected_orders, checked.missing_columns,
                                    checked.form))
-                if progress is not None and table.read_to is not None and file_bytes:
+                if progress is not None and table.read_to is not None:
                     progress(min(table.read_to / file_bytes, 1.0))
                 del table, kept, checked
             if writing is not None:

@@ -16,7 +16,6 @@ from ingest import api
 from ingest.config import SETTINGS, Settings, load_settings
 from ingest.errors import ExitCode, OrdermillError, UsageError
 from ingest.events import Events
-from ingest.ledger import Ledger
 from ingest.mapping.loader import load_mappings
 from ingest.mapping.model import Mapping
 from ingest.tools import draft
@@ -229,11 +228,7 @@ def history(
 ) -> None:
     """Past runs and their batches with counts, newest first."""
     settings = load_settings({"state_dir": str(state_dir) if state_dir else None}, config)
-    ledger = Ledger(settings.path("state_dir"))
-    try:
-        runs = ledger.runs(limit)
-    finally:
-        ledger.close()
+    runs = api.history(settings, limit)
     if as_json:
         typer.echo(json.dumps(runs, indent=2, ensure_ascii=False))
         return

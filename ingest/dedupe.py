@@ -9,7 +9,7 @@ the key as 128 bits, each field as 32 bits, so an update can say which fields ch
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -19,6 +19,7 @@ from ingest.schema import LINEAGE_FIELDS, field_names
 
 KEY = ["key_hi", "key_lo"]
 CONTENT_FIELDS = [f for f in field_names() if f not in LINEAGE_FIELDS]
+POS = "__pos"  # a line's place in the batch, inside this module only
 NULL_MARK = "\x00"  # stands for an empty value inside hashes: differs from ""
 
 
@@ -105,18 +106,25 @@ class Classified:
 
 
 def classify(lines: pl.DataFrame, history: pl.LazyFrame, fields: pl.LazyFrame | None = None,
-             channels: dict[int, str] | None = None) -> Classified:
+             channels: dict[int, str] | None = None,
+             identity: Sequence[str] = ()) -> Classified:
     """Compare each line (``lines``: ``LINE_HASHES``, in batch order) with its previous
     version: an earlier line of this batch with the same key, else the latest version in
-    history. ``fields`` holds the lines' field hashes in the same order, and ``channels``
-    names each channel_id; both default to the columns of ``lines``.
+    history. ``fields`` holds the lines' field hashes, found by the ``identity`` columns
+    that ``lines`` and ``fields`` both carry (say input and source row); ``channels`` names
+    each channel_id. Without them, both come from the columns of ``lines``.
 
     The field hashes are most of a line's width, so they are read (from ``fields``, which
     may be a scan of spilled lines) only for the few lines that changed, to name the
     changed fields. History is read in the same two steps: keys and content hashes of the
     matching lines (a join on integer columns), then field hashes for the updates."""
+    ids: pl.DataFrame | None = None  # each position's identity (None: the position itself)
     if fields is None:
-        fields = lines.lazy().select(FIELD_HASHES)
+        fields, identity = lines.lazy().with_row_index(POS).select(POS, *FIELD_HASHES), [POS]
+    elif not identity:
+        raise ValueError("classify: fields are found by identity columns; name them")
+    else:
+        ids = lines.select(identity).with_row_index(POS)
     if channels is None:
         channels = dict(lines.select("channel_id", "channel").unique().iter_rows())
     batch = lines.select(LINE_HASHES).with_row_index("__pos")
@@ -159,7 +167,7 @@ def classify(lines: pl.DataFrame, history: pl.LazyFrame, fields: pl.LazyFrame | 
     frame = frame.with_columns(change.alias("change_type"))
     change_type = pl.repeat("new", batch.height, dtype=CHANGE_TYPE, eager=True).alias(
         "change_type").scatter(frame["__pos"], frame["change_type"])
-    return Classified(change_type, _changed_fields(frame, history, fields),
+    return Classified(change_type, _changed_fields(frame, history, fields, list(identity), ids),
                       _previous_channel(frame, history, channels))
 
 
@@ -217,10 +225,11 @@ def _earlier_in_batch(batch: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _changed_fields(frame: pl.DataFrame, history: pl.LazyFrame,
-                    fields: pl.LazyFrame) -> pl.DataFrame:
-    """__pos and the ';'-joined names of the fields each update changed (``fields``: every
-    line's field hashes, by position)."""
+def _changed_fields(frame: pl.DataFrame, history: pl.LazyFrame, fields: pl.LazyFrame,
+                    identity: list[str], ids: pl.DataFrame | None) -> pl.DataFrame:
+    """__pos and the ';'-joined names of the fields each update changed (``fields``: the
+    lines' field hashes by their ``identity``; ``ids``: each position's identity, or None
+    when the identity is the position itself)."""
     updates = frame.filter(pl.col("change_type") == "update")
     if not updates.height:
         return pl.DataFrame(schema={"__pos": pl.UInt32, "changed_fields": pl.String})
@@ -231,8 +240,11 @@ def _changed_fields(frame: pl.DataFrame, history: pl.LazyFrame,
     wanted = updates.filter(pl.col("prev_content").is_null()).select(
         "__pos", *KEY, pl.col("hist_seq").alias("seq"))
     positions = pl.concat([updates["__pos"], from_batch["prev_pos"]]).unique()
-    own = (fields.with_row_index("__pos").filter(pl.col("__pos").is_in(positions.implode()))
-           .collect(engine="streaming"))
+    wanted_ids = pl.DataFrame({POS: positions}) if ids is None else ids.join(
+        pl.DataFrame({POS: positions}), on=POS, how="semi")
+    # Joined on identity, streaming: for a big input, ``fields`` scans the spilled lines.
+    own = (fields.join(wanted_ids.lazy(), on=identity, how="inner")
+           .select(POS, *FIELD_HASHES).collect(engine="streaming"))
     previous = pl.concat([
         from_batch.join(own.rename({"__pos": "prev_pos"}), on="prev_pos").select(
             "__pos", *FIELD_HASHES),

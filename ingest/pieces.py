@@ -1,4 +1,4 @@
-"""Big text files in pieces: memory that does not grow with the file.
+"""Reading, for big text files: pieces that hold whole orders, so memory stays flat.
 
 A reader that can (``ChunkReader``) gives the table in record-aligned pieces. Here they are
 cut again so that no order is split between two pieces: the rows of the last order of a
@@ -21,9 +21,7 @@ from typing import TypeVar
 import polars as pl
 
 from ingest.mapping.detect import Match
-from ingest.mapping.form import formula_gap_messages
 from ingest.mapping.model import Mapping
-from ingest.mapping.orders import shape_orders
 from ingest.readers.base import ChunkReader, NotChunkable, RawTable, normalise_name
 
 T = TypeVar("T")
@@ -45,9 +43,9 @@ def order_column(mapping: Mapping, header: list[str]) -> str:
 
 def order_tables(reader: ChunkReader, path: Path, match: Match,
                  chunk_bytes: int) -> Iterator[RawTable]:
-    """The file's table in pieces that hold whole orders, shaped as ``shape_orders`` and
-    ``formula_gap_messages`` shape a whole table. Layout counts are spread over the pieces:
-    their sum is the file's."""
+    """The file's table in pieces that hold whole orders (each is then shaped as a whole
+    table is, ``ingest.reading.shaped``). Layout counts are spread over the pieces: their
+    sum is the file's."""
     mapping = match.mapping
     pieces = read_ahead(reader.read_chunks(path, match.options, match.header_row, chunk_bytes))
     waiting: pl.DataFrame | None = None  # the rows of the last order seen, not yet given
@@ -61,14 +59,12 @@ def order_tables(reader: ChunkReader, path: Path, match: Match,
         for name, count in current.layout.items():
             layout[name] = layout.get(name, 0) + count
         if ready.height:
-            yield formula_gap_messages(shape_orders(replace(current, frame=ready,
-                                                            layout=layout), mapping), mapping)
+            yield replace(current, frame=ready, layout=layout)
             layout = {}
         last = current
     if last is not None:  # the file's last order, which no piece came after to complete
         rest = waiting if waiting is not None else last.frame.clear()
-        yield formula_gap_messages(shape_orders(replace(last, frame=rest, layout=layout),
-                                                mapping), mapping)
+        yield replace(last, frame=rest, layout=layout)
 
 
 def _last_order_apart(frame: pl.DataFrame, key: str) -> tuple[pl.DataFrame, pl.DataFrame]:

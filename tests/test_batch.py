@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 from conftest import SAMPLES
 
-from ingest import batch
 from ingest.api import ingest
 from ingest.errors import UsageError
 from ingest.schema import SCHEMA_VERSION
+from ingest.writers import batch
 
 TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
 

@@ -14,24 +14,26 @@ import pytest
 from conftest import MAPPINGS, SAMPLES, run_cli
 from polars.testing import assert_frame_equal
 
-import ingest.api as api_module
-import ingest.prepare as prepare_module
+import ingest.reading as reading_module
+import ingest.runs as runs_module
 from ingest.api import ingest
 from ingest.errors import ExitCode, InputError
 from ingest.events import Events
+from ingest.inputs import Input
 from ingest.mapping.loader import load_mapping, load_mappings
 from ingest.mapping.model import Mapping
-from ingest.pipeline import finish
-from ingest.prepare import PreparedInput, prepare
 from ingest.readers.csv import _record_pieces
+from ingest.reading import CheckedInput, read_input
+from ingest.verdicts import finish
 
 WHOLE = 1 << 40
 TEXT_SAMPLES = sorted(p for p in SAMPLES.rglob("*") if p.suffix.lower() in (".csv", ".txt"))
 
 
 def outcome(paths: list[Path], chunk_bytes: int, mappings: list[Mapping] | None = None,
-            ) -> tuple[list[PreparedInput], list[tuple[object, ...]]]:
-    prepared = [prepare(p, mappings or load_mappings(MAPPINGS), chunk_bytes=chunk_bytes)
+            ) -> tuple[list[CheckedInput], list[tuple[object, ...]]]:
+    prepared = [read_input(Input.from_path(p), mappings or load_mappings(MAPPINGS),
+                           chunk_bytes=chunk_bytes)
                 for p in paths]
     results = finish(prepared, "batch").results
     return prepared, [(r.rows_in, r.duplicates, r.details, r.clean, r.rejects)
@@ -48,7 +50,7 @@ def assert_same(whole: list[tuple[object, ...]], pieces: list[tuple[object, ...]
         assert_frame_equal(a[4], b[4])
 
 
-def in_pieces(prepared: list[PreparedInput]) -> bool:
+def in_pieces(prepared: list[CheckedInput]) -> bool:
     return all(p.reread is not None for p in prepared)
 
 
@@ -226,7 +228,7 @@ def test_a_run_spills_big_inputs_beside_the_ledger_and_clears_them(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sample = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
     whole = ingest([sample], out=tmp_path / "whole", state_dir=tmp_path / "state-whole")
-    monkeypatch.setattr(prepare_module, "CHUNK_BYTES", 400)
+    monkeypatch.setattr(reading_module, "CHUNK_BYTES", 400)
     spilled: list[Path] = []
     real_write_ipc = pl.DataFrame.write_ipc
 
@@ -267,8 +269,8 @@ def test_a_file_read_whole_after_all_leaves_no_spill_behind(tmp_path: Path,
     body = toy_row(0, 1) + "".join(toy_row(i, 1) for i in range(1, 30)) + (
         last_row or toy_row(0, 2))
     spill = tmp_path / "spill"
-    prepared = prepare(toy(tmp_path, body), toy_mappings(tmp_path), chunk_bytes=120,
-                       spill_dir=spill)
+    prepared = read_input(Input.from_path(toy(tmp_path, body)), toy_mappings(tmp_path),
+                          chunk_bytes=120, spill_dir=spill)
     assert prepared.reread is None  # read whole
     assert spill.is_dir() and not any(spill.iterdir())
 
@@ -291,17 +293,18 @@ def test_updates_duplicates_and_the_key_file_in_pieces_are_the_whole_file_result
                                   for i in range(34, 45)), "day2b.csv")
     day3 = toy(tmp_path, toy_row(3, 1) + toy_row(50, 1) + toy_row(51, 1), "day3.csv")
     pieced: list[str] = []
-    real = prepare_module._prepare_in_pieces
+    real = runs_module.read_input
 
-    def counted(path: Path, *args: object) -> PreparedInput:
-        prepared = real(path, *args)  # type: ignore[arg-type]
-        pieced.append(path.name)
+    def counted(one: Input, *args: object, **options: object) -> CheckedInput:
+        prepared = real(one, *args, **options)  # type: ignore[arg-type]
+        if prepared.reread is not None:  # read in pieces
+            pieced.append(Path(one.name).name)
         return prepared
 
-    monkeypatch.setattr(prepare_module, "_prepare_in_pieces", counted)
+    monkeypatch.setattr(runs_module, "read_input", counted)
     outputs = {}
     for mode, chunk_bytes in (("whole", WHOLE), ("pieces", 120)):
-        monkeypatch.setattr(prepare_module, "CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(reading_module, "CHUNK_BYTES", chunk_bytes)
         out, state = tmp_path / f"out-{mode}", tmp_path / f"state-{mode}"
         runs = [ingest(files, out, state_dir=state, mappings=mappings, channel=channel)
                 for files, channel in (([day1], "toy"), ([day2a, day2b], "toy"),
@@ -341,15 +344,15 @@ def test_a_file_changed_during_the_run_stops_it_before_anything_is_published(
     a = toy(tmp_path, "".join(toy_row(i, 1, note=f"note {i}") for i in range(30)), "a.csv")
     b = toy(tmp_path, toy_row(7, 2, qty="-1"), "b.csv")
     mappings = toy_mappings(tmp_path)
-    real_finish = api_module.finish
+    real_finish = runs_module.finish
 
-    def edited_meanwhile(prepared: list[PreparedInput], *args: object) -> object:
+    def edited_meanwhile(prepared: list[CheckedInput], *args: object) -> object:
         assert prepared[0].reread is not None  # (a.csv was read in pieces)
         a.write_bytes(a.read_bytes().replace(b"note 7", b"note 8"))
         return real_finish(prepared, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(prepare_module, "CHUNK_BYTES", 120)
-    monkeypatch.setattr(api_module, "finish", edited_meanwhile)
+    monkeypatch.setattr(reading_module, "CHUNK_BYTES", 120)
+    monkeypatch.setattr(runs_module, "finish", edited_meanwhile)
     out = tmp_path / "out"
     with pytest.raises(InputError) as caught:
         ingest([a, b], out, state_dir=tmp_path / "state", mappings=mappings)
@@ -362,7 +365,7 @@ def test_a_file_changed_during_the_run_stops_it_before_anything_is_published(
     assert "[exit 3]  stopped: " in listed.stdout and "changed while it was being ingested" \
         in listed.stdout
     # Run again on the file as it is now: everything goes through.
-    monkeypatch.setattr(api_module, "finish", real_finish)
+    monkeypatch.setattr(runs_module, "finish", real_finish)
     again = ingest([a, b], out, state_dir=tmp_path / "state", mappings=mappings)
     assert again.manifest and again.manifest["totals"]["rows_in"] == 31
 
@@ -372,7 +375,7 @@ def test_a_big_file_tells_its_progress_as_it_is_read(
     sample = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
     small = tmp_path / "small.csv"
     small.write_text("订单编号,买家会员名\n", encoding="utf-8")  # read whole: no pieces
-    monkeypatch.setattr(prepare_module, "CHUNK_BYTES", 400)
+    monkeypatch.setattr(reading_module, "CHUNK_BYTES", 400)
     heard: list[tuple[str, float, int]] = []
     events = Events("none", progress=lambda path, done, total: heard.append(
         (Path(path).name, done, total)))

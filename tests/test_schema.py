@@ -12,9 +12,9 @@ import polars as pl
 import pytest
 from conftest import ROOT
 
-from ingest.batch import _validated
 from ingest.schema import FIELD_DOCS, output_columns, polars_schema, schema_markdown
 from ingest.validate import validate_clean
+from ingest.writers.batch import validated_lines as _validated
 
 
 def test_docs_schema_md_is_current() -> None:

@@ -1,5 +1,5 @@
 """What ``ingest`` would make of a file, without writing anything: the first mapped rows
-and the rejects. Runs the real pipeline (``prepare`` and ``finish``) with no ledger, so the
+and the rejects. Runs the real flow (``read_input`` and ``finish``) with no ledger, so the
 preview cannot disagree with an ingest (except for lines an earlier batch already output)."""
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ from pathlib import Path
 import polars as pl
 
 from ingest.errors import InputError, UsageError
+from ingest.inputs import Input
 from ingest.mapping.loader import load_mapping, load_mappings
 from ingest.mapping.model import Mapping
-from ingest.pipeline import finish
-from ingest.prepare import prepare
+from ingest.reading import read_input
 from ingest.schema import mappable_fields
 from ingest.tools import render
+from ingest.verdicts import finish
 
 LEAD = ("source_row", "order_id", "line_no")
 
@@ -48,17 +49,21 @@ def resolve_mapping(given: str | None, mappings: list[Mapping]) -> tuple[
 
 def preview(path: Path, mappings: list[Mapping], channel: str | None = None,
             rows: int = 10, timezone: str = "UTC") -> Preview:
-    prepared = prepare(path, mappings, channel, timezone)
-    result = finish([prepared], "preview").results[0]
+    prepared = read_input(Input.from_path(path), mappings, channel, timezone)
+    try:
+        result = finish([prepared], "preview").results[0]
+        clean = result.clean
+    finally:
+        prepared.cleanup()
     mapping = prepared.mapping
     shown = [*LEAD, *[f for f in mappable_fields()
                       if f not in LEAD and (f in mapping.fields or f in mapping.constants
                                             or f in ("line_total",))]]
     return Preview(
         path=str(path), channel=mapping.channel, mapping_path=mapping.path,
-        rows_in=result.rows_in, clean=result.clean.height, rejected=result.rejects.height,
+        rows_in=result.rows_in, clean=clean.height, rejected=result.rejects.height,
         duplicates=result.duplicates,
-        rows=result.clean.head(rows).select(shown),
+        rows=clean.head(rows).select(shown),
         rejects=result.rejects.head(rows).select("source_row", "codes", "messages"),
         details=prepared.details)
 

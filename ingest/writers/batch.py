@@ -1,7 +1,9 @@
-"""Write a batch directory and publish it atomically.
+"""Writing, the last stage: a batch folder (orders, rejects, manifest), staged whole.
 
-Everything is written into a hidden staging directory beside the target, flushed to disk,
-then renamed into place in one step: a reader of ``OUT/`` sees a whole batch or none.
+Everything is written into a hidden staging folder beside the target and flushed to disk;
+``Staged.publish`` renames it into place in one step, so a reader of ``OUT/`` sees a whole
+batch or none. When that happens, and what the ledger records around it, is the publish
+protocol's business (``ingest.publish``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,9 +22,9 @@ from typing import Any
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from ingest.pipeline import REJECT_LEAD, InputResult
 from ingest.schema import SCHEMA_VERSION, polars_schema
 from ingest.validate import validate_clean
+from ingest.verdicts import REJECT_LEAD, InputResult
 from ingest.writers import writer_for
 from ingest.writers.formats import write_rejects
 
@@ -48,17 +51,34 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def publish(results: list[InputResult], unreadable: list[dict[str, str]], out_dir: Path,
-            batch_id: str, output_format: str = "csv",
-            before_rename: Callable[[], None] | None = None) -> dict[str, Any]:
-    """Write orders, rejects and manifest for ``results``; return the manifest.
-    ``before_rename`` runs when everything is on disk, just before the batch appears."""
+@dataclass(frozen=True)
+class Staged:
+    """A batch written in full into its staging folder, not yet visible."""
+
+    staging: Path
+    target: Path
+    manifest: dict[str, Any]
+
+    def publish(self) -> Path:
+        """Rename the batch into place (one step) and make the rename durable."""
+        self.staging.rename(self.target)
+        _fsync(self.target.parent)
+        return self.target
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], out_dir: Path,
+                batch_id: str, output_format: str = "csv") -> Staged:
+    """Write orders, rejects and manifest for ``results`` into a staging folder under
+    ``out_dir``, flushed to disk. Nothing is left behind when writing fails."""
     extension, write_orders = writer_for(output_format)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / f".{batch_id}.partial"
     staging.mkdir()
     try:
-        clean = _validated([part for r in results for part in r.clean_parts])
+        clean = validated_lines([part for r in results for part in r.clean_parts])
         rejects = pl.concat([r.rejects for r in results], how="diagonal") if results else (
             pl.DataFrame(schema={name: pl.String for name in REJECT_LEAD}))
         rejects = rejects.with_columns(pl.col("source_row").cast(pl.Int64, strict=False))
@@ -76,17 +96,13 @@ def publish(results: list[InputResult], unreadable: list[dict[str, str]], out_di
                                  encoding="utf-8")
         _fsync(manifest_path)
         _fsync(staging)
-        if before_rename is not None:
-            before_rename()
-        staging.rename(out_dir / batch_id)
-        _fsync(out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return manifest
+    return Staged(staging, out_dir / batch_id, manifest)
 
 
-def _validated(parts: list[pl.LazyFrame]) -> pl.LazyFrame:
+def validated_lines(parts: list[pl.LazyFrame]) -> pl.LazyFrame:
     """The clean lines as one lazy frame for the writer, each piece validated by pandera
     (the schema of record) as the writer takes it: a piece is computed (for a big input,
     read from the spill) once, and only one piece is in memory. An order never spans

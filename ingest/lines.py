@@ -1,0 +1,66 @@
+"""Mapping and row checks, per table: raw rows in, typed standard lines and reasons out.
+
+One table is a whole input or a piece of a big one (``ingest.pieces``); either way it is
+mapped (``ingest.mapping.compile``), checked row by row (``ingest.checks``) and its passed
+lines are hashed for dedupe (``ingest.dedupe``). Every row keeps its identity, ``__row``
+(the row a person sees in a spreadsheet), in everything that comes out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ingest.checks import ID, check_rows
+from ingest.dedupe import FIELD_HASHES, LINE_HASHES, hash_lines
+from ingest.mapping.compile import RAW, compile_mapping
+from ingest.mapping.model import Mapping
+from ingest.readers.base import ROW, RawTable
+
+
+@dataclass(frozen=True)
+class CheckedTable:
+    """One table mapped and row-checked."""
+
+    passed: pl.DataFrame  # __row, the typed standard columns and FIELD_HASHES of passed rows
+    hashes: pl.DataFrame  # __row and LINE_HASHES of the passed rows
+    reasons: pl.DataFrame  # __row, codes, messages of the rejected rows
+    rejected_orders: pl.DataFrame  # __row, order_id of the rejected rows
+    touched: pl.Series  # __row of every row whose order has a rejected line (incl. them)
+    order_ids: pl.Series  # the distinct order numbers of the table
+    missing_columns: tuple[str, ...]
+    form: dict[str, str | None]
+
+
+def map_and_check(table: RawTable, mapping: Mapping, default_timezone: str) -> CheckedTable:
+    """Map a table into typed standard columns, run the one-row checks, hash passed lines."""
+    compiled = compile_mapping(mapping, table, default_timezone)
+    typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()
+    outcome = check_rows(typed, compiled.labels, compiled.mapped, compiled.divided)
+    reasons = outcome.reasons.rename({ID: ROW})
+    rejected_orders = typed.select(ROW, "order_id").filter(~outcome.passed)
+    touched = typed.filter(~outcome.passed | pl.col("order_id").is_in(
+        rejected_orders["order_id"].drop_nulls().implode()))[ROW]
+    order_ids = typed["order_id"].unique()
+    missing_columns, form = compiled.missing_columns, compiled.form
+    # Let go of the source texts the values were parsed from before the passed rows are
+    # copied out: only the standard columns are alive at the peak.
+    standard = typed.select(ROW, *_standard(typed))
+    del typed, compiled
+    passed = standard.filter(outcome.passed)
+    del standard
+    # Lines are hashed here, a table at a time, not batch-wide: the casts the hashes need
+    # stay the size of a piece.
+    scopes = {mapping.channel: mapping.key_scope} if mapping.key_scope else {}
+    hashes = hash_lines(passed.with_columns(pl.lit(mapping.channel).alias("channel")), scopes)
+    # The field hashes travel with the lines (read back only when the lines are written,
+    # or, for the few updates, to name the changed fields); the line hashes, small, stay
+    # in memory for the batch-wide verdict.
+    lines = passed.hstack(hashes.select(FIELD_HASHES).get_columns())
+    return CheckedTable(lines, hashes.select(passed[ROW], *LINE_HASHES), reasons,
+                        rejected_orders, touched, order_ids, missing_columns, form)
+
+
+def _standard(typed: pl.DataFrame) -> list[str]:
+    return [c for c in typed.columns if not c.startswith((RAW, "__"))]

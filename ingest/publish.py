@@ -1,0 +1,50 @@
+"""Publishing, the end of the flow: a batch appears whole, and the ledger knows it exactly once.
+
+The protocol, in the order it runs (each step a crash point of tests/test_crash.py):
+
+1. ``keys-written``: the batch's line keys go to a key file the ledger does not count yet;
+2. ``staged``: orders, rejects and manifest are written and flushed into a hidden staging
+   folder beside the batch (``ingest.writers.batch``);
+3. ``pending``: the ledger records the batch as pending (its id, key file, folder);
+4. ``published``: the staging folder is renamed into place, in one step;
+5. ``committed``: one ledger transaction records the batch, its inputs and its key file,
+   and drops the pending row.
+
+A run killed before 4 leaves nothing that counts (``Ledger.recover`` sweeps it, and the
+inputs are read again in full); one killed after 4 is completed by the next run, which
+finds the manifest and commits it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ingest.faults import crash_point
+from ingest.ledger import Ledger
+from ingest.verdicts import Finished
+from ingest.writers.batch import new_batch_id, stage_batch
+
+
+def publish_batch(finished: Finished, unreadable: list[dict[str, str]], ledger: Ledger,
+                  out_dir: Path, output_format: str, run_id: int,
+                  batch_id: str | None = None) -> tuple[Path, dict[str, Any]]:
+    """Publish ``finished`` as a new batch under ``out_dir``: its folder and manifest."""
+    batch_id = batch_id or new_batch_id()
+    seq = ledger.next_seq()
+    key_file = ledger.write_keys(batch_id, seq, finished.keys)
+    crash_point("keys-written")
+    staged = stage_batch(finished.results, unreadable, out_dir, batch_id, output_format)
+    try:
+        crash_point("staged")
+        ledger.mark_pending(batch_id, seq, out_dir, key_file, run_id)
+        crash_point("pending")
+        batch_dir = staged.publish()
+    except BaseException:
+        staged.discard()
+        raise
+    crash_point("published")
+    ledger.commit_batch(batch_id, staged.manifest)
+    crash_point("committed")
+    ledger.compact()
+    return batch_dir, staged.manifest

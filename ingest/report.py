@@ -1,0 +1,66 @@
+"""Reporting, after a run: what it did, as ops read it (one line, or JSON) and as exit codes.
+
+A run's report is built by the run (``ingest.runs``) and printed by the command line; the
+ledger keeps its summary (``ordermill history``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest.errors import ExitCode
+
+
+@dataclass
+class RunReport:
+    """What one run or ingest did. ``manifest`` is None when no batch was published
+    (nothing new arrived)."""
+
+    batch_dir: Path | None
+    manifest: dict[str, Any] | None
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    unreadable: list[dict[str, str]] = field(default_factory=list)
+    moved: list[dict[str, str]] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    run_id: int = 0
+
+    @property
+    def batch_id(self) -> str | None:
+        return self.manifest["batch_id"] if self.manifest else None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.unreadable:
+            return ExitCode.UNREADABLE
+        if self.manifest and self.manifest["totals"]["rejected"]:
+            return ExitCode.REJECTS
+        return ExitCode.CLEAN
+
+    def summary(self) -> dict[str, Any]:
+        totals = dict(self.manifest["totals"]) if self.manifest else {
+            "files": len(self.unreadable), "unreadable": len(self.unreadable), "rows_in": 0,
+            "clean": 0, "rejected": 0, "duplicates": 0, "updates": 0}
+        totals["skipped"] = len(self.skipped)
+        totals["files"] += len(self.skipped)
+        return {"run_id": self.run_id, "batch_id": self.batch_id,
+                "batch_dir": str(self.batch_dir) if self.batch_dir else None,
+                "exit_code": int(self.exit_code), "totals": totals,
+                "skipped": self.skipped, "unreadable": self.unreadable, "moved": self.moved,
+                "recovered": self.recovered}
+
+    def summary_line(self) -> str:
+        t = self.summary()["totals"]
+        files = f"{t['files']:,} file" + ("" if t["files"] == 1 else "s")
+        clean = f"{t['clean']:,} clean"
+        if t["updates"]:
+            clean += f" ({t['updates']:,} updates)"
+        line = f"{files}, {t['rows_in']:,} lines: {clean}, {t['rejected']:,} rejected"
+        if t["duplicates"]:
+            line += f", {t['duplicates']:,} duplicates"
+        if t["skipped"]:
+            line += f", {t['skipped']:,} already ingested"
+        if t["unreadable"]:
+            line += f", {t['unreadable']:,} unreadable"
+        return line + (f" -> {self.batch_dir}" if self.batch_dir else " -> no new batch")

@@ -1,0 +1,83 @@
+"""Sources, the first stage: a folder that exports are dropped into (``kind = "folder"``).
+
+It lists what arrived, then archives what was ingested (or skipped as ingested before) and
+quarantines what can never be read, with the reason beside it; an input that could not be
+read for a passing reason (``Fate.RETRY``) stays for the next run. Nothing is ever deleted:
+files are moved, never removed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest.config import Settings
+from ingest.config import Source as SourceConfig
+from ingest.inputs import Fate, Input, Outcome
+
+PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
+
+
+class FolderSource:
+    def __init__(self, config: SourceConfig, settings: Settings) -> None:
+        self.config = config
+        self.name = config.name
+        self.archive_dir = settings.path("archive_dir")
+        self.quarantine_dir = settings.path("quarantine_dir")
+
+    def list_inputs(self) -> list[Input]:
+        return [Input.from_path(path, source=self.name, channel=self.config.channel)
+                for path in list_files(self.config.path, self.config.patterns)]
+
+    def settle(self, outcome: Outcome) -> dict[str, str] | None:
+        path = outcome.input.path
+        if path is None or not path.exists() or outcome.fate is Fate.RETRY:
+            return None
+        if outcome.fate is Fate.UNREADABLE:
+            reason = outcome.reason or "cannot be read"
+            target = quarantine(path, self.quarantine_dir / self.name, reason)
+            return {"path": str(path), "to": str(target), "why": reason}
+        target = archive(path, self.archive_dir / self.name)
+        return {"path": str(path), "to": str(target), "why": "archived"}
+
+
+def list_files(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
+    """Files matching the patterns, oldest first; hidden and half-copied files (``.part``,
+    ``.tmp`` ...) are left for a later run."""
+    if not folder.is_dir():
+        return []
+    found = {p for pattern in patterns for p in folder.glob(pattern)
+             if p.is_file() and not p.name.startswith(".")
+             and not p.name.endswith(PARTIAL_SUFFIXES)}
+    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """``name`` in ``folder``, or ``stem (2).ext`` and so on when taken: never overwrite."""
+    target = folder / name
+    counter = 2
+    while target.exists():
+        target = folder / f"{Path(name).stem} ({counter}){Path(name).suffix}"
+        counter += 1
+    return target
+
+
+def archive(path: Path, folder: Path) -> Path:
+    """Move an ingested file to ``folder/<YYYY-MM-DD>/``."""
+    dated = folder / datetime.now(UTC).strftime("%Y-%m-%d")
+    dated.mkdir(parents=True, exist_ok=True)
+    target = _free_name(dated, path.name)
+    shutil.move(str(path), target)
+    return target
+
+
+def quarantine(path: Path, folder: Path, reason: str) -> Path:
+    """Move an unreadable file to ``folder`` with ``<name>.reason.txt`` beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = _free_name(folder, path.name)
+    shutil.move(str(path), target)
+    note = target.with_name(target.name + ".reason.txt")
+    note.write_text(f"{reason}\n\nfrom {path}\nat {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}\n",
+                    encoding="utf-8")
+    return target

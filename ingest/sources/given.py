@@ -1,0 +1,43 @@
+"""Sources, the first stage: files named on the command line (``ordermill ingest PATH...``).
+
+They are read where they are and never moved: archive and quarantine are the business of
+configured sources, which own their folders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ingest.inputs import Input, Outcome
+from ingest.readers import READERS
+
+
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Files as given, and the readable files inside folders (sorted, hidden ones skipped).
+    A path that does not exist is kept: it is reported as unreadable, not skipped."""
+    files: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            files.extend(sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in READERS
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)))
+        else:
+            files.append(path)
+    return files
+
+
+class GivenPaths:
+    """The files and folders a person named, read in place."""
+
+    name = "command line"
+
+    def __init__(self, paths: Sequence[str | Path]) -> None:
+        self.paths = list(paths)
+
+    def list_inputs(self) -> list[Input]:
+        return [Input.from_path(path) for path in expand_paths(self.paths)]
+
+    def settle(self, outcome: Outcome) -> dict[str, str] | None:
+        return None  # a person's own files stay where they are, whatever happened

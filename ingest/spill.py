@@ -1,0 +1,79 @@
+"""Between reading and writing: where an input's checked lines wait until they are written.
+
+A small input's lines stay in memory. A big one's are spilled piece by piece to Arrow IPC
+files (zstd: a piece's lines shrink 20-fold, 116 MB to 5 MB for 165,000 Tmall lines, and
+compressing costs less than writing the bytes it saves) in a temporary folder under the
+state directory, and scanned back when they are written: memory does not grow with the
+file.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Protocol
+
+import polars as pl
+
+
+class LineStore(Protocol):
+    def put(self, lines: pl.DataFrame) -> None:
+        """Keep a piece's lines."""
+        ...
+
+    def close(self) -> list[pl.LazyFrame]:
+        """Every piece is stored (waits for writes under way): a frame per piece, in the
+        order they were put, to read them back."""
+        ...
+
+    def cleanup(self) -> None:
+        """Let go of the stored lines (after they were written, or on failure)."""
+        ...
+
+
+class InMemory:
+    def __init__(self) -> None:
+        self._pieces: list[pl.LazyFrame] = []
+
+    def put(self, lines: pl.DataFrame) -> None:
+        self._pieces.append(lines.lazy())
+
+    def close(self) -> list[pl.LazyFrame]:
+        return self._pieces
+
+    def cleanup(self) -> None:
+        pass
+
+
+class Spill:
+    """Pieces written in the background, one at a time: a disk that other work keeps busy
+    (writes stalled for 1-2 s here) stalls the writer, not the mapping of the next piece.
+    At most one piece waits in memory to be written."""
+
+    def __init__(self, parent: Path | None = None) -> None:
+        if parent is not None:
+            parent.mkdir(parents=True, exist_ok=True)
+        self.folder = tempfile.TemporaryDirectory(prefix="ordermill-pieces-", dir=parent)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-spill")
+        self._writing: Future[None] | None = None
+        self._targets: list[Path] = []
+
+    def put(self, lines: pl.DataFrame) -> None:
+        target = Path(self.folder.name) / f"piece-{len(self._targets):05d}.arrow"
+        self._targets.append(target)
+        if self._writing is not None:
+            self._writing.result()
+        self._writing = self._writer.submit(lines.write_ipc, target, compression="zstd")
+
+    def close(self) -> list[pl.LazyFrame]:
+        try:
+            if self._writing is not None:
+                self._writing.result()
+        finally:
+            self._writer.shutdown(wait=True)
+        return [pl.scan_ipc(target) for target in self._targets]
+
+    def cleanup(self) -> None:
+        self.close()
+        self.folder.cleanup()

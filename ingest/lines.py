@@ -23,7 +23,8 @@ from ingest.readers.base import ROW, RawTable
 class CheckedTable:
     """One table mapped and row-checked."""
 
-    passed: pl.DataFrame  # __row, the typed standard columns and FIELD_HASHES of passed rows
+    # __row, the typed standard columns, FIELD_HASHES and LINE_HASHES of the passed rows
+    passed: pl.DataFrame
     hashes: pl.DataFrame  # __row and LINE_HASHES of the passed rows
     reasons: pl.DataFrame  # __row, codes, messages of the rejected rows
     rejected_orders: pl.DataFrame  # __row, order_id of the rejected rows
@@ -54,10 +55,10 @@ def map_and_check(table: RawTable, mapping: Mapping, default_timezone: str) -> C
     # stay the size of a piece.
     scopes = {mapping.channel: mapping.key_scope} if mapping.key_scope else {}
     hashes = hash_lines(passed.with_columns(pl.lit(mapping.channel).alias("channel")), scopes)
-    # The field hashes travel with the lines (read back only when the lines are written,
-    # or, for the few updates, to name the changed fields); the line hashes, small, stay
-    # in memory for the batch-wide verdict.
-    lines = passed.hstack(hashes.select(FIELD_HASHES).get_columns())
+    # The hashes travel with the lines: read back only when the lines are written (as the
+    # key file's rows) or, for the few updates, to name the changed fields. The line hashes
+    # are also kept in memory, small, for the batch-wide verdict.
+    lines = passed.hstack(hashes.select(*FIELD_HASHES, *LINE_HASHES).get_columns())
     return CheckedTable(lines, hashes.select(passed[ROW], *LINE_HASHES), reasons,
                         rejected_orders, touched, order_ids, missing_columns, form)
 

@@ -52,7 +52,7 @@ class CheckedInput:
     # a big file read in pieces only the rows of orders with a rejected line.
     raw: pl.DataFrame
     # The passed lines, one frame per piece (in memory, or scanned from the spill): __row,
-    # the typed standard columns and their field hashes (``FIELD_HASHES``).
+    # the typed standard columns and their hashes (``FIELD_HASHES``, ``LINE_HASHES``).
     lines: list[pl.LazyFrame]
     hashes: pl.DataFrame  # __row and LINE_HASHES of every passed line, in file order
     reasons: pl.DataFrame  # __row, codes, messages

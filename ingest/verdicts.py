@@ -120,7 +120,7 @@ def finish(checked: list[CheckedInput], batch_id: str,
         reasons = pl.concat([c.reasons, h.cast(c.reasons.schema),
                              cross.cast(c.reasons.schema)]).sort(ROW)
         clean_parts = [_clean_lines(c, part, mine, batch_id) for part in c.lines]
-        keys.extend(_key_rows(c, part, mine) for part in c.lines)
+        keys.extend(_key_rows(part, mine, c.channel) for part in c.lines)
         counts = mine.change["change_type"].value_counts()
         count = dict(counts.iter_rows())
         clean_rows = c.hashes.height - mine.dropped.len()
@@ -223,14 +223,10 @@ def _clean_lines(c: CheckedInput, part: pl.LazyFrame, verdicts: _Verdicts,
     ).select(*field_names(), *CHANGE)
 
 
-def _key_rows(c: CheckedInput, part: pl.LazyFrame, verdicts: _Verdicts) -> pl.LazyFrame:
-    """A piece's rows of the key file: the hashes of its lines that are output, joined
-    with their line hashes by row."""
-    return (
-        _output(part, verdicts).select(ROW, *FIELD_HASHES)
-        .join(c.hashes.lazy(), on=ROW, how="inner", maintain_order="left")
-        .select(*FIELD_HASHES, *LINE_HASHES, pl.lit(c.channel).alias("channel"))
-    )
+def _key_rows(part: pl.LazyFrame, verdicts: _Verdicts, channel: str) -> pl.LazyFrame:
+    """A piece's rows of the key file: the hashes of its lines that are output."""
+    return _output(part, verdicts).select(*FIELD_HASHES, *LINE_HASHES,
+                                          pl.lit(channel).alias("channel"))
 
 
 def _result(c: CheckedInput, clean_parts: list[pl.LazyFrame], clean_rows: int,

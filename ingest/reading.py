@@ -59,9 +59,10 @@ class CheckedInput:
     rejected_orders: pl.DataFrame  # __row, order_id of the rejected rows
     rows_in: int
     details: dict[str, object] = field(default_factory=dict)
-    # The whole table again, piece by piece, for rows ``raw`` did not keep (a line held back
-    # because of another input, a cross-channel duplicate): None when ``raw`` is whole.
-    reread: Callable[[], Iterator[pl.DataFrame]] | None = None
+    # Every row as read, piece by piece in the spill, for the rows ``raw`` did not keep (a
+    # line held back because of another input, a cross-channel duplicate): empty when
+    # ``raw`` is whole. The source itself is never opened again.
+    raw_pieces: list[pl.LazyFrame] = field(default_factory=list)
     store: LineStore = field(default_factory=InMemory)
 
     @property
@@ -75,12 +76,17 @@ class CheckedInput:
     def raw_rows(self, rows: pl.Series) -> pl.DataFrame:
         """The rows as read, for these row numbers."""
         kept = self.raw.filter(pl.col(ROW).is_in(rows.implode()))
-        if self.reread is None or kept.height == rows.n_unique():
+        if not self.raw_pieces or kept.height == rows.n_unique():
             return kept
         missing = rows.filter(~rows.is_in(kept[ROW].implode())).implode()
-        found = [piece.filter(pl.col(ROW).is_in(missing)) for piece in self.reread()]
-        return pl.concat([kept.select(ROW, *self.header),
-                          *[f.select(ROW, *self.header) for f in found]])
+        found = (pl.concat(self.raw_pieces).filter(pl.col(ROW).is_in(missing))
+                 .select(ROW, *self.header).collect(engine="streaming"))
+        return pl.concat([kept.select(ROW, *self.header), found])
+
+    @property
+    def in_pieces(self) -> bool:
+        """Whether it was read in pieces (a big file)."""
+        return bool(self.raw_pieces)
 
     def cleanup(self) -> None:
         self.store.cleanup()
@@ -114,8 +120,7 @@ def read_input(one: Input, mappings: list[Mapping], channel: str | None = None,
         try:
             return _read(one, match, digest, order_tables(reader, path, match, chunk_bytes),
                          Spill(spill_dir), default_timezone, whole=False,
-                         progress=_share(progress, size), reread=_rereader(
-                             one, reader, match, chunk_bytes))
+                         progress=_share(progress, size))
         except NotChunkable:
             pass  # read whole below: that path handles (and explains) the damage
     table = reader.read(path, match.options, match.header_row)
@@ -124,9 +129,7 @@ def read_input(one: Input, mappings: list[Mapping], channel: str | None = None,
 
 def _read(one: Input, match: Match, digest: Digest | Future[Digest],
           tables: Iterator[RawTable], store: LineStore, default_timezone: str, *, whole: bool,
-          progress: Callable[[RawTable], None] | None = None,
-          reread: Callable[[Digest], Callable[[], Iterator[pl.DataFrame]]] | None = None,
-          ) -> CheckedInput:
+          progress: Callable[[RawTable], None] | None = None) -> CheckedInput:
     """The one loop: every table of the input shaped, mapped and checked; its passed lines
     to ``store``; of the rows as read, all of them (``whole``) or, for pieces, only those
     of orders with a rejected line."""
@@ -149,12 +152,14 @@ def _read(one: Input, match: Match, digest: Digest | Future[Digest],
             raw = table.frame if whole else _compact(
                 table.frame.filter(pl.col(ROW).is_in(checked.touched.implode())))
             store.put(checked.passed)
+            if not whole:
+                store.put(table.frame.drop(READER_CODE, READER_DETAIL), kind="raw")
             orders.append(checked.order_ids.drop_nulls().hash())
             parts.append((raw.drop(READER_CODE, READER_DETAIL), _without_lines(checked)))
             if progress is not None:
                 progress(table)
             del table, raw, checked
-        lines = store.close()
+        lines, raw_pieces = store.close(), store.close(kind="raw")
         if not whole and spread_orders(orders):
             raise NotChunkable
     except BaseException:  # (NotChunkable included: the file is read whole instead)
@@ -171,7 +176,7 @@ def _read(one: Input, match: Match, digest: Digest | Future[Digest],
         pl.concat([c.reasons for c in checks]),
         pl.concat([c.rejected_orders for c in checks]), rows_in,
         input_details(match, first, layout, missing, checks[0].form),
-        None if whole or reread is None else reread((sha256, size)), store)
+        raw_pieces, store)
 
 
 def _share(progress: Callable[[float], None] | None,
@@ -181,22 +186,6 @@ def _share(progress: Callable[[float], None] | None,
         return None
     return lambda table: None if table.read_to is None else progress(
         min(table.read_to / size, 1.0))
-
-
-def _rereader(one: Input, reader: ChunkReader, match: Match, chunk_bytes: int
-              ) -> Callable[[Digest], Callable[[], Iterator[pl.DataFrame]]]:
-    """How to read a big input's rows again, piece by piece, provided it still has the
-    digest it was read with."""
-    def bound(digest: Digest) -> Callable[[], Iterator[pl.DataFrame]]:
-        def reread() -> Iterator[pl.DataFrame]:
-            assert one.path is not None
-            if one.sha256() != digest:
-                raise InputError(one.name, "changed while it was being ingested; run again",
-                                 code="changed-during-run")
-            for table in order_tables(reader, one.path, match, chunk_bytes):
-                yield shaped(table, match.mapping).frame
-        return reread
-    return bound
 
 
 def _without_lines(checked: CheckedTable) -> CheckedTable:

@@ -4,7 +4,8 @@ A small input's lines stay in memory. A big one's are spilled piece by piece to 
 files (zstd: a piece's lines shrink 20-fold, 116 MB to 5 MB for 165,000 Tmall lines, and
 compressing costs less than writing the bytes it saves) in a temporary folder under the
 state directory, and scanned back when they are written: memory does not grow with the
-file.
+file. Its rows as read are spilled beside them (``kind="raw"``), so that the rejects can
+show any row as it was read without opening the source again.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import polars as pl
 
 
 class LineStore(Protocol):
-    def put(self, lines: pl.DataFrame) -> None:
-        """Keep a piece's lines."""
+    def put(self, lines: pl.DataFrame, kind: str = "lines") -> None:
+        """Keep a piece's lines (or, ``kind="raw"``, its rows as read)."""
         ...
 
-    def close(self) -> list[pl.LazyFrame]:
-        """Every piece is stored (waits for writes under way): a frame per piece, in the
-        order they were put, to read them back."""
+    def close(self, kind: str = "lines") -> list[pl.LazyFrame]:
+        """Every piece is stored (waits for writes under way): a frame per piece of that
+        kind, in the order they were put, to read them back."""
         ...
 
     def cleanup(self) -> None:
@@ -34,13 +35,13 @@ class LineStore(Protocol):
 
 class InMemory:
     def __init__(self) -> None:
-        self._pieces: list[pl.LazyFrame] = []
+        self._pieces: dict[str, list[pl.LazyFrame]] = {}
 
-    def put(self, lines: pl.DataFrame) -> None:
-        self._pieces.append(lines.lazy())
+    def put(self, lines: pl.DataFrame, kind: str = "lines") -> None:
+        self._pieces.setdefault(kind, []).append(lines.lazy())
 
-    def close(self) -> list[pl.LazyFrame]:
-        return self._pieces
+    def close(self, kind: str = "lines") -> list[pl.LazyFrame]:
+        return self._pieces.get(kind, [])
 
     def cleanup(self) -> None:
         pass
@@ -57,23 +58,29 @@ class Spill:
         self.folder = tempfile.TemporaryDirectory(prefix="ordermill-pieces-", dir=parent)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-spill")
         self._writing: Future[None] | None = None
-        self._targets: list[Path] = []
+        self._targets: dict[str, list[Path]] = {}
 
-    def put(self, lines: pl.DataFrame) -> None:
-        target = Path(self.folder.name) / f"piece-{len(self._targets):05d}.arrow"
-        self._targets.append(target)
+    def put(self, lines: pl.DataFrame, kind: str = "lines") -> None:
+        targets = self._targets.setdefault(kind, [])
+        target = Path(self.folder.name) / f"{kind}-{len(targets):05d}.arrow"
+        targets.append(target)
         if self._writing is not None:
             self._writing.result()
+        # zstd on a piece of 165,000 raw Tmall rows: 3.7 MB in 0.15 s of CPU, as fast as
+        # lz4 (17 MB) or none (107 MB): encoding the strings is most of the cost.
         self._writing = self._writer.submit(lines.write_ipc, target, compression="zstd")
 
-    def close(self) -> list[pl.LazyFrame]:
+    def close(self, kind: str = "lines") -> list[pl.LazyFrame]:
+        if self._writing is not None:
+            self._writing.result()
+            self._writing = None
+        return [pl.scan_ipc(target) for target in self._targets.get(kind, [])]
+
+    def cleanup(self) -> None:
         try:
             if self._writing is not None:
                 self._writing.result()
         finally:
             self._writer.shutdown(wait=True)
-        return [pl.scan_ipc(target) for target in self._targets]
+            self.folder.cleanup()
 
-    def cleanup(self) -> None:
-        self.close()
-        self.folder.cleanup()

@@ -51,7 +51,7 @@ def assert_same(whole: list[tuple[object, ...]], pieces: list[tuple[object, ...]
 
 
 def in_pieces(prepared: list[CheckedInput]) -> bool:
-    return all(p.reread is not None for p in prepared)
+    return all(p.in_pieces for p in prepared)
 
 
 @pytest.mark.parametrize("chunk_bytes", [300, 2000])
@@ -271,7 +271,7 @@ def test_a_file_read_whole_after_all_leaves_no_spill_behind(tmp_path: Path,
     spill = tmp_path / "spill"
     prepared = read_input(Input.from_path(toy(tmp_path, body)), toy_mappings(tmp_path),
                           chunk_bytes=120, spill_dir=spill)
-    assert prepared.reread is None  # read whole
+    assert not prepared.in_pieces  # read whole
     assert spill.is_dir() and not any(spill.iterdir())
 
 
@@ -297,7 +297,7 @@ def test_updates_duplicates_and_the_key_file_in_pieces_are_the_whole_file_result
 
     def counted(one: Input, *args: object, **options: object) -> CheckedInput:
         prepared = real(one, *args, **options)  # type: ignore[arg-type]
-        if prepared.reread is not None:  # read in pieces
+        if prepared.in_pieces:
             pieced.append(Path(one.name).name)
         return prepared
 
@@ -336,38 +336,33 @@ def test_updates_duplicates_and_the_key_file_in_pieces_are_the_whole_file_result
     assert whole_keys.height == 30 + 17 + 2
 
 
-def test_a_file_changed_during_the_run_stops_it_before_anything_is_published(
+def test_the_batch_stage_never_opens_a_source_again(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # a.csv is read in pieces, which keep only the rows of its own rejected orders; order 7
-    # is held back by b.csv, so its rows are read from a.csv again. If a.csv was edited in
-    # between, those rows may not be the ones checked: the run stops, publishing nothing.
+    # a.csv is read in pieces, which keep in memory only the rows of its own rejected
+    # orders; order 7 is held back by b.csv, so its rows as read are needed again for the
+    # rejects. They come from the spill, never from a.csv: edited, then gone, before the
+    # batch-wide step, the batch still shows the rows that were checked.
     a = toy(tmp_path, "".join(toy_row(i, 1, note=f"note {i}") for i in range(30)), "a.csv")
     b = toy(tmp_path, toy_row(7, 2, qty="-1"), "b.csv")
     mappings = toy_mappings(tmp_path)
     real_finish = runs_module.finish
 
-    def edited_meanwhile(prepared: list[CheckedInput], *args: object) -> object:
-        assert prepared[0].reread is not None  # (a.csv was read in pieces)
+    def edited_then_removed(prepared: list[CheckedInput], *args: object) -> object:
+        assert prepared[0].in_pieces  # (a.csv was read in pieces)
         a.write_bytes(a.read_bytes().replace(b"note 7", b"note 8"))
+        a.unlink()
         return real_finish(prepared, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(reading_module, "CHUNK_BYTES", 120)
-    monkeypatch.setattr(runs_module, "finish", edited_meanwhile)
-    out = tmp_path / "out"
-    with pytest.raises(InputError) as caught:
-        ingest([a, b], out, state_dir=tmp_path / "state", mappings=mappings)
-    assert caught.value.code == "changed-during-run" and caught.value.path == str(a)
-    assert caught.value.exit_code == ExitCode.UNREADABLE
-    assert not out.exists() or not any(out.iterdir())  # no batch, not even a partial one
-    assert not any((tmp_path / "state" / "keys").iterdir())
-    listed = run_cli("history", "--state-dir", str(tmp_path / "state"))
-    assert listed.returncode == 0, listed.stderr
-    assert "[exit 3]  stopped: " in listed.stdout and "changed while it was being ingested" \
-        in listed.stdout
-    # Run again on the file as it is now: everything goes through.
-    monkeypatch.setattr(runs_module, "finish", real_finish)
-    again = ingest([a, b], out, state_dir=tmp_path / "state", mappings=mappings)
-    assert again.manifest and again.manifest["totals"]["rows_in"] == 31
+    monkeypatch.setattr(runs_module, "finish", edited_then_removed)
+    report = ingest([a, b], tmp_path / "out", state_dir=tmp_path / "state", mappings=mappings)
+    assert report.manifest and report.manifest["totals"]["rows_in"] == 31
+    assert report.batch_dir
+    rejects = pl.read_csv(report.batch_dir / "rejects.csv", infer_schema=False)
+    held = rejects.filter(pl.col("source") == str(a))
+    assert held["codes"].to_list() == ["incomplete-order"]
+    assert held["source_row"].to_list() == ["9"]  # order 7's line: header row 1, then 0..
+    assert "note 7" in held.row(0) and "note 8" not in held.row(0)
 
 
 def test_a_big_file_tells_its_progress_as_it_is_read(

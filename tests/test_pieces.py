@@ -11,13 +11,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import MAPPINGS, SAMPLES, run_cli
+from conftest import MAPPINGS, SAMPLES
 from polars.testing import assert_frame_equal
 
 import ingest.reading as reading_module
 import ingest.runs as runs_module
 from ingest.api import ingest
-from ingest.errors import ExitCode, InputError
 from ingest.events import Events
 from ingest.inputs import Input
 from ingest.mapping.loader import load_mapping, load_mappings

@@ -11,7 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ORDERMILL, SAMPLES, run_cli
+from conftest import MAPPINGS, ORDERMILL, SAMPLES, run_cli
+
+from ingest.api import expand_inputs
+from ingest.config import bundled_mappings_dir, load_settings
+from ingest.readers import READERS
+from ingest.sources import list_files
 
 TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
 SHOPIFY = SAMPLES / "shopify" / "orders_export_1.csv"
@@ -147,6 +152,51 @@ def test_config_show_precedence_option_env_file_default(tmp_path: Path) -> None:
     assert rows["out_dir"]["from"] == f"file {config}"
     assert (rows["timezone"]["value"], rows["timezone"]["from"]) == ("UTC", "default")
     assert rows["sources.shopify"]["value"].startswith("folder ")
+
+
+def test_settings_are_typed_and_say_where_they_came_from(tmp_path: Path) -> None:
+    config = setup(tmp_path)
+    settings = load_settings({"state_dir": "/var/lib/ordermill"}, str(config),
+                             environ={"ORDERMILL_TIMEZONE": "Asia/Shanghai"})
+    assert settings.out_dir == tmp_path / "out"  # relative to the config file
+    assert settings.state_dir == Path("/var/lib/ordermill")
+    assert settings.archive_dir == tmp_path / "archive"
+    assert settings.quarantine_dir == tmp_path / "quarantine"
+    assert (settings.timezone, settings.output_format) == ("Asia/Shanghai", "csv")
+    # values and origins stay, for config show
+    assert settings.origins["timezone"] == "env ORDERMILL_TIMEZONE"
+    assert settings.values["state_dir"] == "/var/lib/ordermill"
+
+
+def test_mappings_dir_is_resolved_once_option_env_file_bundled(tmp_path: Path) -> None:
+    config = tmp_path / "ordermill.toml"
+    config.write_text('mappings_dir = "mine"\n', encoding="utf-8")
+    env = {"ORDERMILL_MAPPINGS": "/etc/ordermill/mappings"}
+    assert load_settings({"mappings_dir": "given"}, str(config), env).mappings_dir == Path(
+        "given")
+    assert load_settings({}, str(config), env).mappings_dir == Path("/etc/ordermill/mappings")
+    assert load_settings({}, str(config), {}).mappings_dir == tmp_path / "mine"
+    bundled = load_settings({}, None, {})
+    # the editable install of the tests finds the checkout's mappings/ (the wheel its own
+    # copy: tests/test_packaging.py)
+    assert bundled.mappings_dir == bundled_mappings_dir() == MAPPINGS
+    assert ("mappings_dir", "(bundled)", "default") in bundled.show()
+
+
+def test_run_reads_the_same_kinds_of_file_as_ingest_of_a_folder(tmp_path: Path) -> None:
+    # A folder source that names no patterns and `ingest FOLDER` pick files by the same
+    # reader registry: .xls, .xlsb and .ods were read by one and not the other.
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for suffix in (*READERS, ".pdf", ".csv.part"):
+        (drop / f"export{suffix}").write_bytes(b"")
+    config = tmp_path / "ordermill.toml"
+    config.write_text('[[sources]]\nname = "drop"\npath = "drop"\n', encoding="utf-8")
+    source = load_settings({}, str(config), {}).source("drop")
+    listed = sorted(p.name for p in list_files(source))
+    assert listed == sorted(p.name for p in expand_inputs([drop]))
+    assert {".xls", ".xlsb", ".ods", ".csv", ".xlsx"} <= {Path(n).suffix for n in listed}
+    assert "export.pdf" not in listed
 
 
 def test_bad_config_names_file_key_and_problem(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+from importlib.metadata import entry_points, version
 from pathlib import Path
 
 from conftest import MAPPINGS, ORDERMILL, SAMPLES, run_cli
@@ -239,5 +240,17 @@ def test_progress_never_reaches_cron_mail(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
-def test_ordermill_is_the_console_script() -> None:
-    assert ORDERMILL.is_file()
+def test_ordermill_is_the_console_script(tmp_path: Path) -> None:
+    # Ops and cron run `ordermill`, the script pip writes from [project.scripts]. It must
+    # be cli:main, which turns ordermill's errors into a line and an exit code, not the
+    # Typer app alone (a traceback and exit 1).
+    import cli
+
+    (script,) = entry_points(group="console_scripts", name="ordermill")
+    assert script.value == "cli:main" and script.load() is cli.main
+    shown = subprocess.run([str(ORDERMILL), "--version"], capture_output=True, text=True,
+                           timeout=60)
+    assert (shown.returncode, shown.stdout) == (0, f"ordermill {version('ordermill')}\n")
+    missing = run_cli("config", "show", "--config", str(tmp_path / "nope.toml"))
+    assert missing.returncode == 2
+    assert missing.stderr == f"ordermill: {tmp_path / 'nope.toml'}: config file not found\n"

@@ -178,3 +178,14 @@ def test_output_formats_are_the_registered_writers() -> None:
             load_settings({"format": "xml"}, None, {})
     finally:
         del writers.WRITERS["tsv"]
+
+
+def test_help_and_readme_name_every_file_kind_a_reader_takes() -> None:
+    from ingest.readers import READERS
+
+    shown = " ".join(run_cli("ingest", "--help").stdout.split())
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    inputs = readme.split("\n## Inputs\n", 1)[1].split("\n## ", 1)[0]
+    for suffix in READERS:
+        assert suffix in shown, suffix
+        assert f"`{suffix}`" in inputs, suffix

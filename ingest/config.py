@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ingest.errors import OrdermillError
+from ingest.errors import OrdermillError, UsageError
 from ingest.mapping.loader import nearest
 from ingest.readers import READERS
 from ingest.writers import WRITERS
@@ -48,9 +48,18 @@ def bundled_mappings_dir() -> Path:
     installed as the package ``ingest.bundled_mappings`` (pyproject.toml ``package-dir``).
     Found through the import system, so an editable install finds the checkout's directory
     and a wheel its own copy in site-packages."""
+    try:
+        found = files("ingest.bundled_mappings")
+    except ModuleNotFoundError:
+        # An install made before the mappings were a package (an old editable install,
+        # say) has ordermill without them: say how to mend it instead of a traceback.
+        raise UsageError("the bundled mappings are not installed (no package "
+                         "ingest.bundled_mappings): reinstall ordermill (`make install` or "
+                         "`pip install .`), or name a directory with --mappings or "
+                         "mappings_dir") from None
     # A package installed as files is a directory on disk (a pathlib.Path); the loader
     # globs it, so it must be one.
-    return Path(str(files("ingest.bundled_mappings")))
+    return Path(str(found))
 
 
 # name -> (default, environment variable, help)

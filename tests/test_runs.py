@@ -12,10 +12,13 @@ import time
 from importlib.metadata import entry_points, version
 from pathlib import Path
 
+import pytest
 from conftest import MAPPINGS, ORDERMILL, SAMPLES, run_cli
 
+import ingest.config as config_module
 from ingest.api import expand_inputs
 from ingest.config import bundled_mappings_dir, load_settings
+from ingest.errors import UsageError
 from ingest.readers import READERS
 from ingest.sources import list_files
 
@@ -182,6 +185,17 @@ def test_mappings_dir_is_resolved_once_option_env_file_bundled(tmp_path: Path) -
     # copy: tests/test_packaging.py)
     assert bundled.mappings_dir == bundled_mappings_dir() == MAPPINGS
     assert ("mappings_dir", "(bundled)", "default") in bundled.show()
+
+
+def test_an_install_without_the_bundled_mappings_says_how_to_mend_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_installed(package: str) -> Path:
+        raise ModuleNotFoundError(f"No module named {package!r}")
+
+    monkeypatch.setattr(config_module, "files", not_installed)
+    with pytest.raises(UsageError, match=r"reinstall ordermill \(`make install`"):
+        load_settings({}, None, {}).mappings_dir  # noqa: B018 (the property is the test)
+    assert load_settings({"mappings_dir": "mine"}, None, {}).mappings_dir == Path("mine")
 
 
 def test_run_reads_the_same_kinds_of_file_as_ingest_of_a_folder(tmp_path: Path) -> None:

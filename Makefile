@@ -22,7 +22,8 @@ demo: install
 	@echo "== the same again: the ledger knows these files, nothing is output twice"
 	@$(DEMO)
 
-test: install
+# Lint first: CI runs `make test` (.ci/run), so a ruff or mypy failure fails CI too.
+test: lint
 	$(BIN)/python -m pytest
 
 # The benchmark suite (minutes; not part of the tests): see bench/README.md.

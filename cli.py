@@ -8,7 +8,7 @@ import sys
 from contextlib import AbstractContextManager, nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,16 +18,12 @@ from ingest.errors import ExitCode, OrdermillError, UsageError
 from ingest.events import Events
 from ingest.mapping.loader import load_mappings
 from ingest.mapping.model import Mapping
+from ingest.readers import READERS
 from ingest.tools import draft
-from ingest.tools.channels import (
-    channels_text,
-    explain,
-    explanation_lines,
-    list_channels,
-    mappings_directory,
-)
+from ingest.tools.channels import channels_text, explain, explanation_lines, list_channels
 from ingest.tools.check import check_beside, check_paths
 from ingest.tools.preview import preview_file, preview_text
+from ingest.writers import WRITERS
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -58,10 +54,12 @@ mappings_app = typer.Typer(
 app.add_typer(mappings_app, name="mappings")
 
 
-class OutputFormat(StrEnum):
-    csv = "csv"
-    parquet = "parquet"
-    ndjson = "ndjson"
+if TYPE_CHECKING:
+    OutputFormat = StrEnum
+else:
+    # --format's choices are the registered writers (ingest.writers), not a second list.
+    # Built at run time, so type checkers see it as what it is: some StrEnum.
+    OutputFormat = StrEnum("OutputFormat", {name: name for name in WRITERS})
 
 
 class LogFormat(StrEnum):
@@ -139,7 +137,7 @@ def _finish(report: api.RunReport, as_json: bool) -> None:
 @app.command(epilog=EXIT_CODES_HELP)
 def ingest(
     paths: Annotated[list[Path], typer.Argument(
-        help="Export files, or folders holding them (.csv .tsv .txt .xlsx .xlsm).",
+        help=f"Export files, or folders holding them ({' '.join(READERS)}).",
         show_default=False)],
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Directory the batch is published in, as OUT/<batch_id>/ "
@@ -282,9 +280,12 @@ MappingsOption = Annotated[Path | None, typer.Option(
     "mappings/].", show_default=False)]
 
 
+def _settings_with(mappings: Path | None, config: str | None) -> Settings:
+    return load_settings({"mappings_dir": str(mappings) if mappings else None}, config)
+
+
 def _mappings_dir(mappings: Path | None, config: str | None) -> Path:
-    settings = load_settings({"mappings_dir": str(mappings) if mappings else None}, config)
-    return mappings_directory(settings, mappings)
+    return _settings_with(mappings, config).mappings_dir
 
 
 def _loaded(mappings: Path | None, config: str | None) -> list[Mapping]:
@@ -424,9 +425,8 @@ def mappings_preview(
 ) -> None:
     """The first mapped rows and the rejects (codes, messages, source row) as ingest would
     make them. Nothing is written: no batch, no ledger entry."""
-    settings = load_settings({"mappings_dir": str(mappings) if mappings else None}, config)
-    shown = preview_file(file, mapping, mappings_directory(settings, mappings), rows,
-                         settings.values["timezone"])
+    settings = _settings_with(mappings, config)
+    shown = preview_file(file, mapping, settings.mappings_dir, rows, settings.timezone)
     typer.echo(preview_text(shown))
     raise typer.Exit(int(ExitCode.REJECTS if shown.rejected else ExitCode.CLEAN))
 

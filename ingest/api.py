@@ -14,7 +14,6 @@ the module whose job it is (``ingest.runs`` for a run, ``ingest.ledger`` for his
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -31,13 +30,7 @@ from ingest.runs import RunPlan, run_sources
 from ingest.sources import GivenPaths, configured
 from ingest.writers import writer_for
 
-DEFAULT_MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
-
 __all__ = ["RunReport", "history", "ingest", "run"]
-
-
-def default_mappings_dir() -> Path:
-    return Path(os.environ.get("ORDERMILL_MAPPINGS") or DEFAULT_MAPPINGS)
 
 
 def with_reader_overrides(mappings: list[Mapping], *, encoding: str | None = None,
@@ -103,7 +96,7 @@ def run(settings: Settings, source_names: Sequence[str] = (), *, force: bool = F
 def history(settings: Settings | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Past runs, newest first, each with its summary and the batches it published."""
     settings = settings or load_settings()
-    ledger = Ledger(settings.path("state_dir"))
+    ledger = Ledger(settings.state_dir)
     try:
         return ledger.runs(limit)
     finally:
@@ -118,15 +111,14 @@ def _plan(settings: Settings, command: str, *, out: str | Path | None = None,
     """Options and settings resolved into what a run needs; usage errors before any work."""
     output_format = output_format or settings.output_format
     writer_for(output_format)  # a bad format is a usage error before anything is read
-    directory = mappings_dir or settings.values["mappings_dir"] or default_mappings_dir()
-    loaded = with_reader_overrides(mappings or load_mappings(directory),
+    loaded = with_reader_overrides(mappings or load_mappings(mappings_dir or settings.mappings_dir),
                                    encoding=encoding, sheet=sheet)
     if channel is not None and channel not in {m.channel for m in loaded}:
         raise UsageError(f"unknown channel {channel!r}; known: "
                          + ", ".join(sorted(m.channel for m in loaded)))
     return RunPlan(
         command, loaded,
-        out_dir=Path(out) if out is not None else settings.path("out_dir"),
-        state_dir=Path(state_dir) if state_dir is not None else settings.path("state_dir"),
-        output_format=output_format, timezone=settings.values["timezone"], channel=channel,
+        out_dir=Path(out) if out is not None else settings.out_dir,
+        state_dir=Path(state_dir) if state_dir is not None else settings.state_dir,
+        output_format=output_format, timezone=settings.timezone, channel=channel,
         force=force)

@@ -9,23 +9,63 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ingest.errors import OrdermillError
+from ingest.errors import OrdermillError, UsageError
 from ingest.mapping.loader import nearest
+from ingest.readers import READERS
+from ingest.writers import WRITERS
 
 CONFIG_FILE = "ordermill.toml"
-FORMATS = ("csv", "parquet", "ndjson")
 SECRET_WORDS = ("password", "secret", "token", "passwd", "api_key")
+
+
+def formats() -> tuple[str, ...]:
+    """The output formats: the writers registered (``ingest.writers``), asked when needed so
+    that a format registered after this module was imported counts too."""
+    return tuple(WRITERS)
+
+
+def default_patterns() -> tuple[str, ...]:
+    """A folder source's patterns when it names none: every suffix a reader is registered
+    for, so ``run`` reads the same files as ``ingest FOLDER`` (``ingest.api.expand_inputs``
+    picks files by the same registry)."""
+    return tuple(f"*{suffix}" for suffix in READERS)
+
+
+def _either(names: Sequence[str]) -> str:
+    """'csv, parquet or ndjson'."""
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def bundled_mappings_dir() -> Path:
+    """The mappings that ship with ordermill: the checkout's top-level ``mappings/``,
+    installed as the package ``ingest.bundled_mappings`` (pyproject.toml ``package-dir``).
+    Found through the import system, so an editable install finds the checkout's directory
+    and a wheel its own copy in site-packages."""
+    try:
+        found = files("ingest.bundled_mappings")
+    except ModuleNotFoundError:
+        # An install made before the mappings were a package (an old editable install,
+        # say) has ordermill without them: say how to mend it instead of a traceback.
+        raise UsageError("the bundled mappings are not installed (no package "
+                         "ingest.bundled_mappings): reinstall ordermill (`make install` or "
+                         "`pip install .`), or name a directory with --mappings or "
+                         "mappings_dir") from None
+    # A package installed as files is a directory on disk (a pathlib.Path); the loader
+    # globs it, so it must be one.
+    return Path(str(found))
+
 
 # name -> (default, environment variable, help)
 SETTINGS: dict[str, tuple[str, str, str]] = {
     "out_dir": ("out", "ORDERMILL_OUT_DIR", "where batches are published"),
-    "format": ("csv", "ORDERMILL_FORMAT", "format of orders.*: csv, parquet or ndjson"),
+    "format": ("csv", "ORDERMILL_FORMAT", f"format of orders.*: {_either(formats())}"),
     "timezone": ("UTC", "ORDERMILL_TIMEZONE",
                  "zone of timestamps without an offset, for mappings that name none"),
     "mappings_dir": ("", "ORDERMILL_MAPPINGS", "directory of mapping files (default: bundled)"),
@@ -35,7 +75,6 @@ SETTINGS: dict[str, tuple[str, str, str]] = {
     "quarantine_dir": ("quarantine", "ORDERMILL_QUARANTINE_DIR",
                        "where unreadable files go, with <name>.reason.txt beside them"),
 }
-DEFAULT_PATTERNS = ("*.csv", "*.tsv", "*.txt", "*.xlsx", "*.xlsm")
 SOURCE_KEYS = ("name", "kind", "path", "patterns", "channel")
 SOURCE_KINDS = ("folder",)  # mailboxes join later as kind = "imap"
 
@@ -55,7 +94,7 @@ class Source:
 
     name: str
     path: Path
-    patterns: tuple[str, ...] = DEFAULT_PATTERNS
+    patterns: tuple[str, ...] = field(default_factory=default_patterns)
     channel: str | None = None
     kind: str = "folder"
 
@@ -68,12 +107,39 @@ class Settings:
     config_path: Path | None = None
     sources_origin: str = "default"
 
-    def path(self, name: str) -> Path:
-        return Path(self.values[name])
-
     @property
     def output_format(self) -> str:
+        """Format of orders.*: one of ``formats()`` (checked when loaded)."""
         return self.values["format"]
+
+    @property
+    def timezone(self) -> str:
+        """IANA zone of timestamps without an offset, for mappings that name none
+        (checked when loaded)."""
+        return self.values["timezone"]
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.values["out_dir"])
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.values["state_dir"])
+
+    @property
+    def archive_dir(self) -> Path:
+        return Path(self.values["archive_dir"])
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return Path(self.values["quarantine_dir"])
+
+    @property
+    def mappings_dir(self) -> Path:
+        """The mappings directory: the one resolution of it (option > ORDERMILL_MAPPINGS >
+        config file, else the bundled mappings)."""
+        return Path(self.values["mappings_dir"]) if self.values["mappings_dir"] \
+            else bundled_mappings_dir()
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -156,9 +222,10 @@ def _read_file(path: Path, explicit: bool) -> dict[str, Any]:
 
 
 def _check_values(values: dict[str, str], origins: dict[str, str]) -> None:
-    if values["format"] not in FORMATS:
+    known = formats()
+    if values["format"] not in known:
         raise ConfigError(origins["format"], "format", f"unknown format {values['format']!r}"
-                          + nearest(values["format"], FORMATS) + "; use csv, parquet or ndjson")
+                          + nearest(values["format"], known) + f"; use {_either(known)}")
     try:
         ZoneInfo(values["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
@@ -195,7 +262,7 @@ def _sources(raw: Any, path: str) -> tuple[Source, ...]:
         folder = item.get("path")
         if not isinstance(folder, str) or not folder:
             raise ConfigError(path, f"{key}.path", "is required: the folder to read")
-        patterns = item.get("patterns", list(DEFAULT_PATTERNS))
+        patterns = item.get("patterns", list(default_patterns()))
         if isinstance(patterns, str):
             patterns = [patterns]
         if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):

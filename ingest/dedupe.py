@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 import polars_hash  # noqa: F401  (registers the .nchash namespace)
 
-from ingest.schema import LINEAGE_FIELDS, field_names
+from ingest.schema import CHANGE_TYPES, LINEAGE_FIELDS, field_names
 
 KEY = ["key_hi", "key_lo"]
 CONTENT_FIELDS = [f for f in field_names() if f not in LINEAGE_FIELDS]
@@ -88,7 +88,10 @@ def content_hash() -> pl.Expr:
     ]).alias("content")
 
 
-CHANGE_TYPE = pl.Enum(["new", "update", "duplicate", "cross-channel"])
+# A line's verdict: one of the change types that are output (the schema's change_type
+# values), or one of those that are not. One list, so the two cannot drift apart.
+NOT_OUTPUT = ("duplicate", "cross-channel")
+CHANGE_TYPE = pl.Enum([*CHANGE_TYPES, *NOT_OUTPUT])
 LINE_HASHES = ["channel_id", *KEY, "content"]
 """What the batch keeps of every line in memory: enough to tell its verdict."""
 

@@ -33,10 +33,17 @@ class UsageError(OrdermillError):
 
 
 class MappingError(OrdermillError):
-    """A mapping file is broken: names the file, the key and what is wrong."""
+    """A mapping file is broken: names the file, the key and what is wrong.
 
-    def __init__(self, path: str, key: str, problem: str) -> None:
+    The same as data, for tools that act on a problem (``mappings check`` sets it aside to
+    find the next one) without parsing the message: ``keys`` is ``key`` in parts (table
+    names, list indices), ``suggestion`` the valid name a typo likely meant, ``missing`` a
+    required name that is absent at ``keys``."""
+
+    def __init__(self, path: str, key: str, problem: str, *, keys: tuple[str | int, ...] = (),
+                 suggestion: str | None = None, missing: str | None = None) -> None:
         self.path, self.key, self.problem = path, key, problem
+        self.keys, self.suggestion, self.missing = keys, suggestion, missing
         where = f"{path}: {key}" if key else path
         super().__init__(f"{where}: {problem}")
 

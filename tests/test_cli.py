@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import MAPPINGS, ROOT, SAMPLES, run_cli
 
 TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
@@ -160,3 +161,31 @@ def test_encoding_override_and_its_fix_it_message(tmp_path: Path) -> None:
     assert right.returncode == 1 and "7 clean" in right.stderr
     unknown = run_cli("ingest", str(TMALL), "--out", str(tmp_path), "--encoding", "klingon")
     assert unknown.returncode == 2 and "unknown encoding 'klingon'" in unknown.stderr
+
+
+def test_output_formats_are_the_registered_writers() -> None:
+    import cli
+    from ingest import writers
+    from ingest.config import ConfigError, load_settings
+
+    assert [f.value for f in cli.OutputFormat] == list(writers.WRITERS) == [
+        "csv", "parquet", "ndjson"]
+    writers.register("tsv", "tsv", writers.formats.write_csv)
+    try:  # a format registered later is a format everywhere: setting, check, writer
+        assert load_settings({"format": "tsv"}, None, {}).output_format == "tsv"
+        assert writers.writer_for("tsv") == ("tsv", writers.formats.write_csv)
+        with pytest.raises(ConfigError, match=r"use csv, parquet, ndjson or tsv$"):
+            load_settings({"format": "xml"}, None, {})
+    finally:
+        del writers.WRITERS["tsv"]
+
+
+def test_help_and_readme_name_every_file_kind_a_reader_takes() -> None:
+    from ingest.readers import READERS
+
+    shown = " ".join(run_cli("ingest", "--help").stdout.split())
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    inputs = readme.split("\n## Inputs\n", 1)[1].split("\n## ", 1)[0]
+    for suffix in READERS:
+        assert suffix in shown, suffix
+        assert f"`{suffix}`" in inputs, suffix

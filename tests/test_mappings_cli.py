@@ -7,9 +7,14 @@ import json
 import re
 import shlex
 import shutil
+import tomllib
 from pathlib import Path
 
+import pytest
 from conftest import MAPPINGS, ROOT, SAMPLES, run_cli
+
+from ingest.errors import MappingError
+from ingest.mapping.loader import load_mapping, parse_mapping
 
 TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
 SHOPIFY = SAMPLES / "shopify" / "orders_export_1.csv"
@@ -67,6 +72,48 @@ def test_check_reports_every_problem_of_a_file(tmp_path: Path) -> None:
     assert "required field 'quantity' is not mapped" in err
     assert "required field 'order_id'" not in err  # the typo is not reported twice
     assert "4 problem(s) in 1 of 1 mapping file(s)" in err and "Traceback" not in err
+
+
+def test_check_finds_the_key_from_the_error_data_not_its_message(tmp_path: Path) -> None:
+    # A field name with a dot in it: read back out of the message text, the key
+    # fields.order.id pointed at nothing, so the check stopped there and hid the problems
+    # after it. The error's keys are ("fields", "order.id").
+    text = (MAPPINGS / "tmall.toml").read_text(encoding="utf-8")
+    text = text.replace('order_id = "订单编号"', '"order.id" = "订单编号"')
+    text = text.replace('"交易成功" = "completed"', '"交易成功" = "complete"')
+    text = re.sub(r'(?m)^quantity = .*$', "", text)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(MappingError) as caught:
+        load_mapping(bad)
+    error = caught.value
+    assert (error.keys, error.suggestion, error.missing) == (
+        ("fields", "order.id"), "order_id", None)
+    assert str(error) == f"{bad}: fields.order.id: is not a field of the standard schema " \
+        "(did you mean 'order_id'?)"
+    result = run_cli("mappings", "check", str(bad))
+    err = result.stderr
+    assert result.returncode == 2
+    assert "fields.order.id: is not a field of the standard schema (did you mean " \
+        "'order_id'?)" in err
+    assert "values.order_status.'交易成功': 'complete' is not a status" in err
+    assert "required field 'quantity' is not mapped" in err
+    assert "required field 'order_id'" not in err  # checked on under the name it meant
+    assert "3 problem(s) in 1 of 1 mapping file(s)" in err
+
+
+def test_mapping_errors_carry_what_is_missing_as_data(tmp_path: Path) -> None:
+    data = tomllib.loads((MAPPINGS / "tmall.toml").read_text(encoding="utf-8"))
+    del data["fields"]["quantity"]
+    with pytest.raises(MappingError) as caught:
+        parse_mapping(data, "tmall.toml")
+    assert (caught.value.key, caught.value.keys, caught.value.missing) == (
+        "fields", ("fields",), "quantity")
+    data["fields"]["quantity"] = {"cases": ["not a table"]}
+    with pytest.raises(MappingError) as caught:
+        parse_mapping(data, "tmall.toml")
+    assert (caught.value.key, caught.value.keys) == (
+        "fields.quantity.cases[0]", ("fields", "quantity", "cases", 0))
 
 
 def test_check_invalid_toml_and_duplicate_channels(tmp_path: Path) -> None:

@@ -9,9 +9,17 @@ import shutil
 import subprocess
 import sys
 import time
+from importlib.metadata import entry_points, version
 from pathlib import Path
 
-from conftest import ORDERMILL, SAMPLES, run_cli
+import pytest
+from conftest import MAPPINGS, ORDERMILL, SAMPLES, run_cli
+
+import ingest.config as config_module
+from ingest.config import bundled_mappings_dir, load_settings
+from ingest.errors import UsageError
+from ingest.readers import READERS
+from ingest.sources import GivenPaths, configured
 
 TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
 SHOPIFY = SAMPLES / "shopify" / "orders_export_1.csv"
@@ -149,6 +157,63 @@ def test_config_show_precedence_option_env_file_default(tmp_path: Path) -> None:
     assert rows["sources.shopify"]["value"].startswith("folder ")
 
 
+def test_settings_are_typed_and_say_where_they_came_from(tmp_path: Path) -> None:
+    config = setup(tmp_path)
+    settings = load_settings({"state_dir": "/var/lib/ordermill"}, str(config),
+                             environ={"ORDERMILL_TIMEZONE": "Asia/Shanghai"})
+    assert settings.out_dir == tmp_path / "out"  # relative to the config file
+    assert settings.state_dir == Path("/var/lib/ordermill")
+    assert settings.archive_dir == tmp_path / "archive"
+    assert settings.quarantine_dir == tmp_path / "quarantine"
+    assert (settings.timezone, settings.output_format) == ("Asia/Shanghai", "csv")
+    # values and origins stay, for config show
+    assert settings.origins["timezone"] == "env ORDERMILL_TIMEZONE"
+    assert settings.values["state_dir"] == "/var/lib/ordermill"
+
+
+def test_mappings_dir_is_resolved_once_option_env_file_bundled(tmp_path: Path) -> None:
+    config = tmp_path / "ordermill.toml"
+    config.write_text('mappings_dir = "mine"\n', encoding="utf-8")
+    env = {"ORDERMILL_MAPPINGS": "/etc/ordermill/mappings"}
+    assert load_settings({"mappings_dir": "given"}, str(config), env).mappings_dir == Path(
+        "given")
+    assert load_settings({}, str(config), env).mappings_dir == Path("/etc/ordermill/mappings")
+    assert load_settings({}, str(config), {}).mappings_dir == tmp_path / "mine"
+    bundled = load_settings({}, None, {})
+    # the editable install of the tests finds the checkout's mappings/ (the wheel its own
+    # copy: tests/test_packaging.py)
+    assert bundled.mappings_dir == bundled_mappings_dir() == MAPPINGS
+    assert ("mappings_dir", "(bundled)", "default") in bundled.show()
+
+
+def test_an_install_without_the_bundled_mappings_says_how_to_mend_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_installed(package: str) -> Path:
+        raise ModuleNotFoundError(f"No module named {package!r}")
+
+    monkeypatch.setattr(config_module, "files", not_installed)
+    with pytest.raises(UsageError, match=r"reinstall ordermill \(`make install`"):
+        load_settings({}, None, {}).mappings_dir  # noqa: B018 (the property is the test)
+    assert load_settings({"mappings_dir": "mine"}, None, {}).mappings_dir == Path("mine")
+
+
+def test_run_reads_the_same_kinds_of_file_as_ingest_of_a_folder(tmp_path: Path) -> None:
+    # A folder source that names no patterns and `ingest FOLDER` pick files by the same
+    # reader registry: .xls, .xlsb and .ods were read by one and not the other.
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for suffix in (*READERS, ".pdf", ".csv.part"):
+        (drop / f"export{suffix}").write_bytes(b"")
+    config = tmp_path / "ordermill.toml"
+    config.write_text('[[sources]]\nname = "drop"\npath = "drop"\n', encoding="utf-8")
+    settings = load_settings({}, str(config), {})
+    listed = sorted(Path(i.name).name for i in configured(settings.source("drop"),
+                                                          settings).list_inputs())
+    assert listed == sorted(Path(i.name).name for i in GivenPaths([drop]).list_inputs())
+    assert {".xls", ".xlsb", ".ods", ".csv", ".xlsx"} <= {Path(n).suffix for n in listed}
+    assert "export.pdf" not in listed
+
+
 def test_bad_config_names_file_key_and_problem(tmp_path: Path) -> None:
     config = setup(tmp_path)
     config.write_text('out_dri = "x"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
@@ -189,5 +254,17 @@ def test_progress_never_reaches_cron_mail(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
-def test_ordermill_is_the_console_script() -> None:
-    assert ORDERMILL.is_file()
+def test_ordermill_is_the_console_script(tmp_path: Path) -> None:
+    # Ops and cron run `ordermill`, the script pip writes from [project.scripts]. It must
+    # be cli:main, which turns ordermill's errors into a line and an exit code, not the
+    # Typer app alone (a traceback and exit 1).
+    import cli
+
+    (script,) = entry_points(group="console_scripts", name="ordermill")
+    assert script.value == "cli:main" and script.load() is cli.main
+    shown = subprocess.run([str(ORDERMILL), "--version"], capture_output=True, text=True,
+                           timeout=60)
+    assert (shown.returncode, shown.stdout) == (0, f"ordermill {version('ordermill')}\n")
+    missing = run_cli("config", "show", "--config", str(tmp_path / "nope.toml"))
+    assert missing.returncode == 2
+    assert missing.stderr == f"ordermill: {tmp_path / 'nope.toml'}: config file not found\n"

@@ -69,12 +69,26 @@ def test_pandera_catches_a_missing_required_value() -> None:
         validate_clean(good_line(order_id=None))
 
 
-def test_docs_exist_for_readers(tmp_path: Path) -> None:
+def test_docs_exist_for_readers() -> None:
+    # The README opens with the two commands a newcomer runs, each with what it does. They
+    # must be real make targets that do that, not just lines in a file: `make -n` prints
+    # what a target would run without running it.
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme.splitlines()[3:5] == ["make demo   # install what is missing, then ingest "
-                                        "the bundled samples into out/demo/",
-                                        "make test   # install what is missing, then run the "
-                                        "whole test suite"]
+    block = readme.split("```sh\n", 1)[1].split("```", 1)[0]
+    said = {command.strip(): what for command, what in (
+        line.split("#", 1) for line in block.splitlines())}
+    assert list(said) == ["make demo", "make test"]
+    runs = {command.strip(): subprocess.run(
+        ["make", "-n", command.split()[1]], cwd=ROOT, capture_output=True, text=True,
+        check=True).stdout.splitlines() for command in said}
+    demo = next(line for line in runs["make demo"] if "bin/ordermill ingest" in line)
+    assert "ordermill ingest samples --out out/demo" in demo  # "the bundled samples"
+    assert "into out/demo/" in said["make demo"]
+    # "lint (ruff, mypy strict), then run the whole test suite": in that order
+    steps = [next((i for i, line in enumerate(runs["make test"]) if word in line), -1)
+             for word in ("ruff check", "mypy", "-m pytest")]
+    assert -1 not in steps and steps == sorted(steps), runs["make test"]
+    assert "ruff" in said["make test"] and "mypy" in said["make test"]
 
 
 def test_ordermill_starts_without_pandas_and_leaves_it_importable() -> None:

@@ -42,30 +42,51 @@ ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "utf-16",
              "utf-16-be", "big5", "shift_jis", "latin-1", "cp1252")
 
 
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The valid name ``word`` is likely a typo of, if any."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def did_you_mean(name: str | None) -> str:
+    return f" (did you mean {name!r}?)" if name else ""
+
+
 def nearest(word: str, choices: Iterable[str]) -> str:
     """' (did you mean X?)' for a likely typo, else ''."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(closest(word, choices))
+
+
+Key = tuple[str | int, ...]
+
+
+def key_text(keys: Key) -> str:
+    """A key as messages show it: ('fields', 'price', 'cases', 0) -> fields.price.cases[0]."""
+    text = ""
+    for part in keys:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
+    return text
 
 
 class _Reader:
     """Typed access to one TOML table, raising MappingError with the full key path."""
 
-    def __init__(self, path: str, prefix: str, table: dict[str, Any]) -> None:
-        self.path, self.prefix, self.table = path, prefix, table
+    def __init__(self, path: str, keys: Key, table: dict[str, Any]) -> None:
+        self.path, self.keys, self.table = path, keys, table
 
-    def key(self, name: str) -> str:
-        return f"{self.prefix}.{name}" if self.prefix else name
-
-    def fail(self, name: str, problem: str) -> MappingError:
-        return MappingError(self.path, self.key(name), problem)
+    def fail(self, name: str | Key, problem: str, *, suggestion: str | None = None,
+             missing: str | None = None) -> MappingError:
+        keys = (*self.keys, *((name,) if isinstance(name, str) else name))
+        return MappingError(self.path, key_text(keys), problem, keys=keys,
+                            suggestion=suggestion, missing=missing)
 
     def only(self, allowed: Iterable[str]) -> None:
         allowed = tuple(allowed)
         for name in self.table:
             if name not in allowed:
-                raise self.fail(name, "unknown key" + nearest(name, allowed)
-                                + "; allowed: " + ", ".join(allowed))
+                close = closest(name, allowed)
+                raise self.fail(name, "unknown key" + did_you_mean(close) + "; allowed: "
+                                + ", ".join(allowed), suggestion=close)
 
     def text(self, name: str, default: str | None = None) -> str | None:
         value = self.table.get(name, default)
@@ -85,7 +106,7 @@ class _Reader:
         value = self.table.get(name, {})
         if not isinstance(value, dict):
             raise self.fail(name, f"must be a table, not {value!r}")
-        return _Reader(self.path, self.key(name), value)
+        return _Reader(self.path, (*self.keys, name), value)
 
     def regex(self, name: str) -> str | None:
         pattern = self.text(name)
@@ -119,7 +140,7 @@ def load_mapping(path: str | Path) -> Mapping:
 
 
 def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
-    top = _Reader(path, "", data)
+    top = _Reader(path, (), data)
     top.only(TOP_KEYS)
     channel = top.text("channel")
     if not channel or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", channel):
@@ -129,7 +150,8 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
     detect.only(("header_contains",))
     signature = detect.texts("header_contains")
     if not signature:
-        raise detect.fail("header_contains", "is required: header names that identify the files")
+        raise detect.fail("header_contains", "is required: header names that identify the files",
+                          missing="header_contains")
 
     reader = _reader_options(top.sub("reader"))
     parse = _parse_options(top.sub("parse"))
@@ -160,9 +182,11 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         values[name] = {str(k): str(table.text(k)) for k in table.table}
     for raw, status in values.get("order_status", {}).items():
         if status not in ORDER_STATUSES:
+            close = closest(status, ORDER_STATUSES)
             raise MappingError(path, f"values.order_status.{raw!r}",
-                               f"{status!r} is not a status{nearest(status, ORDER_STATUSES)}; "
-                               f"use one of: {', '.join(ORDER_STATUSES)}")
+                               f"{status!r} is not a status{did_you_mean(close)}; "
+                               f"use one of: {', '.join(ORDER_STATUSES)}",
+                               keys=("values", "order_status", raw), suggestion=close)
 
     for name, rule in fields.items():
         _check_arithmetic(fields_table, name, rule, set(fields))
@@ -171,7 +195,8 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
     for name in required_fields():
         if name not in covered:
             raise MappingError(path, "fields", f"required field {name!r} is not mapped: add "
-                               f"{name} = \"<source column>\" under [fields] or [constants]")
+                               f"{name} = \"<source column>\" under [fields] or [constants]",
+                               keys=("fields",), missing=name)
 
     return Mapping(
         channel=channel,
@@ -196,27 +221,31 @@ def _check_arithmetic(fields: _Reader, name: str, rule: FieldRule, mapped: set[s
     for key, operand, kind in (("per", rule.per, "integer"), ("minus", rule.minus, "money")):
         if operand is None:
             continue
-        where = f"{name}.{key}"
+        where = (name, key)
         if FIELD_KINDS.get(name) != "money":
             raise fields.fail(where, f"works on amounts of money; {name} is not one")
         if FIELD_KINDS.get(operand) != kind or operand not in mapped or operand == name:
             choices = [f for f in mapped if FIELD_KINDS.get(f) == kind and f != name]
+            close = closest(operand, choices)
             raise fields.fail(where, f"must name another {kind} field mapped under [fields], "
-                              f"not {operand!r}" + nearest(operand, choices))
+                              f"not {operand!r}" + did_you_mean(close), suggestion=close)
 
 
 def _check_field_name(table: _Reader, name: str) -> None:
     allowed = mappable_fields()
     if name not in allowed:
-        raise table.fail(name, "is not a field of the standard schema" + nearest(name, allowed))
+        close = closest(name, allowed)
+        raise table.fail(name, "is not a field of the standard schema" + did_you_mean(close),
+                         suggestion=close)
 
 
 def _reader_options(table: _Reader) -> ReaderOptions:
     table.only(READER_KEYS)
     encoding = table.text("encoding", "auto") or "auto"
     if encoding.lower() not in ENCODINGS:
-        raise table.fail("encoding", f"unknown encoding {encoding!r}"
-                         + nearest(encoding.lower(), ENCODINGS))
+        close = closest(encoding.lower(), ENCODINGS)
+        raise table.fail("encoding", f"unknown encoding {encoding!r}" + did_you_mean(close),
+                         suggestion=close)
     delimiter = table.text("delimiter", "auto") or "auto"
     if delimiter not in DELIMITERS:
         raise table.fail("delimiter", f"must be one of {DELIMITERS!r}")
@@ -310,17 +339,19 @@ def _form_label(rule: _Reader, spec: dict[str, Any]) -> FormLabel | None:
         raise rule.fail("label_regex", "must not be empty")
     take = rule.text("take", "right") or "right"
     if take not in TAKES:
+        close = closest(take, TAKES)
         raise rule.fail("take", f"must be one of: {', '.join(TAKES)} (the side of the label "
-                        f"where the value is), not {take!r}" + nearest(take, TAKES))
+                        f"where the value is), not {take!r}" + did_you_mean(close),
+                        suggestion=close)
     return FormLabel(labels=labels, pattern=pattern, take=take)
 
 
 def _case(rule: _Reader, index: int) -> Case:
     raw = rule.table["cases"][index]
-    key = f"cases[{index}]"
+    key = ("cases", index)
     if not isinstance(raw, dict):
         raise rule.fail(key, "must be a table such as { column = \"...\", present = \"...\" }")
-    case = _Reader(rule.path, rule.key(key), raw)
+    case = _Reader(rule.path, (*rule.keys, *key), raw)
     case.only(CASE_KEYS)
     column = case.text("column")
     if not column:
@@ -345,7 +376,7 @@ def load_mappings(directory: str | Path) -> list[Mapping]:
     for mapping in mappings:
         if mapping.channel in seen:
             raise MappingError(mapping.path, "channel", f"{mapping.channel!r} is also the "
-                               f"channel of {seen[mapping.channel]}")
+                               f"channel of {seen[mapping.channel]}", keys=("channel",))
         seen[mapping.channel] = mapping.path
     if not mappings:
         raise MappingError(str(directory), "", "holds no mapping files (*.toml)")

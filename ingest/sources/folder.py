@@ -23,8 +23,8 @@ class FolderSource:
     def __init__(self, config: SourceConfig, settings: Settings) -> None:
         self.config = config
         self.name = config.name
-        self.archive_dir = settings.path("archive_dir")
-        self.quarantine_dir = settings.path("quarantine_dir")
+        self.archive_dir = settings.archive_dir
+        self.quarantine_dir = settings.quarantine_dir
 
     def list_inputs(self) -> list[Input]:
         return [Input.from_path(path, source=self.name, channel=self.config.channel)

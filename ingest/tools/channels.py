@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.api import default_mappings_dir
-from ingest.config import Settings
 from ingest.errors import InputError, UsageError
 from ingest.mapping.detect import NearMiss, detect, near_misses
 from ingest.mapping.model import Mapping, ReaderOptions
@@ -19,11 +17,6 @@ from ingest.readers import reader_for
 from ingest.readers.base import Peek, normalise_name
 from ingest.tools import render
 from ingest.tools.check import CheckReport, check_paths
-
-
-def mappings_directory(settings: Settings, given: str | Path | None = None) -> Path:
-    """The mappings directory as ``ingest`` resolves it: option, setting, the bundled one."""
-    return Path(given or settings.values["mappings_dir"] or default_mappings_dir())
 
 
 def list_channels(directory: Path) -> list[dict[str, Any]]:

@@ -3,14 +3,14 @@ and detect signatures that would recognise another channel's files too.
 
 The loader stops at a file's first problem. To report them all without a second loader
 that could drift from the real one, the real loader runs again on the file's data with the
-offending key taken out (or a typo replaced by its suggestion), until it loads.
+offending key taken out (or a typo replaced by its suggestion), until it loads. Where the key
+is, what name a typo meant and what is missing come from the error's data (``MappingError``
+``keys``, ``suggestion``, ``missing``), never from its message.
 """
 
 from __future__ import annotations
 
-import ast
 import copy
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +23,6 @@ from ingest.readers.base import normalise_name
 
 MAX_PROBLEMS = 50
 PLACEHOLDER = "?"
-_TOKEN = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\[\d+\]|[^.\[\]]+""")
-_SUGGESTION = re.compile(r"\(did you mean '([^']+)'\?\)")
-_REQUIRED = re.compile(r"required field '([^']+)' is not mapped")
 
 
 @dataclass(frozen=True)
@@ -123,20 +120,19 @@ def check_file(path: Path) -> FileCheck:
 
 def _set_aside(data: dict[str, Any], exc: MappingError) -> bool:
     """Change ``data`` so the loader gets past this problem; False when it cannot."""
-    required = _REQUIRED.search(exc.problem)
-    if exc.key == "fields" and required:  # stand in a constant to find the other gaps
+    if exc.keys == ("fields",) and exc.missing:  # stand in a constant to find the other gaps
         constants = data.setdefault("constants", {})
         if not isinstance(constants, dict):
             return False
-        constants[required.group(1)] = PLACEHOLDER
+        constants[exc.missing] = PLACEHOLDER
         return True
-    if exc.key == "channel":
+    if exc.keys == ("channel",):
         data["channel"] = "checking"
         return True
-    if exc.key == "detect.header_contains" and "is required" in exc.problem:
+    if exc.keys == ("detect", "header_contains") and exc.missing:
         data.setdefault("detect", {})["header_contains"] = [PLACEHOLDER]
         return True
-    tokens = _tokens(exc.key)
+    tokens = list(exc.keys)
     if not tokens:
         return False
     # Inside a list of cases, set aside the whole rule: indices would shift otherwise.
@@ -153,25 +149,13 @@ def _set_aside(data: dict[str, Any], exc: MappingError) -> bool:
     if not isinstance(parent, dict) or last not in parent:
         return False
     value = parent.pop(last)
-    suggested = _SUGGESTION.search(exc.problem)
     # A mistyped field name: check the rest under the name it was meant to have, so its
     # absence does not show up again as a "required field is not mapped".
+    suggested = exc.suggestion
     if (suggested and len(tokens) == 2 and tokens[0] in ("fields", "constants", "values")
-            and suggested.group(1) not in parent):
-        parent[suggested.group(1)] = value
+            and suggested not in parent):
+        parent[suggested] = value
     return True
-
-
-def _tokens(key: str) -> list[str | int]:
-    tokens: list[str | int] = []
-    for token in _TOKEN.findall(key):
-        if token.startswith("["):
-            tokens.append(int(token[1:-1]))
-        elif token[:1] in ("'", '"'):
-            tokens.append(str(ast.literal_eval(token)))
-        else:
-            tokens.append(token)
-    return tokens
 
 
 def signature_overlaps(mappings: list[Mapping]) -> list[str]:

@@ -1,4 +1,7 @@
-"""Writer registry: one writer per output format. A writer knows formats, not checks."""
+"""Writer registry: one writer per output format. A writer knows formats, not checks.
+
+The registry is the one list of output formats: ``--format``'s choices, the ``format``
+setting's check and ``writer_for`` all read it."""
 
 from __future__ import annotations
 
@@ -11,15 +14,17 @@ from ingest.writers.formats import write_csv, write_ndjson, write_parquet
 
 Writer = Callable[[pl.LazyFrame, Path], None]  # streams the frame to the file
 
-WRITERS: dict[str, tuple[str, Writer]] = {
-    "csv": ("csv", write_csv),
-    "parquet": ("parquet", write_parquet),
-    "ndjson": ("ndjson", write_ndjson),
-}
+WRITERS: dict[str, tuple[str, Writer]] = {}  # format name -> (file extension, writer)
 
 
 def register(name: str, extension: str, writer: Writer) -> None:
     WRITERS[name] = (extension, writer)
+
+
+# The built-in formats come in the same way a new one would; csv first: it is the default.
+register("csv", "csv", write_csv)
+register("parquet", "parquet", write_parquet)
+register("ndjson", "ndjson", write_ndjson)
 
 
 def writer_for(name: str) -> tuple[str, Writer]:

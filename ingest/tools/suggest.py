@@ -57,7 +57,7 @@ def suggest(path: Path, mappings: list[Mapping], channel: str | None = None,
             encoding: str | None = None, sheet: str | int | None = None) -> Suggestion:
     """A draft mapping for the file. Raises InputError when it cannot be read."""
     if not path.is_file():
-        raise InputError(str(path), "no such file", code="missing-file")
+        raise InputError.of(str(path), "missing-file")
     reader = reader_for(path)
     options = ReaderOptions(encoding=encoding or "auto", sheet=sheet)
     peek = reader.peek(path, options)

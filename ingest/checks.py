@@ -18,10 +18,10 @@ import polars as pl
 from ingest.codes import code as catalogued
 from ingest.codes import message
 from ingest.mapping.compile import RAW, expected_line_total
-from ingest.mapping.parsers import E164, EMAIL, parse_code, parse_money
+from ingest.mapping.parsers import E164, EMAIL, parse_money
 from ingest.mapping.vocab import countries
 from ingest.readers.base import READER_CODE, READER_DETAIL
-from ingest.schema import ORDER_STATUSES, required_fields
+from ingest.schema import ORDER_STATUSES, order_amounts, parse_code, required_fields
 
 ID = "__id"
 
@@ -72,7 +72,7 @@ def value_checks() -> list[RowCheck]:
         RowCheck("non-positive-quantity", "quantity", qty > 0),
         RowCheck("negative-amount", "unit_price", price >= 0),
         RowCheck("negative-amount", "discount_amount", discount >= 0),
-        *[RowCheck("negative-amount", name, pl.col(name) >= 0) for name in ORDER_AMOUNTS],
+        *[RowCheck("negative-amount", name, pl.col(name) >= 0) for name in order_amounts()],
         RowCheck("missing-product", "sku",
                  pl.col("sku").is_not_null() | pl.col("product_name").is_not_null()),
         RowCheck("total-mismatch", "line_total", total == expected,
@@ -82,17 +82,15 @@ def value_checks() -> list[RowCheck]:
     ]
 
 
-ORDER_AMOUNTS = ("order_discount_amount", "shipping_amount")
-
-
-def order_checks(order: list[str], fields: tuple[str, ...] = ORDER_AMOUNTS) -> list[RowCheck]:
+def order_checks(order: list[str], fields: tuple[str, ...] | None = None) -> list[RowCheck]:
     """The lines of one order (grouped by ``order``) must agree on its order-level amounts:
     they are the order's, carried on every line, so two values mean the source or the
     mapping is wrong (say, a per-line column mapped as an order-level one). Every line of
     such an order fails: none of them can be trusted to hold the order's figure. Empty
-    values are not compared (min and max skip nulls)."""
+    values are not compared (min and max skip nulls). ``fields``: the amounts to compare,
+    by default every order-level amount of the schema."""
     checks = []
-    for name in fields:
+    for name in order_amounts() if fields is None else fields:
         low, high = pl.col(name).min(), pl.col(name).max()
         checks.append(RowCheck("order-amount-mismatch", name, (low == high).over(order),
                                detail=_text("from ", low.over(order), " to ", high.over(order)),
@@ -171,7 +169,7 @@ def check_rows(frame: pl.DataFrame, labels: dict[str, str], mapped: frozenset[st
     built only for rows that fail."""
     # One input is one channel: its orders are grouped by order_id alone.
     checks = source_checks(mapped, divided) + value_checks() + order_checks(
-        ["order_id"], tuple(name for name in ORDER_AMOUNTS if name in mapped))
+        ["order_id"], tuple(name for name in order_amounts() if name in mapped))
     # A row the reader found damaged gets that reason alone: its fields may be shifted or
     # cut, so what they say is noise.
     damaged = pl.col(READER_CODE).is_not_null()

@@ -12,6 +12,7 @@ from conftest import ROOT
 from ingest import codes
 from ingest.checks import RowCheck, cross_channel_reason
 from ingest.errors import InputError
+from ingest.schema import FIELDS
 
 # Where codes are named in the sources: file codes given to InputError, row codes given to
 # RowCheck or written as a codes column, and (under readers/) the codes readers mark damaged
@@ -42,6 +43,12 @@ def test_every_code_used_in_the_sources_is_catalogued() -> None:
     assert {"unreadable-workbook", "missing-file", "total-mismatch", "nul-byte",
             "cross-channel-duplicate"} <= set(used)
     assert {name: where for name, where in used.items() if name not in codes.CODES} == {}
+
+
+def test_parse_codes_of_the_schema_are_row_codes() -> None:
+    for field in FIELDS:
+        if field.parse_code is not None:
+            assert codes.code(field.parse_code).kind == "row", field.name
 
 
 def test_the_default_input_code_is_catalogued() -> None:

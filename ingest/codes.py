@@ -33,6 +33,25 @@ PLACEHOLDERS: dict[Kind, frozenset[str]] = {
 }
 
 
+_PLACEHOLDER = re.compile(r"\{(\w+)(!r)?\}")
+
+
+def _pieces(template: str) -> Iterator[str | tuple[str, bool]]:
+    """A template as literal text and (placeholder, quoted) pairs, in order."""
+    end = 0
+    for match in _PLACEHOLDER.finditer(template):
+        if match.start() > end:
+            yield template[end:match.start()]
+        yield match.group(1), match.group(2) is not None
+        end = match.end()
+    if end < len(template):
+        yield template[end:]
+
+
+def placeholders(template: str) -> set[str]:
+    return {piece[0] for piece in _pieces(template) if isinstance(piece, tuple)}
+
+
 @dataclass(frozen=True)
 class Code:
     """A stable kebab-case code, the sentence a person reads and what it means."""
@@ -47,6 +66,11 @@ class Code:
 
 
 def _catalogue(*items: Code) -> dict[str, Code]:
+    for item in items:
+        # A placeholder no renderer fills would fail only when a row first hits the code.
+        unknown = placeholders(item.template) - PLACEHOLDERS[item.kind]
+        if unknown:
+            raise ValueError(f"{item.code}: the template names {sorted(unknown)}")
     return {item.code: item for item in items}
 
 
@@ -187,25 +211,6 @@ def is_transient(name: str) -> bool:
 
 def codes_of(kind: Kind) -> list[Code]:
     return [entry for entry in CODES.values() if entry.kind == kind]
-
-
-_PLACEHOLDER = re.compile(r"\{(\w+)(!r)?\}")
-
-
-def _pieces(template: str) -> Iterator[str | tuple[str, bool]]:
-    """A template as literal text and (placeholder, quoted) pairs, in order."""
-    end = 0
-    for match in _PLACEHOLDER.finditer(template):
-        if match.start() > end:
-            yield template[end:match.start()]
-        yield match.group(1), match.group(2) is not None
-        end = match.end()
-    if end < len(template):
-        yield template[end:]
-
-
-def placeholders(template: str) -> set[str]:
-    return {piece[0] for piece in _pieces(template) if isinstance(piece, tuple)}
 
 
 def message(name: str, values: Mapping[str, pl.Expr | str]) -> pl.Expr:

@@ -11,17 +11,17 @@ A check's ``ok`` expression is True where the row passes; a null result counts a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import polars as pl
 
-from ingest.errors import REJECT_CODES
+from ingest.codes import code as catalogued
+from ingest.codes import message
 from ingest.mapping.compile import RAW, expected_line_total
-from ingest.mapping.parsers import E164, EMAIL, parse_code, parse_money
+from ingest.mapping.parsers import E164, EMAIL, parse_money
 from ingest.mapping.vocab import countries
 from ingest.readers.base import READER_CODE, READER_DETAIL
-from ingest.schema import ORDER_STATUSES, required_fields
+from ingest.schema import ORDER_STATUSES, order_amounts, parse_code, required_fields
 
 ID = "__id"
 
@@ -35,6 +35,11 @@ class RowCheck:
     # A check over groups of rows (a window): skipped where the field holds no value at all,
     # so channels without the field do not pay for grouping a million rows.
     needs_values: bool = False
+
+    def __post_init__(self) -> None:
+        # A typo in a code is a bug: it would reach the reject reports analysts filter on.
+        if catalogued(self.code).kind != "row":
+            raise ValueError(f"{self.code!r} is not a row code")
 
 
 def _iso_countries() -> list[str]:
@@ -67,7 +72,7 @@ def value_checks() -> list[RowCheck]:
         RowCheck("non-positive-quantity", "quantity", qty > 0),
         RowCheck("negative-amount", "unit_price", price >= 0),
         RowCheck("negative-amount", "discount_amount", discount >= 0),
-        *[RowCheck("negative-amount", name, pl.col(name) >= 0) for name in ORDER_AMOUNTS],
+        *[RowCheck("negative-amount", name, pl.col(name) >= 0) for name in order_amounts()],
         RowCheck("missing-product", "sku",
                  pl.col("sku").is_not_null() | pl.col("product_name").is_not_null()),
         RowCheck("total-mismatch", "line_total", total == expected,
@@ -77,17 +82,15 @@ def value_checks() -> list[RowCheck]:
     ]
 
 
-ORDER_AMOUNTS = ("order_discount_amount", "shipping_amount")
-
-
-def order_checks(order: list[str], fields: tuple[str, ...] = ORDER_AMOUNTS) -> list[RowCheck]:
+def order_checks(order: list[str], fields: tuple[str, ...] | None = None) -> list[RowCheck]:
     """The lines of one order (grouped by ``order``) must agree on its order-level amounts:
     they are the order's, carried on every line, so two values mean the source or the
     mapping is wrong (say, a per-line column mapped as an order-level one). Every line of
     such an order fails: none of them can be trusted to hold the order's figure. Empty
-    values are not compared (min and max skip nulls)."""
+    values are not compared (min and max skip nulls). ``fields``: the amounts to compare,
+    by default every order-level amount of the schema."""
     checks = []
-    for name in fields:
+    for name in order_amounts() if fields is None else fields:
         low, high = pl.col(name).min(), pl.col(name).max()
         checks.append(RowCheck("order-amount-mismatch", name, (low == high).over(order),
                                detail=_text("from ", low.over(order), " to ", high.over(order)),
@@ -123,42 +126,35 @@ def source_checks(mapped: frozenset[str], divided: dict[str, str] | None = None
 def _message(check: RowCheck, labels: dict[str, str], mapped: frozenset[str]) -> pl.Expr:
     """The code's template as one string expression (only evaluated on failing rows). The
     value shown is the field's source text when it has one, else the typed value."""
-    template = REJECT_CODES[check.code].template
     if check.field in mapped:
         value = pl.col(RAW + check.field)
     else:
         value = pl.col(check.field).cast(pl.String)
-    parts: list[pl.Expr] = []
-    for piece in re.split(r"(\{\w+(?:!r)?\})", template):
-        if piece == "{field}":
-            parts.append(pl.lit(check.field))
-        elif piece == "{column}":
-            parts.append(pl.lit(labels.get(check.field, "(unmapped)")))
-        elif piece in ("{value}", "{value!r}"):
-            shown = value.fill_null("(empty)")
-            parts.append(pl.lit("'") + shown + pl.lit("'") if piece.endswith("!r}") else shown)
-        elif piece == "{detail}":
-            parts.append((check.detail if check.detail is not None else pl.lit(""))
-                         .cast(pl.String).fill_null("?"))
-        elif piece:
-            parts.append(pl.lit(piece))
-    return pl.concat_str(parts)
+    detail = check.detail if check.detail is not None else pl.lit("")
+    return message(check.code, {
+        "field": check.field,
+        "column": labels.get(check.field, "(unmapped)"),
+        "value": value.fill_null("(empty)"),
+        "detail": detail.cast(pl.String).fill_null("?"),
+    })
+
+
+# The codes a reader marks damaged rows with (READER_CODE).
+READER_CODES = ("too-many-fields", "too-few-fields", "truncated-row", "nul-byte")
 
 
 def _reader_message() -> pl.Expr:
     """Messages for structural problems the reader found (the code comes from the row)."""
     code = pl.col(READER_CODE)
     detail = pl.col(READER_DETAIL).fill_null("")
-    message = pl.lit(None, pl.String)
-    for name in ("too-many-fields", "too-few-fields", "truncated-row", "nul-byte"):
-        text = REJECT_CODES[name].template.replace("{detail}", "\0").replace(
-            "{column}", "a cell").replace("{field}", "a field")
-        before, _, after = text.partition("\0")
-        rendered = pl.lit(before) + detail + pl.lit(after) if "\0" in text else pl.lit(text)
-        message = pl.when(code == name).then(rendered).otherwise(message)
+    # The reader names no field or column: its detail says where the row went wrong.
+    values: dict[str, pl.Expr | str] = {"detail": detail, "column": "a cell", "field": "a field"}
+    rendered = pl.lit(None, pl.String)
+    for name in READER_CODES:
+        rendered = pl.when(code == name).then(message(name, values)).otherwise(rendered)
     # The mapping renders this one whole: it knows which fields read the formula's column.
-    message = pl.when(code == "formula-without-value").then(detail).otherwise(message)
-    return message.fill_null(code)
+    rendered = pl.when(code == "formula-without-value").then(detail).otherwise(rendered)
+    return rendered.fill_null(code)
 
 
 @dataclass(frozen=True)
@@ -173,7 +169,7 @@ def check_rows(frame: pl.DataFrame, labels: dict[str, str], mapped: frozenset[st
     built only for rows that fail."""
     # One input is one channel: its orders are grouped by order_id alone.
     checks = source_checks(mapped, divided) + value_checks() + order_checks(
-        ["order_id"], tuple(name for name in ORDER_AMOUNTS if name in mapped))
+        ["order_id"], tuple(name for name in order_amounts() if name in mapped))
     # A row the reader found damaged gets that reason alone: its fields may be shifted or
     # cut, so what they say is noise.
     damaged = pl.col(READER_CODE).is_not_null()
@@ -228,10 +224,8 @@ def check_batch(frame: pl.DataFrame, rejected: pl.DataFrame) -> Outcome:
 
 def cross_channel_reason(previous_channel: pl.Expr) -> pl.Expr:
     """The message of a line already received through another channel of its key scope."""
-    template = REJECT_CODES["cross-channel-duplicate"].template
-    before, _, after = template.partition("{detail}")
-    head, _, tail = before.partition("{value}")
-    return _text(head, pl.col("order_id"), tail, previous_channel, after)
+    return message("cross-channel-duplicate",
+                   {"value": pl.col("order_id"), "detail": previous_channel})
 
 
 def _collect_reasons(pieces: list[pl.DataFrame]) -> pl.DataFrame:

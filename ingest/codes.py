@@ -1,5 +1,294 @@
-"""Errors as data (placeholder until the catalogue lands): which input codes are transient."""
+"""Errors as data, used by every stage: the one catalogue of row reject, input file and exit codes.
+
+A code is a public contract: analysts filter reject reports on it and operations route files on
+it, so a code is never renamed. Each carries the sentence a person reads (a template), what it
+means (for the docs, generated from here into README.md) and, for a whole input, whether the
+problem is of the moment (``transient``: the file may read on the next run) or of the file
+itself (terminal: set it aside).
+
+Templates name their placeholders in braces; ``{value!r}`` shows the value in single quotes.
+Row templates are rendered as polars expressions over the failing rows only (``message``);
+file templates as plain text (``render``). Both read a template the same way (``_pieces``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Literal
+
+import polars as pl
+
+Kind = Literal["row", "file", "warning"]
+
+# What each kind of template may name: a row message shows the field, its source column, the
+# value and a detail the check computes; a file message the reason the reader gives.
+PLACEHOLDERS: dict[Kind, frozenset[str]] = {
+    "row": frozenset({"field", "column", "value", "detail"}),
+    "file": frozenset({"reason"}),
+    "warning": frozenset({"field", "column", "value", "detail"}),
+}
 
 
-def is_transient(code: str) -> bool:
-    return False
+_PLACEHOLDER = re.compile(r"\{(\w+)(!r)?\}")
+
+
+def _pieces(template: str) -> Iterator[str | tuple[str, bool]]:
+    """A template as literal text and (placeholder, quoted) pairs, in order."""
+    end = 0
+    for match in _PLACEHOLDER.finditer(template):
+        if match.start() > end:
+            yield template[end:match.start()]
+        yield match.group(1), match.group(2) is not None
+        end = match.end()
+    if end < len(template):
+        yield template[end:]
+
+
+def placeholders(template: str) -> set[str]:
+    return {piece[0] for piece in _pieces(template) if isinstance(piece, tuple)}
+
+
+@dataclass(frozen=True)
+class Code:
+    """A stable kebab-case code, the sentence a person reads and what it means."""
+
+    code: str
+    kind: Kind
+    template: str
+    meaning: str
+    # Whole inputs only: True when the problem is of the moment (retry on the next run),
+    # False when it is the file's own (quarantine it: reading it again gives the same).
+    transient: bool = False
+
+
+def _catalogue(*items: Code) -> dict[str, Code]:
+    for item in items:
+        # A placeholder no renderer fills would fail only when a row first hits the code.
+        unknown = placeholders(item.template) - PLACEHOLDERS[item.kind]
+        if unknown:
+            raise ValueError(f"{item.code}: the template names {sorted(unknown)}")
+    return {item.code: item for item in items}
+
+
+def _row(code: str, template: str, meaning: str) -> Code:
+    return Code(code, "row", template, meaning)
+
+
+def _file(code: str, template: str, meaning: str, *, transient: bool) -> Code:
+    return Code(code, "file", template, meaning, transient)
+
+
+# One row per code, in the order the docs list them.
+CODES: dict[str, Code] = _catalogue(
+    # Rows: a field is empty or does not parse.
+    _row("missing-required", "{field} is required but column {column} is empty",
+         "a required field (order_id, ordered_at, order_status, currency, quantity, "
+         "unit_price) is empty"),
+    _row("missing-product", "the line names no product: sku and product_name are both empty",
+         "neither sku nor product_name"),
+    _row("invalid-date", "{field}: {value!r} in column {column} is not a date/time in a "
+         "format this channel uses",
+         "a date or time in none of the channel's formats, or a local time that does not "
+         "exist (a daylight-saving gap)"),
+    _row("invalid-money", "{field}: {value!r} in column {column} is not an amount of money",
+         "not an amount of money with at most two decimal places (trailing zeros aside)"),
+    _row("invalid-quantity", "{field}: {value!r} in column {column} is not a whole number",
+         "quantity is not a whole number"),
+    _row("invalid-line-no", "{field}: {value!r} in column {column} is not a line number ≥ 1",
+         "line_no is not a whole number of 1 or more"),
+    _row("invalid-phone", "{field}: {value!r} in column {column} is not a phone number",
+         "a phone number that cannot be written as E.164 (wrong length, or a national number "
+         "of a country without rules)"),
+    _row("invalid-email", "{field}: {value!r} in column {column} is not an e-mail address",
+         "not an e-mail address of the form name@domain.tld"),
+    _row("invalid-country", "{field}: {value!r} in column {column} is not a known country",
+         "a country that is neither an ISO 3166-1 code nor a name ordermill knows"),
+    _row("invalid-currency", "{field}: {value!r} in column {column} is not an ISO 4217 code",
+         "a currency that is neither an ISO 4217 code nor a name or symbol ordermill knows"),
+    _row("unknown-status", "{field}: {value!r} in column {column} is not a known order status",
+         "an order status that is not a standard one once the mapping's "
+         "`[values.order_status]` has been applied"),
+    # Rows: values out of range or disagreeing with each other.
+    _row("non-positive-quantity", "{field}: {value!r} in column {column} must be above 0",
+         "quantity is 0 or less"),
+    _row("negative-amount", "{field}: {value!r} in column {column} must not be negative",
+         "unit_price, discount_amount or an order-level amount below 0"),
+    _row("total-mismatch",
+         "line_total {value} in column {column} is not quantity × unit_price − discount_amount "
+         "({detail})",
+         "line_total ≠ quantity × unit_price − discount_amount (to the cent)"),
+    _row("indivisible-amount",
+         "{field}: {value!r} in column {column} does not divide by {detail} into whole cents",
+         "an amount the mapping divides by another field (`per = \"quantity\"`: a line "
+         "amount to a unit price) does not come out in whole cents"),
+    _row("paid-before-ordered", "paid_at {value} is earlier than ordered_at ({detail})",
+         "paid_at earlier than ordered_at"),
+    _row("order-amount-mismatch",
+         "{field}: {value!r} in column {column} is an order-level amount but the lines of this "
+         "order disagree ({detail})",
+         "the lines of one order carry different values of an order-level amount "
+         "(shipping_amount, order_discount_amount): every line of that order is rejected"),
+    # Rows: across inputs and orders.
+    _row("cross-channel-duplicate",
+         "order {value} was already received through channel {detail}; not output twice",
+         "the same order line already arrived through another channel of the same "
+         "`key_scope`"),
+    _row("incomplete-order", "order {value} is held back whole: {detail}",
+         "another line of the same order was rejected: the order is held back whole, so the "
+         "ERP never gets half an order; fix the bad line and feed the rejects back in"),
+    # Rows the reader found damaged: their fields may be shifted or cut.
+    _row("too-many-fields", "the row has more fields than the header ({detail})",
+         "the row is damaged: it has more fields than the header"),
+    _row("too-few-fields", "the row has fewer fields than the header ({detail})",
+         "the row is damaged: it has fewer fields than the header"),
+    _row("truncated-row", "the file ends inside this row: an unterminated quoted field",
+         "the row is damaged: the file ends inside a quoted field"),
+    _row("nul-byte", "the row contains a NUL byte (column {column}): the export is damaged",
+         "the row is damaged: it holds a NUL byte"),
+    _row("formula-without-value", "{field}: column {column} holds a formula with no value",
+         "a spreadsheet cell the mapping reads holds a formula saved without its value "
+         "(files written by scripts; Excel and LibreOffice save the value)"),
+    # Whole inputs. The reader words most reasons itself ({reason}): it knows the detail.
+    # Of the moment: the same file may read on the next run, so a source leaves it where it
+    # is (a folder source does not quarantine it) and the next run tries again.
+    _file("cannot-open", "cannot be opened: {reason}",
+          "the file cannot be opened now (permission denied, in use, an I/O error); it is "
+          "left where it is and read again by the next run",
+          transient=True),
+    _file("missing-file", "no such file",
+          "the file named does not exist (moved or deleted since it was listed)",
+          transient=True),
+    # The file's own: reading it again gives the same answer, so it goes to quarantine.
+    _file("unreadable-file", "{reason}",
+          "the file does not fit what it is read with (no such header row or sheet, no "
+          "mapping for the channel named)",
+          transient=False),
+    _file("empty-file", "the file is empty",
+          "the file holds no bytes (a file still being copied in is best written under a "
+          "`.part` or `.tmp` name, which folder sources leave for a later run)",
+          transient=False),
+    _file("unsupported-format", "{reason}", "no reader for the file's extension",
+          transient=False),
+    _file("binary-file", "{reason}",
+          "a binary file under a text extension (a spreadsheet named .csv, say)",
+          transient=False),
+    _file("undecodable", "{reason}",
+          "the text cannot be decoded in the encoding given or detected",
+          transient=False),
+    _file("malformed-csv", "{reason}", "the CSV cannot be parsed at all", transient=False),
+    _file("unreadable-workbook", "{reason}",
+          "a truncated or corrupt workbook, or a legacy `.xls` under an `.xlsx` name",
+          transient=False),
+    _file("encrypted-workbook", "{reason}",
+          "a password-protected workbook: ask for a copy saved without a password",
+          transient=False),
+    _file("unknown-channel", "{reason}",
+          "no mapping recognises the file (the reason shows its header line and the nearest "
+          "mappings; \"holds no table\" for an empty sheet)",
+          transient=False),
+)
+
+
+def code(name: str) -> Code:
+    """The catalogue entry of ``name``; a KeyError naming the nearest code for a typo."""
+    try:
+        return CODES[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, list(CODES), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise KeyError(f"{name!r} is not a catalogued code{hint}") from None
+
+
+def is_transient(name: str) -> bool:
+    """Whether an input failing with code ``name`` may read on the next run (retry it) rather
+    than failing again the same way (quarantine it)."""
+    entry = code(name)
+    if entry.kind != "file":
+        raise ValueError(f"{name!r} is a {entry.kind} code: only file codes are transient or not")
+    return entry.transient
+
+
+def codes_of(kind: Kind) -> list[Code]:
+    return [entry for entry in CODES.values() if entry.kind == kind]
+
+
+def message(name: str, values: Mapping[str, pl.Expr | str]) -> pl.Expr:
+    """The template of ``name`` as one string expression: each placeholder takes an
+    expression (cast to text) or a literal. Built for the failing rows only; a null value
+    makes the message null, so callers fill nulls with what the person should read."""
+    parts: list[pl.Expr] = []
+    text = ""  # literal text not yet emitted: adjacent literals become one
+    for piece in _pieces(code(name).template):
+        if isinstance(piece, str):
+            text += piece
+            continue
+        value = values[piece[0]]
+        quote = "'" if piece[1] else ""
+        if isinstance(value, str):
+            text += quote + value + quote
+            continue
+        if text + quote:
+            parts.append(pl.lit(text + quote))
+        parts.append(value.cast(pl.String))
+        text = quote
+    if text or not parts:
+        parts.append(pl.lit(text))
+    return parts[0] if len(parts) == 1 else pl.concat_str(parts)
+
+
+def render(name: str, **values: str) -> str:
+    """The template of ``name`` as plain text (file-level messages)."""
+    out = []
+    for piece in _pieces(code(name).template):
+        if isinstance(piece, str):
+            out.append(piece)
+        else:
+            quote = "'" if piece[1] else ""
+            out.append(quote + values[piece[0]] + quote)
+    return "".join(out)
+
+
+class ExitCode(IntEnum):
+    """What the process exit status means; documented in ``--help`` and the README."""
+
+    CLEAN = 0
+    REJECTS = 1
+    USAGE = 2
+    UNREADABLE = 3
+    LOCKED = 4
+    INTERNAL = 70  # EX_SOFTWARE
+
+    @property
+    def meaning(self) -> str:
+        return EXIT_MEANINGS[self]
+
+
+EXIT_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.CLEAN: "ran, every row clean (or nothing new arrived)",
+    ExitCode.REJECTS: "ran, some rows were rejected (see `rejects.csv`)",
+    ExitCode.USAGE: "usage or configuration error: bad option, broken mapping or config file",
+    ExitCode.UNREADABLE: "an input could not be read at all (it is named with its reason; the "
+    "others were processed)",
+    ExitCode.LOCKED: "another run holds the lock; this one did nothing",
+    ExitCode.INTERNAL: "internal error: a bug (set `ORDERMILL_DEBUG=1` for the traceback and "
+    "report it)",
+}
+
+
+def markdown_table(kind: Kind | Literal["exit"]) -> str:
+    """The README's table of the codes of ``kind``, generated so the docs cannot drift."""
+    if kind == "exit":
+        rows = ["| code | meaning |", "| --- | --- |"]
+        rows += [f"| {int(member)} | {member.meaning} |" for member in ExitCode]
+    elif kind == "file":
+        rows = ["| code | meaning | transient |", "| --- | --- | --- |"]
+        rows += [f"| `{c.code}` | {c.meaning} | {'yes' if c.transient else 'no'} |"
+                 for c in codes_of(kind)]
+    else:
+        rows = ["| code | meaning |", "| --- | --- |"]
+        rows += [f"| `{c.code}` | {c.meaning} |" for c in codes_of(kind)]
+    return "\n".join(rows) + "\n"

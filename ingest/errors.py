@@ -1,25 +1,16 @@
-"""Process failures (exceptions) and the catalogue of row reject codes (data).
+"""Process failures: the exceptions that stop a file or a run (an unreadable input, a broken
+mapping), each with the exit status it leads to.
 
-Exceptions are for things that stop a file or a run: an unreadable input, a broken mapping.
-A rejected row is not an exception: it carries a reason code from ``REJECT_CODES`` and a
-message built from that code's template.
+A rejected row is not an exception: it carries a reason code from ``ingest.codes`` and a
+message built from that code's template. An unreadable input is one, and its code comes from
+the same catalogue.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import IntEnum
-
-
-class ExitCode(IntEnum):
-    """What the process exit status means; documented in ``--help`` and the README."""
-
-    CLEAN = 0  # ran, every row clean
-    REJECTS = 1  # ran, some rows were rejected
-    USAGE = 2  # bad option, broken mapping or configuration
-    UNREADABLE = 3  # at least one input could not be read at all (the others were processed)
-    LOCKED = 4  # another run holds the lock; this one did nothing
-    INTERNAL = 70  # a bug in ordermill (EX_SOFTWARE)
+from ingest.codes import ExitCode as ExitCode  # the statuses live with the other codes
+from ingest.codes import code as catalogued
+from ingest.codes import render
 
 
 class OrdermillError(Exception):
@@ -49,67 +40,26 @@ class MappingError(OrdermillError):
 
 
 class InputError(OrdermillError):
-    """An input file cannot be read at all; the other inputs are still processed."""
+    """An input file cannot be read at all; the other inputs are still processed. ``code``
+    is a file code of ``ingest.codes`` (whether to retry the file or set it aside follows
+    from it: ``codes.is_transient``)."""
 
     exit_code = ExitCode.UNREADABLE
 
     def __init__(self, path: str, reason: str, code: str = "unreadable-file") -> None:
+        # A code outside the catalogue is a bug in ordermill: fail where it is raised, not
+        # in a report that an analyst filters on codes.
+        if catalogued(code).kind != "file":
+            raise ValueError(f"{code!r} is a {catalogued(code).kind} code, not a file code")
         self.path, self.reason, self.code = path, reason, code
         super().__init__(f"{path}: {reason}")
 
-
-@dataclass(frozen=True)
-class RejectCode:
-    """A stable reason code and the sentence a person reads; ``{field}``, ``{value}``,
-    ``{column}`` and ``{detail}`` are filled in per rejected cell."""
-
-    code: str
-    template: str
-
-
-def _codes(*items: RejectCode) -> dict[str, RejectCode]:
-    return {item.code: item for item in items}
-
-
-# Codes are a public contract: analysts filter reject reports on them. Never rename one.
-REJECT_CODES: dict[str, RejectCode] = _codes(
-    RejectCode("missing-required", "{field} is required but column {column} is empty"),
-    RejectCode("missing-product", "the line names no product: sku and product_name are both empty"),
-    RejectCode("invalid-date", "{field}: {value!r} in column {column} is not a date/time in a "
-               "format this channel uses"),
-    RejectCode("invalid-money", "{field}: {value!r} in column {column} is not an amount of money"),
-    RejectCode("invalid-quantity", "{field}: {value!r} in column {column} is not a whole number"),
-    RejectCode("non-positive-quantity", "{field}: {value!r} in column {column} must be above 0"),
-    RejectCode("negative-amount", "{field}: {value!r} in column {column} must not be negative"),
-    RejectCode("invalid-line-no", "{field}: {value!r} in column {column} is not a line number ≥ 1"),
-    RejectCode("invalid-phone", "{field}: {value!r} in column {column} is not a phone number"),
-    RejectCode("invalid-email", "{field}: {value!r} in column {column} is not an e-mail address"),
-    RejectCode("unknown-status",
-               "{field}: {value!r} in column {column} is not a known order status"),
-    RejectCode("invalid-currency", "{field}: {value!r} in column {column} is not an ISO 4217 code"),
-    RejectCode("invalid-country", "{field}: {value!r} in column {column} is not a known country"),
-    RejectCode(
-        "total-mismatch",
-        "line_total {value} in column {column} is not quantity × unit_price − discount_amount "
-        "({detail})",
-    ),
-    RejectCode("indivisible-amount",
-               "{field}: {value!r} in column {column} does not divide by {detail} into whole "
-               "cents"),
-    RejectCode("order-amount-mismatch",
-               "{field}: {value!r} in column {column} is an order-level amount but the lines "
-               "of this order disagree ({detail})"),
-    RejectCode("paid-before-ordered", "paid_at {value} is earlier than ordered_at ({detail})"),
-    RejectCode("cross-channel-duplicate",
-               "order {value} was already received through channel {detail}; not output twice"),
-    RejectCode("incomplete-order", "order {value} is held back whole: {detail}"),
-    RejectCode("too-many-fields", "the row has more fields than the header ({detail})"),
-    RejectCode("too-few-fields", "the row has fewer fields than the header ({detail})"),
-    RejectCode("truncated-row", "the file ends inside this row: an unterminated quoted field"),
-    RejectCode("nul-byte", "the row contains a NUL byte (column {column}): the export is damaged"),
-    RejectCode("formula-without-value", "{field}: column {column} holds a formula with no value"),
-)
+    @classmethod
+    def of(cls, path: str, code: str, **values: str) -> InputError:
+        """The error with its reason worded by the code's template."""
+        return cls(path, render(code, **values), code)
 
 
 def message_template(code: str) -> str:
-    return REJECT_CODES[code].template
+    """The template of a row code (for ``ingest.mapping.form``, which renders one itself)."""
+    return catalogued(code).template

@@ -1,16 +1,20 @@
 """The standard order schema: one row per order line (version in ``SCHEMA_VERSION``).
 
-``FIELDS`` is the schema of record: names, polars dtypes, which fields may be empty, in
-output order. ``ingest.validate`` makes it a pandera schema (polars backend) that validates
-every clean frame before it is written; the value rules (status vocabulary, E.164,
-totals...) live once in ``ingest.checks``, used twice: by the fast row-level rejection pass
-and by pandera. A plain table here, not a pandera model, so that reading and mapping do not
-wait for pandera to load.
+``FIELDS`` is the schema of record, one definition per field in output order: its name,
+polars dtype, whether it may be empty, how a mapping's text is parsed into it (its kind and
+the reject code when that fails), whether it is an order-level amount or one ordermill
+derives, and its documentation; the other tables of fields (kinds, derived fields, order
+amounts, docs/schema.md) are views of it. ``ingest.validate`` makes it a pandera schema
+(polars backend) that validates every clean frame before it is written; the value rules
+(status vocabulary, E.164, totals...) live once in ``ingest.checks``, used twice: by the
+fast row-level rejection pass and by pandera. A plain table here, not a pandera model, so
+that reading and mapping do not wait for pandera to load.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 
@@ -24,119 +28,151 @@ CHANGE_TYPES = ("new", "update")
 ORDER_STATUSES = ("pending_payment", "paid", "shipped", "completed", "cancelled", "refunded")
 
 
+FieldKind = Literal["text", "money", "integer", "instant", "date", "phone", "email", "country",
+                   "currency", "status"]
+"""How a mapping's source text becomes the field's value (``mapping.parsers.parser_for``)."""
+
+# The reject code of a non-empty value of each kind that does not parse (text always does).
+KIND_PARSE_CODES: dict[FieldKind, str] = {
+    "money": "invalid-money",
+    "integer": "invalid-quantity",
+    "instant": "invalid-date",
+    "date": "invalid-date",
+    "phone": "invalid-phone",
+    "email": "invalid-email",
+    "country": "invalid-country",
+    "currency": "invalid-currency",
+    "status": "unknown-status",
+}
+
+
 @dataclass(frozen=True)
 class Field:
-    """A field of the order line: optional text unless said otherwise."""
+    """A field of the order line, defined once: optional text unless said otherwise."""
 
     name: str
     dtype: pl.DataType = TEXT
     required: bool = False  # never empty in a clean line
     isin: tuple[str, ...] | None = None  # the only values it may take
+    kind: FieldKind = "text"
+    # The reject code when a value does not parse; None: the kind's (``KIND_PARSE_CODES``).
+    parse_code: str | None = None
+    # An order's amount carried on each of its lines: every line must say the same.
+    order_level: bool = False
+    # Filled by ordermill when a mapping leaves it out (``mapping.compile``): line_no counts
+    # the lines of an order, discount_amount is 0, line_total is computed.
+    derived: bool = False
+    doc: str = ""  # its row of docs/schema.md
+
+    def __post_init__(self) -> None:
+        if self.parse_code is None:
+            object.__setattr__(self, "parse_code", KIND_PARSE_CODES.get(self.kind))
 
 
 FIELDS: tuple[Field, ...] = (
     # lineage
-    Field("batch_id", required=True),
-    Field("channel", required=True),
-    Field("source", required=True),
-    Field("source_row", pl.Int64(), required=True),
+    Field("batch_id", required=True,
+          doc="Identifier of the batch this line was published in (UTC timestamp + short hash)."),
+    Field("channel", required=True,
+          doc="Name of the mapping that read the line, e.g. `tmall`, `shopify`."),
+    Field("source", required=True,
+          doc="Path of the input file the line came from, as given on the command line."),
+    Field("source_row", pl.Int64(), required=True,
+          doc="Row number a person sees when opening the source in a spreadsheet "
+          "(the header row and any rows above it count; the first data row under a row-1 header "
+          "is 2)."),
     # order
-    Field("order_id", required=True),
-    Field("line_no", pl.Int64(), required=True),
-    Field("ordered_at", INSTANT, required=True),
-    Field("paid_at", INSTANT),
-    Field("order_status", required=True),
-    Field("currency", required=True),
+    Field("order_id", required=True,
+          doc="The channel's order number, always a string (leading zeros and 19-digit "
+          "numbers are kept exactly)."),
+    Field("line_no", pl.Int64(), required=True, kind="integer", parse_code="invalid-line-no",
+          derived=True, doc="Position of the line within its order, starting at 1."),
+    Field("ordered_at", INSTANT, required=True, kind="instant",
+          doc="When the order was placed, UTC."),
+    Field("paid_at", INSTANT, kind="instant", doc="When the order was paid, UTC; empty if unpaid."),
+    Field("order_status", required=True, kind="status",
+          doc="One of " + ", ".join(ORDER_STATUSES) + "."),
+    Field("currency", required=True, kind="currency",
+          doc="ISO 4217 code of every amount on the line."),
     # buyer
-    Field("buyer_id"),
-    Field("buyer_name"),
-    Field("buyer_phone"),
-    Field("buyer_email"),
+    Field("buyer_id", doc="The buyer's account on the channel (nickname, customer id)."),
+    Field("buyer_name", doc="The buyer's name."),
+    Field("buyer_phone", kind="phone", doc="The buyer's phone number, E.164 (`+8613812345678`)."),
+    Field("buyer_email", kind="email", doc="The buyer's e-mail address."),
     # ship-to
-    Field("ship_name"),
-    Field("ship_phone"),
-    Field("ship_country"),
-    Field("ship_province"),
-    Field("ship_city"),
-    Field("ship_district"),
-    Field("ship_address"),
-    Field("ship_postcode"),
+    Field("ship_name", doc="Recipient's name."),
+    Field("ship_phone", kind="phone", doc="Recipient's phone number, E.164."),
+    Field("ship_country", kind="country", doc="Destination country, ISO 3166-1 alpha-2."),
+    Field("ship_province", doc="Province, state or region."),
+    Field("ship_city", doc="City."),
+    Field("ship_district", doc="District or county."),
+    Field("ship_address", doc="Street address lines."),
+    Field("ship_postcode", doc="Postal code, as a string."),
     # line
-    Field("sku"),
-    Field("product_name"),
-    Field("variant"),
-    Field("quantity", pl.Int64(), required=True),
-    Field("unit_price", MONEY, required=True),
-    Field("discount_amount", MONEY, required=True),
-    Field("line_total", MONEY, required=True),
+    Field("sku", doc="The seller's stock-keeping unit (商家编码)."),
+    Field("product_name", doc="The product's title."),
+    Field("variant", doc="Variant or SKU properties (colour, size)."),
+    Field("quantity", pl.Int64(), required=True, kind="integer",
+          doc="Units ordered, a whole number above 0."),
+    Field("unit_price", MONEY, required=True, kind="money",
+          doc="Price of one unit, Decimal with 2 places."),
+    Field("discount_amount", MONEY, required=True, kind="money", derived=True,
+          doc="Discount on the whole line, Decimal with 2 places; 0 when none."),
+    Field("line_total", MONEY, required=True, kind="money", derived=True,
+          doc="quantity × unit_price − discount_amount, to the cent."),
     # order-level amounts, carried (never allocated to lines): the same on every line
-    Field("order_discount_amount", MONEY),
-    Field("shipping_amount", MONEY),
+    Field("order_discount_amount", MONEY, kind="money", order_level=True,
+          doc="Order-level discount or coupon not already in the lines' "
+          "discount_amount, Decimal with 2 places; the same on every line of the order (an "
+          "order-level amount: add it once per order, not once per line). Carried, not allocated "
+          "to lines: allocating would invent per-line figures the platform never stated and leave "
+          "rounding cents on arbitrary lines, and ERPs import order discounts as header charges."),
+    Field("shipping_amount", MONEY, kind="money", order_level=True,
+          doc="Shipping charged to the buyer for the whole order, Decimal with 2 "
+          "places; the same on every line of the order (add it once per order). Carried, not "
+          "allocated, for the same reasons as order_discount_amount."),
     # more
-    Field("requested_delivery_date", pl.Date()),
-    Field("buyer_message"),
-    Field("promotion_id"),
-    Field("hs_code"),
-    Field("country_of_origin"),
+    Field("requested_delivery_date", pl.Date(), kind="date",
+          doc="Date the buyer asked for delivery."),
+    Field("buyer_message", doc="The buyer's note to the seller (买家留言); may span lines."),
+    Field("promotion_id", doc="Promotion, coupon, gift or bundle code that applied to the line."),
+    Field("hs_code", doc="Harmonized System customs code."),
+    Field("country_of_origin", kind="country",
+          doc="Country the goods were made in, ISO 3166-1 alpha-2."),
     # change: what this line is to the ERP
-    Field("change_type", required=True, isin=CHANGE_TYPES),
-    Field("changed_fields"),
+    Field("change_type", required=True, isin=CHANGE_TYPES,
+          doc="`new`: the first time ordermill outputs this line (same channel, order_id "
+          "and line_no); `update`: output before with other content (status shipped, address "
+          "corrected...). Lines output before with the same content are not output again."),
+    Field("changed_fields", doc="For updates, the fields that changed, `;`-separated."),
 )
-
-
-FIELD_DOCS: dict[str, str] = {
-    "batch_id": "Identifier of the batch this line was published in (UTC timestamp + short hash).",
-    "channel": "Name of the mapping that read the line, e.g. `tmall`, `shopify`.",
-    "source": "Path of the input file the line came from, as given on the command line.",
-    "source_row": "Row number a person sees when opening the source in a spreadsheet "
-    "(the header row and any rows above it count; the first data row under a row-1 header is 2).",
-    "order_id": "The channel's order number, always a string (leading zeros and 19-digit "
-    "numbers are kept exactly).",
-    "line_no": "Position of the line within its order, starting at 1.",
-    "ordered_at": "When the order was placed, UTC.",
-    "paid_at": "When the order was paid, UTC; empty if unpaid.",
-    "order_status": "One of " + ", ".join(ORDER_STATUSES) + ".",
-    "currency": "ISO 4217 code of every amount on the line.",
-    "buyer_id": "The buyer's account on the channel (nickname, customer id).",
-    "buyer_name": "The buyer's name.",
-    "buyer_phone": "The buyer's phone number, E.164 (`+8613812345678`).",
-    "buyer_email": "The buyer's e-mail address.",
-    "ship_name": "Recipient's name.",
-    "ship_phone": "Recipient's phone number, E.164.",
-    "ship_country": "Destination country, ISO 3166-1 alpha-2.",
-    "ship_province": "Province, state or region.",
-    "ship_city": "City.",
-    "ship_district": "District or county.",
-    "ship_address": "Street address lines.",
-    "ship_postcode": "Postal code, as a string.",
-    "sku": "The seller's stock-keeping unit (商家编码).",
-    "product_name": "The product's title.",
-    "variant": "Variant or SKU properties (colour, size).",
-    "quantity": "Units ordered, a whole number above 0.",
-    "unit_price": "Price of one unit, Decimal with 2 places.",
-    "discount_amount": "Discount on the whole line, Decimal with 2 places; 0 when none.",
-    "line_total": "quantity × unit_price − discount_amount, to the cent.",
-    "order_discount_amount": "Order-level discount or coupon not already in the lines' "
-    "discount_amount, Decimal with 2 places; the same on every line of the order (an "
-    "order-level amount: add it once per order, not once per line). Carried, not allocated "
-    "to lines: allocating would invent per-line figures the platform never stated and leave "
-    "rounding cents on arbitrary lines, and ERPs import order discounts as header charges.",
-    "shipping_amount": "Shipping charged to the buyer for the whole order, Decimal with 2 "
-    "places; the same on every line of the order (add it once per order). Carried, not "
-    "allocated, for the same reasons as order_discount_amount.",
-    "requested_delivery_date": "Date the buyer asked for delivery.",
-    "buyer_message": "The buyer's note to the seller (买家留言); may span lines.",
-    "promotion_id": "Promotion, coupon, gift or bundle code that applied to the line.",
-    "hs_code": "Harmonized System customs code.",
-    "country_of_origin": "Country the goods were made in, ISO 3166-1 alpha-2.",
-    "change_type": "`new`: the first time ordermill outputs this line (same channel, order_id "
-    "and line_no); `update`: output before with other content (status shipped, address "
-    "corrected...). Lines output before with the same content are not output again.",
-    "changed_fields": "For updates, the fields that changed, `;`-separated.",
-}
 
 LINEAGE_FIELDS = ("batch_id", "channel", "source", "source_row")
 CHANGE_FIELDS = ("change_type", "changed_fields")
+_BY_NAME = {f.name: f for f in FIELDS}
+
+
+def field_kind(name: str) -> FieldKind:
+    """The field's kind; "text" for a name the schema does not have too (a mapping that
+    names one is refused by the loader, with the nearest name)."""
+    field = _BY_NAME.get(name)
+    return field.kind if field is not None else "text"
+
+
+def parse_code(name: str) -> str | None:
+    """The reject code for a non-empty value of ``name`` that does not parse."""
+    field = _BY_NAME.get(name)
+    return field.parse_code if field is not None else None
+
+
+def derived_fields() -> tuple[str, ...]:
+    """Fields ordermill fills when a mapping leaves them out."""
+    return tuple(f.name for f in FIELDS if f.derived)
+
+
+def order_amounts() -> tuple[str, ...]:
+    """The order-level amounts: the same on every line of an order."""
+    return tuple(f.name for f in FIELDS if f.order_level)
 
 
 def polars_schema() -> dict[str, pl.DataType]:
@@ -180,7 +216,7 @@ def schema_markdown() -> str:
     ]
     for f in FIELDS:
         required = "yes" if f.required else ""
-        lines.append(f"| `{f.name}` | {f.dtype} | {required} | {FIELD_DOCS[f.name]} |")
+        lines.append(f"| `{f.name}` | {f.dtype} | {required} | {f.doc} |")
     lines += [
         "",
         "Money is Decimal(18, 2), never a float; instants are UTC; IDs are strings.",

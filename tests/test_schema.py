@@ -12,7 +12,18 @@ import polars as pl
 import pytest
 from conftest import ROOT
 
-from ingest.schema import FIELD_DOCS, output_columns, polars_schema, schema_markdown
+from ingest.schema import (
+    FIELDS,
+    INSTANT,
+    MONEY,
+    derived_fields,
+    field_kind,
+    order_amounts,
+    output_columns,
+    parse_code,
+    polars_schema,
+    schema_markdown,
+)
 from ingest.validate import validate_clean
 from ingest.writers.batch import validated_lines as _validated
 
@@ -22,7 +33,31 @@ def test_docs_schema_md_is_current() -> None:
 
 
 def test_every_field_is_documented() -> None:
-    assert set(FIELD_DOCS) == set(output_columns())
+    assert {f.name for f in FIELDS if f.doc.strip()} == set(output_columns())
+
+
+def test_each_field_says_how_it_is_parsed_and_its_type_agrees() -> None:
+    typed = {"money": MONEY, "integer": pl.Int64(), "instant": INSTANT, "date": pl.Date()}
+    for f in FIELDS:
+        if f.kind in typed:
+            assert f.dtype == typed[f.kind], f.name
+        elif f.kind != "text":  # phones, codes and vocabularies are normalised text
+            assert f.dtype == pl.String, f.name
+    assert field_kind("unit_price") == "money" and field_kind("sku") == "text"
+    assert field_kind("not_a_field") == "text"
+
+
+def test_parse_codes_follow_the_kind_unless_a_field_says_otherwise() -> None:
+    assert parse_code("quantity") == "invalid-quantity"
+    assert parse_code("line_no") == "invalid-line-no"
+    assert parse_code("paid_at") == parse_code("requested_delivery_date") == "invalid-date"
+    assert parse_code("order_status") == "unknown-status"
+    assert parse_code("sku") is None and parse_code("not_a_field") is None
+
+
+def test_derived_fields_and_order_amounts() -> None:
+    assert derived_fields() == ("line_no", "discount_amount", "line_total")
+    assert order_amounts() == ("order_discount_amount", "shipping_amount")
 
 
 def test_money_is_decimal_and_ids_are_strings() -> None:

@@ -18,8 +18,6 @@ from ingest.mapping.model import FieldRule, Mapping
 from ingest.mapping.parsers import (
     DEFAULT_DATE_FORMATS,
     DEFAULT_DATETIME_FORMATS,
-    DERIVED_FIELDS,
-    FIELD_KINDS,
     clean_text,
     guard_flags,
     parse_country,
@@ -29,7 +27,7 @@ from ingest.mapping.parsers import (
     parser_for,
 )
 from ingest.readers.base import READER_CODE, READER_DETAIL, ROW, RawTable, normalise_name
-from ingest.schema import MONEY, mappable_fields, polars_schema
+from ingest.schema import MONEY, derived_fields, field_kind, mappable_fields, polars_schema
 
 RAW = "__raw_"
 CLEAN = "__clean_"
@@ -98,8 +96,8 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
             formats = (own.formats if own and own.formats else _default_formats(mapping, name))
             timezone = (own.timezone if own and own.timezone
                         else mapping.parse.timezone or default_timezone)
-            if FIELD_KINDS.get(name) in ("instant", "date"):
-                times[name] = (formats or (DEFAULT_DATE_FORMATS if FIELD_KINDS[name] == "date"
+            if field_kind(name) in ("instant", "date"):
+                times[name] = (formats or (DEFAULT_DATE_FORMATS if field_kind(name) == "date"
                                            else DEFAULT_DATETIME_FORMATS), timezone)
                 continue
             parse = parser_for(name, formats=formats, timezone=timezone,
@@ -124,7 +122,7 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
         .select(ROW, READER_CODE, READER_DETAIL, pl.col(f"^{RAW}.*$"), *mappable_fields())
         .with_columns(_derived(set(raw_exprs), stage))
     )
-    for name in DERIVED_FIELDS:
+    for name in derived_fields():
         labels.setdefault(name, "(computed)")
     divided = {name: rule.per for name, rule in mapping.fields.items() if rule.per}
     return Compiled(frame, labels, frozenset(raw_exprs), missing, divided, form)
@@ -178,7 +176,7 @@ def _parse_by_formats(text: pl.Series, first: pl.Series, name: str, formats: tup
     failed = (result.is_null() & text.is_not_null() & spreadsheet).arg_true()
     if len(failed):
         retry = text.gather(failed).to_frame("t").select(
-            parse_spreadsheet_date(pl.col("t"), FIELD_KINDS[name], timezone)).to_series()
+            parse_spreadsheet_date(pl.col("t"), field_kind(name), timezone)).to_series()
         hits = retry.is_not_null()
         result = result.scatter(failed.filter(hits), retry.filter(hits).cast(result.dtype))
     return result.alias(name)

@@ -23,8 +23,14 @@ from ingest.mapping.model import (
     ParseOptions,
     ReaderOptions,
 )
-from ingest.mapping.parsers import DERIVED_FIELDS, FIELD_KINDS, PHONE_REGIONS
-from ingest.schema import ORDER_STATUSES, mappable_fields, required_fields
+from ingest.mapping.parsers import PHONE_REGIONS
+from ingest.schema import (
+    ORDER_STATUSES,
+    derived_fields,
+    field_kind,
+    mappable_fields,
+    required_fields,
+)
 
 TOP_KEYS = ("channel", "description", "detect", "reader", "parse", "orders", "constants",
             "fields", "values")
@@ -191,7 +197,7 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
     for name, rule in fields.items():
         _check_arithmetic(fields_table, name, rule, set(fields))
 
-    covered = set(fields) | set(constants) | set(DERIVED_FIELDS)
+    covered = set(fields) | set(constants) | set(derived_fields())
     for name in required_fields():
         if name not in covered:
             raise MappingError(path, "fields", f"required field {name!r} is not mapped: add "
@@ -222,10 +228,10 @@ def _check_arithmetic(fields: _Reader, name: str, rule: FieldRule, mapped: set[s
         if operand is None:
             continue
         where = (name, key)
-        if FIELD_KINDS.get(name) != "money":
+        if field_kind(name) != "money":
             raise fields.fail(where, f"works on amounts of money; {name} is not one")
-        if FIELD_KINDS.get(operand) != kind or operand not in mapped or operand == name:
-            choices = [f for f in mapped if FIELD_KINDS.get(f) == kind and f != name]
+        if field_kind(operand) != kind or operand not in mapped or operand == name:
+            choices = [f for f in mapped if field_kind(f) == kind and f != name]
             close = closest(operand, choices)
             raise fields.fail(where, f"must name another {kind} field mapped under [fields], "
                               f"not {operand!r}" + did_you_mean(close), suggestion=close)

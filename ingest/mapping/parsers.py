@@ -12,49 +12,11 @@ from collections.abc import Callable
 import polars as pl
 
 from ingest.mapping import vocab
-from ingest.schema import INSTANT, MONEY, ORDER_STATUSES
+from ingest.schema import INSTANT, MONEY, ORDER_STATUSES, field_kind
 
 FULLWIDTH = {chr(0xFF10 + i): str(i) for i in range(10)} | {
     "．": ".", "，": ",", "＋": "+", "－": "-", "（": "(", "）": ")", "＠": "@",
 }
-FIELD_KINDS: dict[str, str] = {
-    "unit_price": "money",
-    "discount_amount": "money",
-    "line_total": "money",
-    "order_discount_amount": "money",
-    "shipping_amount": "money",
-    "quantity": "integer",
-    "line_no": "integer",
-    "ordered_at": "instant",
-    "paid_at": "instant",
-    "requested_delivery_date": "date",
-    "buyer_phone": "phone",
-    "ship_phone": "phone",
-    "buyer_email": "email",
-    "ship_country": "country",
-    "country_of_origin": "country",
-    "currency": "currency",
-    "order_status": "status",
-}
-"""Fields that are not text; every other field is cleaned text."""
-
-PARSE_CODES = {
-    "money": "invalid-money",
-    "integer": "invalid-quantity",
-    "instant": "invalid-date",
-    "date": "invalid-date",
-    "phone": "invalid-phone",
-    "email": "invalid-email",
-    "country": "invalid-country",
-    "currency": "invalid-currency",
-    "status": "unknown-status",
-}
-FIELD_PARSE_CODES = {"line_no": "invalid-line-no"}
-
-DERIVED_FIELDS = ("line_no", "discount_amount", "line_total")
-"""Fields ordermill fills when a mapping leaves them out: line_no counts the lines of an
-order, discount_amount defaults to 0, line_total is quantity × unit_price − discount_amount."""
-
 DEFAULT_DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -281,7 +243,7 @@ def parser_for(field: str, formats: tuple[str, ...], timezone: str,
                country: pl.Expr | None = None) -> Callable[[pl.Expr], pl.Expr]:
     """The parse rule of a standard field (text fields: the cleaned text as it is);
     ``country``: the row's ISO country, for national phone numbers."""
-    kind = FIELD_KINDS.get(field, "text")
+    kind = field_kind(field)
     parsers: dict[str, Callable[[pl.Expr], pl.Expr]] = {
         "money": parse_money,
         "integer": parse_integer,
@@ -296,8 +258,3 @@ def parser_for(field: str, formats: tuple[str, ...], timezone: str,
     }
     return parsers[kind]
 
-
-def parse_code(field: str) -> str | None:
-    """The reject code for a non-empty value of ``field`` that does not parse."""
-    kind = FIELD_KINDS.get(field, "text")
-    return FIELD_PARSE_CODES.get(field) or PARSE_CODES.get(kind)

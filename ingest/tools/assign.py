@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.mapping.parsers import FIELD_KINDS
+from ingest.schema import field_kind
 from ingest.tools.names import name_matches, normalise, synonyms
 from ingest.tools.shapes import ENOUGH, Shape
 
@@ -34,11 +34,6 @@ class Candidate:
     field: str
     confidence: float
     why: str
-
-
-def field_kind(name: str) -> str:
-    # Money fields the parser table does not list yet are still money.
-    return FIELD_KINDS.get(name) or ("money" if name.endswith("_amount") else "text")
 
 
 def fits(name: str, shape: Shape) -> bool | None:

@@ -97,7 +97,7 @@ def explain(path: Path, mappings: list[Mapping]) -> Explanation:
     nearest mappings and the signature columns each lacks. Raises InputError when the file
     cannot be read at all."""
     if not path.is_file():
-        raise InputError(str(path), "no such file", code="missing-file")
+        raise InputError.of(str(path), "missing-file")
     reader = reader_for(path)
     result = Explanation(str(path), reader.name)
     try:

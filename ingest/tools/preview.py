@@ -79,7 +79,7 @@ def preview_file(path: Path, mapping: str | None, directory: Path, rows: int = 1
         raise UsageError(f"unknown channel {channel!r}; known: "
                          + ", ".join(sorted(m.channel for m in chosen)))
     if not path.is_file():
-        raise InputError(str(path), "no such file", code="missing-file")
+        raise InputError.of(str(path), "missing-file")
     return preview(path, chosen, channel, rows, timezone)
 
 

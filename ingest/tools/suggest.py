@@ -15,9 +15,9 @@ from ingest.mapping.model import Mapping, ReaderOptions
 from ingest.mapping.parsers import PHONE_REGIONS, parse_country
 from ingest.readers import reader_for
 from ingest.readers.base import Peek, RawTable, normalise_name
-from ingest.schema import ORDER_STATUSES, required_fields
+from ingest.schema import ORDER_STATUSES, derived_fields, field_kind, required_fields
 from ingest.tools.assign import Guess as Guess  # re-exported: drafts are made of guesses
-from ingest.tools.assign import addresses, assign, candidates, field_kind
+from ingest.tools.assign import addresses, assign, candidates
 from ingest.tools.names import has_cjk, normalise, synonyms
 from ingest.tools.shapes import SYMBOLS, Shape, measure
 
@@ -57,7 +57,7 @@ def suggest(path: Path, mappings: list[Mapping], channel: str | None = None,
             encoding: str | None = None, sheet: str | int | None = None) -> Suggestion:
     """A draft mapping for the file. Raises InputError when it cannot be read."""
     if not path.is_file():
-        raise InputError(str(path), "no such file", code="missing-file")
+        raise InputError.of(str(path), "missing-file")
     reader = reader_for(path)
     options = ReaderOptions(encoding=encoding or "auto", sheet=sheet)
     peek = reader.peek(path, options)
@@ -85,7 +85,7 @@ def suggest(path: Path, mappings: list[Mapping], channel: str | None = None,
     result.unmatched = [c for c in table.header if c not in used]
     covered = set(result.guesses) | set(result.constants)
     result.missing = [f for f in required_fields() if f not in covered
-                      and f not in ("line_no", "discount_amount", "line_total")]
+                      and f not in derived_fields()]
     return result
 
 

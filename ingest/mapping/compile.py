@@ -13,6 +13,8 @@ from decimal import Decimal
 
 import polars as pl
 
+from ingest.columns import RAW as RAW  # (its home is ingest.columns; imported from here too)
+from ingest.columns import READER_CODE, READER_DETAIL, ROW
 from ingest.mapping.form import form_values
 from ingest.mapping.model import FieldRule, Mapping
 from ingest.mapping.parsers import (
@@ -28,10 +30,9 @@ from ingest.mapping.parsers import (
     parse_spreadsheet_date,
     parser_for,
 )
-from ingest.readers.base import READER_CODE, READER_DETAIL, ROW, RawTable, normalise_name
+from ingest.readers.base import RawTable, normalise_name
 from ingest.schema import MONEY, mappable_fields, polars_schema
 
-RAW = "__raw_"
 CLEAN = "__clean_"
 SPLIT = "__split_"
 

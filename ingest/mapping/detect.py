@@ -6,9 +6,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest.errors import InputError
-from ingest.mapping.model import Mapping, ReaderOptions
+from ingest.mapping.model import Mapping
 from ingest.readers import reader_for
 from ingest.readers.base import Peek, find_header, normalise_name
+from ingest.readers.options import ReaderOptions
 
 
 @dataclass(frozen=True)

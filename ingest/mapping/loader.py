@@ -1,4 +1,4 @@
-"""Load mapping files (TOML) and check them against the standard schema.
+"""Mapping, the fourth stage: load mapping files (TOML) and check them against the schema.
 
 Every problem is a ``MappingError`` naming the file, the key and what is wrong, with the
 nearest valid name when the key looks like a typo.
@@ -21,9 +21,10 @@ from ingest.mapping.model import (
     FormLabel,
     Mapping,
     ParseOptions,
-    ReaderOptions,
 )
 from ingest.mapping.parsers import DERIVED_FIELDS, FIELD_KINDS, PHONE_REGIONS
+from ingest.readers.encoding import ENCODINGS as ENCODINGS  # (owned by the readers)
+from ingest.readers.options import ReaderOptions
 from ingest.schema import ORDER_STATUSES, mappable_fields, required_fields
 
 TOP_KEYS = ("channel", "description", "detect", "reader", "parse", "orders", "constants",
@@ -38,8 +39,6 @@ PARSE_KEYS = ("timezone", "phone_region", "phone_region_from_country", "datetime
               "date_formats")
 ORDER_KEYS = ("key", "carry_forward", "key_scope", "summary_when_empty", "sum")
 DELIMITERS = ("auto", ",", "\t", ";", "|")
-ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "utf-16", "utf-16-le",
-             "utf-16-be", "big5", "shift_jis", "latin-1", "cp1252")
 
 
 def nearest(word: str, choices: Iterable[str]) -> str:

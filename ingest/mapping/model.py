@@ -1,9 +1,14 @@
-"""What a mapping file says, as plain frozen data. Loading and checking is in ``loader``;
-turning it into polars expressions is in ``compile``."""
+"""Mapping, the fourth stage: what a mapping file says, as plain frozen data.
+
+Loading and checking is in ``loader``; turning it into polars expressions is in ``compile``.
+How its files are read (``ReaderOptions``) belongs to the readers, and is only named here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from ingest.readers.options import ReaderOptions
 
 
 @dataclass(frozen=True)
@@ -65,15 +70,6 @@ class FieldRule:
             return f"(form label {self.form.shown})"
         cols = self.source_columns
         return " + ".join(cols) if cols else "(none)"
-
-
-@dataclass(frozen=True)
-class ReaderOptions:
-    encoding: str = "auto"  # auto | utf-8 | utf-8-sig | gb18030 | utf-16 ...
-    delimiter: str = "auto"  # auto | "," | "\t" | ";" | "|"
-    header_row: int | None = None  # 1-based; default: found by the detect signature
-    footer: str | None = None  # regex on a row's first cell marking rows below the table
-    sheet: str | int | None = None  # xlsx: sheet name or 0-based index; default the first
 
 
 @dataclass(frozen=True)

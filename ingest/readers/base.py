@@ -19,11 +19,11 @@ from typing import Protocol, runtime_checkable
 
 import polars as pl
 
-from ingest.mapping.model import ReaderOptions
+from ingest.columns import READER_CODE as READER_CODE
+from ingest.columns import READER_DETAIL as READER_DETAIL
+from ingest.columns import ROW as ROW
+from ingest.readers.options import ReaderOptions
 
-ROW = "__row"
-READER_CODE = "__reader_code"
-READER_DETAIL = "__reader_detail"
 PEEK_ROWS = 50
 WHITESPACE_RUN = re.compile(r"\s+")
 CHUNK_BYTES = 64 << 20  # a piece of a big file: small against memory, big against overhead

@@ -26,7 +26,6 @@ from pathlib import Path
 import polars as pl
 
 from ingest.errors import InputError
-from ingest.mapping.model import ReaderOptions
 from ingest.readers.base import (
     CHUNK_BYTES,
     PEEK_ROWS,
@@ -47,6 +46,7 @@ from ingest.readers.encoding import (
     undecodable,
     utf8_transcoder,
 )
+from ingest.readers.options import ReaderOptions
 
 DELIMITERS = (",", "\t", ";", "|")
 QUOTE = '"'

@@ -23,7 +23,6 @@ import fastexcel
 import polars as pl
 
 from ingest.errors import InputError
-from ingest.mapping.model import ReaderOptions
 from ingest.readers import cfb, sheetxml
 from ingest.readers.base import (
     FORMULA_GAP,
@@ -38,6 +37,7 @@ from ingest.readers.base import (
     unique_header,
 )
 from ingest.readers.layout import context_rows, fill_merges, table_end
+from ingest.readers.options import ReaderOptions
 
 CONTEXT_BELOW = 200  # rows below the table kept for form labels (the rest is only counted)
 ZIP_KINDS = (".xlsx", ".xlsm")

@@ -14,9 +14,10 @@ from ingest.api import default_mappings_dir
 from ingest.config import Settings
 from ingest.errors import InputError, UsageError
 from ingest.mapping.detect import NearMiss, detect, near_misses
-from ingest.mapping.model import Mapping, ReaderOptions
+from ingest.mapping.model import Mapping
 from ingest.readers import reader_for
 from ingest.readers.base import Peek, normalise_name
+from ingest.readers.options import ReaderOptions
 from ingest.tools import render
 from ingest.tools.check import CheckReport, check_paths
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import polars as pl
 
 from ingest.errors import InputError
-from ingest.mapping.model import Mapping, ReaderOptions
+from ingest.mapping.model import Mapping
 from ingest.mapping.parsers import PHONE_REGIONS, parse_country
 from ingest.readers import reader_for
 from ingest.readers.base import Peek, RawTable, normalise_name
+from ingest.readers.options import ReaderOptions
 from ingest.schema import ORDER_STATUSES, required_fields
 from ingest.tools.assign import Guess as Guess  # re-exported: drafts are made of guesses
 from ingest.tools.assign import addresses, assign, candidates, field_kind

@@ -21,9 +21,8 @@ from typing import TypeVar
 import polars as pl
 
 from ingest.mapping.detect import Match
-from ingest.mapping.form import formula_gap_messages
 from ingest.mapping.model import Mapping
-from ingest.mapping.orders import shape_orders
+from ingest.mapping.orders import ShapedTable, shape
 from ingest.readers.base import ChunkReader, NotChunkable, RawTable, normalise_name
 
 T = TypeVar("T")
@@ -44,10 +43,9 @@ def order_column(mapping: Mapping, header: list[str]) -> str:
 
 
 def order_tables(reader: ChunkReader, path: Path, match: Match,
-                 chunk_bytes: int) -> Iterator[RawTable]:
-    """The file's table in pieces that hold whole orders, shaped as ``shape_orders`` and
-    ``formula_gap_messages`` shape a whole table. Layout counts are spread over the pieces:
-    their sum is the file's."""
+                 chunk_bytes: int) -> Iterator[ShapedTable]:
+    """The file's table in pieces that hold whole orders, each shaped as ``shape`` shapes a
+    whole table. Layout counts are spread over the pieces: their sum is the file's."""
     mapping = match.mapping
     pieces = read_ahead(reader.read_chunks(path, match.options, match.header_row, chunk_bytes))
     waiting: pl.DataFrame | None = None  # the rows of the last order seen, not yet given
@@ -61,14 +59,12 @@ def order_tables(reader: ChunkReader, path: Path, match: Match,
         for name, count in current.layout.items():
             layout[name] = layout.get(name, 0) + count
         if ready.height:
-            yield formula_gap_messages(shape_orders(replace(current, frame=ready,
-                                                            layout=layout), mapping), mapping)
+            yield shape(replace(current, frame=ready, layout=layout), mapping)
             layout = {}
         last = current
     if last is not None:  # the file's last order, which no piece came after to complete
         rest = waiting if waiting is not None else last.frame.clear()
-        yield formula_gap_messages(shape_orders(replace(last, frame=rest, layout=layout),
-                                                mapping), mapping)
+        yield shape(replace(last, frame=rest, layout=layout), mapping)
 
 
 def _last_order_apart(frame: pl.DataFrame, key: str) -> tuple[pl.DataFrame, pl.DataFrame]:

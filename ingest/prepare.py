@@ -22,9 +22,8 @@ from ingest.dedupe import FIELD_HASHES, LINE_HASHES, hash_lines
 from ingest.errors import InputError
 from ingest.mapping.compile import RAW, compile_mapping
 from ingest.mapping.detect import Match, detect
-from ingest.mapping.form import formula_gap_messages
 from ingest.mapping.model import Mapping
-from ingest.mapping.orders import shape_orders
+from ingest.mapping.orders import ShapedTable, shape
 from ingest.pieces import order_tables, spread_orders
 from ingest.readers import reader_for
 from ingest.readers.base import (
@@ -150,10 +149,9 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
                                       default_timezone, chunk_bytes, spill_dir, progress)
         except NotChunkable:
             pass  # read whole below: that path handles (and explains) the damage
-    table = formula_gap_messages(
-        shape_orders(reader.read(path, match.options, match.header_row), match.mapping),
-        match.mapping)
-    checked = map_and_check(table, match.mapping, default_timezone)
+    shaped = shape(reader.read(path, match.options, match.header_row), match.mapping)
+    table = shaped.table
+    checked = map_and_check(shaped, match.mapping, default_timezone)
     raw = table.frame.drop(READER_CODE, READER_DETAIL)
     sha256, size = _resolved(digest)
     return PreparedInput(str(path), sha256, size, match.mapping, raw, table.header,
@@ -193,9 +191,10 @@ def _prepare_in_pieces(path: Path, file_bytes: int, match: Match, reader: ChunkR
     # Leaving the ``with`` waits for the last write, before the folder may be cleaned up.
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-spill") as writer:
-            for index, table in enumerate(order_tables(reader, path, match, chunk_bytes)):
+            for index, shaped in enumerate(order_tables(reader, path, match, chunk_bytes)):
+                table = shaped.table
                 rows_in += table.frame.height
-                checked = map_and_check(table, match.mapping, default_timezone)
+                checked = map_and_check(shaped, match.mapping, default_timezone)
                 kept = _compact(table.frame.filter(pl.col(ROW).is_in(
                     checked.touched.implode())))
                 target = Path(spill.name) / f"piece-{index:05d}.arrow"
@@ -214,7 +213,7 @@ def _prepare_in_pieces(path: Path, file_bytes: int, match: Match, reader: ChunkR
                                    checked.form))
                 if progress is not None and table.read_to is not None:
                     progress(min(table.read_to / file_bytes, 1.0))
-                del table, kept, checked
+                del shaped, table, kept, checked
             if writing is not None:
                 writing.result()
     except BaseException:  # (NotChunkable included: the file is read whole instead)
@@ -236,8 +235,8 @@ def _prepare_in_pieces(path: Path, file_bytes: int, match: Match, reader: ChunkR
         if file_sha256(path) != (sha256, size):
             raise InputError(str(path), "changed while it was being ingested; run again",
                              code="changed-during-run")
-        for table in order_tables(reader, path, match, chunk_bytes):
-            yield table.frame
+        for shaped in order_tables(reader, path, match, chunk_bytes):
+            yield shaped.table.frame
 
     return PreparedInput(str(path), sha256, size, match.mapping,
                          pl.concat([part.raw for part in parts]), first.header, spilled,
@@ -261,7 +260,7 @@ def _compact(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.read_ipc(buffer)
 
 
-def map_and_check(table: RawTable, mapping: Mapping, default_timezone: str) -> Checked:
+def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str) -> Checked:
     """Map a table into typed standard columns and run the one-row checks."""
     compiled = compile_mapping(mapping, table, default_timezone)
     typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()

@@ -61,9 +61,6 @@ class RawTable:
     # Non-blank rows outside the table (above the header, below the table) as (spreadsheet
     # row, cell texts): where a mapping's form labels find PO-level values.
     context: list[tuple[int, list[str]]] = field(default_factory=list)
-    # Source column -> the internal column a mapping reads in its place (an order's summed
-    # amount), so the rejects report still shows what the row itself said.
-    substitutes: dict[str, str] = field(default_factory=dict)
     # A piece of a big file (``ChunkReader``): how many bytes of the file were read when it
     # was cut, for progress. None for a whole table.
     read_to: int | None = None

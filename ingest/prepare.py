@@ -1,4 +1,5 @@
-"""One input file through detect -> read -> map -> check, up to the batch-wide checks.
+"""Reading to row checks, the second to fifth stages, for one input file: open, detect, read,
+map and check it, up to the batch-wide checks.
 
 A big text file goes through in pieces (``ingest.pieces``): each piece's passed lines are
 spilled to an Arrow file as soon as they are checked, so memory holds only what the batch
@@ -20,18 +21,19 @@ import polars as pl
 from ingest.checks import ID, check_rows
 from ingest.dedupe import FIELD_HASHES, LINE_HASHES, hash_lines
 from ingest.errors import InputError
+from ingest.inputs import Input
 from ingest.mapping.compile import RAW, compile_mapping
 from ingest.mapping.detect import Match, detect
 from ingest.mapping.model import Mapping
 from ingest.mapping.orders import ShapedTable, shape
 from ingest.pieces import order_tables, spread_orders
-from ingest.readers import reader_for
+from ingest.readers import open_document
 from ingest.readers.base import (
     CHUNK_BYTES,
     READER_CODE,
     READER_DETAIL,
     ROW,
-    ChunkReader,
+    ChunkDocument,
     NotChunkable,
     RawTable,
 )
@@ -140,16 +142,17 @@ def prepare(path: Path, mappings: list[Mapping], channel: str | None = None,
     piece by piece."""
     digest = digest if digest is not None else hash_in_background(path)
     chunk_bytes = chunk_bytes or CHUNK_BYTES
-    match = detect(path, mappings, channel)
-    reader = reader_for(path)
-    file_bytes = path.stat().st_size
-    if file_bytes > chunk_bytes and isinstance(reader, ChunkReader):
-        try:
-            return _prepare_in_pieces(path, file_bytes, match, reader, digest,
-                                      default_timezone, chunk_bytes, spill_dir, progress)
-        except NotChunkable:
-            pass  # read whole below: that path handles (and explains) the damage
-    shaped = shape(reader.read(path, match.options, match.header_row), match.mapping)
+    source = Input.from_path(path)
+    with open_document(source) as document:
+        match = detect(document, mappings, channel)
+        file_bytes = source.size()
+        if file_bytes > chunk_bytes and isinstance(document, ChunkDocument):
+            try:
+                return _prepare_in_pieces(path, file_bytes, match, document, digest,
+                                          default_timezone, chunk_bytes, spill_dir, progress)
+            except NotChunkable:
+                pass  # read whole below: that path handles (and explains) the damage
+        shaped = shape(document.read(match.options, match.header_row), match.mapping)
     table = shaped.table
     checked = map_and_check(shaped, match.mapping, default_timezone)
     raw = table.frame.drop(READER_CODE, READER_DETAIL)
@@ -166,7 +169,7 @@ def _resolved(digest: Digest | Future[Digest]) -> Digest:
     return digest.result() if isinstance(digest, Future) else digest
 
 
-def _prepare_in_pieces(path: Path, file_bytes: int, match: Match, reader: ChunkReader,
+def _prepare_in_pieces(path: Path, file_bytes: int, match: Match, document: ChunkDocument,
                        digest: Digest | Future[Digest],
                        default_timezone: str, chunk_bytes: int, spill_dir: Path | None,
                        progress: Callable[[float], None] | None = None) -> PreparedInput:
@@ -191,7 +194,7 @@ def _prepare_in_pieces(path: Path, file_bytes: int, match: Match, reader: ChunkR
     # Leaving the ``with`` waits for the last write, before the folder may be cleaned up.
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-spill") as writer:
-            for index, shaped in enumerate(order_tables(reader, path, match, chunk_bytes)):
+            for index, shaped in enumerate(order_tables(document, match, chunk_bytes)):
                 table = shaped.table
                 rows_in += table.frame.height
                 checked = map_and_check(shaped, match.mapping, default_timezone)
@@ -235,8 +238,10 @@ def _prepare_in_pieces(path: Path, file_bytes: int, match: Match, reader: ChunkR
         if file_sha256(path) != (sha256, size):
             raise InputError(str(path), "changed while it was being ingested; run again",
                              code="changed-during-run")
-        for shaped in order_tables(reader, path, match, chunk_bytes):
-            yield shaped.table.frame
+        with open_document(Input.from_path(path)) as again:
+            assert isinstance(again, ChunkDocument)  # (as it was when first read)
+            for shaped in order_tables(again, match, chunk_bytes):
+                yield shaped.table.frame
 
     return PreparedInput(str(path), sha256, size, match.mapping,
                          pl.concat([part.raw for part in parts]), first.header, spilled,

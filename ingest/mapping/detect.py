@@ -1,14 +1,17 @@
-"""Recognise which mapping a file belongs to, from its header signature. Never guess."""
+"""Detection, the third stage: which mapping an input belongs to, from its header signature.
+Never guess.
+
+Detection works on a document opened once (``ingest.readers.open_document``): what it
+loads to peek (a workbook's sheets) the document keeps for the read that follows.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from ingest.errors import InputError
 from ingest.mapping.model import Mapping
-from ingest.readers import reader_for
-from ingest.readers.base import Peek, find_header, normalise_name
+from ingest.readers.base import Document, Peek, find_header, normalise_name
 from ingest.readers.options import ReaderOptions
 
 
@@ -34,15 +37,16 @@ class NearMiss:
     missing: tuple[str, ...]
 
 
-def detect(path: Path, mappings: list[Mapping], channel: str | None = None) -> Match:
-    """The mapping whose header signature the file carries (or the one named ``channel``)."""
-    reader = reader_for(path)
+def detect(document: Document, mappings: list[Mapping], channel: str | None = None) -> Match:
+    """The mapping whose header signature the document carries (or the one named
+    ``channel``)."""
+    name = document.input.name
     candidates = [m for m in mappings if channel is None or m.channel == channel]
     if channel is not None and not candidates:
-        raise InputError(str(path), f"no mapping for channel {channel!r}")
+        raise InputError(name, f"no mapping for channel {channel!r}")
     peeks: dict[tuple[object, ...], Peek] = {}
     matches: list[tuple[Match, int]] = []
-    sheets = reader.sheets(path)
+    sheets = document.sheets()
     for mapping in candidates:
         # A mapping naming no sheet takes the first sheet holding its table.
         tried = [mapping.reader.sheet] if mapping.reader.sheet is not None or not sheets \
@@ -56,7 +60,7 @@ def detect(path: Path, mappings: list[Mapping], channel: str | None = None) -> M
             key = (options.sheet,) if sheets else (
                 options.encoding, options.delimiter, options.sheet)
             if key not in peeks:
-                peeks[key] = reader.peek(path, options)
+                peeks[key] = document.peek(options)
             peek = peeks[key]
             header_row = mapping.reader.header_row or find_header(peek, mapping.header_contains)
             if header_row is not None and (mapping.reader.header_row is None
@@ -64,9 +68,9 @@ def detect(path: Path, mappings: list[Mapping], channel: str | None = None) -> M
                 matches.append((Match(mapping, header_row, peek.sheet), position))
                 break
     if not matches:
-        peek = _best_peek(list(peeks.values()), candidates) if peeks else reader.peek(
-            path, ReaderOptions())
-        raise InputError(str(path), _unrecognised(peek, candidates), code="unknown-channel")
+        peek = _best_peek(list(peeks.values()), candidates) if peeks else document.peek(
+            ReaderOptions())
+        raise InputError(name, _unrecognised(peek, candidates), code="unknown-channel")
     # The most specific signature wins when two mappings both match; then the earlier sheet.
     return max(matches, key=lambda m: (len(m[0].mapping.header_contains), -m[1]))[0]
 

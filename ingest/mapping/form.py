@@ -26,7 +26,7 @@ COLON = re.compile(r"\s*[:：]\s*")
 
 def form_values(mapping: Mapping, raw: RawTable) -> dict[str, str | None]:
     """field -> the text of its form value (None when its label is not found)."""
-    return {name: find_value(rule.form, raw.context)
+    return {name: find_value(rule.form, raw.rows_outside)
             for name, rule in mapping.fields.items() if rule.form is not None}
 
 

@@ -1,8 +1,9 @@
-"""Detection over a document opened once, inputs that are bytes rather than files, and the
-order shapes compile relies on."""
+"""Detection as a step a mapping chooses, over a document opened once: the strategies a
+mapping may name, what a detector is handed, and inputs that are bytes rather than files."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 from typing import Any
@@ -10,14 +11,15 @@ from typing import Any
 import openpyxl
 import polars as pl
 import pytest
+from conftest import MAPPINGS
 
-from ingest.errors import InputError
+from ingest.errors import InputError, MappingError
 from ingest.inputs import Input
-from ingest.mapping.detect import detect
-from ingest.mapping.loader import parse_mapping
+from ingest.mapping.detect import DETECTORS, Match, detect
+from ingest.mapping.loader import load_mappings, parse_mapping
 from ingest.mapping.model import Mapping
 from ingest.mapping.orders import shape_orders
-from ingest.readers import RawTable, open_document
+from ingest.readers import Document, RawTable, open_document
 from ingest.readers import xlsx as xlsx_module
 
 FIELDS = {"order_id": "No", "ordered_at": "At", "order_status": "St", "currency": "Cur",
@@ -28,6 +30,61 @@ CSV = "No,At,St,Cur,Qty,Price\nA1,2024-11-11 00:00:00,paid,CNY,1,2.50\n"
 def mapping(detect_table: dict[str, Any], channel: str = "toy", **extra: Any) -> Mapping:
     return parse_mapping({"channel": channel, "detect": detect_table, "fields": FIELDS,
                           **extra}, f"{channel}.toml")
+
+
+def problem(detect_table: dict[str, Any]) -> str:
+    with pytest.raises(MappingError) as caught:
+        mapping(detect_table)
+    return str(caught.value)
+
+
+def test_header_is_the_default_and_only_strategy_yet() -> None:
+    assert list(DETECTORS) == ["header"]
+    assert mapping({"header_contains": ["No"]}).detect_by == "header"
+    assert mapping({"by": "header", "header_contains": ["No"]}).detect_by == "header"
+    assert {m.detect_by for m in load_mappings(MAPPINGS)} == {"header"}
+
+
+def test_an_unknown_strategy_is_rejected_naming_the_known_ones() -> None:
+    message = problem({"by": "headers", "header_contains": ["No"]})
+    assert "detect.by" in message
+    assert "unknown detection strategy 'headers' (did you mean 'header'?)" in message
+    assert "known: header" in message
+    assert "known: header" in problem({"by": "sender"})
+
+
+def test_the_header_strategy_still_needs_its_signature() -> None:
+    assert "detect.header_contains: is required" in problem({"by": "header"})
+
+
+class BySender:
+    """A detector as the mail source will need one: the input's origin names the sender."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[Document, Input]] = []
+
+    def match(self, document: Document, source: Input, mapping: Mapping) -> Match | None:
+        self.seen.append((document, source))
+        if source.origin.get("sender") != "orders@acme.example":
+            return None
+        return Match(mapping, 1, rank=(100,))
+
+
+def test_a_detector_gets_the_document_and_the_input_it_was_opened_from(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    by_sender = BySender()
+    monkeypatch.setitem(DETECTORS, "sender", by_sender)
+    acme = dataclasses.replace(mapping({"header_contains": ["Nothing like it"]}, "acme"),
+                               detect_by="sender")
+    other = mapping({"header_contains": ["No", "Qty"]}, "other")
+    mail = Input.from_bytes("mail 17 from orders@acme.example: orders.csv", CSV.encode(),
+                            origin={"kind": "mail", "sender": "orders@acme.example"})
+    with open_document(mail) as document:
+        match = detect(document, [other, acme])
+        table = document.read(match.options, match.header_row)
+    assert match.mapping.channel == "acme"  # the stronger evidence wins over the header
+    assert by_sender.seen == [(document, mail)]
+    assert table.name == mail.name and table.frame["No"].to_list() == ["A1"]
 
 
 def test_a_bytes_input_reads_as_the_same_file_does(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.errors import MappingError
+from ingest.mapping.detect import DETECTORS
 from ingest.mapping.model import (
     Case,
     FieldRule,
@@ -39,6 +40,7 @@ PARSE_KEYS = ("timezone", "phone_region", "phone_region_from_country", "datetime
               "date_formats")
 ORDER_KEYS = ("key", "carry_forward", "key_scope", "summary_when_empty", "sum")
 DELIMITERS = ("auto", ",", "\t", ";", "|")
+DETECT_KEYS = ("by", "header_contains")
 
 
 def nearest(word: str, choices: Iterable[str]) -> str:
@@ -125,9 +127,10 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         raise top.fail("channel", "is required: a short lower-case name such as 'tmall'")
 
     detect = top.sub("detect")
-    detect.only(("header_contains",))
+    detect.only(DETECT_KEYS)
+    detect_by = _detector(detect)
     signature = detect.texts("header_contains")
-    if not signature:
+    if detect_by == "header" and not signature:
         raise detect.fail("header_contains", "is required: header names that identify the files")
 
     reader = _reader_options(top.sub("reader"))
@@ -187,7 +190,17 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         key_scope=orders.text("key_scope"),
         summary_when_empty=orders.text("summary_when_empty"),
         order_sums=orders.texts("sum"),
+        detect_by=detect_by,
     )
+
+
+def _detector(detect: _Reader) -> str:
+    """``[detect] by``: the strategy recognising the mapping's files (default "header")."""
+    by = detect.text("by", "header") or "header"
+    if by not in DETECTORS:
+        raise detect.fail("by", f"unknown detection strategy {by!r}" + nearest(by, DETECTORS)
+                          + "; known: " + ", ".join(DETECTORS))
+    return by
 
 
 def _check_arithmetic(fields: _Reader, name: str, rule: FieldRule, mapped: set[str]) -> None:

@@ -101,6 +101,7 @@ class Mapping:
     # its carry_forward columns reach the lines, the row itself is layout, not a line.
     summary_when_empty: str | None = None
     order_sums: tuple[str, ...] = ()  # per-line amounts summed into an order-level one
+    detect_by: str = "header"  # how its inputs are recognised: a key of detect.DETECTORS
 
     @property
     def used_columns(self) -> set[str]:

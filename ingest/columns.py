@@ -1,5 +1,7 @@
-"""Column names every stage shares: the identity and verdict a reader gives each row, and
-the prefix of the source texts mapping keeps beside the typed values.
+"""Every stage: the column names they share, so none imports another stage for them.
+
+The identity and verdict a reader gives each row, and the prefix of the source texts
+mapping keeps beside the typed values.
 
 A neutral home, so that a stage reads another's columns without importing that stage.
 """

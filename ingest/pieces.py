@@ -1,8 +1,9 @@
-"""Reading and mapping, the second and fourth stages, for big text files: the table in
-pieces that hold whole orders, so memory does not grow with the file.
+"""Reading and mapping (second and fourth stages) of big text files, in whole-order pieces.
 
-A document that can (``ChunkDocument``) gives the table in record-aligned pieces. Here they are
-cut again so that no order is split between two pieces: the rows of the last order of a
+The table comes in pieces that hold whole orders, so memory does not grow with the file.
+
+A document that can (``ChunkDocument``) gives the table in record-aligned pieces. Here
+they are cut again so that no order is split between two pieces: the rows of the last order of a
 piece (by the mapping's order column, rows with an empty one belonging to the order above,
 as in carry-forward) wait for the next piece. Every step that looks at a whole order
 (summary rows, per-order sums, the order-amount check) then sees all of it, provided an

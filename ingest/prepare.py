@@ -1,5 +1,6 @@
-"""Reading to row checks, the second to fifth stages, for one input file: open, detect, read,
-map and check it, up to the batch-wide checks.
+"""Reading to row checks (the second to fifth stages) of one input file, before the batch.
+
+Open, detect, read, map and check it, up to the batch-wide checks.
 
 A big text file goes through in pieces (``ingest.pieces``): each piece's passed lines are
 spilled to an Arrow file as soon as they are checked, so memory holds only what the batch

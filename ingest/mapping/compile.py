@@ -1,5 +1,6 @@
-"""Mapping, the fourth stage: a mapping and a shaped table into the typed standard frame,
-as polars expressions.
+"""Mapping, the fourth stage: a mapping and a shaped table into the typed standard frame.
+
+All of it as polars expressions.
 
 The result holds every mappable field (typed, null when unmapped), ``__raw_<field>`` (the
 cleaned source text the value came from, for reject messages) and the reader's lineage

@@ -1,5 +1,4 @@
-"""Mapping, the fourth stage: what a mapping reads from a spreadsheet's layout rather than
-its columns.
+"""Mapping, the fourth stage: what a mapping reads from a sheet's layout, not its columns.
 
 PO-level values in the form area around the table (found by their labels, in the rows the
 reader saw outside the table), and which formula cells saved without a value matter (only

@@ -1,5 +1,4 @@
-"""Reading, the second stage: the reader registry, one reader per input kind, chosen by the
-input's suffix.
+"""Reading, the second stage: the reader registry, one reader per input kind (its suffix).
 
     with open_document(input) as document:
         match = detect(document, mappings, channel)          # ingest.mapping.detect

@@ -1,5 +1,4 @@
-"""Reading, the second stage: the contract every reader keeps, bytes and layout in, a frame
-of strings out.
+"""Reading, the second stage: the contract every reader keeps, bytes in, strings out.
 
 A reader knows inputs, not channels. ``Reader.open(input)`` gives a ``Document``: the input
 opened once, handed to detection (``peek``, ``sheets``) and then to reading (``read``, or

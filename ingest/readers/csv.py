@@ -1,5 +1,6 @@
-"""Reading, the second stage: CSV and TSV exports, in any encoding, with a sniffed delimiter
-and junk rows above the table.
+"""Reading, the second stage: CSV and TSV exports, any encoding, junk rows above the table.
+
+The delimiter is sniffed, the encoding detected (``encoding``).
 
 Rows are parsed by polars, over the whole file or (``read_chunks``, for big files) over
 record-aligned pieces of it, so that memory does not grow with the file. A second, cheap

@@ -1,10 +1,9 @@
-"""Reading, the second stage: workbooks (xlsx, xlsm, xlsb, xls, ods), read with calamine
-(fastexcel) as strings.
+"""Reading, the second stage: workbooks (xlsx, xlsm, xlsb, xls, ods), as strings.
 
-calamine is 10-20x faster than openpyxl on big sheets. Asked not to skip leading rows, its
-grid row N is spreadsheet row N + 1, so ``source_row`` matches what a person sees; its grid
-starts at the leftmost column holding a value, which only matters for the cell addresses of
-merged ranges and formulas (xlsx only, see ``sheetxml``).
+Read with calamine (fastexcel): 10-20x faster than openpyxl on big sheets. Asked not to
+skip leading rows, its grid row N is spreadsheet row N + 1, so ``source_row`` matches what a
+person sees; its grid starts at the leftmost column holding a value, which only matters for
+the cell addresses of merged ranges and formulas (xlsx only, see ``sheetxml``).
 
 A customer's purchase order is a form around a table: the header is found by the mapping's
 signature, the table ends at totals, notes or a signature block (``layout``), merged cells

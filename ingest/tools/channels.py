@@ -1,5 +1,6 @@
-"""Mapping tools, beside the flow: what the mappings directory holds, and why a file is (or
-is not) recognised.
+"""Mapping tools, beside the flow: the mappings directory, and why a file is recognised.
+
+What the directory holds, and why a file is (or is not) recognised.
 
 ``explain`` reuses ``ingest.mapping.detect`` for the verdict, so the tool can never disagree
 with what ``ingest`` would do; it only adds the evidence a person needs to see.

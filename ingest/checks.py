@@ -17,10 +17,10 @@ import polars as pl
 
 from ingest.codes import code as catalogued
 from ingest.codes import message
-from ingest.mapping.compile import RAW, expected_line_total
+from ingest.columns import RAW, READER_CODE, READER_DETAIL
+from ingest.mapping.compile import expected_line_total
 from ingest.mapping.parsers import E164, EMAIL, parse_money
 from ingest.mapping.vocab import countries
-from ingest.readers.base import READER_CODE, READER_DETAIL
 from ingest.schema import ORDER_STATUSES, order_amounts, parse_code, required_fields
 
 ID = "__id"

@@ -21,6 +21,8 @@ from enum import Enum
 from pathlib import Path
 from typing import BinaryIO
 
+from ingest.errors import InputError
+
 Digest = tuple[str, int]  # an input's sha256 (hex) and size in bytes
 
 
@@ -84,13 +86,18 @@ class Input:
             Path(name).unlink(missing_ok=True)
 
     def sha256(self) -> Digest:
-        """Its digest and size, read in one pass."""
+        """Its digest and size, read in one pass. Raises InputError (``cannot-open``) when
+        its bytes cannot be read now."""
         digest = hashlib.sha256()
         size = 0
-        with self.open() as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)  # (hashlib lets go of the GIL on big updates)
-                size += len(chunk)
+        try:
+            with self.open() as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)  # (hashlib lets go of the GIL on big updates)
+                    size += len(chunk)
+        except OSError as exc:
+            raise InputError.of(self.name, "cannot-open",
+                                reason=str(exc.strerror or exc)) from None
         return digest.hexdigest(), size
 
 

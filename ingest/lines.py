@@ -13,10 +13,12 @@ from dataclasses import dataclass
 import polars as pl
 
 from ingest.checks import ID, check_rows
+from ingest.columns import RAW
 from ingest.dedupe import FIELD_HASHES, LINE_HASHES, hash_lines
-from ingest.mapping.compile import RAW, compile_mapping
+from ingest.mapping.compile import compile_mapping
 from ingest.mapping.model import Mapping
-from ingest.readers.base import ROW, RawTable
+from ingest.mapping.orders import ShapedTable
+from ingest.readers.base import ROW
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ class CheckedTable:
     form: dict[str, str | None]
 
 
-def map_and_check(table: RawTable, mapping: Mapping, default_timezone: str) -> CheckedTable:
+def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str
+                  ) -> CheckedTable:
     """Map a table into typed standard columns, run the one-row checks, hash passed lines."""
     compiled = compile_mapping(mapping, table, default_timezone)
     typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()

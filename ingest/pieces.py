@@ -1,7 +1,9 @@
 """Reading, for big text files: pieces that hold whole orders, so memory stays flat.
 
-A reader that can (``ChunkReader``) gives the table in record-aligned pieces. Here they are
-cut again so that no order is split between two pieces: the rows of the last order of a
+The table comes in pieces that hold whole orders, so memory does not grow with the file.
+
+A document that can (``ChunkDocument``) gives the table in record-aligned pieces. Here
+they are cut again so that no order is split between two pieces: the rows of the last order of a
 piece (by the mapping's order column, rows with an empty one belonging to the order above,
 as in carry-forward) wait for the next piece. Every step that looks at a whole order
 (summary rows, per-order sums, the order-amount check) then sees all of it, provided an
@@ -14,7 +16,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from queue import Full, Queue
 from typing import TypeVar
 
@@ -22,7 +23,7 @@ import polars as pl
 
 from ingest.mapping.detect import Match
 from ingest.mapping.model import Mapping
-from ingest.readers.base import ChunkReader, NotChunkable, RawTable, normalise_name
+from ingest.readers.base import ChunkDocument, NotChunkable, RawTable, normalise_name
 
 T = TypeVar("T")
 
@@ -41,13 +42,13 @@ def order_column(mapping: Mapping, header: list[str]) -> str:
     return actual
 
 
-def order_tables(reader: ChunkReader, path: Path, match: Match,
+def order_tables(document: ChunkDocument, match: Match,
                  chunk_bytes: int) -> Iterator[RawTable]:
-    """The file's table in pieces that hold whole orders (each is then shaped as a whole
-    table is, ``ingest.reading.shaped``). Layout counts are spread over the pieces: their
-    sum is the file's."""
+    """The document's table in pieces that hold whole orders (each is then shaped as a
+    whole table is, ``ingest.mapping.orders.shape``). Layout counts are spread over the
+    pieces: their sum is the file's."""
     mapping = match.mapping
-    pieces = read_ahead(reader.read_chunks(path, match.options, match.header_row, chunk_bytes))
+    pieces = read_ahead(document.read_chunks(match.options, match.header_row, chunk_bytes))
     waiting: pl.DataFrame | None = None  # the rows of the last order seen, not yet given
     layout: dict[str, int] = {}  # counts of pieces given no rows yet
     key = ""

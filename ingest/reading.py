@@ -17,21 +17,19 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.errors import InputError
 from ingest.inputs import Digest, Input, hash_in_background, resolved
 from ingest.lines import CheckedTable, map_and_check
 from ingest.mapping.detect import Match, detect
-from ingest.mapping.form import formula_gap_messages
 from ingest.mapping.model import Mapping
-from ingest.mapping.orders import shape_orders
+from ingest.mapping.orders import shape
 from ingest.pieces import order_tables, spread_orders
-from ingest.readers import reader_for
+from ingest.readers import open_document
 from ingest.readers.base import (
     CHUNK_BYTES,
     READER_CODE,
     READER_DETAIL,
     ROW,
-    ChunkReader,
+    ChunkDocument,
     NotChunkable,
     RawTable,
 )
@@ -92,12 +90,6 @@ class CheckedInput:
         self.store.cleanup()
 
 
-def shaped(table: RawTable, mapping: Mapping) -> RawTable:
-    """A table (whole or a piece) as the mapping reads it: order shapes applied (summary
-    rows, summed amounts), and the formula cells without a value that matter marked."""
-    return formula_gap_messages(shape_orders(table, mapping), mapping)
-
-
 def read_input(one: Input, mappings: list[Mapping], channel: str | None = None,
                default_timezone: str = "UTC", digest: Digest | Future[Digest] | None = None,
                chunk_bytes: int | None = None, spill_dir: Path | None = None,
@@ -110,20 +102,17 @@ def read_input(one: Input, mappings: list[Mapping], channel: str | None = None,
     big file read so far (0 to 1), piece by piece."""
     digest = digest if digest is not None else hash_in_background(one)
     chunk_bytes = chunk_bytes or CHUNK_BYTES
-    if one.path is None:
-        raise InputError(one.name, "only files on disk can be read yet")
-    path = one.path
-    match = detect(path, mappings, channel)
-    reader = reader_for(path)
-    size = one.size()
-    if size > chunk_bytes and isinstance(reader, ChunkReader):
-        try:
-            return _read(one, match, digest, order_tables(reader, path, match, chunk_bytes),
-                         Spill(spill_dir), default_timezone, whole=False,
-                         progress=_share(progress, size))
-        except NotChunkable:
-            pass  # read whole below: that path handles (and explains) the damage
-    table = reader.read(path, match.options, match.header_row)
+    with open_document(one) as document:
+        match = detect(document, mappings, channel)
+        size = one.size()
+        if size > chunk_bytes and isinstance(document, ChunkDocument):
+            try:
+                return _read(one, match, digest, order_tables(document, match, chunk_bytes),
+                             Spill(spill_dir), default_timezone, whole=False,
+                             progress=_share(progress, size))
+            except NotChunkable:
+                pass  # read whole below: that path handles (and explains) the damage
+        table = document.read(match.options, match.header_row)
     return _read(one, match, digest, iter([table]), InMemory(), default_timezone, whole=True)
 
 
@@ -142,13 +131,14 @@ def _read(one: Input, match: Match, digest: Digest | Future[Digest],
     orders: list[pl.Series] = []
     rows_in = 0
     try:
-        for table in tables:
-            table = shaped(table, mapping)
+        for raw_table in tables:
+            shaped = shape(raw_table, mapping)  # (whole or a piece: shaped the same way)
+            table = shaped.table
             first = first or table
             rows_in += table.frame.height
             for name, count in table.layout.items():
                 layout[name] = layout.get(name, 0) + count
-            checked = map_and_check(table, mapping, default_timezone)
+            checked = map_and_check(shaped, mapping, default_timezone)
             raw = table.frame if whole else _compact(
                 table.frame.filter(pl.col(ROW).is_in(checked.touched.implode())))
             store.put(checked.passed)
@@ -158,7 +148,7 @@ def _read(one: Input, match: Match, digest: Digest | Future[Digest],
             parts.append((raw.drop(READER_CODE, READER_DETAIL), _without_lines(checked)))
             if progress is not None:
                 progress(table)
-            del table, raw, checked
+            del raw_table, shaped, table, raw, checked
         lines, raw_pieces = store.close(), store.close(kind="raw")
         if not whole and spread_orders(orders):
             raise NotChunkable

@@ -11,9 +11,10 @@ from conftest import MAPPINGS, SAMPLES
 from golden import CASES, ROOT
 
 from ingest.api import ingest
+from ingest.inputs import Input
 from ingest.mapping.detect import detect
 from ingest.mapping.loader import load_mappings
-from ingest.readers import reader_for
+from ingest.readers import open_document
 from ingest.readers.base import find_header
 
 
@@ -21,14 +22,14 @@ from ingest.readers.base import find_header
 def test_sample_is_detected_as_its_own_channel_and_no_other(channel: str) -> None:
     mappings = load_mappings(MAPPINGS)
     sample = ROOT / CASES[channel]
-    assert detect(sample, mappings).mapping.channel == channel
-    reader = reader_for(sample)
-    for mapping in mappings:
-        if mapping.channel == channel:
-            continue
-        peek = reader.peek(sample, mapping.reader)
-        assert find_header(peek, mapping.header_contains) is None, (
-            f"{sample.name} also carries the signature of {mapping.channel}")
+    with open_document(Input.from_path(sample)) as document:
+        assert detect(document, mappings).mapping.channel == channel
+        for mapping in mappings:
+            if mapping.channel == channel:
+                continue
+            peek = document.peek(mapping.reader)
+            assert find_header(peek, mapping.header_contains) is None, (
+                f"{sample.name} also carries the signature of {mapping.channel}")
 
 
 def test_every_sample_folder_is_a_golden_case() -> None:

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ingest.inputs import Input
 from ingest.mapping.model import ReaderOptions
-from ingest.readers import gb18030, reader_for
+from ingest.readers import gb18030, open_document
 from ingest.readers.csv import CsvReader
 from ingest.readers.gb18030 import (
     CANONICAL,
@@ -80,8 +81,10 @@ def test_a_file_reads_the_same_whole_and_in_pieces(tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
     path.write_bytes("订单号,编码,商品\r\n".encode("gb18030") + b"".join(rows))
     options = ReaderOptions(encoding="gb18030")
-    whole = reader_for(path).read(path, options, 1).frame
-    pieces = list(CsvReader().read_chunks(path, options, 1, chunk_bytes=256))
+    with open_document(Input.from_path(path)) as document:
+        whole = document.read(options, 1).frame
+    with CsvReader().open(Input.from_path(path)) as document:
+        pieces = list(document.read_chunks(options, 1, chunk_bytes=256))
     assert len(pieces) > 5
     assert whole.height == len(rows)
     assert [f for p in pieces for f in p.frame["商品"]] == whole["商品"].to_list()

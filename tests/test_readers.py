@@ -12,10 +12,11 @@ import polars as pl
 import pytest
 
 from ingest.errors import InputError
-from ingest.mapping.detect import detect
+from ingest.inputs import Input
+from ingest.mapping.detect import Match, detect
 from ingest.mapping.loader import parse_mapping
 from ingest.mapping.model import Mapping, ReaderOptions
-from ingest.readers import RawTable, reader_for
+from ingest.readers import Peek, RawTable, open_document, reader_for
 from ingest.readers.encoding import detect_encoding, to_utf8
 
 ROW, CODE, DETAIL = "__row", "__reader_code", "__reader_detail"
@@ -46,7 +47,18 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
 
 
 def read(path: Path, options: ReaderOptions = AUTO, header_row: int = 1) -> RawTable:
-    return reader_for(path).read(path, options, header_row)
+    with open_document(Input.from_path(path)) as document:
+        return document.read(options, header_row)
+
+
+def peek_at(path: Path, options: ReaderOptions = AUTO) -> Peek:
+    with open_document(Input.from_path(path)) as document:
+        return document.peek(options)
+
+
+def detect_file(path: Path, mappings: list[Mapping], channel: str | None = None) -> Match:
+    with open_document(Input.from_path(path)) as document:
+        return detect(document, mappings, channel)
 
 
 def values(table: RawTable) -> list[list[str | None]]:
@@ -94,7 +106,7 @@ def test_every_encoding_reads_to_the_same_values(tmp_path: Path, variant: str) -
 def test_peek_reports_encoding_delimiter_and_rows(tmp_path: Path, variant: str) -> None:
     name, data, encoding, delimiter = ENCODED[variant]
     path = write(tmp_path, name, data)
-    peek = reader_for(path).peek(path, AUTO)
+    peek = peek_at(path, AUTO)
     assert (peek.encoding, peek.delimiter, peek.first_row) == (encoding, delimiter, 1)
     assert peek.rows == [HEADER, *RECORDS]
 
@@ -127,7 +139,7 @@ def test_forced_wrong_encoding_raises_undecodable_with_a_hint(tmp_path: Path) ->
 def test_binary_file_with_leading_nul_bytes_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "orders.csv", b"\x00\x00\x00\x00id,name\n1,a\n")
     with pytest.raises(InputError) as caught:
-        reader_for(path).peek(path, AUTO)
+        peek_at(path, AUTO)
     assert caught.value.code == "binary-file"
 
 
@@ -138,7 +150,7 @@ def test_workbook_renamed_to_csv_is_refused_as_binary(tmp_path: Path) -> None:
     workbook.save(book)
     path = write(tmp_path, "orders.csv", book.read_bytes())
     with pytest.raises(InputError) as caught:
-        reader_for(path).peek(path, AUTO)
+        peek_at(path, AUTO)
     assert caught.value.code == "binary-file"
 
 
@@ -147,7 +159,7 @@ def test_legacy_xls_renamed_to_csv_is_refused_as_binary(tmp_path: Path) -> None:
     ole2 = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(1016)
     path = write(tmp_path, "orders.csv", ole2)
     with pytest.raises(InputError) as caught:
-        reader_for(path).peek(path, AUTO)
+        peek_at(path, AUTO)
     assert caught.value.code == "binary-file"
 
 
@@ -155,13 +167,13 @@ def test_legacy_xls_renamed_to_csv_is_refused_as_binary(tmp_path: Path) -> None:
 def test_empty_file_is_refused(tmp_path: Path, content: bytes) -> None:
     path = write(tmp_path, "orders.csv", content)
     with pytest.raises(InputError) as caught:
-        reader_for(path).peek(path, AUTO)
+        peek_at(path, AUTO)
     assert caught.value.code == "empty-file"
 
 
 def test_unknown_extension_has_no_reader(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
-        reader_for(tmp_path / "orders.json")
+        reader_for(Input.from_path(tmp_path / "orders.json"))
     assert caught.value.code == "unsupported-format"
 
 
@@ -172,7 +184,7 @@ def test_unknown_extension_has_no_reader(tmp_path: Path) -> None:
 def test_delimiter_is_sniffed(tmp_path: Path, delimiter: str) -> None:
     lines = [["id", "name", "qty"], ["1", "a b", "2"], ["2", "c", "3"]]
     path = write(tmp_path, "orders.csv", "".join(delimiter.join(r) + "\n" for r in lines))
-    assert reader_for(path).peek(path, AUTO).delimiter == delimiter
+    assert peek_at(path, AUTO).delimiter == delimiter
     table = read(path)
     assert table.delimiter == delimiter
     assert table.header == ["id", "name", "qty"]
@@ -181,7 +193,7 @@ def test_delimiter_is_sniffed(tmp_path: Path, delimiter: str) -> None:
 
 def test_delimiter_inside_quoted_values_does_not_win_the_sniff(tmp_path: Path) -> None:
     path = write(tmp_path, "orders.csv", 'id,name,qty\n1,"S;M;L;XL",1\n2,b,2\n')
-    assert reader_for(path).peek(path, AUTO).delimiter == ","
+    assert peek_at(path, AUTO).delimiter == ","
 
 
 # rows above, inside and below the table
@@ -202,7 +214,7 @@ FOOTER = ReaderOptions(footer="^合计")
 
 def test_header_below_title_rows_is_found_by_signature(tmp_path: Path) -> None:
     path = write(tmp_path, "tmall.csv", JUNK)
-    match = detect(path, [BETA, ALPHA])
+    match = detect_file(path, [BETA, ALPHA])
     assert (match.mapping.channel, match.header_row) == ("alpha", 3)
     table = read(path, FOOTER, match.header_row)
     assert table.header[0] == "订单编号"
@@ -391,7 +403,7 @@ def test_xlsx_header_spanning_the_whole_sheet_is_read(tmp_path: Path) -> None:
 
 def test_xlsx_peek_numbers_rows_like_excel(tmp_path: Path) -> None:
     path = write_workbook(tmp_path / "orders.xlsx")
-    peek = reader_for(path).peek(path, AUTO)
+    peek = peek_at(path, AUTO)
     assert peek.first_row == 1
     assert peek.rows[4 - peek.first_row][:5] == XLSX_HEADER
 
@@ -427,7 +439,7 @@ def test_xlsx_row_numbers_count_leading_empty_rows(tmp_path: Path) -> None:
         sheet[f"{column}4"] = value
     sheet["A5"], sheet["B5"], sheet["C5"] = "7", "梨", 1
     workbook.save(path)
-    peek = reader_for(path).peek(path, AUTO)
+    peek = peek_at(path, AUTO)
     assert peek.first_row == 1 and peek.rows[2][-1] == "单位: 元"
     table = read(path, AUTO, 4)
     assert table.frame[ROW].to_list() == [5]
@@ -437,7 +449,7 @@ def test_xlsx_row_numbers_count_leading_empty_rows(tmp_path: Path) -> None:
 def test_xlsx_sheet_is_selected_by_name(tmp_path: Path) -> None:
     path = write_workbook(tmp_path / "orders.xlsx")
     options = ReaderOptions(sheet="退款")
-    assert reader_for(path).peek(path, options).rows[1][:2] == ["退款单号", "金额"]
+    assert peek_at(path, options).rows[1][:2] == ["退款单号", "金额"]
     table = read(path, options, 2)
     assert table.header == ["退款单号", "金额"]
     assert values(table) == [["R-01", "5"]]
@@ -447,7 +459,7 @@ def test_xlsx_sheet_is_selected_by_name(tmp_path: Path) -> None:
 def test_xlsx_missing_sheet_name_raises(tmp_path: Path) -> None:
     path = write_workbook(tmp_path / "orders.xlsx")
     with pytest.raises(InputError) as caught:
-        reader_for(path).peek(path, ReaderOptions(sheet="Orders"))
+        peek_at(path, ReaderOptions(sheet="Orders"))
     assert "'Orders'" in caught.value.reason
     assert "订单" in caught.value.reason and "退款" in caught.value.reason
 
@@ -455,7 +467,7 @@ def test_xlsx_missing_sheet_name_raises(tmp_path: Path) -> None:
 def test_xlsx_that_is_not_a_zip_raises(tmp_path: Path) -> None:
     path = write(tmp_path, "orders.xlsx", "id,name\n1,a\n")
     with pytest.raises(InputError) as caught:
-        reader_for(path).peek(path, AUTO)
+        peek_at(path, AUTO)
     assert caught.value.code == "unreadable-workbook"
     assert "not a zip" in caught.value.reason
 
@@ -464,7 +476,7 @@ def test_truncated_xlsx_raises(tmp_path: Path) -> None:
     whole = write_workbook(tmp_path / "whole.xlsx").read_bytes()
     path = write(tmp_path, "orders.xlsx", whole[: len(whole) // 2])
     with pytest.raises(InputError) as caught:
-        reader_for(path).peek(path, AUTO)
+        peek_at(path, AUTO)
     assert caught.value.code == "unreadable-workbook"
 
 
@@ -476,15 +488,15 @@ def test_detect_picks_the_mapping_whose_signature_the_header_carries(tmp_path: P
                                              "#1001,paid,2024-11-11 00:00:00,1,2.00\n")
     tmall = write(tmp_path, "tmall.csv", JUNK.encode("gb18030"))
     for mappings in ([ALPHA, BETA], [BETA, ALPHA]):
-        assert detect(shopify, mappings).mapping.channel == "beta"
-        assert detect(tmall, mappings).mapping.channel == "alpha"
+        assert detect_file(shopify, mappings).mapping.channel == "beta"
+        assert detect_file(tmall, mappings).mapping.channel == "alpha"
 
 
 def test_detect_finds_the_header_row_in_a_workbook(tmp_path: Path) -> None:
     path = write_workbook(tmp_path / "orders.xlsx")
     gamma = toy_mapping("gamma", ["订单编号", "数量"],
                         ["订单编号", "下单时间", "商品", "数量", "单价"])
-    match = detect(path, [ALPHA, gamma])
+    match = detect_file(path, [ALPHA, gamma])
     assert (match.mapping.channel, match.header_row) == ("gamma", 4)
 
 
@@ -494,13 +506,13 @@ def test_detect_prefers_the_most_specific_signature(tmp_path: Path) -> None:
     narrow = toy_mapping("narrow", ["Name"],
                          ["Name", "Created at", "Financial Status", "Qty", "Price"])
     for mappings in ([narrow, BETA], [BETA, narrow]):
-        assert detect(path, mappings).mapping.channel == "beta"
+        assert detect_file(path, mappings).mapping.channel == "beta"
 
 
 def test_detect_unknown_file_names_its_header_and_the_nearest_mapping(tmp_path: Path) -> None:
     path = write(tmp_path, "unknown.csv", "Order,Name,Status,Amount\n1,x,paid,2\n")
     with pytest.raises(InputError) as caught:
-        detect(path, [ALPHA, BETA])
+        detect_file(path, [ALPHA, BETA])
     error = caught.value
     assert error.code == "unknown-channel"
     assert "Order, Name, Status, Amount" in error.reason
@@ -511,4 +523,4 @@ def test_detect_unknown_file_names_its_header_and_the_nearest_mapping(tmp_path: 
 def test_detect_unknown_channel_name_raises(tmp_path: Path) -> None:
     path = write(tmp_path, "shopify.csv", "Name,Financial Status\n#1,paid\n")
     with pytest.raises(InputError, match="no mapping for channel 'zeta'"):
-        detect(path, [ALPHA, BETA], channel="zeta")
+        detect_file(path, [ALPHA, BETA], channel="zeta")

@@ -1,4 +1,6 @@
-"""Turn a mapping and a raw table into the typed standard frame, as polars expressions.
+"""Mapping, the fourth stage: a mapping and a shaped table into the typed standard frame.
+
+All of it as polars expressions.
 
 The result holds every mappable field (typed, null when unmapped), ``__raw_<field>`` (the
 cleaned source text the value came from, for reject messages) and the reader's lineage
@@ -13,8 +15,11 @@ from decimal import Decimal
 
 import polars as pl
 
+from ingest.columns import RAW as RAW  # (its home is ingest.columns; imported from here too)
+from ingest.columns import READER_CODE, READER_DETAIL, ROW
 from ingest.mapping.form import form_values
 from ingest.mapping.model import FieldRule, Mapping
+from ingest.mapping.orders import ShapedTable
 from ingest.mapping.parsers import (
     DEFAULT_DATE_FORMATS,
     DEFAULT_DATETIME_FORMATS,
@@ -26,10 +31,9 @@ from ingest.mapping.parsers import (
     parse_spreadsheet_date,
     parser_for,
 )
-from ingest.readers.base import READER_CODE, READER_DETAIL, ROW, RawTable, normalise_name
+from ingest.readers.base import normalise_name
 from ingest.schema import MONEY, derived_fields, field_kind, mappable_fields, polars_schema
 
-RAW = "__raw_"
 CLEAN = "__clean_"
 SPLIT = "__split_"
 
@@ -44,8 +48,10 @@ class Compiled:
     form: dict[str, str | None] = field(default_factory=dict)  # form-label values found
 
 
-def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UTC") -> Compiled:
-    columns = {normalise_name(name): raw.substitutes.get(name, name) for name in raw.header}
+def compile_mapping(mapping: Mapping, shaped: ShapedTable,
+                    default_timezone: str = "UTC") -> Compiled:
+    raw = shaped.table
+    columns = {normalise_name(name): shaped.substitutes.get(name, name) for name in raw.header}
     wanted = sorted(mapping.used_columns)
     missing = tuple(c for c in wanted if normalise_name(c) not in columns)
 
@@ -55,8 +61,8 @@ def compile_mapping(mapping: Mapping, raw: RawTable, default_timezone: str = "UT
 
     form = form_values(mapping, raw)  # PO-level values beside the table, by label
     frame = raw.frame.lazy()
-    if mapping.order_key and mapping.carry_forward:
-        frame = frame.with_columns(carry_forward(mapping, columns))
+    if shaped.carried:  # (the order shapes decided what reaches an order's other lines)
+        frame = frame.with_columns(shaped.carried)
     # Each source column is cleaned once, however many fields read it (an address feeds
     # five): one stage per step keeps polars from evaluating shared work again per use.
     present = sorted({columns[normalise_name(c)] for c in wanted if normalise_name(c) in columns})
@@ -268,21 +274,6 @@ def _raw_value(rule: FieldRule, src: Callable[[str], pl.Expr], values: dict[str,
     if values:
         expr = expr.replace(values)
     return expr
-
-
-def carry_forward(mapping: Mapping, columns: dict[str, str]) -> list[pl.Expr]:
-    """Multi-line orders: order-level columns are filled on an order's first line only;
-    copy them to its other lines (never over a value a line has itself)."""
-    key = columns.get(normalise_name(mapping.order_key or ""))
-    if key is None:
-        return []
-    exprs = []
-    for name in mapping.carry_forward:
-        actual = columns.get(normalise_name(name))
-        if actual and actual != key:
-            value = pl.when(pl.col(actual).str.strip_chars() != "").then(pl.col(actual))
-            exprs.append(value.forward_fill().over(pl.col(key)).alias(actual))
-    return exprs
 
 
 def _stand_together(stage: pl.DataFrame, mapped: set[str]) -> bool:

@@ -1,6 +1,8 @@
-"""What a mapping reads from a spreadsheet's layout rather than its columns: PO-level values
-in the form area around the table (found by their labels), and which formula cells saved
-without a value matter (only those in columns the mapping reads).
+"""Mapping, the fourth stage: what a mapping reads from a sheet's layout, not its columns.
+
+PO-level values in the form area around the table (found by their labels, in the rows the
+reader saw outside the table), and which formula cells saved without a value matter (only
+those in columns the mapping reads).
 
 This is per-file work over a few dozen cells, so plain Python; the per-line work stays in
 polars expressions.
@@ -12,16 +14,10 @@ import re
 
 import polars as pl
 
+from ingest.columns import READER_CODE, READER_DETAIL
 from ingest.errors import message_template
 from ingest.mapping.model import FormLabel, Mapping
-from ingest.readers.base import (
-    FORMULA_GAP,
-    GAP_SEPARATOR,
-    READER_CODE,
-    READER_DETAIL,
-    RawTable,
-    normalise_name,
-)
+from ingest.readers.base import FORMULA_GAP, GAP_SEPARATOR, RawTable, normalise_name
 
 BELOW_REACH = 3  # rows under a label searched for its value (a value merged down counts once)
 COLON = re.compile(r"\s*[:：]\s*")
@@ -29,7 +25,7 @@ COLON = re.compile(r"\s*[:：]\s*")
 
 def form_values(mapping: Mapping, raw: RawTable) -> dict[str, str | None]:
     """field -> the text of its form value (None when its label is not found)."""
-    return {name: find_value(rule.form, raw.context)
+    return {name: find_value(rule.form, raw.rows_outside)
             for name, rule in mapping.fields.items() if rule.form is not None}
 
 

@@ -1,4 +1,4 @@
-"""Load mapping files (TOML) and check them against the standard schema.
+"""Mapping, the fourth stage: load mapping files (TOML) and check them against the schema.
 
 Every problem is a ``MappingError`` naming the file, the key and what is wrong, with the
 nearest valid name when the key looks like a typo.
@@ -15,15 +15,17 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.errors import MappingError
+from ingest.mapping.detect import DETECTORS
 from ingest.mapping.model import (
     Case,
     FieldRule,
     FormLabel,
     Mapping,
     ParseOptions,
-    ReaderOptions,
 )
 from ingest.mapping.parsers import PHONE_REGIONS
+from ingest.readers.encoding import ENCODINGS as ENCODINGS  # (owned by the readers)
+from ingest.readers.options import ReaderOptions
 from ingest.schema import (
     ORDER_STATUSES,
     derived_fields,
@@ -44,8 +46,7 @@ PARSE_KEYS = ("timezone", "phone_region", "phone_region_from_country", "datetime
               "date_formats")
 ORDER_KEYS = ("key", "carry_forward", "key_scope", "summary_when_empty", "sum")
 DELIMITERS = ("auto", ",", "\t", ";", "|")
-ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "utf-16", "utf-16-le",
-             "utf-16-be", "big5", "shift_jis", "latin-1", "cp1252")
+DETECT_KEYS = ("by", "header_contains")
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
@@ -153,9 +154,10 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         raise top.fail("channel", "is required: a short lower-case name such as 'tmall'")
 
     detect = top.sub("detect")
-    detect.only(("header_contains",))
+    detect.only(DETECT_KEYS)
+    detect_by = _detector(detect)
     signature = detect.texts("header_contains")
-    if not signature:
+    if detect_by == "header" and not signature:
         raise detect.fail("header_contains", "is required: header names that identify the files",
                           missing="header_contains")
 
@@ -219,7 +221,17 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         key_scope=orders.text("key_scope"),
         summary_when_empty=orders.text("summary_when_empty"),
         order_sums=orders.texts("sum"),
+        detect_by=detect_by,
     )
+
+
+def _detector(detect: _Reader) -> str:
+    """``[detect] by``: the strategy recognising the mapping's files (default "header")."""
+    by = detect.text("by", "header") or "header"
+    if by not in DETECTORS:
+        raise detect.fail("by", f"unknown detection strategy {by!r}" + nearest(by, DETECTORS)
+                          + "; known: " + ", ".join(DETECTORS))
+    return by
 
 
 def _check_arithmetic(fields: _Reader, name: str, rule: FieldRule, mapped: set[str]) -> None:

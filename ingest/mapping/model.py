@@ -1,9 +1,14 @@
-"""What a mapping file says, as plain frozen data. Loading and checking is in ``loader``;
-turning it into polars expressions is in ``compile``."""
+"""Mapping, the fourth stage: what a mapping file says, as plain frozen data.
+
+Loading and checking is in ``loader``; turning it into polars expressions is in ``compile``.
+How its files are read (``ReaderOptions``) belongs to the readers, and is only named here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from ingest.readers.options import ReaderOptions
 
 
 @dataclass(frozen=True)
@@ -68,15 +73,6 @@ class FieldRule:
 
 
 @dataclass(frozen=True)
-class ReaderOptions:
-    encoding: str = "auto"  # auto | utf-8 | utf-8-sig | gb18030 | utf-16 ...
-    delimiter: str = "auto"  # auto | "," | "\t" | ";" | "|"
-    header_row: int | None = None  # 1-based; default: found by the detect signature
-    footer: str | None = None  # regex on a row's first cell marking rows below the table
-    sheet: str | int | None = None  # xlsx: sheet name or 0-based index; default the first
-
-
-@dataclass(frozen=True)
 class ParseOptions:
     timezone: str | None = None  # zone of timestamps without an offset (None: the default)
     phone_region: str | None = None  # region of phone numbers without a country code
@@ -105,6 +101,7 @@ class Mapping:
     # its carry_forward columns reach the lines, the row itself is layout, not a line.
     summary_when_empty: str | None = None
     order_sums: tuple[str, ...] = ()  # per-line amounts summed into an order-level one
+    detect_by: str = "header"  # how its inputs are recognised: a key of detect.DETECTORS
 
     @property
     def used_columns(self) -> set[str]:

@@ -1,12 +1,17 @@
-"""Reader registry: one reader per input kind, chosen by file extension."""
+"""Reading, the second stage: the reader registry, one reader per input kind (its suffix).
+
+    with open_document(input) as document:
+        match = detect(document, mappings, channel)          # ingest.mapping.detect
+        table = document.read(match.options, match.header_row)
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ingest.errors import InputError
-from ingest.readers.base import Peek, RawTable, Reader
+from ingest.inputs import Input
+from ingest.readers.base import ChunkDocument, Document, Peek, RawTable, Reader
 from ingest.readers.csv import CsvReader
+from ingest.readers.options import ReaderOptions
 from ingest.readers.xlsx import XlsxReader
 
 READERS: dict[str, Reader] = {}
@@ -21,14 +26,23 @@ register(CsvReader())
 register(XlsxReader())
 
 
-def reader_for(path: Path) -> Reader:
-    reader = READERS.get(path.suffix.lower())
+def reader_for(source: Input) -> Reader:
+    """The reader of the input's kind (its suffix). Raises InputError when none reads it."""
+    reader = READERS.get(source.suffix)
     if reader is None:
         known = ", ".join(sorted(READERS))
-        kind = f"{path.suffix!r} files" if path.suffix else "files without an extension"
-        raise InputError(str(path), f"no reader for {kind}; ordermill reads: {known}",
+        # (a file's extension as it is spelled: the suffix is lower case)
+        suffix = source.path.suffix if source.path is not None else source.suffix
+        kind = f"{suffix!r} files" if suffix else "files without an extension"
+        raise InputError(source.name, f"no reader for {kind}; ordermill reads: {known}",
                          code="unsupported-format")
     return reader
 
 
-__all__ = ["READERS", "Peek", "RawTable", "Reader", "reader_for", "register"]
+def open_document(source: Input) -> Document:
+    """The input opened by its reader, for detection and reading (a context manager)."""
+    return reader_for(source).open(source)
+
+
+__all__ = ["READERS", "ChunkDocument", "Document", "Peek", "RawTable", "Reader",
+           "ReaderOptions", "open_document", "reader_for", "register"]

@@ -1,7 +1,11 @@
-"""The contract every reader keeps: bytes and layout in, a frame of strings out.
+"""Reading, the second stage: the contract every reader keeps, bytes in, strings out.
 
-A reader knows files, not channels. ``peek`` returns the first rows so a mapping can be
-recognised; ``read`` returns the table under the header as all-string columns plus:
+A reader knows inputs, not channels. ``Reader.open(input)`` gives a ``Document``: the input
+opened once, handed to detection (``peek``, ``sheets``) and then to reading (``read``, or
+``read_chunks`` for a big text file), and closed afterwards. A document keeps what it loaded
+while it is open (a workbook's parsed sheets), so a sheet peeked for detection is not parsed
+again for reading; nothing is kept once it is closed. ``read`` returns the table under the
+header as all-string columns plus (``ingest.columns``):
 
 - ``__row``: the row number a person sees in a spreadsheet (``source_row``);
 - ``__reader_code`` / ``__reader_detail``: a structural problem of the row (too many fields,
@@ -14,16 +18,17 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
-from typing import Protocol, runtime_checkable
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
 
 import polars as pl
 
-from ingest.mapping.model import ReaderOptions
+from ingest.columns import READER_CODE as READER_CODE
+from ingest.columns import READER_DETAIL as READER_DETAIL
+from ingest.columns import ROW as ROW
+from ingest.inputs import Input
+from ingest.readers.options import ReaderOptions
 
-ROW = "__row"
-READER_CODE = "__reader_code"
-READER_DETAIL = "__reader_detail"
 PEEK_ROWS = 50
 WHITESPACE_RUN = re.compile(r"\s+")
 CHUNK_BYTES = 64 << 20  # a piece of a big file: small against memory, big against overhead
@@ -50,7 +55,7 @@ class Peek:
 
 @dataclass
 class RawTable:
-    path: str
+    name: str  # the input's name (``Input.name``): what messages and ``source`` show
     header: list[str]
     header_row: int
     frame: pl.DataFrame
@@ -59,40 +64,81 @@ class RawTable:
     layout: dict[str, int] = field(default_factory=dict)  # rows outside the table, by kind
     notes: list[str] = field(default_factory=list)  # how the file was read, for the manifest
     # Non-blank rows outside the table (above the header, below the table) as (spreadsheet
-    # row, cell texts): where a mapping's form labels find PO-level values.
-    context: list[tuple[int, list[str]]] = field(default_factory=list)
-    # Source column -> the internal column a mapping reads in its place (an order's summed
-    # amount), so the rejects report still shows what the row itself said.
-    substitutes: dict[str, str] = field(default_factory=dict)
-    # A piece of a big file (``ChunkReader``): how many bytes of the file were read when it
+    # row, cell texts): what the reader saw around the table, where a mapping may look for
+    # values of the whole document (a PO's form labels).
+    rows_outside: list[tuple[int, list[str]]] = field(default_factory=list)
+    # A piece of a big file (``ChunkDocument``): how many bytes of the file were read when it
     # was cut, for progress. None for a whole table.
     read_to: int | None = None
 
 
-class Reader(Protocol):
-    name: str
-    suffixes: tuple[str, ...]
+class Document(Protocol):
+    """An input opened by its reader, for detection and then reading. A context manager:
+    ``with open_document(input) as document: ...`` closes it (and lets go of what it
+    loaded) afterwards."""
 
-    def peek(self, path: Path, options: ReaderOptions) -> Peek: ...
+    input: Input
 
-    def read(self, path: Path, options: ReaderOptions, header_row: int) -> RawTable: ...
-
-    def sheets(self, path: Path) -> list[str]:
+    def sheets(self) -> list[str]:
         """Sheet names of a workbook, in order; [] for inputs without sheets."""
         ...
 
+    def peek(self, options: ReaderOptions) -> Peek:
+        """The first rows as read with ``options``, enough to find the header."""
+        ...
+
+    def read(self, options: ReaderOptions, header_row: int) -> RawTable:
+        """The table under ``header_row``, whole."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None: ...
+
 
 @runtime_checkable
-class ChunkReader(Protocol):
-    """A reader that can give a big file's table in pieces, so memory does not grow with
+class ChunkDocument(Protocol):
+    """A document that can give a big file's table in pieces, so memory does not grow with
     the file: each piece ends where a record ends; rows keep the whole file's numbers."""
 
-    def read_chunks(self, path: Path, options: ReaderOptions, header_row: int,
+    def read_chunks(self, options: ReaderOptions, header_row: int,
                     chunk_bytes: int) -> Iterator[RawTable]: ...
 
 
+class Reader(Protocol):
+    """One input kind: the suffixes it reads and how it opens such an input."""
+
+    name: str
+    suffixes: tuple[str, ...]
+
+    def open(self, source: Input) -> Document:
+        """The input as a document. Cheap: what is slow (parsing a workbook) happens when
+        the document is first asked for it, so an unreadable input raises from there."""
+        ...
+
+
+class Opened:
+    """What every document shares: its input, and closing as a context manager."""
+
+    def __init__(self, source: Input) -> None:
+        self.input = source
+
+    def close(self) -> None:
+        """Let go of what the document keeps (nothing, unless a reader says otherwise)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+
 class NotChunkable(Exception):
-    """The file must be read whole (``Reader.read``): it is damaged in a way only the
+    """The file must be read whole (``Document.read``): it is damaged in a way only the
     whole-file path handles (stray quotes, a bad byte, classic Mac line ends) and explains."""
 
 

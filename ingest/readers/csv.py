@@ -1,4 +1,6 @@
-"""CSV and TSV exports: any encoding, sniffed delimiter, junk rows above the table.
+"""Reading, the second stage: CSV and TSV exports, any encoding, junk rows above the table.
+
+The delimiter is sniffed, the encoding detected (``encoding``).
 
 Rows are parsed by polars, over the whole file or (``read_chunks``, for big files) over
 record-aligned pieces of it, so that memory does not grow with the file. A second, cheap
@@ -21,19 +23,18 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
+from ingest.columns import READER_CODE, READER_DETAIL, ROW
 from ingest.errors import InputError
-from ingest.mapping.model import ReaderOptions
+from ingest.inputs import Input
 from ingest.readers.base import (
     CHUNK_BYTES,
     PEEK_ROWS,
-    READER_CODE,
-    READER_DETAIL,
-    ROW,
     NotChunkable,
+    Opened,
     Peek,
     RawTable,
     split_table,
@@ -47,6 +48,7 @@ from ingest.readers.encoding import (
     undecodable,
     utf8_transcoder,
 )
+from ingest.readers.options import ReaderOptions
 
 DELIMITERS = (",", "\t", ";", "|")
 QUOTE = '"'
@@ -56,26 +58,42 @@ STRUCTURAL = ("too-many-fields", "too-few-fields")
 ANY_TEXT = re.compile(rb"[^\r\n]")
 
 
-
 class CsvReader:
     name = "csv"
     suffixes: tuple[str, ...] = (".csv", ".tsv", ".txt")
 
-    def peek(self, path: Path, options: ReaderOptions) -> Peek:
-        head = _read(path, HEAD_BYTES)
-        text, encoding = decode_head(head, options.encoding, str(path))
-        delimiter = _delimiter(text, options, path)
-        rows = [row for row, _ in _head_records(text, delimiter)]
-        return Peek(rows=rows, encoding=encoding, delimiter=delimiter)
+    def open(self, source: Input) -> CsvDocument:
+        return CsvDocument(source)
 
-    def sheets(self, path: Path) -> list[str]:
+
+class CsvDocument(Opened):
+    """A text export. A file is read in place, as it is on disk, by every call (it holds no
+    handle open between them); bytes in memory are read where they are."""
+
+    def __init__(self, source: Input) -> None:
+        super().__init__(source)
+        # Peeks by what changes them (detection tries each mapping's options; most share).
+        self._peeks: dict[tuple[str, str], Peek] = {}
+
+    def peek(self, options: ReaderOptions) -> Peek:
+        key = (options.encoding, options.delimiter)
+        if key not in self._peeks:
+            head = _read(self.input, HEAD_BYTES)
+            text, encoding = decode_head(head, options.encoding, self.input.name)
+            delimiter = _delimiter(text, options, self.input)
+            rows = [row for row, _ in _head_records(text, delimiter)]
+            self._peeks[key] = Peek(rows=rows, encoding=encoding, delimiter=delimiter)
+        return self._peeks[key]
+
+    def sheets(self) -> list[str]:
         return []
 
-    def read(self, path: Path, options: ReaderOptions, header_row: int) -> RawTable:
-        data, encoding = to_utf8(_read(path), options.encoding, str(path))
+    def read(self, options: ReaderOptions, header_row: int) -> RawTable:
+        source = self.input
+        data, encoding = to_utf8(_read(source), options.encoding, source.name)
         if b"\n" not in data and b"\r" in data:  # classic Mac line ends
             data = data.replace(b"\r", b"\n")
-        delimiter, header, start = _header(data[:HEAD_BYTES], options, path, header_row)
+        delimiter, header, start = _header(data[:HEAD_BYTES], options, source, header_row)
         body = data[start:]
         del data  # the body is a copy: one file's worth of memory less at the peak
         try:
@@ -86,40 +104,41 @@ class CsvReader:
             if "utf-8" in str(exc):
                 if options.encoding == "auto" and encoding == "utf-8":
                     # The first MiB looked like UTF-8 but the rest is not: a GB18030 export.
-                    return self.read(path, replace(options, encoding="gb18030"), header_row)
-                data = _read(path)  # rare: the file again, to say where the bad byte is
+                    return self.read(replace(options, encoding="gb18030"), header_row)
+                data = _read(source)  # rare: the file again, to say where the bad byte is
                 try:
                     data.decode("utf-8")
                 except UnicodeDecodeError as bad:
-                    raise undecodable(str(path), data, bad.start, "utf-8", options.encoding
+                    raise undecodable(source.name, data, bad.start, "utf-8", options.encoding
                                       ) from None
-            raise InputError(str(path), f"is not valid CSV: {str(exc).splitlines()[0]}",
+            raise InputError(source.name, f"is not valid CSV: {str(exc).splitlines()[0]}",
                              code="malformed-csv") from None
-        raw = _table(path, frame, header, header_row, options, encoding, delimiter)
+        raw = _table(source, frame, header, header_row, options, encoding, delimiter)
         raw.layout["above_header"] = header_row - 1
         if parser != "fast":
             raw.notes.append("quotes inside unquoted fields: read leniently, as Excel does")
         return raw
 
-    def read_chunks(self, path: Path, options: ReaderOptions, header_row: int,
+    def read_chunks(self, options: ReaderOptions, header_row: int,
                     chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawTable]:
         """The table as ``read`` gives it, in pieces of about ``chunk_bytes`` (the first:
         what follows the header in the first block) that end at a record's end: the file
         is read and decoded piece by piece. Row numbers, codes and layout counts are the
         whole file's (``above_header`` comes with the first piece).
         Raises ``NotChunkable`` (possibly after some pieces) where ``read`` must be used."""
+        source = self.input
         try:
-            handle = path.open("rb")
+            handle = source.open()
         except OSError as exc:
-            raise InputError(str(path), f"cannot be opened: {exc.strerror}") from None
+            raise InputError.of(source.name, "cannot-open", reason=str(exc.strerror)) from None
         with handle:
             first = handle.read(HEAD_BYTES)
-            encoding = choose_encoding(first, options.encoding, str(path))
+            encoding = choose_encoding(first, options.encoding, source.name)
             stream = _utf8_blocks(first, handle, encoding, chunk_bytes)
             head = bytes(next(stream, b""))  # the header is decided from the first MiB
             if b"\n" not in head[:HEAD_BYTES] and b"\r" in head[:HEAD_BYTES]:
                 raise NotChunkable  # classic Mac line ends
-            delimiter, header, start = _header(head[:HEAD_BYTES], options, path, header_row)
+            delimiter, header, start = _header(head[:HEAD_BYTES], options, source, header_row)
             rows_before, layout_above = 0, {"above_header": header_row - 1}
             # The first MiB, read to decide the header, is the first piece (or pieces): the
             # work on the file starts while the next is read.
@@ -134,7 +153,7 @@ class CsvReader:
                 del piece  # parsed: not held while the table waits to be worked on
                 frame = frame.with_columns(pl.col(ROW) + rows_before)
                 rows_before += frame.height
-                table = _table(path, frame, header, header_row, options, encoding, delimiter)
+                table = _table(source, frame, header, header_row, options, encoding, delimiter)
                 table.read_to = handle.tell()  # (the next piece may be read already)
                 table.layout.update(layout_above)
                 layout_above = {}
@@ -145,18 +164,23 @@ class _NeedsLenient(Exception):
     """The fast parser cannot read this file faithfully."""
 
 
-def _read(path: Path, limit: int = -1) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(limit)
-    except OSError as exc:
-        raise InputError(str(path), f"cannot be opened: {exc.strerror}") from None
+def _read(source: Input, limit: int = -1) -> bytes:
+    """The input's bytes (the first ``limit`` of them): a file read in place, bytes in
+    memory as they are (a slice only when a limit asks for one)."""
+    if source.data is not None:
+        data = source.data if limit < 0 else source.data[:limit]
+    else:
+        try:
+            with source.open() as handle:
+                data = handle.read(limit)
+        except OSError as exc:
+            raise InputError.of(source.name, "cannot-open", reason=str(exc.strerror)) from None
     if not data or data.isspace():  # isspace stops at the first other byte: no copy
-        raise InputError(str(path), "the file is empty", code="empty-file")
+        raise InputError(source.name, "the file is empty", code="empty-file")
     return data
 
 
-def _delimiter(text: str, options: ReaderOptions, path: Path) -> str:
+def _delimiter(text: str, options: ReaderOptions, source: Input) -> str:
     """The mapping's delimiter, or the candidate that splits the first lines most often,
     not counting what is inside quotes."""
     if options.delimiter != "auto":
@@ -164,7 +188,7 @@ def _delimiter(text: str, options: ReaderOptions, path: Path) -> str:
     lines = [QUOTED.sub("", line) for line in text[:65536].splitlines()[:PEEK_ROWS]]
     best = max(DELIMITERS, key=lambda d: max((line.count(d) for line in lines), default=0))
     if all(line.count(best) == 0 for line in lines):
-        return "\t" if path.suffix.lower() == ".tsv" else ","
+        return "\t" if source.suffix == ".tsv" else ","
     return best
 
 
@@ -192,30 +216,30 @@ def _head_records(text: str, delimiter: str, limit: int = PEEK_ROWS) -> list[
     return out
 
 
-def _header(head: bytes, options: ReaderOptions, path: Path, header_row: int) -> tuple[
+def _header(head: bytes, options: ReaderOptions, source: Input, header_row: int) -> tuple[
         str, list[str], int]:
     """From the first MiB of the UTF-8 text: the delimiter, the header, and the byte offset
     where the body begins."""
     text = head.decode("utf-8", errors="ignore")
-    delimiter = _delimiter(text, options, path)
+    delimiter = _delimiter(text, options, source)
     records = _head_records(text, delimiter, limit=header_row)
     if len(records) < header_row:
-        raise InputError(str(path), f"has no row {header_row} to use as the header")
+        raise InputError(source.name, f"has no row {header_row} to use as the header")
     header = unique_header(records[header_row - 1][0])
     return delimiter, header, len(text[: records[header_row - 1][1]].encode("utf-8"))
 
 
-def _table(path: Path, frame: pl.DataFrame, header: list[str], header_row: int,
+def _table(source: Input, frame: pl.DataFrame, header: list[str], header_row: int,
            options: ReaderOptions, encoding: str, delimiter: str) -> RawTable:
     """Parsed records as the table under the header: spreadsheet row numbers, blank and
     footer rows left out and counted."""
     frame = frame.with_columns((pl.col(ROW) + header_row + 1).alias(ROW))
     table, layout = split_table(frame, header, options.footer)
     table = table.drop([c for c in table.columns if c.startswith("__extra")])
-    return RawTable(str(path), header, header_row, table, encoding, delimiter, layout)
+    return RawTable(source.name, header, header_row, table, encoding, delimiter, layout)
 
 
-def _utf8_blocks(first: bytes, handle: io.BufferedReader, encoding: str,
+def _utf8_blocks(first: bytes, handle: BinaryIO, encoding: str,
                  block_bytes: int) -> Iterator[bytes | bytearray]:
     """The file from its start as UTF-8 blocks (no BOM), decoded as it is read."""
     # (iter and map, not a loop variable: nothing here holds on to a block, raw or decoded,

@@ -1,4 +1,4 @@
-"""Decide how a text export is encoded, and hand the parser UTF-8 bytes.
+"""Reading, the second stage: how a text export is encoded, and UTF-8 bytes for the parser.
 
 Chinese platforms export GB18030 (often labelled GBK or GB2312; GBK itself cannot hold
 ``¥``), Excel writes UTF-8 with a BOM or UTF-16 ("Unicode text"), everything else is UTF-8.
@@ -15,6 +15,9 @@ from ingest.errors import InputError
 from ingest.readers import gb18030
 from ingest.readers.transcode import PythonCodec, Transcoder
 
+# The encodings a mapping or ``--encoding`` may name ("auto": detected per file).
+ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "utf-16", "utf-16-le",
+             "utf-16-be", "big5", "shift_jis", "latin-1", "cp1252")
 BINARY_PROBE = 8192
 HEAD_BYTES = 1 << 20  # encoding and header are decided from the first MiB
 # Labels that are in practice GB18030 (a superset of both): decoding with the narrower codec

@@ -1,9 +1,9 @@
-"""Workbooks (xlsx, xlsm, xlsb, xls, ods), read with calamine (fastexcel) as strings.
+"""Reading, the second stage: workbooks (xlsx, xlsm, xlsb, xls, ods), as strings.
 
-calamine is 10-20x faster than openpyxl on big sheets. Asked not to skip leading rows, its
-grid row N is spreadsheet row N + 1, so ``source_row`` matches what a person sees; its grid
-starts at the leftmost column holding a value, which only matters for the cell addresses of
-merged ranges and formulas (xlsx only, see ``sheetxml``).
+Read with calamine (fastexcel): 10-20x faster than openpyxl on big sheets. Asked not to
+skip leading rows, its grid row N is spreadsheet row N + 1, so ``source_row`` matches what a
+person sees; its grid starts at the leftmost column holding a value, which only matters for
+the cell addresses of merged ranges and formulas (xlsx only, see ``sheetxml``).
 
 A customer's purchase order is a form around a table: the header is found by the mapping's
 signature, the table ends at totals, notes or a signature block (``layout``), merged cells
@@ -15,6 +15,7 @@ from __future__ import annotations
 import zipfile
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -22,54 +23,87 @@ from xml.etree import ElementTree
 import fastexcel
 import polars as pl
 
+from ingest.columns import READER_CODE, READER_DETAIL, ROW
 from ingest.errors import InputError
-from ingest.mapping.model import ReaderOptions
+from ingest.inputs import Input
 from ingest.readers import cfb, sheetxml
 from ingest.readers.base import (
     FORMULA_GAP,
     GAP_SEPARATOR,
     PEEK_ROWS,
-    READER_CODE,
-    READER_DETAIL,
-    ROW,
+    Opened,
     Peek,
     RawTable,
     split_table,
     unique_header,
 )
 from ingest.readers.layout import context_rows, fill_merges, table_end
+from ingest.readers.options import ReaderOptions
 
 CONTEXT_BELOW = 200  # rows below the table kept for form labels (the rest is only counted)
 ZIP_KINDS = (".xlsx", ".xlsm")
+KEEP_SHEETS = 4  # sheets a document keeps loaded: detection peeks a few at most; a bound
+Scan = tuple[sheetxml.SheetScan, tuple[int, int] | None]
+# calamine lets go of the GIL while it parses: a sheet's XML scan runs beside its load.
+_SCANS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-sheet-xml")
 
 
 class XlsxReader:
     name = "xlsx"
     suffixes: tuple[str, ...] = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
-    def sheets(self, path: Path) -> list[str]:
-        return list(_open(path).sheet_names)
+    def open(self, source: Input) -> XlsxDocument:
+        return XlsxDocument(source)
 
-    def peek(self, path: Path, options: ReaderOptions) -> Peek:
-        workbook = _open(path)
-        name = _sheet_name(path, workbook, options.sheet)
-        # calamine parses the whole sheet even for a few rows: keep it for ``read``.
-        grid, _ = _load_kept(path, workbook, name)
-        rows = [[cell or "" for cell in row] for row in grid.head(PEEK_ROWS).rows()]
-        return Peek(rows=rows, first_row=1, sheet=name)
 
-    def read(self, path: Path, options: ReaderOptions, header_row: int) -> RawTable:
-        workbook = _open(path)
-        name = _sheet_name(path, workbook, options.sheet)
-        grid, scanned = _load_kept(path, workbook, name, last_use=True)
+class XlsxDocument(Opened):
+    """A workbook, opened once for detection and reading.
+
+    calamine parses a whole sheet even when asked for its first rows, so a sheet loaded for
+    detection's peek is kept, with its XML scan under way, for the read that follows (at
+    most ``KEEP_SHEETS``: detection may peek every sheet of a workbook). The read takes its
+    sheet and lets go of the others: a read ends detection. The libraries read from a path:
+    a file in place, bytes in memory through a temporary copy (removed on ``close``)."""
+
+    def __init__(self, source: Input) -> None:
+        super().__init__(source)
+        self._files = ExitStack()
+        self._path: Path | None = None
+        self._workbook: Any = None
+        self._kept: dict[str, tuple[pl.DataFrame, Future[Scan]]] = {}
+        self._peeks: dict[str, Peek] = {}
+
+    @property
+    def path(self) -> Path:
+        """A local file with the workbook's bytes (a copy made on first use for bytes)."""
+        if self._path is None:
+            self._path = self._files.enter_context(self.input.as_file())
+        return self._path
+
+    def sheets(self) -> list[str]:
+        return list(self._book().sheet_names)
+
+    def peek(self, options: ReaderOptions) -> Peek:
+        name = _sheet_name(self.input.name, self._book(), options.sheet)
+        if name not in self._peeks:
+            grid, _ = self._loaded(name)
+            rows = [[cell or "" for cell in row] for row in grid.head(PEEK_ROWS).rows()]
+            self._peeks[name] = Peek(rows=rows, first_row=1, sheet=name)
+        return self._peeks[name]
+
+    def read(self, options: ReaderOptions, header_row: int) -> RawTable:
+        source = self.input.name
+        workbook = self._book()
+        name = _sheet_name(source, workbook, options.sheet)
+        grid, scanned = self._loaded(name, last_use=True)
         scan, first = scanned.result()
         offset = _column_offset(grid, first)
         if header_row > grid.height:
-            raise InputError(str(path), f"has no row {header_row} to use as the header")
+            raise InputError(source, f"has no row {header_row} to use as the header")
         header_cells = [cell or "" for cell in grid.row(header_row - 1)]
         blank_names = [column for row, column in scan.formula_gaps if row == header_row]
         if blank_names:
-            raise InputError(str(path), f"header cell {sheetxml.column_letters(blank_names[0])}"
+            raise InputError(source, f"header cell {sheetxml.column_letters(blank_names[0])}"
                              f"{header_row} is a formula saved without its value: open the "
                              "file in Excel or LibreOffice and save it again",
                              code="unreadable-workbook")
@@ -89,7 +123,7 @@ class XlsxReader:
         # Where the table ends is decided on the cells as saved: a note merged across the
         # sheet below the table must not look like a full line.
         end, at_footer = table_end(body, header, options.footer)
-        context = context_rows(grid, 0, header_row - 1, 1) + context_rows(
+        outside = context_rows(grid, 0, header_row - 1, 1) + context_rows(
             grid, header_row + end, header_row + end + CONTEXT_BELOW, 1)
         body = body.head(end)
         if scan.merges:
@@ -103,8 +137,38 @@ class XlsxReader:
         layout["footer"] = int(at_footer)  # the totals/notes row where the table ends ...
         layout["below_table"] = grid.height - header_row - end - int(at_footer)  # ... and below
         notes = [f"sheet {name!r}"] if len(workbook.sheet_names) > 1 else []
-        return RawTable(str(path), header, header_row, table, layout=layout, notes=notes,
-                        context=context)
+        return RawTable(source, header, header_row, table, layout=layout, notes=notes,
+                        rows_outside=outside)
+
+    def close(self) -> None:
+        for _, scanned in self._kept.values():
+            if not scanned.cancel():
+                scanned.exception()  # (a running scan reads the file: wait before removing it)
+        self._kept.clear()
+        self._peeks.clear()
+        self._workbook = None
+        self._files.close()
+        self._path = None
+
+    def _book(self) -> Any:
+        if self._workbook is None:
+            self._workbook = _open(self.input.name, self.path)
+        return self._workbook
+
+    def _loaded(self, sheet: str, last_use: bool = False) -> tuple[pl.DataFrame, Future[Scan]]:
+        """The sheet and its XML scan (``_scan_xml``, under way), loaded once for the peeks
+        and the read. ``last_use`` takes it out and lets go of every other kept sheet."""
+        entry = self._kept.pop(sheet, None) if last_use else self._kept.get(sheet)
+        if last_use:
+            self._kept.clear()
+        if entry is None:
+            scanned = _SCANS.submit(_scan_xml, self.input.name, self.path, sheet)
+            entry = (_load(self.input.name, self.path, self._book(), sheet), scanned)
+            if not last_use:
+                while len(self._kept) >= KEEP_SHEETS:
+                    self._kept.pop(next(iter(self._kept)))
+                self._kept[sheet] = entry
+        return entry
 
 
 def _mark_rows(body: pl.DataFrame, extra: list[str], gaps: pl.DataFrame | None
@@ -139,83 +203,52 @@ def _gaps(scan: sheetxml.SheetScan, header: list[str], header_row: int, offset: 
                         schema={ROW: pl.Int64, "__gaps": pl.String})
 
 
-def _open(path: Path) -> Any:
+def _open(name: str, path: Path) -> Any:
     """The workbook, or an InputError saying what the file is instead."""
     if cfb.is_cfb(path):
         kind = cfb.kind(path)
         if kind == "encrypted":
-            raise InputError(str(path), "is password-protected (an encrypted Office file): "
+            raise InputError(name, "is password-protected (an encrypted Office file): "
                              "ordermill cannot open it; ask the sender for a copy saved without "
                              "a password", code="encrypted-workbook")
         if kind == "xls" and path.suffix.lower() != ".xls":
-            raise InputError(str(path), "is a legacy Excel 97-2003 workbook with a "
+            raise InputError(name, "is a legacy Excel 97-2003 workbook with a "
                              f"{path.suffix} name: rename it to .xls", code="unreadable-workbook")
     try:
         return fastexcel.read_excel(str(path))
     except Exception as exc:  # calamine raises its own error types for damaged files
-        raise InputError(str(path), _why_unreadable(path, exc), code="unreadable-workbook"
+        raise InputError(name, _why_unreadable(path, exc), code="unreadable-workbook"
                          ) from None
 
 
-def _sheet_name(path: Path, workbook: Any, sheet: str | int | None) -> str:
+def _sheet_name(name: str, workbook: Any, sheet: str | int | None) -> str:
     names: list[str] = list(workbook.sheet_names)
     if not names:
-        raise InputError(str(path), "holds no sheets", code="unreadable-workbook")
+        raise InputError(name, "holds no sheets", code="unreadable-workbook")
     if sheet is None:
         return names[0]
     if isinstance(sheet, int):
         if 0 <= sheet < len(names):
             return names[sheet]
-        raise InputError(str(path), f"has no sheet number {sheet} (0-based); it has "
+        raise InputError(name, f"has no sheet number {sheet} (0-based); it has "
                          f"{len(names)}: " + ", ".join(names))
     if sheet not in names:
-        raise InputError(str(path), f"has no sheet {sheet!r}; it has: " + ", ".join(names))
+        raise InputError(name, f"has no sheet {sheet!r}; it has: " + ", ".join(names))
     return sheet
 
 
-Scan = tuple[sheetxml.SheetScan, tuple[int, int] | None]
-_KEPT: dict[tuple[str, int, int, str], tuple[pl.DataFrame, Future[Scan]]] = {}
-KEEP_SHEETS = 4  # detection peeks a few sheets at most; a bound, whatever the workbook
-# calamine lets go of the GIL while it parses: a sheet's XML scan runs beside its load.
-_SCANS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-sheet-xml")
-
-
-def _load_kept(path: Path, workbook: Any, sheet: str, last_use: bool = False) -> tuple[
-        pl.DataFrame, Future[Scan]]:
-    """The sheet and its XML scan (``_scan_xml``, under way), loaded once for detection's
-    peek and the read that follows it (calamine parses a whole sheet even when asked for
-    its first rows). ``last_use`` lets go of every kept sheet: a read is the end of a
-    file's detection; so is a peek at another file (this one was not recognised, or only
-    peeked at)."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, sheet)
-    if any(kept[:3] != key[:3] for kept in _KEPT):
-        _KEPT.clear()  # another file: what detection kept of the last one is not needed
-    entry = _KEPT.pop(key, None) if last_use else _KEPT.get(key)
-    if last_use:
-        _KEPT.clear()
-    if entry is None:
-        scanned = _SCANS.submit(_scan_xml, path, sheet)
-        entry = (_load(path, workbook, sheet), scanned)
-        if not last_use:
-            while len(_KEPT) >= KEEP_SHEETS:
-                _KEPT.pop(next(iter(_KEPT)))
-            _KEPT[key] = entry
-    return entry
-
-
-def _load(path: Path, workbook: Any, sheet: str) -> pl.DataFrame:
+def _load(name: str, path: Path, workbook: Any, sheet: str) -> pl.DataFrame:
     """The sheet as strings from row 1 (no header, leading blank rows kept)."""
     try:
         loaded = workbook.load_sheet(sheet, header_row=None, dtypes="string", skip_rows=0)
         grid: pl.DataFrame = loaded.to_polars()
     except Exception as exc:
-        raise InputError(str(path), _why_unreadable(path, exc), code="unreadable-workbook"
+        raise InputError(name, _why_unreadable(path, exc), code="unreadable-workbook"
                          ) from None
     return grid
 
 
-def _scan_xml(path: Path, sheet: str) -> Scan:
+def _scan_xml(name: str, path: Path, sheet: str) -> Scan:
     """Merges and formula gaps (xlsx only: other formats say nothing of them here), and the
     first cell holding a value when there are any (to place calamine's grid)."""
     if path.suffix.lower() not in ZIP_KINDS:
@@ -231,7 +264,7 @@ def _scan_xml(path: Path, sheet: str) -> Scan:
             return scan, sheetxml.first_text_cell(archive, member)
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, zlib.error, EOFError,
             OSError) as exc:
-        raise InputError(str(path), f"is damaged: {exc}", code="unreadable-workbook") from None
+        raise InputError(name, f"is damaged: {exc}", code="unreadable-workbook") from None
 
 
 def _column_offset(grid: pl.DataFrame, first: tuple[int, int] | None) -> int:

@@ -1,4 +1,6 @@
-"""What the mappings directory holds, and why a file is (or is not) recognised.
+"""Mapping tools, beside the flow: the mappings directory, and why a file is recognised.
+
+What the directory holds, and why a file is (or is not) recognised.
 
 ``explain`` reuses ``ingest.mapping.detect`` for the verdict, so the tool can never disagree
 with what ``ingest`` would do; it only adds the evidence a person needs to see.
@@ -11,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import InputError, UsageError
+from ingest.inputs import Input
 from ingest.mapping.detect import NearMiss, detect, near_misses
-from ingest.mapping.model import Mapping, ReaderOptions
+from ingest.mapping.model import Mapping
 from ingest.readers import reader_for
-from ingest.readers.base import Peek, normalise_name
+from ingest.readers.base import Document, Peek, normalise_name
+from ingest.readers.options import ReaderOptions
 from ingest.tools import render
 from ingest.tools.check import CheckReport, check_paths
 
@@ -98,20 +102,25 @@ def explain(path: Path, mappings: list[Mapping]) -> Explanation:
     cannot be read at all."""
     if not path.is_file():
         raise InputError.of(str(path), "missing-file")
-    reader = reader_for(path)
-    result = Explanation(str(path), reader.name)
+    source = Input.from_path(path)
+    reader = reader_for(source)
+    with reader.open(source) as document:  # (detected again per other mapping: open once)
+        return _explain(Explanation(str(path), reader.name), document, mappings)
+
+
+def _explain(result: Explanation, document: Document, mappings: list[Mapping]) -> Explanation:
     try:
-        match = detect(path, mappings)
+        match = detect(document, mappings)
     except InputError as exc:
         if exc.code != "unknown-channel":
             raise
-        peek = reader.peek(path, ReaderOptions())
+        peek = document.peek(ReaderOptions())
         _describe_read(result, peek, ReaderOptions())
         result.header = _likely_header(peek)
         result.near = [n for n in near_misses(peek, mappings) if n.wanted]
         return result
     mapping = match.mapping
-    peek = reader.peek(path, match.options)
+    peek = document.peek(match.options)
     _describe_read(result, peek, match.options)
     result.channel, result.mapping_path = mapping.channel, mapping.path
     result.header_row = match.header_row
@@ -123,14 +132,14 @@ def explain(path: Path, mappings: list[Mapping]) -> Explanation:
         if i is not None:
             result.signature.append(SignatureHit(name, result.header[i], i + 1))
     for other in mappings:
-        if other is not mapping and _matches(path, mappings, other.channel):
+        if other is not mapping and _matches(document, mappings, other.channel):
             result.also_matching.append(other.channel)
     return result
 
 
-def _matches(path: Path, mappings: list[Mapping], channel: str) -> bool:
+def _matches(document: Document, mappings: list[Mapping], channel: str) -> bool:
     try:
-        detect(path, mappings, channel)
+        detect(document, mappings, channel)
     except InputError:
         return False
     return True

@@ -1,6 +1,8 @@
-"""Draft a mapping for a file no mapping recognises, from its header names (through the
-synonyms table) and the shapes of its values. Every guess carries a confidence and the
-reason for it; ``ingest.tools.draft`` writes the result as TOML for a person to review."""
+"""Mapping tools, beside the flow: a draft mapping for a file no mapping recognises.
+
+Drafted from its header names (through the synonyms table) and the shapes of its values.
+Every guess carries a confidence and the reason for it; ``ingest.tools.draft`` writes the
+result as TOML for a person to review."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from pathlib import Path
 import polars as pl
 
 from ingest.errors import InputError
-from ingest.mapping.model import Mapping, ReaderOptions
+from ingest.inputs import Input
+from ingest.mapping.model import Mapping
 from ingest.mapping.parsers import PHONE_REGIONS, parse_country
 from ingest.readers import reader_for
 from ingest.readers.base import Peek, RawTable, normalise_name
+from ingest.readers.options import ReaderOptions
 from ingest.schema import ORDER_STATUSES, derived_fields, field_kind, required_fields
 from ingest.tools.assign import Guess as Guess  # re-exported: drafts are made of guesses
 from ingest.tools.assign import addresses, assign, candidates
@@ -58,11 +62,13 @@ def suggest(path: Path, mappings: list[Mapping], channel: str | None = None,
     """A draft mapping for the file. Raises InputError when it cannot be read."""
     if not path.is_file():
         raise InputError.of(str(path), "missing-file")
-    reader = reader_for(path)
+    source = Input.from_path(path)
+    reader = reader_for(source)
     options = ReaderOptions(encoding=encoding or "auto", sheet=sheet)
-    peek = reader.peek(path, options)
-    header_row = find_header_row(peek)
-    table = reader.read(path, options, header_row)
+    with reader.open(source) as document:
+        peek = document.peek(options)
+        header_row = find_header_row(peek)
+        table = document.read(options, header_row)
     if not table.header:
         raise InputError(str(path), f"row {header_row} holds no column names")
     sample = table.frame.head(SAMPLE_ROWS)

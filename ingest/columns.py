@@ -1,0 +1,14 @@
+"""Every stage: the column names they share, so none imports another stage for them.
+
+The identity and verdict a reader gives each row, and the prefix of the source texts
+mapping keeps beside the typed values.
+
+A neutral home, so that a stage reads another's columns without importing that stage.
+"""
+
+from __future__ import annotations
+
+ROW = "__row"  # the row number a person sees in the input (``source_row``)
+READER_CODE = "__reader_code"  # a structural problem of the row, null when it is sound
+READER_DETAIL = "__reader_detail"  # what the reader found, for the message
+RAW = "__raw_"  # + field: the cleaned source text a field's value was parsed from

@@ -1,0 +1,18 @@
+"""Reading, the second stage: how a reader reads an input, as a mapping or a person says.
+
+The readers own these options; a mapping file's ``[reader]`` table is parsed into them by
+``ingest.mapping.loader``, and ``--encoding`` / ``--sheet`` override them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    encoding: str = "auto"  # auto | utf-8 | utf-8-sig | gb18030 | utf-16 ... (``ENCODINGS``)
+    delimiter: str = "auto"  # auto | "," | "\t" | ";" | "|"
+    header_row: int | None = None  # 1-based; default: found by detection
+    footer: str | None = None  # regex on a row's first cell marking rows below the table
+    sheet: str | int | None = None  # workbooks: sheet name or 0-based index; default the first

@@ -1,4 +1,4 @@
-"""The library surface: what the command line calls, usable from Python as it is.
+"""The library surface, over the whole flow: what the command line calls, usable from Python.
 
     from ingest.api import ingest, run, history
     from ingest.config import load_settings

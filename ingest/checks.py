@@ -1,4 +1,4 @@
-"""Named row checks: each rule defined once, used by two consumers.
+"""Checks, the fifth stage: named row checks, each rule defined once, used by two consumers.
 
 - ``check_rows`` runs them natively in one polars pass over a typed batch and builds
   reasons only for the rows that fail (fast, and bounded when everything fails);

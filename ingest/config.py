@@ -1,4 +1,4 @@
-"""Settings for unattended runs: ``ordermill.toml``, ``ORDERMILL_*`` variables, options.
+"""Configuration, beside the flow: ``ordermill.toml``, ``ORDERMILL_*`` variables, options.
 
 Precedence: command-line option > environment variable > config file > default. Every
 resolved value remembers where it came from, so ``ordermill config show`` can say. Secrets

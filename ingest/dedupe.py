@@ -1,4 +1,4 @@
-"""Exactly once: tell new lines from duplicates and updates, against this batch and history.
+"""Verdicts, the sixth stage: new lines told from duplicates and updates, exactly once.
 
 A line's identity is its key: (key scope, order_id, line_no), where the scope is the channel,
 or a name several channels share (say e-mail and fax POs of the same customers). Its content

@@ -1,4 +1,4 @@
-"""Process failures: the exceptions that stop a file or a run (an unreadable input, a broken
+"""Errors, every stage: the exceptions that stop a file or a run (an unreadable input, a broken
 mapping), each with the exit status it leads to.
 
 A rejected row is not an exception: it carries a reason code from ``ingest.codes`` and a

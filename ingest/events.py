@@ -1,4 +1,4 @@
-"""What happened, told to ops: structured events on stderr, one per line.
+"""Reporting, during a run: what happened, told to ops as events on stderr, one per line.
 
 ``text`` (the default) prints only what a person must see (quarantined and skipped files,
 recovered runs); ``json`` prints every event as one JSON object per line, for log shippers.

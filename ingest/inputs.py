@@ -1,4 +1,4 @@
-"""Intake, the first stage: an input is one document a source hands over to be read.
+"""Sources, the first stage: an input is one document a source hands over to be read.
 
 An input is not a path. It has a name for people (the path as given today; later "mail
 <uid> from <sender>: attachment po.xlsx" or "scan page 2"), a way to open its bytes, its

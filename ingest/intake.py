@@ -1,4 +1,4 @@
-"""Intake, between sources and readers: exactly once at the level of whole inputs.
+"""Sources, the first stage (intake): exactly once at the level of whole inputs.
 
 An input whose bytes were ingested before (the ledger knows its sha256), or already read in
 this run, is skipped before any work is done on it (``--force`` reads it again). A new one

@@ -1,4 +1,4 @@
-"""The ledger: what was read, what was published, and every line key ever output.
+"""The ledger, beside publishing: what was read, what was published, every line key output.
 
 Embedded (SQLite from the standard library, no server) in the state directory. Runs, inputs
 and batches are rows in ``ledger.sqlite``; line keys and content hashes are parquet files

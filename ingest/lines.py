@@ -1,4 +1,4 @@
-"""Mapping and row checks, per table: raw rows in, typed standard lines and reasons out.
+"""Mapping and checks, the fourth and fifth stages, per table: raw rows in, lines out.
 
 One table is a whole input or a piece of a big one (``ingest.pieces``); either way it is
 mapped (``ingest.mapping.compile``), checked row by row (``ingest.checks``) and its passed

@@ -1,4 +1,4 @@
-"""One run at a time per state directory.
+"""The run, around every stage: one run at a time per state directory.
 
 An advisory ``flock`` on ``state/run.lock``: the kernel drops it when the holder dies, even by
 SIGKILL, so a lock left by a dead process is taken over by the next run without any stale-lock

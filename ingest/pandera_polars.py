@@ -1,4 +1,4 @@
-"""pandera's polars API, loaded without pandera's pandas half.
+"""Writing, the last stage (validation): pandera's polars API, without its pandas half.
 
 ``import pandera`` loads its pandas API (pandas and pandera's pandas engine: about 0.5 s)
 whenever pandas is installed, though ordermill uses only ``pandera.polars``. pandas is no

@@ -1,4 +1,4 @@
-"""Reading, per input: detect its mapping, read its tables, shape, map and check them.
+"""Reading to checks (stages two to five), per input: detect, read, shape, map, check.
 
 One read path for every input: a small file is one table, a big text file a series of
 pieces that each hold whole orders (``ingest.pieces``); both go through the same loop, and

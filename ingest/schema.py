@@ -1,4 +1,4 @@
-"""The standard order schema: one row per order line (version in ``SCHEMA_VERSION``).
+"""The standard order schema, what every stage after mapping knows: one row per order line.
 
 ``FIELDS`` is the schema of record, one definition per field in output order: its name,
 polars dtype, whether it may be empty, how a mapping's text is parsed into it (its kind and

@@ -1,4 +1,4 @@
-"""Between reading and writing: where an input's checked lines wait until they are written.
+"""Between checks and writing: where an input's checked lines wait until they are written.
 
 A small input's lines stay in memory. A big one's are spilled piece by piece to Arrow IPC
 files (zstd: a piece's lines shrink 20-fold, 116 MB to 5 MB for 165,000 Tmall lines, and

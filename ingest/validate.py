@@ -1,4 +1,4 @@
-"""pandera over the clean lines before they are written: the schema of record and the checks.
+"""Writing, the last stage: pandera validates the clean lines before they are written.
 
 The pandera schema is built on first use from ``ingest.schema.FIELDS`` and the value checks
 of ``ingest.checks``. Loading pandera takes about 0.2 s, so a run starts it in the

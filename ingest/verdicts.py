@@ -1,4 +1,4 @@
-"""The batch-wide step, after every input is read and row-checked (``ingest.reading``).
+"""Verdicts, the sixth stage: the batch-wide step, after every input is read and checked.
 
 Hold back the lines of orders with a rejected line (across every input of the batch), tell
 new lines from updates and duplicates (against this batch and history), and split every row

@@ -1,4 +1,4 @@
-"""Parse rules as polars expressions over whole string columns.
+"""Mapping, the fourth stage: parse rules as polars expressions over whole string columns.
 
 Each ``parse_*`` takes an expression of cleaned strings (see ``clean_text``) and returns the
 typed value, or null where the text does not parse. A null from a non-empty text is what the

@@ -1,4 +1,4 @@
-"""Closed vocabularies: ISO 3166-1 countries and ISO 4217 currencies, with common aliases.
+"""Mapping, the fourth stage: ISO 3166-1 countries and ISO 4217 currencies, with aliases.
 
 Built once from pycountry's ISO data (kept current by its maintainers, so we do not copy
 the tables ourselves) plus the Chinese and colloquial names our channels use. Keys are upper

@@ -1,4 +1,4 @@
-"""The stream names inside an OLE2 compound file (CFB), to tell what such a file is.
+"""Reading, the second stage: what an OLE2 compound file (CFB) is, from its stream names.
 
 Two very different workbooks are CFB files: a legacy ``.xls`` (a ``Workbook`` or ``Book``
 stream) and a password-protected xlsx (Office encrypts the whole package into an

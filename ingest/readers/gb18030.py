@@ -1,4 +1,4 @@
-"""GB18030 to UTF-8: with the C library's iconv where it has one, one mapping everywhere.
+"""Reading, the second stage: GB18030 to UTF-8, with the C library's iconv where there is one.
 
 Why not only Python's codec: it takes about three times as long as glibc's iconv on a big
 export, and it holds the GIL while it works, so decoding the next piece of a file cannot run

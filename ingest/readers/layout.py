@@ -1,4 +1,4 @@
-"""Where the table of a spreadsheet ends, and merged cells inside it.
+"""Reading, the second stage: where a spreadsheet's table ends, and merged cells inside it.
 
 Customers' purchase orders put totals, notes and a signature block under the line items.
 The table ends at the first sparse row (at most half the header's columns filled) whose first

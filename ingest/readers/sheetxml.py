@@ -1,4 +1,4 @@
-"""What calamine does not tell about an xlsx sheet, read from the sheet's XML in the zip.
+"""Reading, the second stage: what calamine does not tell about an xlsx sheet, from its XML.
 
 calamine (fastexcel) gives cell values only: not the merged ranges (a merged value sits in
 the top-left cell alone) and not whether an empty cell is a formula that was never computed

@@ -1,5 +1,5 @@
-"""Text in another encoding turned into UTF-8 bytes a piece at a time: the contract, and
-Python's codecs keeping it (``gb18030`` keeps it natively)."""
+"""Reading, the second stage: text in another encoding as UTF-8 bytes, a piece at a time:
+the contract, and Python's codecs keeping it (``gb18030`` keeps it natively)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Which source column feeds which standard field: candidates from the column names
-(through the synonyms table) and the shapes of their values, each with a confidence and
-its reason, assigned most confident first."""
+"""Mapping tools, beside the flow: which source column feeds which standard field.
+
+Candidates from the column names (through the synonyms table) and the shapes of their
+values, each with a confidence and its reason, assigned most confident first."""
 
 from __future__ import annotations
 

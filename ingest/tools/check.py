@@ -1,5 +1,6 @@
-"""Check mapping files: every problem in a file (not just the first), duplicate channels,
-and detect signatures that would recognise another channel's files too.
+"""Mapping tools, beside the flow: check mapping files. Every problem in a file (not just the
+first), duplicate channels, and detect signatures that would recognise another channel's
+files too.
 
 The loader stops at a file's first problem. To report them all without a second loader
 that could drift from the real one, the real loader runs again on the file's data with the

@@ -1,5 +1,7 @@
-"""Write a ``Suggestion`` as a mapping TOML a person can review: every guess with its
-confidence and reason as a comment, the columns left unmapped listed at the end."""
+"""Mapping tools, beside the flow: a ``Suggestion`` written as a mapping TOML to review.
+
+Every guess comes with its confidence and reason as a comment, the columns left unmapped
+listed at the end."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Match column names to standard fields through the synonyms table (``synonyms.toml``)."""
+"""Mapping tools, beside the flow: column names matched to fields through ``synonyms.toml``."""
 
 from __future__ import annotations
 

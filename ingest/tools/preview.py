@@ -1,6 +1,8 @@
-"""What ``ingest`` would make of a file, without writing anything: the first mapped rows
-and the rejects. Runs the real flow (``read_input`` and ``finish``) with no ledger, so the
-preview cannot disagree with an ingest (except for lines an earlier batch already output)."""
+"""Mapping tools, beside the flow: what ``ingest`` would make of a file, writing nothing.
+
+The first mapped rows and the rejects. Runs the real flow (``read_input`` and ``finish``)
+with no ledger, so the preview cannot disagree with an ingest (except for lines an earlier
+batch already output)."""
 
 from __future__ import annotations
 

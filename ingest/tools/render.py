@@ -1,5 +1,5 @@
-"""Tables for a person: rich tables on a terminal, plain aligned text in a pipe (so
-`| less`, `| grep` and cron mail stay readable)."""
+"""Mapping tools, beside the flow: tables for a person. Rich tables on a terminal, plain
+aligned text in a pipe (so `| less`, `| grep` and cron mail stay readable)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""What the values of a column look like: dates (and their formats), money, whole numbers,
-phones, e-mails, countries, currencies, Chinese addresses. Measured with polars over a
-sample of each column, as shares of its non-empty values."""
+"""Mapping tools, beside the flow: what the values of a column look like. Dates (and their
+formats), money, whole numbers, phones, e-mails, countries, currencies, Chinese addresses.
+Measured with polars over a sample of each column, as shares of its non-empty values."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Writer registry: one writer per output format. A writer knows formats, not checks.
+"""Writing, the last stage: one writer per output format; a writer knows formats, not checks.
 
 The registry is the one list of output formats: ``--format``'s choices, the ``format``
 setting's check and ``writer_for`` all read it."""

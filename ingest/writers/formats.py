@@ -1,6 +1,7 @@
-"""The output formats. Text formats write instants as ISO 8601 UTC (``...Z``) and money as
-plain decimals (``1299.00``); parquet keeps the Decimal and datetime types. Writers take a
-lazy frame and stream it to the file (a big batch is never in memory whole)."""
+"""Writing, the last stage: the output formats. Text formats write instants as ISO 8601 UTC
+(``...Z``) and money as plain decimals (``1299.00``); parquet keeps the Decimal and datetime
+types. Writers take a lazy frame and stream it to the file (a big batch is never in memory
+whole)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ingest import api
+from ingest.codes import EXIT_MEANINGS
 from ingest.config import SETTINGS, Settings, load_settings
 from ingest.errors import ExitCode, OrdermillError, UsageError
 from ingest.events import Events
@@ -25,15 +26,9 @@ from ingest.tools.check import check_beside, check_paths
 from ingest.tools.preview import preview_file, preview_text
 from ingest.writers import WRITERS
 
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0 every row clean (or nothing new arrived)
-  1 some rows rejected (see rejects.csv)
-  2 usage or configuration error (bad option, broken mapping or config)
-  3 an input could not be read at all (the others were still processed)
-  4 another run holds the lock; this one did nothing
-  70 internal error: a bug; rerun with ORDERMILL_DEBUG=1 and report it
-"""
+# ``\b`` keeps click from rewrapping the lines; the meanings are the catalogue's.
+EXIT_CODES_HELP = "\b\nExit codes:\n" + "\n".join(
+    f"  {int(code)} {meaning.replace('`', '')}" for code, meaning in EXIT_MEANINGS.items())
 
 app = typer.Typer(
     name="ordermill",

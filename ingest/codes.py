@@ -268,14 +268,13 @@ class ExitCode(IntEnum):
 
 
 EXIT_MEANINGS: dict[ExitCode, str] = {
-    ExitCode.CLEAN: "ran, every row clean (or nothing new arrived)",
-    ExitCode.REJECTS: "ran, some rows were rejected (see `rejects.csv`)",
-    ExitCode.USAGE: "usage or configuration error: bad option, broken mapping or config file",
+    ExitCode.CLEAN: "every row clean (or nothing new arrived)",
+    ExitCode.REJECTS: "some rows rejected (see `rejects.csv`)",
+    ExitCode.USAGE: "usage or configuration error (bad option, broken mapping or config)",
     ExitCode.UNREADABLE: "an input could not be read at all (it is named with its reason; the "
-    "others were processed)",
+    "others were still processed)",
     ExitCode.LOCKED: "another run holds the lock; this one did nothing",
-    ExitCode.INTERNAL: "internal error: a bug (set `ORDERMILL_DEBUG=1` for the traceback and "
-    "report it)",
+    ExitCode.INTERNAL: "internal error: a bug; rerun with `ORDERMILL_DEBUG=1` and report it",
 }
 
 

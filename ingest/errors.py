@@ -58,8 +58,3 @@ class InputError(OrdermillError):
     def of(cls, path: str, code: str, **values: str) -> InputError:
         """The error with its reason worded by the code's template."""
         return cls(path, render(code, **values), code)
-
-
-def message_template(code: str) -> str:
-    """The template of a row code (for ``ingest.mapping.form``, which renders one itself)."""
-    return catalogued(code).template

@@ -14,8 +14,8 @@ import re
 
 import polars as pl
 
+from ingest.codes import render
 from ingest.columns import READER_CODE, READER_DETAIL
-from ingest.errors import message_template
 from ingest.mapping.model import FormLabel, Mapping
 from ingest.readers.base import FORMULA_GAP, GAP_SEPARATOR, RawTable, normalise_name
 
@@ -97,13 +97,12 @@ def formula_gap_messages(raw: RawTable, mapping: Mapping) -> RawTable:
     if READER_CODE not in frame.columns or not frame.height:
         return raw
     messages: dict[str, str] = {}
-    template = message_template(FORMULA_GAP)
     for name, rule in mapping.fields.items():
         for column in rule.source_columns:
             actual = next((h for h in raw.header
                            if normalise_name(h) == normalise_name(column)), None)
             if actual is not None:
-                text = template.replace("{field}", name).replace("{column}", actual)
+                text = render(FORMULA_GAP, field=name, column=actual)
                 messages[actual] = (messages[actual] + " | " + text) if actual in messages \
                     else text
     gap = pl.col(READER_CODE) == FORMULA_GAP

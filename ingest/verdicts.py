@@ -27,14 +27,14 @@ from ingest.dedupe import (
 )
 from ingest.readers.base import ROW
 from ingest.reading import CheckedInput
-from ingest.schema import field_names
+from ingest.schema import CHANGE_TYPES, field_names
 from ingest.spill import LineStore
 
 INPUT = "__input"  # an input's place in the batch: with __row, a row's identity
 IDENTITY = [INPUT, ROW]
 REJECT_LEAD = ["source", "source_row", "channel", "codes", "messages"]
 CHANGE = ["change_type", "changed_fields"]
-OUTPUT = ["new", "update"]  # the change types that are output (and enter the ledger)
+OUTPUT = list(CHANGE_TYPES)  # the change types that are output (and enter the ledger)
 REASONS: dict[str, pl.DataType] = {ROW: pl.Int64(), "codes": pl.String(), "messages": pl.String()}
 
 

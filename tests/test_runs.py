@@ -302,3 +302,17 @@ def test_a_file_that_cannot_be_opened_now_waits_for_the_next_run(
     again = api.run(settings)
     assert again.manifest and again.manifest["totals"]["rows_in"] == 14
     assert not waiting.exists() and again.moved[0]["why"] == "archived"
+
+
+def test_a_folder_source_takes_names_in_any_case_as_ingest_does(tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for name in ("ORDERS.CSV", "export.Xlsx", "notes.PDF"):
+        (drop / name).write_bytes(b"")
+    config = tmp_path / "ordermill.toml"
+    config.write_text('[[sources]]\nname = "drop"\npath = "drop"\n', encoding="utf-8")
+    settings = load_settings({}, str(config), {})
+    listed = sorted(Path(i.name).name for i in configured(settings.source("drop"),
+                                                          settings).list_inputs())
+    assert listed == ["ORDERS.CSV", "export.Xlsx"]
+    assert listed == sorted(Path(i.name).name for i in GivenPaths([drop]).list_inputs())

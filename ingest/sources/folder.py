@@ -8,6 +8,7 @@ files are moved, never removed.
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,10 +48,24 @@ def list_files(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
     ``.tmp`` ...) are left for a later run."""
     if not folder.is_dir():
         return []
-    found = {p for pattern in patterns for p in folder.glob(pattern)
+    found = {p for pattern in patterns for p in folder.glob(_any_case(pattern))
              if p.is_file() and not p.name.startswith(".")
              and not p.name.endswith(PARTIAL_SUFFIXES)}
     return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def _any_case(pattern: str) -> str:
+    """The glob pattern matching names in any case (``*.csv`` also takes ``ORDERS.CSV``, as
+    ``ordermill ingest FOLDER`` does): each letter becomes a class of both cases, and a
+    ``[...]`` class of the pattern's own takes its letters in the other case too."""
+    def one(part: re.Match[str]) -> str:
+        text = part.group(0)
+        if text.startswith("["):
+            negate = text[1] if text[1:2] in ("!", "^") else ""
+            body = text[1 + len(negate):-1]
+            return f"[{negate}{body}{body.swapcase()}]"
+        return f"[{text.lower()}{text.upper()}]" if text.lower() != text.upper() else text
+    return re.sub(r"\[[^]]+\]|.", one, pattern)
 
 
 def _free_name(folder: Path, name: str) -> Path:

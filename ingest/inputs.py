@@ -61,7 +61,13 @@ class Input:
         if self.data is not None:
             return len(self.data)
         assert self.path is not None
-        return self.path.stat().st_size
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            raise InputError.of(self.name, "missing-file") from None
+        except OSError as exc:
+            raise InputError.of(self.name, "cannot-open",
+                                reason=str(exc.strerror or exc)) from None
 
     def open(self) -> BinaryIO:
         """Its bytes, from the start (the caller closes the handle)."""

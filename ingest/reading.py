@@ -152,11 +152,11 @@ def _read(one: Input, match: Match, digest: Digest | Future[Digest],
         lines, raw_pieces = store.close(), store.close(kind="raw")
         if not whole and spread_orders(orders):
             raise NotChunkable
+        sha256, size = resolved(digest)  # (an input that cannot be hashed is not read)
     except BaseException:  # (NotChunkable included: the file is read whole instead)
         store.cleanup()
         raise
     assert first is not None, "a reader gives at least one table"
-    sha256, size = resolved(digest)
     checks = [checked for _, checked in parts]
     missing = tuple(dict.fromkeys(m for c in checks for m in c.missing_columns))
     return CheckedInput(

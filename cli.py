@@ -133,7 +133,9 @@ def _finish(report: api.RunReport, as_json: bool) -> None:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(
         help=f"Export files, or folders holding them ({' '.join(READERS)}).",
-        show_default=False)],
+        # An input that cannot be read is ordermill's to report (exit 3, the others still
+        # read), not the argument parser's (exit 2, nothing read).
+        readable=False, show_default=False)],
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Directory the batch is published in, as OUT/<batch_id>/ "
         "[default: from config, else ./out].", show_default=False)] = None,

@@ -162,6 +162,14 @@ CODES: dict[str, Code] = _catalogue(
     _file("missing-file", "no such file",
           "the file named does not exist (moved or deleted since it was listed)",
           transient=True),
+    _file("changed-during-run", "changed while it was being read; it is left for the next run",
+          "the file changed while it was read (still being written or copied in): nothing of "
+          "it is ingested, and the next run reads it whole",
+          transient=True),
+    _file("source-unreachable", "{reason}",
+          "a configured source cannot be listed (a folder that does not exist, a share not "
+          "mounted): named with its path; its files wait for the next run",
+          transient=True),
     # The file's own: reading it again gives the same answer, so it goes to quarantine.
     _file("unreadable-file", "{reason}",
           "the file does not fit what it is read with (no such header row or sheet, no "
@@ -261,6 +269,7 @@ class ExitCode(IntEnum):
     UNREADABLE = 3
     LOCKED = 4
     INTERNAL = 70  # EX_SOFTWARE
+    ENVIRONMENT = 74  # EX_IOERR
 
     @property
     def meaning(self) -> str:
@@ -275,6 +284,8 @@ EXIT_MEANINGS: dict[ExitCode, str] = {
     "others were still processed)",
     ExitCode.LOCKED: "another run holds the lock; this one did nothing",
     ExitCode.INTERNAL: "internal error: a bug; rerun with `ORDERMILL_DEBUG=1` and report it",
+    ExitCode.ENVIRONMENT: "a folder ordermill writes (named) is full, read-only or gone; "
+    "nothing was published: run again once it is fixed",
 }
 
 

@@ -217,21 +217,34 @@ def _read_file(path: Path, explicit: bool) -> dict[str, Any]:
             raise ConfigError(str(path), key, "unknown setting" + nearest(key, allowed)
                               + "; allowed: " + ", ".join(allowed))
         if key != "sources" and not isinstance(data[key], str):
-            raise ConfigError(str(path), key, f"must be a string, not {data[key]!r}")
+            # (the value is not shown: a secret pasted into the wrong key must not reach logs)
+            raise ConfigError(str(path), key, "must be a string, not a "
+                              + _TOML_TYPES.get(type(data[key]).__name__, "value"))
     return data
+
+
+_TOML_TYPES = {"dict": "table", "list": "list", "int": "number", "float": "number",
+               "bool": "boolean", "datetime": "date-time", "date": "date", "time": "time"}
+
+
+def _shown(value: str, origin: str) -> str:
+    """A setting's value for an error message: as typed on the command line; from a file or
+    the environment not at all, where a secret pasted into the wrong key would reach logs."""
+    return f" {value!r}" if origin == "option" else ""
 
 
 def _check_values(values: dict[str, str], origins: dict[str, str]) -> None:
     known = formats()
     if values["format"] not in known:
-        raise ConfigError(origins["format"], "format", f"unknown format {values['format']!r}"
+        raise ConfigError(origins["format"], "format",
+                          f"unknown format{_shown(values['format'], origins['format'])}"
                           + nearest(values["format"], known) + f"; use {_either(known)}")
     try:
         ZoneInfo(values["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(origins["timezone"], "timezone",
-                          f"unknown time zone {values['timezone']!r} (use an IANA name such "
-                          "as 'Asia/Shanghai')") from None
+                          f"unknown time zone{_shown(values['timezone'], origins['timezone'])}"
+                          " (use an IANA name such as 'Asia/Shanghai')") from None
 
 
 def _sources(raw: Any, path: str) -> tuple[Source, ...]:

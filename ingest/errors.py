@@ -8,6 +8,10 @@ the same catalogue.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from ingest.codes import ExitCode as ExitCode  # the statuses live with the other codes
 from ingest.codes import code as catalogued
 from ingest.codes import render
@@ -21,6 +25,42 @@ class OrdermillError(Exception):
 
 class UsageError(OrdermillError):
     """A bad option or argument."""
+
+
+class EnvironmentFailure(OrdermillError):
+    """The machine stopped the run: a folder ordermill writes (the batch, the ledger, the
+    spill) is full, read-only or gone. Names the folder; nothing was published."""
+
+    exit_code = ExitCode.ENVIRONMENT
+
+    def __init__(self, folder: str, reason: str) -> None:
+        self.folder = folder
+        super().__init__(f"cannot write to {folder}: {reason}; nothing was published, run "
+                         "again once it is fixed")
+
+
+# What the machine says when a folder is full, read-only or gone, in the words of the
+# libraries that write: Python's OSError, polars (its Rust IO errors end in "(os error N)"),
+# SQLite ("database or disk is full", "attempt to write a readonly database").
+_MACHINE_WORDS = ("(os error ", "disk is full", "readonly database", "disk I/O error")
+
+
+@contextmanager
+def writing_to(folder: Path | str) -> Iterator[None]:
+    """Inside: a failure of the machine while writing to ``folder`` becomes an
+    ``EnvironmentFailure`` naming it (exit 74), not an internal error."""
+    try:
+        yield
+    except OrdermillError:
+        raise
+    except OSError as exc:
+        raise EnvironmentFailure(str(folder), exc.strerror or str(exc)) from exc
+    except Exception as exc:
+        text = str(exc)
+        if not any(words in text for words in _MACHINE_WORDS):
+            raise
+        raise EnvironmentFailure(str(folder), text.splitlines()[-1].split(": ")[-1]
+                                 if ": " in text else text) from exc
 
 
 class MappingError(OrdermillError):

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-TEXT_EVENTS = {"input_unreadable", "input_quarantined", "input_skipped", "run_recovered"}
+TEXT_EVENTS = {"input_unreadable", "input_quarantined", "input_skipped", "run_recovered",
+               "source_unreachable"}
 
 
 class Events:

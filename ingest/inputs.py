@@ -55,7 +55,16 @@ class Input:
                    origin=origin or {"kind": "bytes"}, source=source, channel=channel)
 
     def exists(self) -> bool:
-        return self.data is not None or (self.path is not None and self.path.is_file())
+        """Whether there is a file to read. Raises InputError (``cannot-open``) when that
+        cannot be told now (a folder on the way that cannot be entered)."""
+        if self.data is not None:
+            return True
+        assert self.path is not None
+        try:
+            return self.path.is_file()
+        except OSError as exc:
+            raise InputError.of(self.name, "cannot-open",
+                                reason=str(exc.strerror or exc)) from None
 
     def size(self) -> int:
         if self.data is not None:
@@ -68,6 +77,21 @@ class Input:
         except OSError as exc:
             raise InputError.of(self.name, "cannot-open",
                                 reason=str(exc.strerror or exc)) from None
+
+    def fingerprint(self) -> tuple[int, ...]:
+        """What changes when the file is written to, replaced or truncated: its size,
+        modification time (ns), inode and device. Bytes in memory never change."""
+        if self.data is not None:
+            return (len(self.data),)
+        assert self.path is not None
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            raise InputError.of(self.name, "missing-file") from None
+        except OSError as exc:
+            raise InputError.of(self.name, "cannot-open",
+                                reason=str(exc.strerror or exc)) from None
+        return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
 
     def open(self) -> BinaryIO:
         """Its bytes, from the start (the caller closes the handle)."""

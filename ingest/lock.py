@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.errors import ExitCode, OrdermillError
+from ingest.errors import ExitCode, OrdermillError, writing_to
 
 
 class LockHeld(OrdermillError):
@@ -26,9 +26,10 @@ class LockHeld(OrdermillError):
 @contextmanager
 def run_lock(state_dir: Path, command: str) -> Iterator[None]:
     """Hold the run lock, or raise LockHeld at once."""
-    state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / "run.lock"
-    handle = path.open("a+", encoding="utf-8")
+    with writing_to(state_dir):  # a state folder that cannot be written: exit 74, named
+        state_dir.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+", encoding="utf-8")
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

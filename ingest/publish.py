@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ingest.errors import writing_to
 from ingest.faults import crash_point
 from ingest.ledger import Ledger
 from ingest.verdicts import Finished
@@ -31,20 +32,28 @@ def publish_batch(finished: Finished, unreadable: list[dict[str, str]], ledger: 
                   batch_id: str | None = None) -> tuple[Path, dict[str, Any]]:
     """Publish ``finished`` as a new batch under ``out_dir``: its folder and manifest."""
     batch_id = batch_id or new_batch_id()
-    seq = ledger.next_seq()
-    key_file = ledger.write_keys(batch_id, seq, finished.keys)
+    state = ledger.state_dir
+    with writing_to(state):
+        seq = ledger.next_seq()
+        key_file = ledger.write_keys(batch_id, seq, finished.keys)
     crash_point("keys-written")
-    staged = stage_batch(finished.results, unreadable, out_dir, batch_id, output_format)
+    with writing_to(out_dir):
+        staged = stage_batch(finished.results, unreadable, out_dir, batch_id, output_format)
     try:
         crash_point("staged")
-        ledger.mark_pending(batch_id, seq, out_dir, key_file, run_id)
+        with writing_to(state):
+            ledger.mark_pending(batch_id, seq, out_dir, key_file, run_id)
         crash_point("pending")
-        batch_dir = staged.publish()
+        with writing_to(out_dir):
+            batch_dir = staged.publish()
     except BaseException:
         staged.discard()
         raise
     crash_point("published")
-    ledger.commit_batch(batch_id, staged.manifest)
-    crash_point("committed")
-    ledger.compact()
+    # From here the batch is out: a ledger that cannot record it now is completed by the
+    # next run (it finds the pending row and the manifest).
+    with writing_to(state):
+        ledger.commit_batch(batch_id, staged.manifest)
+        crash_point("committed")
+        ledger.compact()
     return batch_dir, staged.manifest

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ingest.errors import InputError
 from ingest.inputs import Digest, Input, hash_in_background, resolved
 from ingest.lines import CheckedTable, map_and_check
 from ingest.mapping.detect import Match, detect
@@ -100,6 +101,21 @@ def read_input(one: Input, mappings: list[Mapping], channel: str | None = None,
     under ``spill_dir`` (default: the system's) until they are written. Callers that hashed
     the input, or are hashing it, pass its ``digest`` in. ``progress`` hears the share of a
     big file read so far (0 to 1), piece by piece."""
+    # The bytes read must be the bytes hashed (the ledger knows the input by its sha256):
+    # a file written to while it is read and hashed is left for the next run, whole.
+    before = one.fingerprint()
+    result = _read_once(one, mappings, channel, default_timezone, digest, chunk_bytes,
+                        spill_dir, progress)
+    if one.fingerprint() != before or (result.size,) != before[:1]:
+        result.cleanup()
+        raise InputError.of(one.name, "changed-during-run")
+    return result
+
+
+def _read_once(one: Input, mappings: list[Mapping], channel: str | None,
+               default_timezone: str, digest: Digest | Future[Digest] | None,
+               chunk_bytes: int | None, spill_dir: Path | None,
+               progress: Callable[[float], None] | None) -> CheckedInput:
     digest = digest if digest is not None else hash_in_background(one)
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     with open_document(one) as document:

@@ -9,13 +9,14 @@ nothing that counts, or a batch the next run completes (``ingest.publish``).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.codes import is_transient
-from ingest.errors import InputError, OrdermillError
+from ingest.errors import ExitCode, InputError, OrdermillError, writing_to
 from ingest.events import QUIET, Events
 from ingest.faults import crash_point
 from ingest.inputs import Fate, Input, Outcome
@@ -48,26 +49,29 @@ class RunPlan:
 
 def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET) -> RunReport:
     """List every source's inputs, read the new ones, publish one batch, then tell each
-    source what became of its inputs."""
-    listed = [(source, one) for source in sources for one in source.list_inputs()]
+    source what became of its inputs. However the run ends, the ledger says how."""
+    report = RunReport(None, None)
+    listed = _list(sources, report, events)
     if listed:
         load_in_background()  # pandera, for the publish: it loads while the files are read
     with run_lock(plan.state_dir, plan.command):
-        ledger = Ledger(plan.state_dir)
-        report = RunReport(None, None)
+        with writing_to(plan.state_dir):
+            ledger = Ledger(plan.state_dir)
         try:
-            report.recovered = ledger.recover(plan.out_dir)
+            with writing_to(plan.state_dir):
+                report.recovered = ledger.recover(plan.out_dir)
+                report.run_id = ledger.start_run(plan.command)
             for message in report.recovered:
                 events.emit("run_recovered", message=message)
-            report.run_id = ledger.start_run(plan.command)
             events.emit("run_start", run_id=report.run_id, command=plan.command,
                         files=len(listed))
             # Big inputs spill their checked lines here until they are written; what a killed
             # run left behind goes now (the lock says no other run is using it).
             spill_dir = plan.state_dir / "spill"
             shutil.rmtree(spill_dir, ignore_errors=True)
-            checked, outcomes = _read_all(listed, plan, Intake(ledger, plan.force), report,
-                                          events, spill_dir)
+            with writing_to(spill_dir):
+                checked, outcomes = _read_all(listed, plan, Intake(ledger, plan.force),
+                                              report, events, spill_dir)
             try:
                 crash_point("prepared")
                 if checked or report.unreadable:
@@ -77,17 +81,46 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
                     one.cleanup()
             _settle(outcomes, report, events)
             crash_point("moved")
-            ledger.finish_run(report.run_id, int(report.exit_code), report.summary())
+            with writing_to(plan.state_dir):
+                ledger.finish_run(report.run_id, int(report.exit_code), report.summary())
             events.emit("run_end", **report.summary())
         except OrdermillError as exc:
-            # A run that stops (a file changed under it, say) says so in the ledger, with
-            # its exit code and why, instead of looking killed or still running.
-            if report.run_id:
-                ledger.finish_run(report.run_id, int(exc.exit_code), {"error": str(exc)})
+            # A run that stops says so in the ledger, with its exit code and why, instead
+            # of looking killed or still running.
+            _stopped(ledger, report.run_id, int(exc.exit_code), str(exc))
+            raise
+        except BaseException as exc:  # a bug, or an interrupt: recorded as well
+            code = 130 if isinstance(exc, KeyboardInterrupt) else int(ExitCode.INTERNAL)
+            _stopped(ledger, report.run_id, code, f"{type(exc).__name__}: {exc}")
             raise
         finally:
             ledger.close()
     return report
+
+
+def _list(sources: Sequence[Source], report: RunReport, events: Events
+          ) -> list[tuple[Source, Input]]:
+    """Every source's inputs; a source that cannot be listed is reported (named, with its
+    reason) and the others are still read."""
+    listed: list[tuple[Source, Input]] = []
+    for source in sources:
+        try:
+            listed.extend((source, one) for one in source.list_inputs())
+        except InputError as exc:
+            entry = {"path": exc.path, "code": exc.code, "reason": exc.reason}
+            report.unreadable.append(entry)
+            events.emit("source_unreachable", source=source.name, **entry,
+                        message=f"cannot list source {source.name}: {exc.reason}")
+    return listed
+
+
+def _stopped(ledger: Ledger, run_id: int, exit_code: int, error: str) -> None:
+    """Finish a run that stopped, if the ledger can still be written (a full disk may be why
+    it stopped: then the run stays unfinished in the ledger, and the error says why)."""
+    if not run_id:
+        return
+    with contextlib.suppress(Exception):  # (the error being raised is the one to report)
+        ledger.finish_run(run_id, exit_code, {"error": error})
 
 
 def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,

@@ -231,13 +231,17 @@ def _key_rows(part: pl.LazyFrame, verdicts: _Verdicts, channel: str) -> pl.LazyF
 
 def _result(c: CheckedInput, clean_parts: list[pl.LazyFrame], clean_rows: int,
             reasons: pl.DataFrame, duplicates: int, updates: int) -> InputResult:
-    rejects = reasons.join(c.raw_rows(reasons[ROW]), on=ROW, how="left").select(
+    # A source column named like a lead column (an export of our own rejects, say) is shown
+    # beside it, renamed, not in its place.
+    shown = {h: f"{h} (as read)" if h in REJECT_LEAD else h for h in c.header}
+    raw = c.raw_rows(reasons[ROW]).rename(shown)
+    rejects = reasons.join(raw, on=ROW, how="left").select(
         pl.lit(c.name).alias("source"),
         pl.col(ROW).alias("source_row"),
         pl.lit(c.channel).alias("channel"),
         "codes",
         "messages",
-        *[pl.col(h) for h in c.header],
+        *shown.values(),
     )
     if clean_rows + rejects.height + duplicates != c.rows_in:  # the accounting rule
         raise AssertionError(f"{c.name}: {c.rows_in} rows in, {clean_rows} clean + "

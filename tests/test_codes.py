@@ -74,7 +74,8 @@ def test_templates_use_only_known_placeholders() -> None:
 
 def test_transient_codes_are_the_ones_of_the_moment() -> None:
     transient = {c.code for c in codes.CODES.values() if c.kind == "file" and c.transient}
-    assert transient == {"cannot-open", "missing-file"}
+    assert transient == {"cannot-open", "missing-file", "changed-during-run",
+                         "source-unreachable"}
     assert codes.is_transient("cannot-open")
     assert not codes.is_transient("unknown-channel")
     assert not codes.is_transient("encrypted-workbook")

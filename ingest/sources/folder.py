@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ingest.config import Settings
 from ingest.config import Source as SourceConfig
+from ingest.errors import InputError
 from ingest.inputs import Fate, Input, Outcome
 
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
@@ -28,8 +29,15 @@ class FolderSource:
         self.quarantine_dir = settings.quarantine_dir
 
     def list_inputs(self) -> list[Input]:
+        """Raises InputError (``source-unreachable``) when the folder is not there: a typo
+        or an unmounted share must not pass for a quiet night."""
+        folder = self.config.path
+        if not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "does not exist"
+            raise InputError.of(str(folder), "source-unreachable",
+                                reason=f"source {self.name}: {folder} {what}")
         return [Input.from_path(path, source=self.name, channel=self.config.channel)
-                for path in list_files(self.config.path, self.config.patterns)]
+                for path in list_files(folder, self.config.patterns)]
 
     def settle(self, outcome: Outcome) -> dict[str, str] | None:
         path = outcome.input.path

@@ -19,13 +19,22 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
     files: list[Path] = []
     for given in paths:
         path = Path(given)
-        if path.is_dir():
+        if _is_dir(path):
             files.extend(sorted(
                 p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in READERS
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)))
         else:
             files.append(path)
     return files
+
+
+def _is_dir(path: Path) -> bool:
+    """Whether it is a folder; a path that cannot be looked at is taken as a file, which
+    the run then reports as unreadable (named, with the reason), not as a crash."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 class GivenPaths:

@@ -43,7 +43,10 @@ class Input:
     @classmethod
     def from_path(cls, path: str | Path, *, source: str | None = None,
                   channel: str | None = None) -> Input:
-        path = Path(path)
+        """A file on disk, named by its absolute path: the lineage every line and reject
+        carries (``source``) points at one file whatever folder the run started in, and a
+        name such as ``-rf.csv`` never reads as an option."""
+        path = Path(path).absolute()
         return cls(str(path), path.suffix.lower(), path=path,
                    origin={"kind": "file", "path": str(path)}, source=source, channel=channel)
 

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import MAPPINGS, ROOT, SAMPLES, run_cli
 
@@ -142,14 +143,19 @@ def test_no_arguments_shows_help() -> None:
     assert no_traceback(result.stderr)
 
 
-def test_folder_input_is_expanded_and_relative_sources_are_kept(tmp_path: Path) -> None:
+def test_folder_input_is_expanded_and_sources_are_absolute_paths(tmp_path: Path) -> None:
+    # Lineage names one file whatever folder the run started in (and a file called -rf.csv
+    # never reads as an option downstream).
     result = run_cli("ingest", "samples", "--out", str(tmp_path), "--json", cwd=ROOT)
     manifest = json.loads(result.stdout)["manifest"]
     paths = [i["path"] for i in manifest["inputs"]]
     assert paths == sorted(paths) and len(paths) == 11
-    assert "samples/shopify/orders_export_1.csv" in paths
-    assert "samples/tmall/ExportOrderList202411120800.csv" in paths
-    assert "samples/po/acme-PO-4500012345.xlsx" in paths
+    assert f"{ROOT}/samples/shopify/orders_export_1.csv" in paths
+    assert f"{ROOT}/samples/tmall/ExportOrderList202411120800.csv" in paths
+    assert f"{ROOT}/samples/po/acme-PO-4500012345.xlsx" in paths
+    orders = pl.read_csv(Path(json.loads(result.stdout)["batch_dir"]) / "orders.csv",
+                         infer_schema=False)
+    assert set(orders["source"]) <= set(paths)
 
 
 def test_encoding_override_and_its_fix_it_message(tmp_path: Path) -> None:

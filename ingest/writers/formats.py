@@ -41,7 +41,7 @@ def guard_formulas(frame: pl.LazyFrame) -> pl.LazyFrame:
         for name in texts)
     # The rejects file repeats the source's own column names: a header cell is a cell too.
     names = list(schema.names())
-    renames = {}
+    renames: dict[str, str] = {}
     for name in names:
         if FORMULA_GUARD.match(name):
             new = GUARD + name

@@ -65,6 +65,8 @@ def clean_text(raw: pl.Expr, guards: bool = True, apostrophes: bool = True,
                bom: bool = True) -> pl.Expr:
     """Trim (Unicode whitespace incl. ideographic and no-break spaces), drop Excel guards
     (``="0012"`` -> ``0012``, a leading ``'``), empty -> null.
+    What a disarmed value is left as (``'=1+1``, ``\t=1+1`` -> ``=1+1``) is what the source
+    meant, kept as data: the CSV writers guard it again (``writers.formats.guard_formulas``).
     A caller that knows a column holds no guards or stray BOMs (see ``guard_flags``) skips
     their cost: the default trim is several times cheaper than one with a character set."""
     text = raw.str.strip_chars(SPACES) if bom else raw.str.strip_chars()
@@ -72,7 +74,16 @@ def clean_text(raw: pl.Expr, guards: bool = True, apostrophes: bool = True,
     if guards:
         guarded = (text.str.starts_with('="') & text.str.ends_with('"')
                    & (text.str.len_bytes() > 2))
-        text = pl.when(guarded).then(text.str.strip_prefix('="').str.strip_suffix('"')) \
+        # A guard whose quotes the exporter did not double (``"="4712"""`` in the file) comes
+        # out of the CSV reader as ``=4712"""``: left alone it would be an ID starting with
+        # ``=``. Any ``=``…``"`` whose inside, once its edge quotes go, holds no quote is a
+        # guard around one value (``="0012"`` too); one with quotes inside (``="12"" tall"``,
+        # ``=HYPERLINK("…")``) is not unwrapped by this rule.
+        inside = text.str.strip_prefix("=").str.strip_chars('"')
+        damaged = (text.str.starts_with("=") & text.str.ends_with('"')
+                   & ~inside.str.contains('"', literal=True))
+        text = pl.when(damaged).then(inside) \
+            .when(guarded).then(text.str.strip_prefix('="').str.strip_suffix('"')) \
             .otherwise(text)
     if apostrophes:
         text = text.str.strip_prefix("'").str.strip_chars(SPACES if bom else None)
@@ -83,7 +94,8 @@ def guard_flags(frame: pl.DataFrame, columns: list[str]) -> dict[str, tuple[bool
     """Per column: might a value carry a ``="…"`` guard, a leading ``'``, a BOM? Searches
     that err on the side of yes, so the cleaning of columns without them stays a plain trim:
     one search for any of the three per column, then one per mark only where it hit."""
-    marks = ('="', "'", "\ufeff")
+    # ``=``, not ``="``: a guard damaged in the export (see ``clean_text``) has no ``="``.
+    marks = ("=", "'", "\ufeff")
     if not columns or not frame.height:
         return {c: (False, False, False) for c in columns}
     anything = frame.select(

@@ -27,6 +27,16 @@ FORMULA_GUARD = re.compile(f"^'*{FORMULA_START}")
 GUARD = "'"  # shown in the cell by Excel when opening a CSV (only typed in, it is hidden)
 
 
+def unguarded(frame: pl.DataFrame) -> pl.DataFrame:
+    """A CSV ordermill wrote, read back as text, with the values it holds: one ``'`` taken
+    off every cell that ``guard_formulas`` guarded (what an importer does; documented in
+    the README's "Formulas in written files")."""
+    pattern = f"^'('*{FORMULA_START})"
+    return frame.with_columns(
+        pl.col(name).str.replace(pattern, "$1") for name, dtype in frame.schema.items()
+        if dtype == pl.String)
+
+
 def guard_formulas(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Every text cell (and column name) that a spreadsheet would take for a formula, with a
     ``'`` in front: ``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``, ``+8613812345678`` ->

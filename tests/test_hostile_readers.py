@@ -1,0 +1,140 @@
+"""Hostile inputs: no file can stop the nightly run. Each file is small and generated here;
+each must end as rows with reject codes or as one input code, never as a crashed process."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ingest.api import ingest
+from ingest.errors import InputError
+from ingest.inputs import Input
+from ingest.readers import open_document
+from ingest.readers.options import ReaderOptions
+
+HEADER = ["Order ID", "Status", "Qty", "Item", "Price", "Created at", "Currency"]
+
+
+def _cell(ref: str, value: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+
+
+def _row(number: int, cells: list[tuple[str, str]]) -> str:
+    return f'<row r="{number}">' + "".join(_cell(f"{c}{number}", v) for c, v in cells) + "</row>"
+
+
+def workbook(path: Path, rows: str, *, sheets: int = 1, dimension: str | None = None,
+             sheet_xml: bytes | None = None) -> Path:
+    """A minimal xlsx: ``rows`` as the sheetData of every sheet (or ``sheet_xml`` whole)."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    kinds = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.'
+        'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for i in range(1, sheets + 1))
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    sheet = sheet_xml or (f'<?xml version="1.0"?><worksheet xmlns="{main}">{dim}<sheetData>'
+                          f"{rows}</sheetData></worksheet>").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("[Content_Types].xml", (
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/'
+            '2006/content-types"><Default Extension="rels" ContentType="application/vnd.'
+            'openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+            'ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+            f'sheet.main+xml"/>{kinds}</Types>'))
+        out.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="{pkg}">'
+                     f'<Relationship Id="rId1" Type="{rel}/officeDocument" '
+                     'Target="xl/workbook.xml"/></Relationships>')
+        out.writestr("xl/workbook.xml", (
+            f'<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+            + "".join(f'<sheet name="S{i}" sheetId="{i}" r:id="rId{i}"/>'
+                      for i in range(1, sheets + 1)) + "</sheets></workbook>"))
+        out.writestr("xl/_rels/workbook.xml.rels", (
+            f'<?xml version="1.0"?><Relationships xmlns="{pkg}">'
+            + "".join(f'<Relationship Id="rId{i}" Type="{rel}/worksheet" '
+                      f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, sheets + 1))
+            + "</Relationships>"))
+        for i in range(1, sheets + 1):
+            out.writestr(f"xl/worksheets/sheet{i}.xml", sheet)
+    return path
+
+
+def refused(path: Path) -> InputError:
+    with pytest.raises(InputError) as caught, open_document(Input.from_path(path)) as doc:
+        doc.peek(ReaderOptions())
+    return caught.value
+
+
+TABLE = _row(1, [("A", "Order ID"), ("B", "Item")]) + _row(2, [("A", "#1"), ("B", "Tea")])
+
+
+# 1. Workbooks whose structure would make calamine allocate or parse without bound.
+
+@pytest.mark.parametrize("dimension", [None, "A1:XFD1048576", "A1:B2"])
+def test_a_stray_value_at_xfd1048576_is_refused_before_calamine_allocates(
+        tmp_path: Path, dimension: str | None) -> None:
+    # (the dimension tag may be missing or lie: the cells themselves are measured)
+    path = workbook(tmp_path / "stray.xlsx", TABLE + _row(1048576, [("XFD", "x")]),
+                    dimension=dimension)
+    error = refused(path)
+    assert error.code == "too-large"
+    assert "XFD1048576" in error.reason and "ORDERMILL_MAX_SHEET_CELLS" in error.reason
+    assert "1,048,576 rows x 16,384 columns" in error.reason
+
+
+def test_the_sheet_limit_is_settable_and_a_far_row_in_few_columns_reads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A value in the last row of column A: a grid of 2 x 1,048,576 is small; read.
+    path = workbook(tmp_path / "far-row.xlsx", TABLE + _row(1048576, [("A", "x")]))
+    with open_document(Input.from_path(path)) as doc:
+        assert doc.peek(ReaderOptions()).rows[0] == ["Order ID", "Item"]
+    monkeypatch.setenv("ORDERMILL_MAX_SHEET_CELLS", "1000")
+    assert refused(path).code == "too-large"
+
+
+def test_styled_empty_cells_far_away_do_not_count(tmp_path: Path) -> None:
+    far = '<row r="1048576"><c r="XFD1048576" s="1"/></row>'
+    path = workbook(tmp_path / "styled.xlsx", TABLE + far)
+    with open_document(Input.from_path(path)) as doc:
+        assert len(doc.peek(ReaderOptions()).rows) == 2
+
+
+def test_rows_out_of_order_are_refused(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "order.xlsx", _row(5, [("A", "x")]) + TABLE)
+    error = refused(path)
+    assert error.code == "unreadable-workbook" and "out of order" in error.reason
+
+
+def test_a_sheet_that_unpacks_a_thousand_times_its_size_is_a_bomb(tmp_path: Path) -> None:
+    # 32 MiB of spaces packs to about 32 KiB: a part no real sheet looks like.
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    sheet = (f'<?xml version="1.0"?><worksheet xmlns="{main}"><sheetData>'.encode()
+             + b" " * (32 << 20) + b"</sheetData></worksheet>")
+    error = refused(workbook(tmp_path / "bomb.xlsx", "", sheet_xml=sheet))
+    assert error.code == "workbook-bomb"
+    assert "ORDERMILL_MAX_ZIP_RATIO" in error.reason and "sheet1.xml" in error.reason
+
+
+def test_too_many_sheets_and_unpacked_size_are_limits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = workbook(tmp_path / "many.xlsx", TABLE, sheets=12)
+    monkeypatch.setenv("ORDERMILL_MAX_SHEETS", "10")
+    error = refused(path)
+    assert error.code == "too-large" and "12 sheets" in error.reason
+    assert "ORDERMILL_MAX_SHEETS=12" in error.reason
+    monkeypatch.delenv("ORDERMILL_MAX_SHEETS")
+    monkeypatch.setenv("ORDERMILL_MAX_UNPACKED_MB", "1")
+    big = workbook(tmp_path / "big.xlsx", TABLE * 1 + "".join(
+        _row(n, [("A", f"#{n}"), ("B", "x" * 200)]) for n in range(3, 6000)))
+    error = refused(big)
+    assert error.code == "too-large" and "ORDERMILL_MAX_UNPACKED_MB" in error.reason
+
+
+def test_a_refused_workbook_is_an_input_code_and_the_run_goes_on(tmp_path: Path) -> None:
+    stray = workbook(tmp_path / "stray.xlsx", TABLE + _row(1048576, [("XFD", "x")]))
+    report = ingest([stray], tmp_path / "out", state_dir=tmp_path / "state")
+    assert [entry["code"] for entry in report.unreadable] == ["too-large"]

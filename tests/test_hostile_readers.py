@@ -6,12 +6,15 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from ingest.api import ingest
+from ingest.columns import READER_CODE, READER_DETAIL, ROW
 from ingest.errors import InputError
 from ingest.inputs import Input
-from ingest.readers import open_document
+from ingest.readers import ChunkDocument, open_document
+from ingest.readers.base import NotChunkable
 from ingest.readers.options import ReaderOptions
 
 HEADER = ["Order ID", "Status", "Qty", "Item", "Price", "Created at", "Currency"]
@@ -138,3 +141,56 @@ def test_a_refused_workbook_is_an_input_code_and_the_run_goes_on(tmp_path: Path)
     stray = workbook(tmp_path / "stray.xlsx", TABLE + _row(1048576, [("XFD", "x")]))
     report = ingest([stray], tmp_path / "out", state_dir=tmp_path / "state")
     assert [entry["code"] for entry in report.unreadable] == ["too-large"]
+
+
+# 2-3. Text exports whose records the parser must not lose or choke on.
+
+def read_csv(data: bytes, chunk_bytes: int | None = None) -> pl.DataFrame:
+    """The table as ``read`` gives it, or as ``read_chunks`` gives it in pieces."""
+    with open_document(Input.from_bytes("hostile.csv", data)) as doc:
+        if chunk_bytes is None:
+            return doc.read(ReaderOptions(), 1).frame
+        assert isinstance(doc, ChunkDocument)
+        return pl.concat([t.frame for t in doc.read_chunks(ReaderOptions(), 1, chunk_bytes)])
+
+
+def export(lines: int, ending: bytes = b"\r", cell_break: bytes = b"\n") -> bytes:
+    """``lines`` records ended by ``ending``, each with a line break inside a quoted cell.
+    The default is what Mac Excel's "CSV (Macintosh)" writes: CR ends records, LF breaks
+    lines in cells."""
+    rows = [b"Order ID,Address,Qty"] + [
+        b'#%d,"%d Main St%sApt %d",%d' % (n, n, cell_break, n, n) for n in range(1, lines + 1)]
+    return ending.join(rows) + ending
+
+
+def mac_excel_csv(lines: int) -> bytes:
+    return export(lines)
+
+
+@pytest.mark.parametrize(("ending", "cell_break"), [
+    (b"\n", b"\n"), (b"\r\n", b"\r\n"), (b"\r\n", b"\n"), (b"\r", b"\n")])
+def test_every_record_of_every_line_end_convention_is_read(ending: bytes,
+                                                           cell_break: bytes) -> None:
+    frame = read_csv(export(14, ending, cell_break))
+    assert frame.height == 14
+    assert frame[READER_CODE].null_count() == 14
+    assert frame["Address"][0].splitlines() == ["1 Main St", "Apt 1"]
+    assert frame[ROW].to_list() == list(range(2, 16))
+
+
+def test_mac_excel_csv_is_read_whole_when_big(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pieces are cut at LF: a CR-ended file is read whole (NotChunkable), every record kept.
+    with open_document(Input.from_bytes("mac.csv", mac_excel_csv(14))) as doc:
+        assert isinstance(doc, ChunkDocument)
+        with pytest.raises(NotChunkable):
+            list(doc.read_chunks(ReaderOptions(), 1, 40))
+    assert read_csv(mac_excel_csv(14)).height == 14
+
+
+@pytest.mark.parametrize("chunk_bytes", [None, 8, 1 << 20])
+def test_a_header_with_fewer_names_than_its_rows(chunk_bytes: int | None) -> None:
+    # (polars sizes its columns by the first record: a wider one was a SchemaError, exit 70)
+    frame = read_csv(b"Order ID,Qty\n#1,2,3,4\n#2,5\n#3,6,7\n", chunk_bytes)
+    assert frame[READER_CODE].to_list() == ["too-many-fields", None, "too-many-fields"]
+    assert frame[READER_DETAIL][0] == "4 fields, the header has 2"
+    assert frame["Order ID"].to_list() == ["#1", "#2", "#3"]

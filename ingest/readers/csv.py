@@ -91,7 +91,7 @@ class CsvDocument(Opened):
     def read(self, options: ReaderOptions, header_row: int) -> RawTable:
         source = self.input
         data, encoding = to_utf8(_read(source), options.encoding, source.name)
-        if b"\n" not in data and b"\r" in data:  # classic Mac line ends
+        if _mac_line_ends(data):
             data = data.replace(b"\r", b"\n")
         delimiter, header, start = _header(data[:HEAD_BYTES], options, source, header_row)
         body = data[start:]
@@ -136,8 +136,8 @@ class CsvDocument(Opened):
             encoding = choose_encoding(first, options.encoding, source.name)
             stream = _utf8_blocks(first, handle, encoding, chunk_bytes)
             head = bytes(next(stream, b""))  # the header is decided from the first MiB
-            if b"\n" not in head[:HEAD_BYTES] and b"\r" in head[:HEAD_BYTES]:
-                raise NotChunkable  # classic Mac line ends
+            if _mac_line_ends(head):
+                raise NotChunkable
             delimiter, header, start = _header(head[:HEAD_BYTES], options, source, header_row)
             rows_before, layout_above = 0, {"above_header": header_row - 1}
             # The first MiB, read to decide the header, is the first piece (or pieces): the
@@ -178,6 +178,18 @@ def _read(source: Input, limit: int = -1) -> bytes:
     if not data or data.isspace():  # isspace stops at the first other byte: no copy
         raise InputError(source.name, "the file is empty", code="empty-file")
     return data
+
+
+def _mac_line_ends(data: bytes | bytearray) -> bool:
+    """Whether records end with a bare CR (classic Mac, and Mac Excel's "CSV (Macintosh)",
+    which puts LF inside quoted cells): the first line of the file ends with a CR not
+    followed by an LF. Those CRs become LFs; an LF inside a quoted cell stays in the cell.
+    (Deciding on "no LF anywhere" lost every record of a file with a line break in a cell.)"""
+    first_cr = data.find(b"\r")
+    if first_cr < 0:
+        return False
+    first_lf = data.find(b"\n", 0, first_cr + 2)
+    return first_lf < 0 or first_lf > first_cr + 1
 
 
 def _delimiter(text: str, options: ReaderOptions, source: Input) -> str:
@@ -317,6 +329,10 @@ def _parse_fast(body: bytes, header: list[str], delimiter: str,
                 body, has_header=False, schema=_schema(header), separator=delimiter,
                 quote_char=QUOTE, infer_schema=False, missing_columns="insert",
                 truncate_ragged_lines=True, empty_string_is_null=False, raise_if_empty=False,
+                # A first record wider than the schema (a header with fewer names than its
+                # rows) is cut like any other long record, not a SchemaError: the fields
+                # are counted apart (``_record_structure``) and the row marked too-many-fields.
+                extra_columns="ignore",
             )
         except pl.exceptions.ComputeError as exc:
             if "escaped" in str(exc) or "quote" in str(exc):

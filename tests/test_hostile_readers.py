@@ -3,6 +3,7 @@ each must end as rows with reject codes or as one input code, never as a crashed
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -194,3 +195,37 @@ def test_a_header_with_fewer_names_than_its_rows(chunk_bytes: int | None) -> Non
     assert frame[READER_CODE].to_list() == ["too-many-fields", None, "too-many-fields"]
     assert frame[READER_DETAIL][0] == "4 fields, the header has 2"
     assert frame["Order ID"].to_list() == ["#1", "#2", "#3"]
+
+
+# 6-7. Paths that are not what a run expects.
+
+SAMPLE = Path(__file__).parent.parent / "samples" / "tmall" / "ExportOrderList202411120800.csv"
+
+
+@pytest.mark.parametrize("raw", [b"commande-r\xe9sum\xe9.csv", b"\x83J\x83i\x92\x8d\x95\xb6.csv"])
+def test_a_file_name_that_is_not_utf8_is_read_and_shown_escaped(
+        tmp_path: Path, raw: bytes) -> None:
+    # Latin-1 and Shift-JIS bytes, as Windows zips leave them: Python holds them as lone
+    # surrogates, which the manifest (JSON), the ledger and the CSVs cannot encode.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    name = os.path.join(os.fsencode(folder), raw)
+    with open(name, "wb") as out:
+        out.write(SAMPLE.read_bytes())
+    report = ingest([folder], tmp_path / "out", state_dir=tmp_path / "state")
+    assert report.manifest is not None and not report.unreadable
+    entry = report.manifest["inputs"][0]
+    assert entry["rows_in"] > 0
+    shown = entry["path"]
+    assert shown.endswith(raw.decode("utf-8", "backslashreplace"))
+    assert "\\x" in shown
+    shown.encode("utf-8")  # (no surrogate left)
+
+
+def test_a_named_pipe_is_not_a_file_and_is_never_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "orders.csv"
+    os.mkfifo(fifo)
+    # (opened for reading, the pipe would block this test until the timeout)
+    report = ingest([fifo], tmp_path / "out", state_dir=tmp_path / "state")
+    assert [(e["code"], e["reason"].split(",")[0]) for e in report.unreadable] == [
+        ("not-a-file", "is a named pipe (FIFO)")]

@@ -229,3 +229,17 @@ def test_a_named_pipe_is_not_a_file_and_is_never_opened(tmp_path: Path) -> None:
     report = ingest([fifo], tmp_path / "out", state_dir=tmp_path / "state")
     assert [(e["code"], e["reason"].split(",")[0]) for e in report.unreadable] == [
         ("not-a-file", "is a named pipe (FIFO)")]
+
+
+# 4. A valid file must decode however its characters fall against the first MiB.
+
+@pytest.mark.parametrize("pad", [0, 1])
+def test_a_gb18030_line_over_a_mib_decodes(pad: int) -> None:
+    # (the head read for detection ended inside a two-byte character: "undecodable")
+    text = "订单编号,备注\n1," + "a" * pad + "中" * 600_000 + "\n2,好\n"
+    data = text.encode("gb18030")
+    with open_document(Input.from_bytes("gb.csv", data)) as doc:
+        assert doc.peek(ReaderOptions()).encoding == "gb18030"
+        frame = doc.read(ReaderOptions(), 1).frame
+    assert frame["备注"].str.len_chars().to_list() == [600_000 + pad, 1]
+    assert read_csv(data, chunk_bytes=1 << 16)["备注"].to_list()[1] == "好"

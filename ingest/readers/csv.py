@@ -78,7 +78,9 @@ class CsvDocument(Opened):
     def peek(self, options: ReaderOptions) -> Peek:
         key = (options.encoding, options.delimiter)
         if key not in self._peeks:
-            head = _read(self.input, HEAD_BYTES)
+            # One byte past the head: decode_head then knows the file goes on, and a
+            # character cut at the head's end is left out rather than called undecodable.
+            head = _read(self.input, HEAD_BYTES + 1)
             text, encoding = decode_head(head, options.encoding, self.input.name)
             delimiter = _delimiter(text, options, self.input)
             rows = [row for row, _ in _head_records(text, delimiter)]

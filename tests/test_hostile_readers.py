@@ -243,3 +243,30 @@ def test_a_gb18030_line_over_a_mib_decodes(pad: int) -> None:
         frame = doc.read(ReaderOptions(), 1).frame
     assert frame["备注"].str.len_chars().to_list() == [600_000 + pad, 1]
     assert read_csv(data, chunk_bytes=1 << 16)["备注"].to_list()[1] == "好"
+
+
+# 5. Text whose structure would take GBs to parse.
+
+def test_a_header_of_a_hundred_thousand_names_is_refused() -> None:
+    data = b",".join(b"c%d" % n for n in range(100_000)) + b"\n1,2\n"
+    with pytest.raises(InputError) as caught, open_document(
+            Input.from_bytes("wide.csv", data)) as doc:
+        doc.peek(ReaderOptions())
+    assert caught.value.code == "too-large"
+    assert "ORDERMILL_MAX_COLUMNS" in caught.value.reason
+
+
+@pytest.mark.parametrize("chunk_bytes", [None, 1 << 16])
+def test_a_line_over_the_limit_is_refused_before_it_is_parsed(
+        monkeypatch: pytest.MonkeyPatch, chunk_bytes: int | None) -> None:
+    monkeypatch.setenv("ORDERMILL_MAX_LINE_MB", "1")
+    data = b'Order ID,Note\n#1,"' + b"x" * (3 << 20) + b'"\n#2,ok\n'
+    with pytest.raises(InputError) as caught:
+        read_csv(data, chunk_bytes)
+    assert caught.value.code == "too-large"
+    # (reading stops once the line is past the limit: its figure is "at least")
+    assert "2 MiB (at least" in caught.value.reason
+    assert "ORDERMILL_MAX_LINE_MB=2" in caught.value.reason
+    # Many lines that together pass the limit are not one long line.
+    many = b"Order ID,Note\n" + b"#1,note\n" * 400_000
+    assert read_csv(many, chunk_bytes).height == 400_000

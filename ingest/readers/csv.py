@@ -30,6 +30,7 @@ import polars as pl
 from ingest.columns import READER_CODE, READER_DETAIL, ROW
 from ingest.errors import InputError
 from ingest.inputs import Input
+from ingest.readers import limits
 from ingest.readers.base import (
     CHUNK_BYTES,
     PEEK_ROWS,
@@ -84,6 +85,7 @@ class CsvDocument(Opened):
             text, encoding = decode_head(head, options.encoding, self.input.name)
             delimiter = _delimiter(text, options, self.input)
             rows = [row for row, _ in _head_records(text, delimiter)]
+            _check_width(self.input.name, rows)
             self._peeks[key] = Peek(rows=rows, encoding=encoding, delimiter=delimiter)
         return self._peeks[key]
 
@@ -93,6 +95,7 @@ class CsvDocument(Opened):
     def read(self, options: ReaderOptions, header_row: int) -> RawTable:
         source = self.input
         data, encoding = to_utf8(_read(source), options.encoding, source.name)
+        _LineLengths(source.name).feed(data)  # before the parser copies a giant line
         if _mac_line_ends(data):
             data = data.replace(b"\r", b"\n")
         delimiter, header, start = _header(data[:HEAD_BYTES], options, source, header_row)
@@ -136,7 +139,8 @@ class CsvDocument(Opened):
         with handle:
             first = handle.read(HEAD_BYTES)
             encoding = choose_encoding(first, options.encoding, source.name)
-            stream = _utf8_blocks(first, handle, encoding, chunk_bytes)
+            stream = _LineLengths(source.name).bounded(
+                _utf8_blocks(first, handle, encoding, chunk_bytes))
             head = bytes(next(stream, b""))  # the header is decided from the first MiB
             if _mac_line_ends(head):
                 raise NotChunkable
@@ -180,6 +184,54 @@ def _read(source: Input, limit: int = -1) -> bytes:
     if not data or data.isspace():  # isspace stops at the first other byte: no copy
         raise InputError(source.name, "the file is empty", code="empty-file")
     return data
+
+
+def _check_width(name: str, rows: list[list[str]]) -> None:
+    """Rows of the head (the header among them) wider than the limit are refused before a
+    schema of that width is built: a 2 MB header of a million names took 5.6 GB."""
+    widest = max(map(len, rows), default=0)
+    limits.COLUMNS.check(name, widest, "in the first rows of the file; a header this wide "
+                         "is not an order export")
+
+
+class _LineLengths:
+    """Refuses a line longer than the limit (``ORDERMILL_MAX_LINE_MB``), from the UTF-8 bytes
+    as they are read and before they are parsed: a 2 GB cell took 4.5 GB to parse. Looks
+    at each MiB of text with ``find``/``rfind`` for its first and last line end only (a
+    line inside one MiB is shorter than any limit), so it costs nothing next to the read."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.limit = limits.LINE_MIB.value() * limits.MiB
+        self.run = 0  # bytes since the last line end
+
+    def feed(self, data: bytes | bytearray) -> None:
+        if self.run + len(data) <= self.limit:  # no line can be too long yet
+            last = max(data.rfind(b"\n"), data.rfind(b"\r"))
+            self.run = self.run + len(data) if last < 0 else len(data) - 1 - last
+            return
+        for start in range(0, len(data), limits.MiB):
+            end = min(start + limits.MiB, len(data))
+            first = min((at for at in (data.find(b"\n", start, end),
+                                       data.find(b"\r", start, end)) if at >= 0), default=-1)
+            if first < 0:
+                self.run += end - start
+            else:
+                self._check(self.run + first - start)
+                self.run = end - 1 - max(data.rfind(b"\n", start, end),
+                                         data.rfind(b"\r", start, end))
+            self._check(self.run)
+
+    def bounded(self, blocks: Iterable[bytes | bytearray]) -> Iterator[bytes | bytearray]:
+        for block in blocks:
+            self.feed(block)
+            yield block
+
+    def _check(self, length: int) -> None:
+        if length > self.limit:
+            limits.LINE_MIB.check(self.name, limits.mib(length),
+                                  "at least: reading stopped there; a single line or cell "
+                                  "of that size is not an order line")
 
 
 def _mac_line_ends(data: bytes | bytearray) -> bool:
@@ -239,6 +291,7 @@ def _header(head: bytes, options: ReaderOptions, source: Input, header_row: int)
     records = _head_records(text, delimiter, limit=header_row)
     if len(records) < header_row:
         raise InputError(source.name, f"has no row {header_row} to use as the header")
+    _check_width(source.name, [records[header_row - 1][0]])
     header = unique_header(records[header_row - 1][0])
     return delimiter, header, len(text[: records[header_row - 1][1]].encode("utf-8"))
 

@@ -194,6 +194,20 @@ CODES: dict[str, Code] = _catalogue(
     _file("encrypted-workbook", "{reason}",
           "a password-protected workbook: ask for a copy saved without a password",
           transient=False),
+    _file("not-a-file", "is {reason}, not a regular file: ordermill reads files only (it "
+          "is not opened: reading a named pipe would wait for a writer)",
+          "the path names a named pipe (FIFO), a device, a socket or a folder, not a file",
+          transient=False),
+    _file("too-large", "{reason}",
+          "the file's structure is over one of ordermill's limits (a sheet's grid of cells, "
+          "a workbook's unpacked size or number of sheets, a row's fields, a line's length): "
+          "the reason names the limit, the file's figure and the `ORDERMILL_MAX_...` "
+          "setting that raises it",
+          transient=False),
+    _file("workbook-bomb", "{reason}",
+          "a part of a workbook unpacks to hundreds of times its packed size, as no real "
+          "sheet does (a zip bomb); `ORDERMILL_MAX_ZIP_RATIO` raises the limit",
+          transient=False),
     _file("unknown-channel", "{reason}",
           "no mapping recognises the file (the reason shows its header line and the nearest "
           "mappings; \"holds no table\" for an empty sheet)",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -45,10 +46,12 @@ class Input:
                   channel: str | None = None) -> Input:
         """A file on disk, named by its absolute path: the lineage every line and reject
         carries (``source``) points at one file whatever folder the run started in, and a
-        name such as ``-rf.csv`` never reads as an option."""
+        name such as ``-rf.csv`` never reads as an option. Bytes of the name that are not
+        UTF-8 are shown escaped (``shown``); the file is opened by its real path."""
         path = Path(path).absolute()
-        return cls(str(path), path.suffix.lower(), path=path,
-                   origin={"kind": "file", "path": str(path)}, source=source, channel=channel)
+        return cls(shown(path), path.suffix.lower(), path=path,
+                   origin={"kind": "file", "path": shown(path)}, source=source,
+                   channel=channel)
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes, *, suffix: str | None = None,
@@ -68,6 +71,25 @@ class Input:
         except OSError as exc:
             raise InputError.of(self.name, "cannot-open",
                                 reason=str(exc.strerror or exc)) from None
+
+    def not_regular(self) -> str | None:
+        """What the path is when it exists but is not a regular file (a named pipe, a
+        device, a socket, a folder), from ``stat`` alone: opening a FIFO to look would
+        block the run until something writes to it. None for a regular file, bytes in
+        memory or a missing path."""
+        if self.path is None:
+            return None
+        try:
+            mode = self.path.stat().st_mode
+        except OSError:
+            return None  # missing or not stat-able: ``exists`` and ``size`` say which
+        for test, kind in ((stat.S_ISFIFO, "a named pipe (FIFO)"),
+                           (stat.S_ISCHR, "a character device"),
+                           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+                           (stat.S_ISDIR, "a folder")):
+            if test(mode):
+                return kind
+        return None
 
     def size(self) -> int:
         if self.data is not None:
@@ -132,6 +154,20 @@ class Input:
             raise InputError.of(self.name, "cannot-open",
                                 reason=str(exc.strerror or exc)) from None
         return digest.hexdigest(), size
+
+
+def shown(path: str | Path) -> str:
+    """A path as text people and files can hold: a name that is not UTF-8 (Latin-1 or
+    Shift-JIS bytes from a Windows zip) comes from the OS with its bytes as lone surrogates,
+    which no UTF-8 writer (the manifest, the ledger, a CSV) accepts; those bytes are shown
+    escaped (``r\\xe9sum\\xe9.csv``). A UTF-8 name is returned as it is. The file itself is
+    still opened by its ``Path``."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
 
 
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-sha256")

@@ -132,6 +132,8 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
     for index, (source, one) in enumerate(listed):
         events.step(one.name, index, len(listed))
         try:
+            if (kind := one.not_regular()) is not None:
+                raise InputError.of(one.name, "not-a-file", reason=kind)
             if not one.exists():
                 raise InputError(one.name, "no such file", code="missing-file")
             admitted = intake.admit(one)

@@ -30,6 +30,7 @@ import polars as pl
 from ingest.columns import READER_CODE, READER_DETAIL, ROW
 from ingest.errors import InputError
 from ingest.inputs import Input
+from ingest.readers import limits
 from ingest.readers.base import (
     CHUNK_BYTES,
     PEEK_ROWS,
@@ -78,10 +79,13 @@ class CsvDocument(Opened):
     def peek(self, options: ReaderOptions) -> Peek:
         key = (options.encoding, options.delimiter)
         if key not in self._peeks:
-            head = _read(self.input, HEAD_BYTES)
+            # One byte past the head: decode_head then knows the file goes on, and a
+            # character cut at the head's end is left out rather than called undecodable.
+            head = _read(self.input, HEAD_BYTES + 1)
             text, encoding = decode_head(head, options.encoding, self.input.name)
             delimiter = _delimiter(text, options, self.input)
             rows = [row for row, _ in _head_records(text, delimiter)]
+            _check_width(self.input.name, rows)
             self._peeks[key] = Peek(rows=rows, encoding=encoding, delimiter=delimiter)
         return self._peeks[key]
 
@@ -91,7 +95,8 @@ class CsvDocument(Opened):
     def read(self, options: ReaderOptions, header_row: int) -> RawTable:
         source = self.input
         data, encoding = to_utf8(_read(source), options.encoding, source.name)
-        if b"\n" not in data and b"\r" in data:  # classic Mac line ends
+        _LineLengths(source.name).feed(data)  # before the parser copies a giant line
+        if _mac_line_ends(data):
             data = data.replace(b"\r", b"\n")
         delimiter, header, start = _header(data[:HEAD_BYTES], options, source, header_row)
         body = data[start:]
@@ -134,10 +139,11 @@ class CsvDocument(Opened):
         with handle:
             first = handle.read(HEAD_BYTES)
             encoding = choose_encoding(first, options.encoding, source.name)
-            stream = _utf8_blocks(first, handle, encoding, chunk_bytes)
+            stream = _LineLengths(source.name).bounded(
+                _utf8_blocks(first, handle, encoding, chunk_bytes))
             head = bytes(next(stream, b""))  # the header is decided from the first MiB
-            if b"\n" not in head[:HEAD_BYTES] and b"\r" in head[:HEAD_BYTES]:
-                raise NotChunkable  # classic Mac line ends
+            if _mac_line_ends(head):
+                raise NotChunkable
             delimiter, header, start = _header(head[:HEAD_BYTES], options, source, header_row)
             rows_before, layout_above = 0, {"above_header": header_row - 1}
             # The first MiB, read to decide the header, is the first piece (or pieces): the
@@ -178,6 +184,66 @@ def _read(source: Input, limit: int = -1) -> bytes:
     if not data or data.isspace():  # isspace stops at the first other byte: no copy
         raise InputError(source.name, "the file is empty", code="empty-file")
     return data
+
+
+def _check_width(name: str, rows: list[list[str]]) -> None:
+    """Rows of the head (the header among them) wider than the limit are refused before a
+    schema of that width is built: a 2 MB header of a million names took 5.6 GB."""
+    widest = max(map(len, rows), default=0)
+    limits.COLUMNS.check(name, widest, "in the first rows of the file; a header this wide "
+                         "is not an order export")
+
+
+class _LineLengths:
+    """Refuses a line longer than the limit (``ORDERMILL_MAX_LINE_MB``), from the UTF-8 bytes
+    as they are read and before they are parsed: a 2 GB cell took 4.5 GB to parse. Looks
+    at each MiB of text with ``find``/``rfind`` for its first and last line end only (a
+    line inside one MiB is shorter than any limit), so it costs nothing next to the read."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.limit = limits.LINE_MIB.value() * limits.MiB
+        self.run = 0  # bytes since the last line end
+
+    def feed(self, data: bytes | bytearray) -> None:
+        if self.run + len(data) <= self.limit:  # no line can be too long yet
+            last = max(data.rfind(b"\n"), data.rfind(b"\r"))
+            self.run = self.run + len(data) if last < 0 else len(data) - 1 - last
+            return
+        for start in range(0, len(data), limits.MiB):
+            end = min(start + limits.MiB, len(data))
+            first = min((at for at in (data.find(b"\n", start, end),
+                                       data.find(b"\r", start, end)) if at >= 0), default=-1)
+            if first < 0:
+                self.run += end - start
+            else:
+                self._check(self.run + first - start)
+                self.run = end - 1 - max(data.rfind(b"\n", start, end),
+                                         data.rfind(b"\r", start, end))
+            self._check(self.run)
+
+    def bounded(self, blocks: Iterable[bytes | bytearray]) -> Iterator[bytes | bytearray]:
+        for block in blocks:
+            self.feed(block)
+            yield block
+
+    def _check(self, length: int) -> None:
+        if length > self.limit:
+            limits.LINE_MIB.check(self.name, limits.mib(length),
+                                  "at least: reading stopped there; a single line or cell "
+                                  "of that size is not an order line")
+
+
+def _mac_line_ends(data: bytes | bytearray) -> bool:
+    """Whether records end with a bare CR (classic Mac, and Mac Excel's "CSV (Macintosh)",
+    which puts LF inside quoted cells): the first line of the file ends with a CR not
+    followed by an LF. Those CRs become LFs; an LF inside a quoted cell stays in the cell.
+    (Deciding on "no LF anywhere" lost every record of a file with a line break in a cell.)"""
+    first_cr = data.find(b"\r")
+    if first_cr < 0:
+        return False
+    first_lf = data.find(b"\n", 0, first_cr + 2)
+    return first_lf < 0 or first_lf > first_cr + 1
 
 
 def _delimiter(text: str, options: ReaderOptions, source: Input) -> str:
@@ -225,6 +291,7 @@ def _header(head: bytes, options: ReaderOptions, source: Input, header_row: int)
     records = _head_records(text, delimiter, limit=header_row)
     if len(records) < header_row:
         raise InputError(source.name, f"has no row {header_row} to use as the header")
+    _check_width(source.name, [records[header_row - 1][0]])
     header = unique_header(records[header_row - 1][0])
     return delimiter, header, len(text[: records[header_row - 1][1]].encode("utf-8"))
 
@@ -317,6 +384,10 @@ def _parse_fast(body: bytes, header: list[str], delimiter: str,
                 body, has_header=False, schema=_schema(header), separator=delimiter,
                 quote_char=QUOTE, infer_schema=False, missing_columns="insert",
                 truncate_ragged_lines=True, empty_string_is_null=False, raise_if_empty=False,
+                # A first record wider than the schema (a header with fewer names than its
+                # rows) is cut like any other long record, not a SchemaError: the fields
+                # are counted apart (``_record_structure``) and the row marked too-many-fields.
+                extra_columns="ignore",
             )
         except pl.exceptions.ComputeError as exc:
             if "escaped" in str(exc) or "quote" in str(exc):

@@ -10,6 +10,7 @@ of calamine's own read and memory stays at one chunk whatever the sheet's size.
 
 from __future__ import annotations
 
+import itertools
 import re
 import struct
 import zipfile
@@ -25,6 +26,30 @@ REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 CELL_TYPE = re.compile(rb'\bt="(\w+)"')
 VALUE = re.compile(rb"<(?:\w+:)?v\s*/>|<(?:\w+:)?v>([^<]*)<")
 MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?"')
+
+
+# A cell reference with a column of two letters or more (past Z), and what follows it in its
+# tag: a self-closing tag (``.../>``) is a styled cell without a value, which calamine skips.
+WIDE_REF = re.compile(rb'r="([A-Z]{2,})(\d+)"([^>]{0,200})')
+SHEET_DATA, SHEET_DATA_END = b"sheetData", b"</"
+
+
+@dataclass(frozen=True)
+class Extent:
+    """Where a sheet's valued cells lie, as calamine sizes its grid from them: rows from the
+    first valued cell's row to the last one's (it takes them in file order), columns up to
+    the farthest valued cell (counted from column A: an upper bound)."""
+
+    first_row: int = 0  # 0: no valued cell
+    last_row: int = 0
+    last_col: int = 0  # 0-based
+    far_cell: str = ""  # the reference of the farthest column's cell, for the reason
+
+    @property
+    def cells(self) -> int:
+        if not self.first_row:
+            return 0
+        return (abs(self.last_row - self.first_row) + 1) * (self.last_col + 1)
 
 
 @dataclass(frozen=True)
@@ -95,6 +120,58 @@ def first_text_cell(archive: zipfile.ZipFile, member: str) -> tuple[int, int] | 
             if element.tag.endswith("}row"):
                 element.clear()
     return None
+
+
+def extent(archive: zipfile.ZipFile, member: str) -> Extent:
+    """The extent of the sheet's valued cells, streamed, before calamine is asked for the
+    sheet. A valued cell is a non-self-closing ``<c>``; only its first and last ones (found
+    with ``rfind`` per chunk) and the cells past column Z (rare: one regex that rarely
+    matches) are looked at, so this costs about the decompression and one byte scan."""
+    chunks = _chunks(archive, member)
+    head = next(chunks, b"")
+    prefix = _prefix(head)
+    cell_open, cell_close = b"<" + prefix + b"c", b"</" + prefix + b"c>"
+    data_end = b"</" + prefix + SHEET_DATA
+    first_row = last_row = last_col = 0
+    far = ""
+    carry = b""  # the end of the chunk before: a tag cut at the boundary is seen whole
+    start = head.find(b"<" + prefix + SHEET_DATA)
+    for chunk in itertools.chain((head[max(start, 0):],), chunks):
+        # (the chunk itself is searched in place, not copied: it is 4 MiB; the seam apart)
+        end = chunk.find(data_end)
+        if end >= 0:
+            chunk = chunk[:end]
+        for part in (carry + chunk[:256], chunk):
+            for letters, digits, rest in WIDE_REF.findall(part):
+                if rest.rstrip().endswith(b"/") and len(rest) < 200:
+                    continue  # a styled empty cell: calamine leaves it out of the grid
+                column = column_index(letters.decode())
+                if column > last_col:
+                    last_col, far = column, f"{letters.decode()}{int(digits)}"
+        carry_before, carry = carry, chunk[-256:]
+        if (closed := chunk.rfind(cell_close)) >= 0:
+            opened = chunk.rfind(cell_open, 0, closed)
+            # (a cell whose tag starts in the chunk before: looked for across the seam)
+            row = _cell_row(chunk, opened) if opened >= 0 else _cell_row(
+                seam := carry_before + chunk[:closed], seam.rfind(cell_open))
+            if row:
+                last_row = row
+                if not first_row:
+                    first_row = _cell_row(chunk, chunk.rfind(
+                        cell_open, 0, chunk.find(cell_close))) or row
+        if end >= 0:
+            break
+    if first_row and not last_col:
+        last_col = 25  # no cell past Z
+    return Extent(first_row, last_row, last_col, far)
+
+
+def _cell_row(buffer: bytes, start: int) -> int:
+    """The row of the cell tag starting at ``start`` (0 when it has no reference)."""
+    if start < 0:
+        return 0
+    found = REF.search(buffer, start, buffer.find(b">", start) + 1 or len(buffer))
+    return int(found.group(2)) if found else 0
 
 
 def scan_sheet(archive: zipfile.ZipFile, member: str) -> SheetScan:

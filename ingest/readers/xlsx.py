@@ -26,7 +26,7 @@ import polars as pl
 from ingest.columns import READER_CODE, READER_DETAIL, ROW
 from ingest.errors import InputError
 from ingest.inputs import Input
-from ingest.readers import cfb, sheetxml
+from ingest.readers import cfb, limits, sheetxml
 from ingest.readers.base import (
     FORMULA_GAP,
     GAP_SEPARATOR,
@@ -42,6 +42,7 @@ from ingest.readers.options import ReaderOptions
 
 CONTEXT_BELOW = 200  # rows below the table kept for form labels (the rest is only counted)
 ZIP_KINDS = (".xlsx", ".xlsm")
+PACKED_KINDS = (*ZIP_KINDS, ".xlsb", ".ods")  # workbooks that are zip archives
 KEEP_SHEETS = 4  # sheets a document keeps loaded: detection peeks a few at most; a bound
 Scan = tuple[sheetxml.SheetScan, tuple[int, int] | None]
 # calamine lets go of the GIL while it parses: a sheet's XML scan runs beside its load.
@@ -162,6 +163,7 @@ class XlsxDocument(Opened):
         if last_use:
             self._kept.clear()
         if entry is None:
+            _check_extent(self.input.name, self.path, sheet)  # before calamine sizes its grid
             scanned = _SCANS.submit(_scan_xml, self.input.name, self.path, sheet)
             entry = (_load(self.input.name, self.path, self._book(), sheet), scanned)
             if not last_use:
@@ -214,11 +216,69 @@ def _open(name: str, path: Path) -> Any:
         if kind == "xls" and path.suffix.lower() != ".xls":
             raise InputError(name, "is a legacy Excel 97-2003 workbook with a "
                              f"{path.suffix} name: rename it to .xls", code="unreadable-workbook")
+    if path.suffix.lower() in PACKED_KINDS and zipfile.is_zipfile(path):
+        _check_packing(name, path)
     try:
-        return fastexcel.read_excel(str(path))
+        workbook = fastexcel.read_excel(str(path))
     except Exception as exc:  # calamine raises its own error types for damaged files
         raise InputError(name, _why_unreadable(path, exc), code="unreadable-workbook"
                          ) from None
+    # Detection may peek every sheet: thousands of them take minutes.
+    limits.SHEETS.check(name, len(workbook.sheet_names),
+                        "a workbook of order exports has a few")
+    return workbook
+
+
+def _check_packing(name: str, path: Path) -> None:
+    """A zip-based workbook's parts, from the zip's directory alone (nothing is unpacked):
+    what they unpack to in all, and how tightly each is packed (a few MB of one repeated
+    byte unpack to GBs that calamine would parse). Declared sizes are what calamine's
+    reader trusts too."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return  # damaged: calamine's error says so (``_why_unreadable``)
+    unpacked = sum(info.file_size for info in infos)
+    limits.UNPACKED_MIB.check(name, limits.mib(unpacked),
+                              f"its {len(infos)} parts packed in "
+                              f"{limits.mib(path.stat().st_size):,} MiB")
+    for info in infos:
+        if info.file_size > limits.RATIO_GRACE:
+            ratio = info.file_size // max(info.compress_size, 1)
+            limits.ZIP_RATIO.check(
+                name, ratio, f"{info.filename} unpacks from {info.compress_size:,} to "
+                f"{info.file_size:,} bytes, as no real sheet does (a zip bomb?)",
+                code="workbook-bomb")
+
+
+def _check_extent(name: str, path: Path, sheet: str) -> None:
+    """The sheet's grid as calamine will allocate it (rows x columns of its valued cells,
+    about 32 bytes each), refused over the limit: one value far from the table (XFD1048576)
+    would ask for 512 GiB and abort the process. xlsx only: the other formats do not show
+    their cells to a cheap scan."""
+    if path.suffix.lower() not in ZIP_KINDS:
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = sheetxml.sheet_member(archive, sheet)
+            if member is None:
+                return
+            extent = sheetxml.extent(archive, member)
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, zlib.error, EOFError,
+            OSError) as exc:
+        raise InputError(name, f"is damaged: {exc}", code="unreadable-workbook") from None
+    rows = abs(extent.last_row - extent.first_row) + 1
+    far = (f", its farthest value at {extent.far_cell}: a stray value far from the table? "
+           "delete it and save the sheet again") if extent.far_cell else ""
+    limits.SHEET_CELLS.check(
+        name, extent.cells, f"sheet {sheet!r} spans {rows:,} rows x {extent.last_col + 1:,} "
+        f"columns{far}")
+    if extent.last_row < extent.first_row:
+        # calamine takes the rows in file order: rows out of order make its grid negative.
+        raise InputError(name, f"sheet {sheet!r} holds its rows out of order (row "
+                         f"{extent.first_row} before row {extent.last_row}): open it in "
+                         "Excel or LibreOffice and save it again", code="unreadable-workbook")
 
 
 def _sheet_name(name: str, workbook: Any, sheet: str | int | None) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from ingest.config import Settings
 from ingest.config import Source as SourceConfig
 from ingest.errors import InputError
-from ingest.inputs import Fate, Input, Outcome
+from ingest.inputs import Fate, Input, Outcome, shown
 
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 
@@ -46,9 +46,9 @@ class FolderSource:
         if outcome.fate is Fate.UNREADABLE:
             reason = outcome.reason or "cannot be read"
             target = quarantine(path, self.quarantine_dir / self.name, reason)
-            return {"path": str(path), "to": str(target), "why": reason}
+            return {"path": shown(path), "to": shown(target), "why": reason}
         target = archive(path, self.archive_dir / self.name)
-        return {"path": str(path), "to": str(target), "why": "archived"}
+        return {"path": shown(path), "to": shown(target), "why": "archived"}
 
 
 def list_files(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
@@ -101,6 +101,7 @@ def quarantine(path: Path, folder: Path, reason: str) -> Path:
     target = _free_name(folder, path.name)
     shutil.move(str(path), target)
     note = target.with_name(target.name + ".reason.txt")
-    note.write_text(f"{reason}\n\nfrom {path}\nat {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}\n",
+    note.write_text(f"{reason}\n\nfrom {shown(path)}\n"
+                    f"at {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}\n",
                     encoding="utf-8")
     return target

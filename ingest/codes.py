@@ -179,6 +179,10 @@ CODES: dict[str, Code] = _catalogue(
           "the file holds no bytes (a file still being copied in is best written under a "
           "`.part` or `.tmp` name, which folder sources leave for a later run)",
           transient=False),
+    _file("reader-failed", "could not be read: {reason}",
+          "reading the file failed in a way no other code names (the error is shown): the "
+          "file is quarantined and the run goes on; please report it with the file",
+          transient=False),
     _file("unsupported-format", "{reason}", "no reader for the file's extension",
           transient=False),
     _file("binary-file", "{reason}",

@@ -45,6 +45,11 @@ class EnvironmentFailure(OrdermillError):
 _MACHINE_WORDS = ("(os error ", "disk is full", "readonly database", "disk I/O error")
 
 
+def is_machine_failure(exc: BaseException) -> bool:
+    """Whether a write failed because of the machine (full, read-only, gone), not a bug."""
+    return isinstance(exc, OSError) or any(words in str(exc) for words in _MACHINE_WORDS)
+
+
 @contextmanager
 def writing_to(folder: Path | str) -> Iterator[None]:
     """Inside: a failure of the machine while writing to ``folder`` becomes an

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.codes import is_transient
-from ingest.errors import ExitCode, InputError, OrdermillError, writing_to
+from ingest.errors import (
+    ExitCode,
+    InputError,
+    OrdermillError,
+    is_machine_failure,
+    writing_to,
+)
 from ingest.events import QUIET, Events
 from ingest.faults import crash_point
 from ingest.inputs import Fate, Input, Outcome
@@ -150,7 +156,8 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
             intake.read(one, (result.sha256, result.size))
             checked.append(result)
             outcomes.append((source, Outcome(one, Fate.INGESTED)))
-        except InputError as exc:
+        except Exception as raised:  # (an InputError, or anything else: _input_failure)
+            exc = _input_failure(one, raised)
             entry = {"path": one.name, "code": exc.code, "reason": exc.reason}
             report.unreadable.append(entry)
             events.emit("input_unreadable", **entry,
@@ -158,6 +165,22 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
             fate = Fate.RETRY if is_transient(exc.code) else Fate.UNREADABLE
             outcomes.append((source, Outcome(one, fate, exc.code, exc.reason)))
     return checked, outcomes
+
+
+def _input_failure(one: Input, raised: Exception) -> InputError:
+    """What an input that could not be read is reported as. Beyond the catalogued reasons,
+    whatever else reading one input raises (a reader's or a library's failure on a shape
+    nobody foresaw, memory it could not get) is that input's failure, not the run's: it is
+    quarantined with the error, and the other inputs are read. Failures of the machine
+    (a full disk under the spill) and of ordermill's own state still stop the run."""
+    if isinstance(raised, InputError):
+        return raised
+    if isinstance(raised, OrdermillError) or is_machine_failure(raised):
+        raise raised
+    detail = (str(raised).strip().splitlines() or [""])[0][:300]
+    what = "ran out of memory" if isinstance(raised, MemoryError) else (
+        f"{type(raised).__name__}: {detail}" if detail else type(raised).__name__)
+    return InputError.of(one.name, "reader-failed", reason=what)
 
 
 def _within(events: Events, name: str, index: int, total: int) -> Callable[[float], None]:

@@ -202,3 +202,30 @@ def test_a_source_column_named_like_a_lead_column_of_the_rejects(tmp_path: Path)
     assert rejects.columns[:5] == ["source", "source_row", "channel", "codes", "messages"]
     assert {"source (as read)", "codes (as read)"} <= set(rejects.columns)
     assert set(rejects["source"]) == {str(export)} and set(rejects["codes (as read)"]) == {"y"}
+
+
+def test_a_reader_failing_on_one_input_quarantines_it_and_the_run_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A failure no code foresaw (a library's error on an odd shape, memory it could not
+    # get) is that input's: quarantined with the error; the other inputs are published.
+    config = config_with(tmp_path, "drop")
+    (tmp_path / "drop").mkdir()
+    odd, fine = tmp_path / "drop" / "odd.csv", tmp_path / "drop" / "fine.csv"
+    shutil.copy(SHOPIFY, fine)
+    odd.write_bytes(TMALL.read_bytes())
+    real = reading_module.map_and_check
+
+    def fails_on_odd(shaped: object, *args: object, **kwargs: object) -> object:
+        if "odd.csv" in shaped.table.name:  # type: ignore[attr-defined]
+            raise pl.exceptions.ComputeError("an error no one foresaw\nsecond line")
+        return real(shaped, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(reading_module, "map_and_check", fails_on_odd)
+    report = api.run(load_settings({}, str(config), {}))
+    assert report.unreadable == [{
+        "path": str(odd), "code": "reader-failed",
+        "reason": "could not be read: ComputeError: an error no one foresaw"}]
+    assert report.exit_code == ExitCode.UNREADABLE
+    assert report.manifest and report.manifest["totals"]["clean"] > 0  # fine.csv published
+    assert (tmp_path / "quarantine" / "drop" / "odd.csv.reason.txt").is_file()

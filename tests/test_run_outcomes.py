@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -133,47 +132,51 @@ def test_a_file_written_to_while_it_is_read_waits_for_the_next_run(
     assert not growing.exists()  # archived, once read whole
 
 
-def as_nobody(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The console script run by an unprivileged user (root reads every file)."""
+def without_override(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The console script run as root without the capabilities that let root read and
+    write past file permissions (dac_override, dac_read_search), as an unprivileged user
+    would be: the files' own permissions apply."""
     return subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(ORDERMILL),
-         *args], capture_output=True, text=True, cwd=cwd, timeout=300, check=False,
+        ["setpriv", "--bounding-set=-dac_override,-dac_read_search", str(ORDERMILL), *args],
+        capture_output=True, text=True, cwd=cwd, timeout=300, check=False,
         env={k: v for k, v in os.environ.items() if not k.startswith("ORDERMILL_")})
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run as another user")
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
+                    reason="needs root and setpriv to drop the permission override")
 def test_an_unreadable_file_is_exit_3_named_and_the_others_are_read(tmp_path: Path) -> None:
-    # In a folder the user can enter (pytest's own are root's alone) and, deeper, in one
-    # they cannot: either way the file is named, the others are read.
-    shared = Path(tempfile.mkdtemp(prefix="ordermill-nobody-", dir="/tmp"))
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    locked, fine = inputs / "locked.csv", inputs / "fine.csv"
+    shutil.copy(TMALL, locked)
+    shutil.copy(SHOPIFY, fine)
+    locked.chmod(0)
+    closed = tmp_path / "closed"  # a folder that cannot even be entered
+    closed.mkdir()
+    hidden = closed / "hidden.csv"
+    shutil.copy(TMALL, hidden)
+    closed.chmod(0)
     try:
-        shared.chmod(0o777)
-        inputs = shared / "inputs"
-        inputs.mkdir(mode=0o777)
-        inputs.chmod(0o777)
-        locked, fine = inputs / "locked.csv", inputs / "fine.csv"
-        shutil.copy(TMALL, locked)
-        shutil.copy(SHOPIFY, fine)
-        locked.chmod(0)
-        fine.chmod(0o644)
-        hidden = tmp_path / "hidden.csv"  # under pytest's folder: cannot even be looked at
-        shutil.copy(TMALL, hidden)
         runs = [[str(locked), str(fine)], [str(inputs)], [str(hidden), str(fine)]]
         for number, given in enumerate(runs):
-            result = as_nobody("ingest", *given, "--out", str(shared / "out"), "--state-dir",
-                               str(shared / f"state-{number}"), cwd=shared)
+            result = without_override("ingest", *given, "--out", str(tmp_path / "out"),
+                                      "--state-dir", str(tmp_path / f"state-{number}"),
+                                      cwd=tmp_path)
             assert result.returncode == ExitCode.UNREADABLE, result.stderr
             unreadable = hidden if number == 2 else locked
             assert f"cannot read {unreadable}: cannot be opened: Permission denied" \
                 in result.stderr
             assert "14 lines" in result.stderr  # fine.csv was read
-        # A state folder the user cannot write: named, exit 74, nothing done.
-        result = as_nobody("ingest", str(fine), "--out", str(shared / "out"), "--state-dir",
-                           str(tmp_path / "state"), cwd=shared)
+        # A state folder that cannot be written: named, exit 74, nothing done.
+        read_only = tmp_path / "read-only"
+        read_only.mkdir(mode=0o500)
+        read_only.chmod(0o500)
+        result = without_override("ingest", str(fine), "--out", str(tmp_path / "out"),
+                                  "--state-dir", str(read_only / "state"), cwd=tmp_path)
         assert result.returncode == ExitCode.ENVIRONMENT, result.stderr
-        assert f"cannot write to {tmp_path / 'state'}: Permission denied" in result.stderr
+        assert f"cannot write to {read_only / 'state'}: Permission denied" in result.stderr
     finally:
-        shutil.rmtree(shared)
+        closed.chmod(0o700)
 
 
 def test_a_config_error_never_shows_the_value(tmp_path: Path) -> None:

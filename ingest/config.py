@@ -33,7 +33,7 @@ def formats() -> tuple[str, ...]:
 
 def default_patterns() -> tuple[str, ...]:
     """A folder source's patterns when it names none: every suffix a reader is registered
-    for, so ``run`` reads the same files as ``ingest FOLDER`` (``ingest.api.expand_inputs``
+    for, so ``run`` reads the same files as ``ingest FOLDER`` (``sources.given.expand_paths``
     picks files by the same registry)."""
     return tuple(f"*{suffix}" for suffix in READERS)
 

@@ -270,3 +270,26 @@ def test_a_line_over_the_limit_is_refused_before_it_is_parsed(
     # Many lines that together pass the limit are not one long line.
     many = b"Order ID,Note\n" + b"#1,note\n" * 400_000
     assert read_csv(many, chunk_bytes).height == 400_000
+
+
+@pytest.mark.parametrize("bom, codec", [(b"\xff\xfe\x00\x00", "utf-32-le"),
+                                        (b"\x00\x00\xfe\xff", "utf-32-be")])
+@pytest.mark.parametrize("in_pieces", [False, True])
+def test_utf32_with_its_mark_reads_as_the_utf8_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bom: bytes, codec: str,
+        in_pieces: bool) -> None:
+    # (its mark begins with UTF-16 LE's: it must be told first, or every other character
+    # is a NUL and the file reads as binary)
+    import ingest.reading as reading_module
+
+    sample = Path(__file__).resolve().parent.parent / "samples/shopify/orders_export_1.csv"
+    text = sample.read_text(encoding="utf-8")
+    wide = tmp_path / "orders.csv"
+    wide.write_bytes(bom + text.encode(codec))
+    if in_pieces:
+        monkeypatch.setattr(reading_module, "CHUNK_BYTES", 4000)
+    expected = ingest([sample], tmp_path / "o1", state_dir=tmp_path / "s1").manifest
+    got = ingest([wide], tmp_path / "o2", state_dir=tmp_path / "s2").manifest
+    assert expected and got and got["inputs"][0]["encoding"] == "utf-32"
+    assert {k: got["totals"][k] for k in ("rows_in", "clean", "rejected")} == {
+        k: expected["totals"][k] for k in ("rows_in", "clean", "rejected")}

@@ -122,6 +122,8 @@ def test_a_folder_of_hostile_inputs_never_stops_the_nightly_run(tmp_path: Path) 
     assert unreadable["bomb.xlsx"] == "workbook-bomb"
     assert unreadable["empty.csv"] == "empty-file"
     assert read["formulas.csv"]["rows_in"] > 0 and read["formulas.csv"]["clean"] > 0
+    # (the sample's lines, read through every wide encoding; output once, so duplicates)
+    assert read["utf16.csv"]["rows_in"] == read["utf32.csv"]["rows_in"] == 14
     # No written cell runs as a formula.
     for name in ("orders.csv", "rejects.csv"):
         frame = pl.read_csv(Path(body["batch_dir"]) / name, infer_schema=False,

@@ -17,7 +17,7 @@ from ingest.readers.transcode import PythonCodec, Transcoder
 
 # The encodings a mapping or ``--encoding`` may name ("auto": detected per file).
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "utf-16", "utf-16-le",
-             "utf-16-be", "big5", "shift_jis", "latin-1", "cp1252")
+             "utf-16-be", "utf-32", "big5", "shift_jis", "latin-1", "cp1252")
 BINARY_PROBE = 8192
 HEAD_BYTES = 1 << 20  # encoding and header are decided from the first MiB
 # Labels that are in practice GB18030 (a superset of both): decoding with the narrower codec
@@ -37,6 +37,9 @@ def detect_encoding(data: bytes) -> str:
     """From the start of the file: BOMs, UTF-16 without BOM, then UTF-8 or GB18030."""
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    # (before UTF-16: the UTF-32 LE mark begins with the UTF-16 LE one)
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     probe = data[:BINARY_PROBE]
@@ -54,7 +57,7 @@ def detect_encoding(data: bytes) -> str:
 def choose_encoding(data: bytes, encoding: str, path: str) -> str:
     chosen = detect_encoding(data) if encoding == "auto" else encoding
     chosen = "gb18030" if chosen in GB_FAMILY else chosen
-    if "utf-16" not in chosen and looks_binary(data[:BINARY_PROBE]):
+    if not chosen.startswith(("utf-16", "utf-32")) and looks_binary(data[:BINARY_PROBE]):
         raise InputError(path, "this is a binary file, not a CSV/TSV text export; if it is a "
                          "spreadsheet, give it its real extension such as .xlsx",
                          code="binary-file")

@@ -23,8 +23,9 @@ from ingest.config import Settings, load_settings
 from ingest.errors import UsageError
 from ingest.events import QUIET, Events
 from ingest.ledger import Ledger
-from ingest.mapping.loader import ENCODINGS, load_mappings
+from ingest.mapping.loader import load_mappings
 from ingest.mapping.model import Mapping
+from ingest.readers.encoding import ENCODINGS
 from ingest.report import RunReport
 from ingest.runs import RunPlan, run_sources
 from ingest.sources import GivenPaths, configured

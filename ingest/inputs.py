@@ -69,8 +69,7 @@ class Input:
         try:
             return self.path.is_file()
         except OSError as exc:
-            raise InputError.of(self.name, "cannot-open",
-                                reason=str(exc.strerror or exc)) from None
+            raise self._cannot_open(exc) from None
 
     def not_regular(self) -> str | None:
         """What the path is when it exists but is not a regular file (a named pipe, a
@@ -92,31 +91,29 @@ class Input:
         return None
 
     def size(self) -> int:
-        if self.data is not None:
-            return len(self.data)
-        assert self.path is not None
-        try:
-            return self.path.stat().st_size
-        except FileNotFoundError:
-            raise InputError.of(self.name, "missing-file") from None
-        except OSError as exc:
-            raise InputError.of(self.name, "cannot-open",
-                                reason=str(exc.strerror or exc)) from None
+        return len(self.data) if self.data is not None else self._stat().st_size
 
     def fingerprint(self) -> tuple[int, ...]:
         """What changes when the file is written to, replaced or truncated: its size,
         modification time (ns), inode and device. Bytes in memory never change."""
         if self.data is not None:
             return (len(self.data),)
+        st = self._stat()
+        return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+
+    def _stat(self) -> os.stat_result:
+        """The file's stat; InputError (``missing-file``, ``cannot-open``) when it cannot
+        be had now."""
         assert self.path is not None
         try:
-            st = self.path.stat()
+            return self.path.stat()
         except FileNotFoundError:
             raise InputError.of(self.name, "missing-file") from None
         except OSError as exc:
-            raise InputError.of(self.name, "cannot-open",
-                                reason=str(exc.strerror or exc)) from None
-        return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+            raise self._cannot_open(exc) from None
+
+    def _cannot_open(self, exc: OSError) -> InputError:
+        return InputError.of(self.name, "cannot-open", reason=str(exc.strerror or exc))
 
     def open(self) -> BinaryIO:
         """Its bytes, from the start (the caller closes the handle)."""
@@ -151,8 +148,7 @@ class Input:
                     digest.update(chunk)  # (hashlib lets go of the GIL on big updates)
                     size += len(chunk)
         except OSError as exc:
-            raise InputError.of(self.name, "cannot-open",
-                                reason=str(exc.strerror or exc)) from None
+            raise self._cannot_open(exc) from None
         return digest.hexdigest(), size
 
 

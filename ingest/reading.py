@@ -104,15 +104,15 @@ def read_input(one: Input, mappings: list[Mapping], channel: str | None = None,
     # The bytes read must be the bytes hashed (the ledger knows the input by its sha256):
     # a file written to while it is read and hashed is left for the next run, whole.
     before = one.fingerprint()
-    result = _read_once(one, mappings, channel, default_timezone, digest, chunk_bytes,
-                        spill_dir, progress)
-    if one.fingerprint() != before or (result.size,) != before[:1]:
+    result = _read_once(one, before[0], mappings, channel, default_timezone, digest,
+                        chunk_bytes, spill_dir, progress)
+    if one.fingerprint() != before or result.size != before[0]:
         result.cleanup()
         raise InputError.of(one.name, "changed-during-run")
     return result
 
 
-def _read_once(one: Input, mappings: list[Mapping], channel: str | None,
+def _read_once(one: Input, size: int, mappings: list[Mapping], channel: str | None,
                default_timezone: str, digest: Digest | Future[Digest] | None,
                chunk_bytes: int | None, spill_dir: Path | None,
                progress: Callable[[float], None] | None) -> CheckedInput:
@@ -120,7 +120,6 @@ def _read_once(one: Input, mappings: list[Mapping], channel: str | None,
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     with open_document(one) as document:
         match = detect(document, mappings, channel)
-        size = one.size()
         if size > chunk_bytes and isinstance(document, ChunkDocument):
             try:
                 return _read(one, match, digest, order_tables(document, match, chunk_bytes),

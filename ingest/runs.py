@@ -141,7 +141,7 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
             if (kind := one.not_regular()) is not None:
                 raise InputError.of(one.name, "not-a-file", reason=kind)
             if not one.exists():
-                raise InputError(one.name, "no such file", code="missing-file")
+                raise InputError.of(one.name, "missing-file")
             admitted = intake.admit(one)
             if isinstance(admitted, Skip):
                 entry = {"path": one.name, "sha256": admitted.sha256, "reason": admitted.reason}

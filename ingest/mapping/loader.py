@@ -24,7 +24,7 @@ from ingest.mapping.model import (
     ParseOptions,
 )
 from ingest.mapping.parsers import PHONE_REGIONS
-from ingest.readers.encoding import ENCODINGS as ENCODINGS  # (owned by the readers)
+from ingest.readers.encoding import ENCODINGS
 from ingest.readers.options import ReaderOptions
 from ingest.schema import (
     ORDER_STATUSES,

@@ -11,8 +11,9 @@ import tomllib
 from pathlib import Path
 
 from ingest.errors import UsageError
-from ingest.mapping.loader import ENCODINGS, parse_mapping
+from ingest.mapping.loader import parse_mapping
 from ingest.mapping.model import Mapping
+from ingest.readers.encoding import ENCODINGS
 from ingest.schema import mappable_fields
 from ingest.tools.suggest import Guess, Suggestion, suggest
 

@@ -183,6 +183,16 @@ CODES: dict[str, Code] = _catalogue(
           "reading the file failed in a way no other code names (the error is shown): the "
           "file is quarantined and the run goes on; please report it with the file",
           transient=False),
+    _file("reader-crashed", "{reason}",
+          "the workbook parser (calamine, run in a child process) died on the file, most often "
+          "because it asked for more memory than `ORDERMILL_READ_MEMORY_MB` allows: the file "
+          "is quarantined and the run goes on",
+          transient=False),
+    _file("read-timeout", "{reason}",
+          "the workbook parser did not finish within `ORDERMILL_READ_SECONDS` and was "
+          "stopped: the file is quarantined and the run goes on; if it is genuine, raise the "
+          "limit and put it back",
+          transient=False),
     _file("unsupported-format", "{reason}", "no reader for the file's extension",
           transient=False),
     _file("binary-file", "{reason}",

@@ -13,10 +13,7 @@ import hashlib
 import io
 import os
 import stat
-import tempfile
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -122,20 +119,18 @@ class Input:
         assert self.path is not None
         return self.path.open("rb")
 
-    @contextmanager
-    def as_file(self) -> Iterator[Path]:
-        """A local file holding its bytes, for libraries that read only from a path: the
-        file itself, or a temporary copy of bytes held in memory (removed afterwards)."""
-        if self.path is not None:
-            yield self.path
-            return
-        handle, name = tempfile.mkstemp(prefix="ordermill-input-", suffix=self.suffix)
+    def read_bytes(self) -> bytes:
+        """All its bytes. Raises InputError (``cannot-open``, ``missing-file``) when they
+        cannot be read now."""
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
         try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(self.data or b"")
-            yield Path(name)
-        finally:
-            Path(name).unlink(missing_ok=True)
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            raise InputError.of(self.name, "missing-file") from None
+        except OSError as exc:
+            raise self._cannot_open(exc) from None
 
     def sha256(self) -> Digest:
         """Its digest and size, read in one pass. Raises InputError (``cannot-open``) when
@@ -166,13 +161,49 @@ def shown(path: str | Path) -> str:
     return text
 
 
+# Hashing runs beside parsing (hashlib lets go of the GIL): a 400 MB export takes 0.5 s of
+# CPU to hash, which would otherwise come first.
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-sha256")
 
 
-def hash_in_background(one: Input) -> Future[Digest]:
-    """The input's digest, computed beside the work on it: a 400 MB export takes 0.5 s of
-    CPU to hash, and seconds when the disk is busy, which would otherwise come first."""
-    return _HASHER.submit(one.sha256)
+def digest_of(data: bytes) -> Future[Digest]:
+    """The digest of bytes a reader holds (what it parses), computed beside the parsing."""
+    return _HASHER.submit(lambda: (hashlib.sha256(data).hexdigest(), len(data)))
+
+
+class HashingReader:
+    """A file handle that hashes every byte read through it, in order, beside the work on
+    them: a reader that reads an input from start to end through it knows the digest of
+    exactly what it parsed (``digest``), whatever happens to the file meanwhile."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self._hash = hashlib.sha256()
+        self._size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._handle.read(size)
+        if chunk:
+            self._size += len(chunk)
+            _HASHER.submit(self._hash.update, chunk)  # (one thread: updates keep their order)
+        return chunk
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def digest(self) -> Future[Digest]:
+        """The digest of what was read so far (call it at the end)."""
+        size = self._size
+        return _HASHER.submit(lambda: (self._hash.hexdigest(), size))
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> HashingReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def resolved(digest: Digest | Future[Digest]) -> Digest:

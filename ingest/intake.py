@@ -2,16 +2,15 @@
 
 An input whose bytes were ingested before (the ledger knows its sha256), or already read in
 this run, is skipped before any work is done on it (``--force`` reads it again). A new one
-is hashed beside the reading, not before it: the ledger's index of sizes tells, for free,
-that an input of a size never ingested cannot be one that was.
+is hashed by its reader as it is read, not before: the ledger's index of sizes tells, for
+free, that an input of a size never ingested cannot be one that was.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from dataclasses import dataclass
 
-from ingest.inputs import Digest, Input, hash_in_background
+from ingest.inputs import Digest, Input
 from ingest.ledger import Ledger
 
 
@@ -30,11 +29,12 @@ class Intake:
         self._sizes: set[int] = set()  # of the inputs read in this run ...
         self._names: dict[str, str] = {}  # ... and their sha256 -> name
 
-    def admit(self, one: Input) -> Skip | Digest | Future[Digest]:
-        """Skip the input, or let it be read: then its digest, known or under way."""
+    def admit(self, one: Input) -> Skip | Digest | None:
+        """Skip the input, or let it be read: then its digest when it had to be hashed to
+        tell (the bytes read must be those), None when its reader will hash it."""
         size = one.size()
         if size not in self._sizes and (self.force or not self.ledger.seen_size(size)):
-            return hash_in_background(one)  # a size not seen before: a new input
+            return None  # a size not seen before: a new input
         digest = one.sha256()
         sha256 = digest[0]
         now = self._names.get(sha256)

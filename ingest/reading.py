@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
 
 from ingest.errors import InputError
-from ingest.inputs import Digest, Input, hash_in_background, resolved
+from ingest.inputs import Digest, Input, resolved
 from ingest.lines import CheckedTable, map_and_check
 from ingest.mapping.detect import Match, detect
 from ingest.mapping.model import Mapping
 from ingest.mapping.orders import shape
 from ingest.pieces import order_tables, spread_orders
-from ingest.readers import open_document
+from ingest.readers import Document, open_document
 from ingest.readers.base import (
     CHUNK_BYTES,
     READER_CODE,
@@ -92,46 +91,59 @@ class CheckedInput:
 
 
 def read_input(one: Input, mappings: list[Mapping], channel: str | None = None,
-               default_timezone: str = "UTC", digest: Digest | Future[Digest] | None = None,
+               default_timezone: str = "UTC", digest: Digest | None = None,
                chunk_bytes: int | None = None, spill_dir: Path | None = None,
                progress: Callable[[float], None] | None = None) -> CheckedInput:
     """Read, map and row-check one input. Raises InputError when it cannot be read at all.
     A text file bigger than ``chunk_bytes`` is read in pieces of about that size (default
     ``CHUNK_BYTES``), with the same result; its passed lines wait in a temporary folder
     under ``spill_dir`` (default: the system's) until they are written. Callers that hashed
-    the input, or are hashing it, pass its ``digest`` in. ``progress`` hears the share of a
-    big file read so far (0 to 1), piece by piece."""
-    # The bytes read must be the bytes hashed (the ledger knows the input by its sha256):
-    # a file written to while it is read and hashed is left for the next run, whole.
+    the input before pass its ``digest`` in: the bytes read must be those bytes.
+    ``progress`` hears the share of a big file read so far (0 to 1), piece by piece."""
+    # The ledger knows the input by its sha256, so the digest is of exactly the bytes the
+    # reader parsed (each reader hashes what it reads: ``Document.digest``). A file written
+    # to while it is read is left for the next run, whole: its bytes differ from those
+    # hashed before, or its size, time or inode moved.
     before = one.fingerprint()
-    result = _read_once(one, before[0], mappings, channel, default_timezone, digest,
-                        chunk_bytes, spill_dir, progress)
-    if one.fingerprint() != before or result.size != before[0]:
+    result = _read_once(one, mappings, channel, default_timezone, chunk_bytes, spill_dir,
+                        progress)
+    if one.fingerprint() != before or result.size != before[0] or (
+            digest is not None and digest != (result.sha256, result.size)):
         result.cleanup()
         raise InputError.of(one.name, "changed-during-run")
     return result
 
 
-def _read_once(one: Input, size: int, mappings: list[Mapping], channel: str | None,
-               default_timezone: str, digest: Digest | Future[Digest] | None,
-               chunk_bytes: int | None, spill_dir: Path | None,
+def _read_once(one: Input, mappings: list[Mapping], channel: str | None,
+               default_timezone: str, chunk_bytes: int | None, spill_dir: Path | None,
                progress: Callable[[float], None] | None) -> CheckedInput:
-    digest = digest if digest is not None else hash_in_background(one)
     chunk_bytes = chunk_bytes or CHUNK_BYTES
+    size = one.size()
     with open_document(one) as document:
+        hashed = _hashed(document)
         match = detect(document, mappings, channel)
         if size > chunk_bytes and isinstance(document, ChunkDocument):
             try:
-                return _read(one, match, digest, order_tables(document, match, chunk_bytes),
+                return _read(one, match, hashed, order_tables(document, match, chunk_bytes),
                              Spill(spill_dir), default_timezone, whole=False,
                              progress=_share(progress, size))
             except NotChunkable:
                 pass  # read whole below: that path handles (and explains) the damage
         table = document.read(match.options, match.header_row)
-    return _read(one, match, digest, iter([table]), InMemory(), default_timezone, whole=True)
+    return _read(one, match, hashed, iter([table]), InMemory(), default_timezone, whole=True)
 
 
-def _read(one: Input, match: Match, digest: Digest | Future[Digest],
+def _hashed(document: Document) -> Callable[[], Digest]:
+    """The digest of what the document's last read parsed, once it is done."""
+    def digest() -> Digest:
+        if document.digest is None:
+            raise AssertionError(f"the {type(document).__name__} reader did not hash what "
+                                 "it read")
+        return resolved(document.digest)
+    return digest
+
+
+def _read(one: Input, match: Match, hashed: Callable[[], Digest],
           tables: Iterator[RawTable], store: LineStore, default_timezone: str, *, whole: bool,
           progress: Callable[[RawTable], None] | None = None) -> CheckedInput:
     """The one loop: every table of the input shaped, mapped and checked; its passed lines
@@ -167,7 +179,7 @@ def _read(one: Input, match: Match, digest: Digest | Future[Digest],
         lines, raw_pieces = store.close(), store.close(kind="raw")
         if not whole and spread_orders(orders):
             raise NotChunkable
-        sha256, size = resolved(digest)  # (an input that cannot be hashed is not read)
+        sha256, size = hashed()  # (read to the end: the digest of what was parsed)
     except BaseException:  # (NotChunkable included: the file is read whole instead)
         store.cleanup()
         raise

@@ -63,7 +63,7 @@ def test_password_protected_workbook_is_named_as_such(tmp_path: Path) -> None:
     for name in ("locked.xlsx", "locked.xls"):  # not mistaken for a broken .xls either
         source = tmp_path / name
         source.write_bytes(data)
-        assert cfb.kind(source) == "encrypted"
+        assert cfb.kind(source.read_bytes()) == "encrypted"
         entry = unreadable(tmp_path / name.replace(".", "-"), source)
         assert entry["code"] == "encrypted-workbook"
         assert "password-protected" in entry["reason"]

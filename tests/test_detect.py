@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from ingest.mapping.detect import DETECTORS, Match, detect
 from ingest.mapping.loader import load_mappings, parse_mapping
 from ingest.mapping.model import Mapping
 from ingest.mapping.orders import shape_orders
-from ingest.readers import Document, RawTable, open_document
+from ingest.readers import Document, RawTable, ReaderOptions, open_document
 from ingest.readers import xlsx as xlsx_module
 
 FIELDS = {"order_id": "No", "ordered_at": "At", "order_status": "St", "currency": "Cur",
@@ -107,16 +108,21 @@ def test_a_bytes_input_reads_as_the_same_file_does(tmp_path: Path) -> None:
         assert in_memory.frame.equals(on_disk.frame)
 
 
-def test_a_workbook_copy_of_bytes_is_removed_when_the_document_closes() -> None:
+def test_a_workbook_in_memory_is_read_without_a_copy_on_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The workbook's bytes go to the parser as they are: nothing of an attachment is
+    # written anywhere but the temporary hand-back of the parsed grid (removed at once).
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
     workbook = openpyxl.Workbook()
     workbook.active.append(["No", "Qty"])
     buffer = io.BytesIO()
     workbook.save(buffer)
     with open_document(Input.from_bytes("po.xlsx", buffer.getvalue())) as document:
         assert document.sheets() == ["Sheet"]
-        path = document.path  # type: ignore[attr-defined]
-        assert path.is_file()
-    assert not path.exists()
+        assert document.peek(ReaderOptions()).rows[0] == ["No", "Qty"]
+        assert document.digest is not None
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_sheet_peeked_for_detection_is_loaded_once_for_the_read(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import TracebackType
@@ -26,7 +27,7 @@ import polars as pl
 from ingest.columns import READER_CODE as READER_CODE
 from ingest.columns import READER_DETAIL as READER_DETAIL
 from ingest.columns import ROW as ROW
-from ingest.inputs import Input
+from ingest.inputs import Digest, Input
 from ingest.readers.options import ReaderOptions
 
 PEEK_ROWS = 50
@@ -78,6 +79,7 @@ class Document(Protocol):
     loaded) afterwards."""
 
     input: Input
+    digest: Digest | Future[Digest] | None  # of the bytes the read parsed (``Opened``)
 
     def sheets(self) -> list[str]:
         """Sheet names of a workbook, in order; [] for inputs without sheets."""
@@ -121,10 +123,15 @@ class Reader(Protocol):
 
 
 class Opened:
-    """What every document shares: its input, and closing as a context manager."""
+    """What every document shares: its input, the digest of what it read, and closing as a
+    context manager."""
 
     def __init__(self, source: Input) -> None:
         self.input = source
+        # The sha256 and size of exactly the bytes the last read parsed (set by the reader
+        # as it reads): the ledger knows the input by it, so what was ingested is what was
+        # hashed. None until a read.
+        self.digest: Digest | Future[Digest] | None = None
 
     def close(self) -> None:
         """Let go of what the document keeps (nothing, unless a reader says otherwise)."""

@@ -8,8 +8,8 @@ following the sector chains with a bound, so a damaged file cannot loop or ballo
 
 from __future__ import annotations
 
+import io
 import struct
-from pathlib import Path
 from typing import BinaryIO
 
 MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -19,25 +19,23 @@ HEADER_DIFAT = 109
 ENTRY_SIZE = 128
 
 
-def is_cfb(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(8) == MAGIC
+def is_cfb(data: bytes) -> bool:
+    return data[:8] == MAGIC
 
 
-def stream_names(path: Path) -> list[str]:
-    """Names of the directory entries (storages and streams); [] when the file is not a
+def stream_names(data: bytes) -> list[str]:
+    """Names of the directory entries (storages and streams); [] when the bytes are not a
     readable compound file."""
     try:
-        with path.open("rb") as handle:
-            return _names(handle, path.stat().st_size)
+        return _names(io.BytesIO(data), len(data))
     except (OSError, struct.error, ValueError):
         return []
 
 
-def kind(path: Path) -> str:
+def kind(data: bytes) -> str:
     """``encrypted`` (a password-protected Office file), ``xls`` (a BIFF workbook) or
     ``other`` (another compound file, or a damaged one)."""
-    names = set(stream_names(path))
+    names = set(stream_names(data))
     if {"EncryptionInfo", "EncryptedPackage"} <= names:
         return "encrypted"
     if names & {"Workbook", "Book"}:

@@ -23,13 +23,12 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from typing import BinaryIO
 
 import polars as pl
 
 from ingest.columns import READER_CODE, READER_DETAIL, ROW
 from ingest.errors import InputError
-from ingest.inputs import Input
+from ingest.inputs import HashingReader, Input, digest_of
 from ingest.readers import limits
 from ingest.readers.base import (
     CHUNK_BYTES,
@@ -94,7 +93,10 @@ class CsvDocument(Opened):
 
     def read(self, options: ReaderOptions, header_row: int) -> RawTable:
         source = self.input
-        data, encoding = to_utf8(_read(source), options.encoding, source.name)
+        as_read = _read(source)
+        self.digest = digest_of(as_read)  # what is parsed is what is hashed
+        data, encoding = to_utf8(as_read, options.encoding, source.name)
+        del as_read
         _LineLengths(source.name).feed(data)  # before the parser copies a giant line
         if _mac_line_ends(data):
             data = data.replace(b"\r", b"\n")
@@ -133,7 +135,7 @@ class CsvDocument(Opened):
         Raises ``NotChunkable`` (possibly after some pieces) where ``read`` must be used."""
         source = self.input
         try:
-            handle = source.open()
+            handle = HashingReader(source.open())  # what is parsed is what is hashed
         except OSError as exc:
             raise InputError.of(source.name, "cannot-open", reason=str(exc.strerror)) from None
         with handle:
@@ -164,6 +166,7 @@ class CsvDocument(Opened):
                 table.layout.update(layout_above)
                 layout_above = {}
                 yield table
+            self.digest = handle.digest()  # (the blocks were read to the file's end)
 
 
 class _NeedsLenient(Exception):
@@ -306,7 +309,7 @@ def _table(source: Input, frame: pl.DataFrame, header: list[str], header_row: in
     return RawTable(source.name, header, header_row, table, encoding, delimiter, layout)
 
 
-def _utf8_blocks(first: bytes, handle: BinaryIO, encoding: str,
+def _utf8_blocks(first: bytes, handle: HashingReader, encoding: str,
                  block_bytes: int) -> Iterator[bytes | bytearray]:
     """The file from its start as UTF-8 blocks (no BOM), decoded as it is read."""
     # (iter and map, not a loop variable: nothing here holds on to a block, raw or decoded,

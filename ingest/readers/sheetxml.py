@@ -10,6 +10,7 @@ of calamine's own read and memory stays at one chunk whatever the sheet's size.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import struct
@@ -17,6 +18,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 from xml.etree import ElementTree
 
 CHUNK = 1 << 22
@@ -208,12 +210,13 @@ def _chunks(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
     with zlib directly: zipfile's reader also checks the CRC, which costs as much again
     and proves nothing calamine's own read of the same member does not."""
     info = archive.getinfo(member)
-    if info.compress_type != zipfile.ZIP_DEFLATED or archive.filename is None:
+    source = _raw_handle(archive)
+    if info.compress_type != zipfile.ZIP_DEFLATED or source is None:
         with archive.open(member) as handle:
             while data := handle.read(CHUNK):
                 yield data
         return
-    with open(archive.filename, "rb") as handle:
+    with source as handle:
         handle.seek(info.header_offset)
         local = handle.read(30)
         if len(local) < 30 or local[:4] != b"PK\x03\x04":
@@ -234,6 +237,16 @@ def _chunks(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
                     if inflater.unconsumed_tail else b""
         if tail := inflater.flush():
             yield tail
+
+
+def _raw_handle(archive: zipfile.ZipFile) -> BinaryIO | None:
+    """A handle of its own on the archive's bytes (a file, or bytes in memory), to read a
+    member's compressed bytes from; None when there is none to be had."""
+    if archive.filename is not None:
+        return open(archive.filename, "rb")
+    if isinstance(archive.fp, io.BytesIO):
+        return io.BytesIO(archive.fp.getvalue())  # (bytes given to BytesIO are not copied)
+    return None
 
 
 def _prefix(head: bytes) -> bytes:

@@ -12,12 +12,11 @@ inside the table are filled, and the rows outside it are kept for the mapping's 
 
 from __future__ import annotations
 
+import io
 import zipfile
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 from xml.etree import ElementTree
 
 import fastexcel
@@ -25,8 +24,8 @@ import polars as pl
 
 from ingest.columns import READER_CODE, READER_DETAIL, ROW
 from ingest.errors import InputError
-from ingest.inputs import Input
-from ingest.readers import cfb, limits, sheetxml
+from ingest.inputs import Input, digest_of
+from ingest.readers import cfb, isolated, limits, sheetxml
 from ingest.readers.base import (
     FORMULA_GAP,
     GAP_SEPARATOR,
@@ -63,26 +62,29 @@ class XlsxDocument(Opened):
     calamine parses a whole sheet even when asked for its first rows, so a sheet loaded for
     detection's peek is kept, with its XML scan under way, for the read that follows (at
     most ``KEEP_SHEETS``: detection may peek every sheet of a workbook). The read takes its
-    sheet and lets go of the others: a read ends detection. The libraries read from a path:
-    a file in place, bytes in memory through a temporary copy (removed on ``close``)."""
+    sheet and lets go of the others: a read ends detection.
+
+    The workbook's bytes are read once, on first use, and everything reads that copy (the
+    checks of its structure, the XML scans, calamine in its child process): what is parsed
+    is what is hashed (``digest``), whatever happens to the file meanwhile."""
 
     def __init__(self, source: Input) -> None:
         super().__init__(source)
-        self._files = ExitStack()
-        self._path: Path | None = None
-        self._workbook: Any = None
+        self._data: bytes | None = None
+        self._sheets: list[str] | None = None
         self._kept: dict[str, tuple[pl.DataFrame, Future[Scan]]] = {}
         self._peeks: dict[str, Peek] = {}
 
     @property
-    def path(self) -> Path:
-        """A local file with the workbook's bytes (a copy made on first use for bytes)."""
-        if self._path is None:
-            self._path = self._files.enter_context(self.input.as_file())
-        return self._path
+    def data(self) -> bytes:
+        """The workbook's bytes, read on first use."""
+        if self._data is None:
+            self._data = self.input.read_bytes()
+            self.digest = digest_of(self._data)
+        return self._data
 
     def sheets(self) -> list[str]:
-        return list(self._book().sheet_names)
+        return list(self._book())
 
     def peek(self, options: ReaderOptions) -> Peek:
         name = _sheet_name(self.input.name, self._book(), options.sheet)
@@ -94,8 +96,8 @@ class XlsxDocument(Opened):
 
     def read(self, options: ReaderOptions, header_row: int) -> RawTable:
         source = self.input.name
-        workbook = self._book()
-        name = _sheet_name(source, workbook, options.sheet)
+        sheets = self._book()
+        name = _sheet_name(source, sheets, options.sheet)
         grid, scanned = self._loaded(name, last_use=True)
         scan, first = scanned.result()
         offset = _column_offset(grid, first)
@@ -137,7 +139,7 @@ class XlsxDocument(Opened):
         layout["above_header"] = header_row - 1
         layout["footer"] = int(at_footer)  # the totals/notes row where the table ends ...
         layout["below_table"] = grid.height - header_row - end - int(at_footer)  # ... and below
-        notes = [f"sheet {name!r}"] if len(workbook.sheet_names) > 1 else []
+        notes = [f"sheet {name!r}"] if len(sheets) > 1 else []
         return RawTable(source, header, header_row, table, layout=layout, notes=notes,
                         rows_outside=outside)
 
@@ -147,14 +149,14 @@ class XlsxDocument(Opened):
                 scanned.exception()  # (a running scan reads the file: wait before removing it)
         self._kept.clear()
         self._peeks.clear()
-        self._workbook = None
-        self._files.close()
-        self._path = None
+        self._sheets = None
+        self._data = None
 
-    def _book(self) -> Any:
-        if self._workbook is None:
-            self._workbook = _open(self.input.name, self.path)
-        return self._workbook
+    def _book(self) -> list[str]:
+        """The workbook's sheet names, once it is known to open."""
+        if self._sheets is None:
+            self._sheets = _open(self.input.name, self.input.suffix, self.data)
+        return self._sheets
 
     def _loaded(self, sheet: str, last_use: bool = False) -> tuple[pl.DataFrame, Future[Scan]]:
         """The sheet and its XML scan (``_scan_xml``, under way), loaded once for the peeks
@@ -163,9 +165,11 @@ class XlsxDocument(Opened):
         if last_use:
             self._kept.clear()
         if entry is None:
-            _check_extent(self.input.name, self.path, sheet)  # before calamine sizes its grid
-            scanned = _SCANS.submit(_scan_xml, self.input.name, self.path, sheet)
-            entry = (_load(self.input.name, self.path, self._book(), sheet), scanned)
+            name, suffix, data = self.input.name, self.input.suffix, self.data
+            self._book()
+            _check_extent(name, suffix, data, sheet)  # before calamine sizes its grid
+            scanned = _SCANS.submit(_scan_xml, name, suffix, data, sheet)
+            entry = (_load(name, suffix, data, sheet), scanned)
             if not last_use:
                 while len(self._kept) >= KEEP_SHEETS:
                     self._kept.pop(next(iter(self._kept)))
@@ -205,44 +209,43 @@ def _gaps(scan: sheetxml.SheetScan, header: list[str], header_row: int, offset: 
                         schema={ROW: pl.Int64, "__gaps": pl.String})
 
 
-def _open(name: str, path: Path) -> Any:
-    """The workbook, or an InputError saying what the file is instead."""
-    if cfb.is_cfb(path):
-        kind = cfb.kind(path)
+def _open(name: str, suffix: str, data: bytes) -> list[str]:
+    """The workbook's sheet names, or an InputError saying what the file is instead."""
+    if cfb.is_cfb(data):
+        kind = cfb.kind(data)
         if kind == "encrypted":
             raise InputError(name, "is password-protected (an encrypted Office file): "
                              "ordermill cannot open it; ask the sender for a copy saved without "
                              "a password", code="encrypted-workbook")
-        if kind == "xls" and path.suffix.lower() != ".xls":
+        if kind == "xls" and suffix != ".xls":
             raise InputError(name, "is a legacy Excel 97-2003 workbook with a "
-                             f"{path.suffix} name: rename it to .xls", code="unreadable-workbook")
-    if path.suffix.lower() in PACKED_KINDS and zipfile.is_zipfile(path):
-        _check_packing(name, path)
+                             f"{suffix} name: rename it to .xls", code="unreadable-workbook")
+    if suffix in PACKED_KINDS and zipfile.is_zipfile(io.BytesIO(data)):
+        _check_packing(name, data)
     try:
-        workbook = fastexcel.read_excel(str(path))
-    except Exception as exc:  # calamine raises its own error types for damaged files
-        raise InputError(name, _why_unreadable(path, exc), code="unreadable-workbook"
+        sheets = isolated.call(name, _child_sheets, data)
+    except isolated.Failure as exc:  # calamine raises its own error types for damaged files
+        raise InputError(name, _why_unreadable(suffix, data, exc), code="unreadable-workbook"
                          ) from None
     # Detection may peek every sheet: thousands of them take minutes.
-    limits.SHEETS.check(name, len(workbook.sheet_names),
-                        "a workbook of order exports has a few")
-    return workbook
+    limits.SHEETS.check(name, len(sheets), "a workbook of order exports has a few")
+    return sheets
 
 
-def _check_packing(name: str, path: Path) -> None:
+def _check_packing(name: str, data: bytes) -> None:
     """A zip-based workbook's parts, from the zip's directory alone (nothing is unpacked):
     what they unpack to in all, and how tightly each is packed (a few MB of one repeated
     byte unpack to GBs that calamine would parse). Declared sizes are what calamine's
     reader trusts too."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, EOFError):
         return  # damaged: calamine's error says so (``_why_unreadable``)
     unpacked = sum(info.file_size for info in infos)
     limits.UNPACKED_MIB.check(name, limits.mib(unpacked),
                               f"its {len(infos)} parts packed in "
-                              f"{limits.mib(path.stat().st_size):,} MiB")
+                              f"{limits.mib(len(data)):,} MiB")
     for info in infos:
         if info.file_size > limits.RATIO_GRACE:
             ratio = info.file_size // max(info.compress_size, 1)
@@ -252,15 +255,15 @@ def _check_packing(name: str, path: Path) -> None:
                 code="workbook-bomb")
 
 
-def _check_extent(name: str, path: Path, sheet: str) -> None:
+def _check_extent(name: str, suffix: str, data: bytes, sheet: str) -> None:
     """The sheet's grid as calamine will allocate it (rows x columns of its valued cells,
     about 32 bytes each), refused over the limit: one value far from the table (XFD1048576)
     would ask for 512 GiB and abort the process. xlsx only: the other formats do not show
     their cells to a cheap scan."""
-    if path.suffix.lower() not in ZIP_KINDS:
+    if suffix not in ZIP_KINDS:
         return
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             member = sheetxml.sheet_member(archive, sheet)
             if member is None:
                 return
@@ -281,8 +284,7 @@ def _check_extent(name: str, path: Path, sheet: str) -> None:
                          "Excel or LibreOffice and save it again", code="unreadable-workbook")
 
 
-def _sheet_name(name: str, workbook: Any, sheet: str | int | None) -> str:
-    names: list[str] = list(workbook.sheet_names)
+def _sheet_name(name: str, names: list[str], sheet: str | int | None) -> str:
     if not names:
         raise InputError(name, "holds no sheets", code="unreadable-workbook")
     if sheet is None:
@@ -297,24 +299,39 @@ def _sheet_name(name: str, workbook: Any, sheet: str | int | None) -> str:
     return sheet
 
 
-def _load(name: str, path: Path, workbook: Any, sheet: str) -> pl.DataFrame:
-    """The sheet as strings from row 1 (no header, leading blank rows kept)."""
+def _load(name: str, suffix: str, data: bytes, sheet: str) -> pl.DataFrame:
+    """The sheet as strings from row 1 (no header, leading blank rows kept), parsed by
+    calamine in the child process (``isolated``)."""
+    path = isolated.frame_path()
     try:
-        loaded = workbook.load_sheet(sheet, header_row=None, dtypes="string", skip_rows=0)
-        grid: pl.DataFrame = loaded.to_polars()
-    except Exception as exc:
-        raise InputError(name, _why_unreadable(path, exc), code="unreadable-workbook"
+        isolated.call(name, _child_load, data, sheet, path)
+        return isolated.load_frame(path)
+    except isolated.Failure as exc:
+        raise InputError(name, _why_unreadable(suffix, data, exc), code="unreadable-workbook"
                          ) from None
-    return grid
+    finally:
+        Path(path).unlink(missing_ok=True)
 
 
-def _scan_xml(name: str, path: Path, sheet: str) -> Scan:
+def _child_sheets(data: bytes) -> list[str]:
+    """In the child: the workbook's sheet names."""
+    return list(fastexcel.read_excel(data).sheet_names)
+
+
+def _child_load(data: bytes, sheet: str, path: str) -> None:
+    """In the child: one sheet as strings, handed back through ``path``."""
+    loaded = fastexcel.read_excel(data).load_sheet(sheet, header_row=None, dtypes="string",
+                                                   skip_rows=0)
+    isolated.write_frame(loaded.to_polars(), path)
+
+
+def _scan_xml(name: str, suffix: str, data: bytes, sheet: str) -> Scan:
     """Merges and formula gaps (xlsx only: other formats say nothing of them here), and the
     first cell holding a value when there are any (to place calamine's grid)."""
-    if path.suffix.lower() not in ZIP_KINDS:
+    if suffix not in ZIP_KINDS:
         return sheetxml.SheetScan(), None
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             member = sheetxml.sheet_member(archive, sheet)
             if member is None:
                 return sheetxml.SheetScan(), None
@@ -337,11 +354,9 @@ def _column_offset(grid: pl.DataFrame, first: tuple[int, int] | None) -> int:
     return first[1] - in_grid
 
 
-def _why_unreadable(path: Path, exc: Exception) -> str:
-    with path.open("rb") as handle:
-        magic = handle.read(8)
-    suffix = path.suffix.lower()
-    if suffix in (*ZIP_KINDS, ".ods") and not zipfile.is_zipfile(path):
+def _why_unreadable(suffix: str, data: bytes, exc: Exception) -> str:
+    magic = data[:8]
+    if suffix in (*ZIP_KINDS, ".ods") and not zipfile.is_zipfile(io.BytesIO(data)):
         if magic.startswith(b"PK"):
             return ("is damaged: a truncated or corrupt zip archive (was the download or copy "
                     "cut short?); ask the sender for the file again")
@@ -350,4 +365,8 @@ def _why_unreadable(path: Path, exc: Exception) -> str:
         return (f"is not an {suffix.lstrip('.')} workbook (not a zip archive); is the "
                 "extension right?")
     first = str(exc).splitlines()[0] if str(exc) else repr(exc)
+    if first.startswith("MemoryError"):
+        return ("the workbook parser ran out of the memory it may take "
+                f"({isolated.READ_MEMORY_MIB.value():,} MiB); if the file is genuine, raise "
+                "ORDERMILL_READ_MEMORY_MB")
     return f"cannot be read as a workbook: {first}"

@@ -1,0 +1,191 @@
+"""Reading, the second stage: native parsers in a child process, with memory and time limits.
+
+calamine (Rust) parses workbooks without bounds of its own: a shape nobody foresaw can make
+it allocate until the process aborts, or run for hours. ``limits`` refuses the shapes we
+know from the file's structure; this is the line behind it. The parse runs in one child
+process, started on first use and kept for the run's later workbooks, whose address space
+is capped (``ORDERMILL_READ_MEMORY_MB``) and whose answer is waited for a bounded time
+(``ORDERMILL_READ_SECONDS``). A child that aborts, is killed or overruns takes only that
+input with it: the input gets a reason (``reader-crashed``, ``read-timeout``), the child is
+replaced, and the run goes on.
+
+What the child returns crosses as an Arrow IPC file (a sheet's grid of strings), not
+through the pipe: a pickled 200,000-line grid costs a second, the file a tenth of that.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import resource
+import signal
+import tempfile
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any, TypeVar
+
+import polars as pl
+
+from ingest.errors import InputError
+from ingest.readers.limits import Limit
+
+T = TypeVar("T")
+
+
+def _half_the_memory() -> int:
+    """Half of the machine's memory in MiB: one hostile file must not take the rest."""
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return 8192
+    return max(2048, pages * size // 2 >> 20)
+
+
+READ_MEMORY_MIB = Limit("ORDERMILL_READ_MEMORY_MB", _half_the_memory(),
+                        "memory the workbook parser may take", "MiB")
+READ_SECONDS = Limit("ORDERMILL_READ_SECONDS", 600, "seconds the workbook parser may take",
+                     "s")
+
+
+class Failure(Exception):
+    """An error raised inside the child, as its type name and first line (exceptions of
+    native libraries do not always cross a pipe)."""
+
+
+def call(name: str, function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in the child process (a module-level function: it is sent by
+    name). Raises ``Failure`` for an exception in the child, and the input's InputError
+    when the child dies or overruns its time."""
+    return _child().call(name, function, args)
+
+
+def load_frame(path: str) -> pl.DataFrame:
+    """A frame the child wrote with ``write_frame``, read and the file removed."""
+    try:
+        return pl.read_ipc(path)
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
+def write_frame(frame: pl.DataFrame, path: str) -> None:
+    frame.write_ipc(path, compression="uncompressed")
+
+
+def frame_path() -> str:
+    """A file name for a frame the child hands back."""
+    handle, path = tempfile.mkstemp(prefix="ordermill-grid-", suffix=".arrow")
+    os.close(handle)
+    return path
+
+
+class _Child:
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")  # (a fork would copy polars' threads)
+        self.memory_mib = READ_MEMORY_MIB.value()
+        self.pipe, theirs = context.Pipe()
+        # What the child's libraries print (a Rust panic's last words) goes to a file of its
+        # own, for the reason, not to the run's stderr.
+        handle, self.said = tempfile.mkstemp(prefix="ordermill-reader-", suffix=".log")
+        os.close(handle)
+        self.process: BaseProcess = context.Process(
+            target=_serve, args=(theirs, self.memory_mib, self.said), name="ordermill-reader",
+            daemon=True)
+        self.process.start()
+        theirs.close()
+
+    def call(self, name: str, function: Callable[..., T], args: tuple[Any, ...]) -> T:
+        seconds = READ_SECONDS.value()
+        try:
+            self.pipe.send((function, args))
+            if not self.pipe.poll(seconds):
+                self.stop()
+                raise InputError.of(name, "read-timeout", reason=(
+                    f"the workbook parser did not finish in {seconds:,} s and was stopped; "
+                    f"if the file is genuine, raise ORDERMILL_READ_SECONDS"))
+            status, value = self.pipe.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            raise InputError.of(name, "reader-crashed", reason=self._death()) from None
+        if status == "error":
+            raise Failure(value)
+        result: T = value
+        return result
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.pipe.close()
+        Path(self.said).unlink(missing_ok=True)
+
+    def _death(self) -> str:
+        """Why the child is gone, in words, from how it ended and its last words."""
+        self.process.join(5)
+        code = self.process.exitcode
+        try:
+            lines = Path(self.said).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            lines = []
+        last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+        self.stop()
+        if code is not None and code < 0:
+            try:
+                how = signal.Signals(-code).name
+            except ValueError:
+                how = f"signal {-code}"
+        else:
+            how = f"exit status {code}"
+        said = f": {last[:200]}" if last else ""
+        return (f"the workbook parser stopped ({how}{said}), most often because the sheet "
+                f"needs more memory than the {self.memory_mib:,} MiB it may take; if the file "
+                "is genuine, raise ORDERMILL_READ_MEMORY_MB")
+
+
+_CURRENT: _Child | None = None
+_LOCK = threading.Lock()
+
+
+@atexit.register
+def _stop_child() -> None:
+    if _CURRENT is not None:
+        _CURRENT.stop()
+
+
+def _child() -> _Child:
+    """The running child, started (again) when there is none."""
+    global _CURRENT
+    with _LOCK:
+        if _CURRENT is None or not _CURRENT.alive() or _CURRENT.pipe.closed:
+            if _CURRENT is not None:
+                _CURRENT.stop()
+            _CURRENT = _Child()
+        return _CURRENT
+
+
+def _serve(pipe: Connection, memory_mib: int, said: str) -> None:
+    """The child: calls until the pipe closes (the parent has gone)."""
+    with open(said, "ab") as log:
+        os.dup2(log.fileno(), 2)
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = memory_mib << 20
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)  # (a run started under a cap keeps it)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    while True:
+        try:
+            function, args = pipe.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        try:
+            answer: tuple[str, Any] = ("ok", function(*args))
+        except Exception as exc:  # (sent back as words: the parent decides what it means)
+            first = (str(exc).splitlines() or [""])[0]
+            answer = ("error", f"{type(exc).__name__}: {first}" if first else
+                      type(exc).__name__)
+        pipe.send(answer)

@@ -16,15 +16,17 @@ through the pipe: a pickled 200,000-line grid costs a second, the file a tenth o
 from __future__ import annotations
 
 import atexit
-import multiprocessing
+import contextlib
 import os
 import resource
 import signal
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -63,6 +65,12 @@ def call(name: str, function: Callable[..., T], *args: Any) -> T:
     return _child().call(name, function, args)
 
 
+def warm() -> None:
+    """Start the child now, if none runs, so it boots beside the parent's own work on the
+    workbook (reading it, checking its structure) rather than before the first call."""
+    _child()
+
+
 def load_frame(path: str) -> pl.DataFrame:
     """A frame the child wrote with ``write_frame``, read and the file removed."""
     try:
@@ -83,19 +91,29 @@ def frame_path() -> str:
 
 
 class _Child:
+    """The child: this interpreter started afresh on ``_main`` (not through multiprocessing,
+    which would run the caller's main module again in it), spoken to over a socket pair."""
+
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")  # (a fork would copy polars' threads)
         self.memory_mib = READ_MEMORY_MIB.value()
-        self.pipe, theirs = context.Pipe()
+        ours, theirs = socket.socketpair()
         # What the child's libraries print (a Rust panic's last words) goes to a file of its
         # own, for the reason, not to the run's stderr.
         handle, self.said = tempfile.mkstemp(prefix="ordermill-reader-", suffix=".log")
-        os.close(handle)
-        self.process: BaseProcess = context.Process(
-            target=_serve, args=(theirs, self.memory_mib, self.said), name="ordermill-reader",
-            daemon=True)
-        self.process.start()
-        theirs.close()
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ, RUST_BACKTRACE="0")
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from ingest.readers.isolated import _main; _main()",
+                 str(theirs.fileno()), str(self.memory_mib)],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=handle, env=env, close_fds=True)
+        finally:
+            os.close(handle)
+            theirs.close()
+        self.pipe = Connection(ours.detach())
 
     def call(self, name: str, function: Callable[..., T], args: tuple[Any, ...]) -> T:
         seconds = READ_SECONDS.value()
@@ -115,24 +133,27 @@ class _Child:
         return result
 
     def alive(self) -> bool:
-        return self.process.is_alive()
+        return self.process.poll() is None
 
     def stop(self) -> None:
-        if self.process.is_alive():
+        if self.alive():
             self.process.kill()
-        self.process.join(5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
         self.pipe.close()
         Path(self.said).unlink(missing_ok=True)
 
     def _death(self) -> str:
         """Why the child is gone, in words, from how it ended and its last words."""
-        self.process.join(5)
-        code = self.process.exitcode
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
+        code = self.process.returncode
         try:
             lines = Path(self.said).read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             lines = []
-        last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+        # (a Rust abort's first line says why: "memory allocation of N bytes failed")
+        last = next((line.strip() for line in lines if line.strip()), "")
         self.stop()
         if code is not None and code < 0:
             try:
@@ -161,17 +182,22 @@ def _child() -> _Child:
     """The running child, started (again) when there is none."""
     global _CURRENT
     with _LOCK:
-        if _CURRENT is None or not _CURRENT.alive() or _CURRENT.pipe.closed:
+        if (_CURRENT is None or not _CURRENT.alive() or _CURRENT.pipe.closed
+                or _CURRENT.memory_mib != READ_MEMORY_MIB.value()):  # (a setting changed)
             if _CURRENT is not None:
                 _CURRENT.stop()
             _CURRENT = _Child()
         return _CURRENT
 
 
-def _serve(pipe: Connection, memory_mib: int, said: str) -> None:
+def _main() -> None:
+    """The child's entry: ``python -c ... FD MEMORY_MIB``."""
+    fd, memory_mib = (int(arg) for arg in sys.argv[1:3])
+    _serve(Connection(fd), memory_mib)
+
+
+def _serve(pipe: Connection, memory_mib: int) -> None:
     """The child: calls until the pipe closes (the parent has gone)."""
-    with open(said, "ab") as log:
-        os.dup2(log.fileno(), 2)
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = memory_mib << 20
     if hard != resource.RLIM_INFINITY:

@@ -79,12 +79,14 @@ class XlsxDocument(Opened):
     def data(self) -> bytes:
         """The workbook's bytes, read on first use."""
         if self._data is None:
+            isolated.warm()  # (it boots while the workbook is read and checked here)
             self._data = self.input.read_bytes()
             self.digest = digest_of(self._data)
         return self._data
 
     def sheets(self) -> list[str]:
         return list(self._book())
+
 
     def peek(self, options: ReaderOptions) -> Peek:
         name = _sheet_name(self.input.name, self._book(), options.sheet)

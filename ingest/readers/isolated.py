@@ -5,9 +5,10 @@ it allocate until the process aborts, or run for hours. ``limits`` refuses the s
 know from the file's structure; this is the line behind it. The parse runs in one child
 process, started on first use and kept for the run's later workbooks, whose address space
 is capped (``ORDERMILL_READ_MEMORY_MB``) and whose answer is waited for a bounded time
-(``ORDERMILL_READ_SECONDS``). A child that aborts, is killed or overruns takes only that
-input with it: the input gets a reason (``reader-crashed``, ``read-timeout``), the child is
-replaced, and the run goes on.
+(``ORDERMILL_READ_SECONDS``); a reader sends it all its work on a workbook that can grow
+with the file (our own XML scans too). A child that aborts, is killed or overruns takes
+only that input with it: the input gets a reason (``reader-crashed``, ``read-timeout``),
+the child is replaced, and the run goes on.
 
 What the child returns crosses as an Arrow IPC file (a sheet's grid of strings), not
 through the pipe: a pickled 200,000-line grid costs a second, the file a tenth of that.
@@ -118,7 +119,7 @@ class _Child:
     def call(self, name: str, function: Callable[..., T], args: tuple[Any, ...]) -> T:
         seconds = READ_SECONDS.value()
         try:
-            self.pipe.send((function, args))
+            self.pipe.send((function, args, _settings()))
             if not self.pipe.poll(seconds):
                 self.stop()
                 raise InputError.of(name, "read-timeout", reason=(
@@ -129,6 +130,8 @@ class _Child:
             raise InputError.of(name, "reader-crashed", reason=self._death()) from None
         if status == "error":
             raise Failure(value)
+        if status == "input-error":
+            raise InputError(*value)
         result: T = value
         return result
 
@@ -168,6 +171,14 @@ class _Child:
                 "is genuine, raise ORDERMILL_READ_MEMORY_MB")
 
 
+SETTINGS_PREFIX = "ORDERMILL_"
+
+
+def _settings() -> dict[str, str]:
+    """The run's ordermill settings as they are now (a test or a caller may change them)."""
+    return {k: v for k, v in os.environ.items() if k.startswith(SETTINGS_PREFIX)}
+
+
 _CURRENT: _Child | None = None
 _LOCK = threading.Lock()
 
@@ -205,11 +216,17 @@ def _serve(pipe: Connection, memory_mib: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     while True:
         try:
-            function, args = pipe.recv()
+            function, args, settings = pipe.recv()
         except (EOFError, KeyboardInterrupt):
             return
+        # The limits are read when they are checked: the child checks with the run's own.
+        for name in [n for n in os.environ if n.startswith(SETTINGS_PREFIX)]:
+            del os.environ[name]
+        os.environ.update(settings)
         try:
             answer: tuple[str, Any] = ("ok", function(*args))
+        except InputError as exc:  # (one of ours: it crosses as it is)
+            answer = ("input-error", (exc.path, exc.reason, exc.code))
         except Exception as exc:  # (sent back as words: the parent decides what it means)
             first = (str(exc).splitlines() or [""])[0]
             answer = ("error", f"{type(exc).__name__}: {first}" if first else

@@ -22,6 +22,7 @@ from typing import BinaryIO
 from xml.etree import ElementTree
 
 CHUNK = 1 << 22
+CARRY = 4 * CHUNK  # the most of a row held back for the next chunk
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
 REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
@@ -189,8 +190,14 @@ def scan_sheet(archive: zipfile.ZipFile, member: str) -> SheetScan:
     while True:
         data = next(chunks, b"")
         buffer = carry + data if data else carry
-        # Process whole rows only: everything before the last row start is complete.
+        # Process whole rows only: everything before the last row start is complete. What
+        # goes on for more than CARRY bytes without a row start (a hostile run of spaces)
+        # is cut, keeping its last KiB (a tag cut at the chunk's end): what waits for the
+        # next chunk stays bounded, and so does the time (a carry grown by copying would
+        # make the scan quadratic).
         cut = buffer.rfind(row_open) if data else len(buffer)
+        if cut <= 0 and len(buffer) > CARRY:
+            cut = max(buffer.rfind(b">") + 1, len(buffer) - 1024)
         if cut <= 0:
             carry = buffer
             if not data:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -44,7 +44,8 @@ ZIP_KINDS = (".xlsx", ".xlsm")
 PACKED_KINDS = (*ZIP_KINDS, ".xlsb", ".ods")  # workbooks that are zip archives
 KEEP_SHEETS = 4  # sheets a document keeps loaded: detection peeks a few at most; a bound
 Scan = tuple[sheetxml.SheetScan, tuple[int, int] | None]
-# calamine lets go of the GIL while it parses: a sheet's XML scan runs beside its load.
+# calamine lets go of the GIL while it parses: a sheet's XML scan runs beside its load (in
+# the child process).
 _SCANS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-sheet-xml")
 
 
@@ -72,7 +73,7 @@ class XlsxDocument(Opened):
         super().__init__(source)
         self._data: bytes | None = None
         self._sheets: list[str] | None = None
-        self._kept: dict[str, tuple[pl.DataFrame, Future[Scan]]] = {}
+        self._kept: dict[str, tuple[pl.DataFrame, Scan]] = {}
         self._peeks: dict[str, Peek] = {}
 
     @property
@@ -100,8 +101,7 @@ class XlsxDocument(Opened):
         source = self.input.name
         sheets = self._book()
         name = _sheet_name(source, sheets, options.sheet)
-        grid, scanned = self._loaded(name, last_use=True)
-        scan, first = scanned.result()
+        grid, (scan, first) = self._loaded(name, last_use=True)
         offset = _column_offset(grid, first)
         if header_row > grid.height:
             raise InputError(source, f"has no row {header_row} to use as the header")
@@ -146,9 +146,6 @@ class XlsxDocument(Opened):
                         rows_outside=outside)
 
     def close(self) -> None:
-        for _, scanned in self._kept.values():
-            if not scanned.cancel():
-                scanned.exception()  # (a running scan reads the file: wait before removing it)
         self._kept.clear()
         self._peeks.clear()
         self._sheets = None
@@ -160,18 +157,15 @@ class XlsxDocument(Opened):
             self._sheets = _open(self.input.name, self.input.suffix, self.data)
         return self._sheets
 
-    def _loaded(self, sheet: str, last_use: bool = False) -> tuple[pl.DataFrame, Future[Scan]]:
-        """The sheet and its XML scan (``_scan_xml``, under way), loaded once for the peeks
-        and the read. ``last_use`` takes it out and lets go of every other kept sheet."""
+    def _loaded(self, sheet: str, last_use: bool = False) -> tuple[pl.DataFrame, Scan]:
+        """The sheet and its XML scan, loaded once for the peeks and the read. ``last_use``
+        takes it out and lets go of every other kept sheet."""
         entry = self._kept.pop(sheet, None) if last_use else self._kept.get(sheet)
         if last_use:
             self._kept.clear()
         if entry is None:
-            name, suffix, data = self.input.name, self.input.suffix, self.data
             self._book()
-            _check_extent(name, suffix, data, sheet)  # before calamine sizes its grid
-            scanned = _SCANS.submit(_scan_xml, name, suffix, data, sheet)
-            entry = (_load(name, suffix, data, sheet), scanned)
+            entry = _load(self.input.name, self.input.suffix, self.data, sheet)
             if not last_use:
                 while len(self._kept) >= KEEP_SHEETS:
                     self._kept.pop(next(iter(self._kept)))
@@ -301,13 +295,14 @@ def _sheet_name(name: str, names: list[str], sheet: str | int | None) -> str:
     return sheet
 
 
-def _load(name: str, suffix: str, data: bytes, sheet: str) -> pl.DataFrame:
-    """The sheet as strings from row 1 (no header, leading blank rows kept), parsed by
-    calamine in the child process (``isolated``)."""
+def _load(name: str, suffix: str, data: bytes, sheet: str) -> tuple[pl.DataFrame, Scan]:
+    """The sheet as strings from row 1 (no header, leading blank rows kept) and its XML
+    scan, all of it done in the child process (``isolated``): the checks of its extent,
+    the scan and calamine are bounded there by the child's memory and time."""
     path = isolated.frame_path()
     try:
-        isolated.call(name, _child_load, data, sheet, path)
-        return isolated.load_frame(path)
+        scan = isolated.call(name, _child_sheet, name, suffix, data, sheet, path)
+        return isolated.load_frame(path), scan
     except isolated.Failure as exc:
         raise InputError(name, _why_unreadable(suffix, data, exc), code="unreadable-workbook"
                          ) from None
@@ -320,11 +315,19 @@ def _child_sheets(data: bytes) -> list[str]:
     return list(fastexcel.read_excel(data).sheet_names)
 
 
-def _child_load(data: bytes, sheet: str, path: str) -> None:
-    """In the child: one sheet as strings, handed back through ``path``."""
-    loaded = fastexcel.read_excel(data).load_sheet(sheet, header_row=None, dtypes="string",
-                                                   skip_rows=0)
-    isolated.write_frame(loaded.to_polars(), path)
+def _child_sheet(name: str, suffix: str, data: bytes, sheet: str, path: str) -> Scan:
+    """In the child: the sheet's extent checked (before calamine sizes its grid), then its
+    cells as strings, handed back through ``path``, while its XML is scanned beside them
+    (calamine lets go of the GIL)."""
+    _check_extent(name, suffix, data, sheet)
+    scanned = _SCANS.submit(_scan_xml, name, suffix, data, sheet)
+    try:
+        loaded = fastexcel.read_excel(data).load_sheet(sheet, header_row=None,
+                                                       dtypes="string", skip_rows=0)
+        isolated.write_frame(loaded.to_polars(), path)
+    finally:
+        scan = scanned.result()
+    return scan
 
 
 def _scan_xml(name: str, suffix: str, data: bytes, sheet: str) -> Scan:

@@ -43,6 +43,8 @@ class FolderSource:
         path = outcome.input.path
         if path is None or not path.exists() or outcome.fate is Fate.RETRY:
             return None
+        if outcome.input.not_regular() is not None:
+            return None  # (moving a pipe across file systems would read it: it stays, named)
         if outcome.fate is Fate.UNREADABLE:
             reason = outcome.reason or "cannot be read"
             target = quarantine(path, self.quarantine_dir / self.name, reason)
@@ -56,10 +58,12 @@ def list_files(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
     ``.tmp`` ...) are left for a later run."""
     if not folder.is_dir():
         return []
+    # A named pipe, socket or device under a matching name is listed too, so the run names
+    # it (``not-a-file``) instead of passing over it; folders are not inputs.
     found = {p for pattern in patterns for p in folder.glob(_any_case(pattern))
-             if p.is_file() and not p.name.startswith(".")
+             if not p.is_dir() and not p.name.startswith(".")
              and not p.name.endswith(PARTIAL_SUFFIXES)}
-    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+    return sorted(found, key=lambda p: (p.lstat().st_mtime, p.name))
 
 
 def _any_case(pattern: str) -> str:

@@ -151,11 +151,14 @@ class NotChunkable(Exception):
 
 
 def unique_header(names: list[str]) -> list[str]:
-    """Header cells as column names: trimmed, blanks named by position, repeats numbered."""
+    """Header cells as column names, as the source wrote them (the rejects report repeats
+    them; a byte-order mark is the encoding's, not the name's): blanks named by position,
+    repeats numbered. Mappings find them through ``normalise_name``."""
     result: list[str] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(names):
-        name = (raw or "").strip().lstrip("\ufeff") or f"column_{index + 1}"
+        name = (raw or "").lstrip("\ufeff")
+        name = name if name.strip() else f"column_{index + 1}"
         count = seen.get(name, 0) + 1
         seen[name] = count
         result.append(name if count == 1 else f"{name} ({count})")

@@ -144,7 +144,9 @@ def ingest(
         "datetime types) or ndjson [default: from config, else csv].",
         show_default=False)] = None,
     channel: Annotated[str | None, typer.Option(
-        "--channel", "-c", help="Skip detection and read every input with this mapping.")
+        "--channel", "-c", help="Read every input with this mapping: a channel (the layout "
+        "whose signature columns are most present) or a mapping's name; a missing signature "
+        "column is noted, not a reason to refuse the file.")
     ] = None,
     encoding: Annotated[str | None, typer.Option(
         "--encoding", help="Read every input in this encoding (utf-8, gb18030, utf-16 ...) "
@@ -321,8 +323,8 @@ def mappings_check(
     mappings: MappingsOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Check mapping files: every problem of each file with its key and a fix, duplicate
-    channel names, and signatures that would recognise another channel's files too."""
+    """Check mapping files: every problem of each file with its key and a fix, a layout of
+    a channel read by two files, and signatures that would recognise another channel's files too."""
     directory = _mappings_dir(mappings, config)
     paths = list(files) if files else [directory]
     # a draft is checked beside the channels it will join
@@ -338,7 +340,8 @@ def mappings_check(
         typer.echo(f"{len(report.problems)} problem(s) in {broken} of {len(report.files)} "
                    "mapping file(s)", err=True)
         raise typer.Exit(int(ExitCode.USAGE))
-    channels = ", ".join(m.channel for m in report.mappings)
+    channels = ", ".join(m.name if m.name == m.channel else f"{m.name} ({m.shown})"
+                         for m in report.mappings)
     typer.echo(f"{len(report.files)} mapping file(s) OK: {channels}"
                + (f" ({len(report.warnings)} warning(s))" if report.warnings else ""))
 
@@ -413,7 +416,8 @@ Exit codes: 0 every row clean, 1 some rows rejected, 3 the file cannot be read""
 def mappings_preview(
     file: Annotated[Path, typer.Argument(help="An export file.", show_default=False)],
     mapping: Annotated[str | None, typer.Option(
-        "--mapping", "-m", help="A channel name or a mapping file [default: detected].",
+        "--mapping", "-m", help="A channel, a mapping's name (its file stem) or a mapping "
+        "file; read with it even if the header lacks signature columns [default: detected].",
         show_default=False)] = None,
     rows: Annotated[int, typer.Option("--rows", "-n", min=1,
                                       help="How many rows and rejects to show.")] = 10,

@@ -23,6 +23,7 @@ from ingest.config import Settings, load_settings
 from ingest.errors import UsageError
 from ingest.events import QUIET, Events
 from ingest.ledger import Ledger
+from ingest.mapping.detect import forced_candidates, known_names
 from ingest.mapping.loader import load_mappings
 from ingest.mapping.model import Mapping
 from ingest.readers.encoding import ENCODINGS
@@ -114,9 +115,9 @@ def _plan(settings: Settings, command: str, *, out: str | Path | None = None,
     writer_for(output_format)  # a bad format is a usage error before anything is read
     loaded = with_reader_overrides(mappings or load_mappings(mappings_dir or settings.mappings_dir),
                                    encoding=encoding, sheet=sheet)
-    if channel is not None and channel not in {m.channel for m in loaded}:
-        raise UsageError(f"unknown channel {channel!r}; known: "
-                         + ", ".join(sorted(m.channel for m in loaded)))
+    if channel is not None and not forced_candidates(loaded, channel):
+        raise UsageError(f"unknown channel or mapping {channel!r}; known: "
+                         + ", ".join(known_names(loaded)))
     return RunPlan(
         command, loaded,
         out_dir=Path(out) if out is not None else settings.out_dir,

@@ -23,7 +23,13 @@ import polars as pl
 
 from ingest.mapping.detect import Match
 from ingest.mapping.model import Mapping
-from ingest.readers.base import ChunkDocument, NotChunkable, RawTable, normalise_name
+from ingest.readers.base import (
+    ChunkDocument,
+    NotChunkable,
+    RawTable,
+    header_columns,
+    normalise_name,
+)
 
 T = TypeVar("T")
 
@@ -35,7 +41,7 @@ def order_column(mapping: Mapping, header: list[str]) -> str:
     name = mapping.order_key or (
         rule.columns[0] if rule and len(rule.columns) == 1 and not rule.cases
         and rule.form is None else None)
-    columns = {normalise_name(h): h for h in header}
+    columns = header_columns(header)
     actual = columns.get(normalise_name(name or ""))
     if actual is None:
         raise NotChunkable

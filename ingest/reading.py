@@ -225,12 +225,19 @@ def _compact(frame: pl.DataFrame) -> pl.DataFrame:
 def input_details(match: Match, table: RawTable, layout: dict[str, int],
                   missing_columns: tuple[str, ...],
                   form: dict[str, str | None]) -> dict[str, object]:
-    """How the input was read, for the manifest."""
-    details: dict[str, object] = {"header_row": table.header_row, "layout_rows": layout}
+    """How the input was read, for the manifest: the mapping (its name and layout; the
+    channel is the entry's own), and where a forced mapping's signature was not all there,
+    which columns it lacked and a note saying so."""
+    details: dict[str, object] = {"mapping": match.mapping.name, "layout": match.mapping.layout,
+                                  "header_row": table.header_row, "layout_rows": layout}
     if table.encoding:
         details["encoding"] = table.encoding
-    if table.notes:
-        details["notes"] = table.notes
+    notes = list(table.notes)
+    if match.missing_signature:
+        details["missing_signature"] = list(match.missing_signature)
+        notes.append(forced_note(match))
+    if notes:
+        details["notes"] = notes
     if match.sheet is not None:
         details["sheet"] = match.sheet
     if form:
@@ -238,3 +245,9 @@ def input_details(match: Match, table: RawTable, layout: dict[str, int],
     if missing_columns:
         details["missing_columns"] = list(missing_columns)
     return details
+
+
+def forced_note(match: Match) -> str:
+    """The manifest's note on an input read with a forced mapping lacking signature columns."""
+    return (f"read with mapping {match.mapping.name} as forced (--channel), although its "
+            f"header lacks the signature column(s) {', '.join(match.missing_signature)}")

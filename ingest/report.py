@@ -63,4 +63,13 @@ class RunReport:
             line += f", {t['skipped']:,} already ingested"
         if t["unreadable"]:
             line += f", {t['unreadable']:,} unreadable"
-        return line + (f" -> {self.batch_dir}" if self.batch_dir else " -> no new batch")
+        line += f" -> {self.batch_dir}" if self.batch_dir else " -> no new batch"
+        return "\n".join([line, *self.forced_notes()])
+
+    def forced_notes(self) -> list[str]:
+        """One line per input read with a mapping forced by ``--channel`` although its
+        header lacks some of that mapping's signature columns (the manifest notes it)."""
+        inputs = self.manifest["inputs"] if self.manifest else []
+        return [f"  note: {entry['path']}: read with mapping {entry.get('mapping')} (forced); "
+                f"its header lacks {', '.join(entry['missing_signature'])}"
+                for entry in inputs if entry.get("missing_signature")]

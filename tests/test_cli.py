@@ -62,7 +62,7 @@ def test_exit_2_for_a_bad_option(tmp_path: Path) -> None:
 def test_exit_2_for_an_unknown_channel(tmp_path: Path) -> None:
     result = run_cli("ingest", str(TMALL), "--out", str(tmp_path), "--channel", "etsy")
     assert result.returncode == 2
-    assert "unknown channel 'etsy'; known: " in result.stderr
+    assert "unknown channel or mapping 'etsy'; known: " in result.stderr
     assert "shopify, tmall" in result.stderr
 
 

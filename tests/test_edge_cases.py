@@ -120,7 +120,7 @@ def test_check_refuses_a_draft_that_reuses_a_channel_name(tmp_path: Path) -> Non
     draft.write_text((MAPPINGS / "tmall.toml").read_text(encoding="utf-8"), encoding="utf-8")
     result = run_cli("mappings", "check", str(draft), "--mappings", str(MAPPINGS))
     assert result.returncode == 2
-    assert "'tmall' is also the channel of" in result.stderr
+    assert "channel 'tmall', layout 'default' is also read by" in result.stderr
 
 
 def test_list_of_a_missing_mappings_directory_is_a_usage_error(tmp_path: Path) -> None:

@@ -107,7 +107,7 @@ def test_invalid_toml_and_duplicate_channels(tmp_path: Path) -> None:
     for name in ("a.toml", "b.toml"):
         (twins / name).write_text((MAPPINGS / "tmall.toml").read_text(encoding="utf-8"),
                                   encoding="utf-8")
-    with pytest.raises(MappingError, match="'tmall' is also the channel of"):
+    with pytest.raises(MappingError, match="channel 'tmall', layout 'default' is also read by"):
         load_mappings(twins)
 
 

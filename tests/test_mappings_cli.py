@@ -123,7 +123,7 @@ def test_check_invalid_toml_and_duplicate_channels(tmp_path: Path) -> None:
     result = run_cli("mappings", "check", str(tmp_path))
     assert result.returncode == 2
     assert "a.toml: is not valid TOML" in result.stderr
-    assert "c.toml: channel: 'tmall' is also the channel of" in result.stderr
+    assert "c.toml: layout: channel 'tmall', layout 'default' is also read by" in result.stderr
 
 
 def test_check_warns_when_two_signatures_match_one_header(tmp_path: Path) -> None:
@@ -206,7 +206,7 @@ def test_preview_with_a_mapping_file_and_unknown_channel(tmp_path: Path) -> None
                      str(MAPPINGS / "shopify.toml"), "--rows", "2")
     assert result.returncode == 1 and "first 2 clean rows" in result.stdout
     result = run_cli("mappings", "preview", str(SHOPIFY), "--mapping", "nosuch")
-    assert result.returncode == 2 and "unknown channel 'nosuch'" in result.stderr
+    assert result.returncode == 2 and "unknown channel or mapping 'nosuch'" in result.stderr
 
 
 def test_every_mappings_command_has_help_with_examples() -> None:

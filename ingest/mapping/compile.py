@@ -31,7 +31,7 @@ from ingest.mapping.parsers import (
     parse_spreadsheet_date,
     parser_for,
 )
-from ingest.readers.base import normalise_name
+from ingest.readers.base import header_columns, normalise_name
 from ingest.schema import MONEY, derived_fields, field_kind, mappable_fields, polars_schema
 
 CLEAN = "__clean_"
@@ -51,7 +51,8 @@ class Compiled:
 def compile_mapping(mapping: Mapping, shaped: ShapedTable,
                     default_timezone: str = "UTC") -> Compiled:
     raw = shaped.table
-    columns = {normalise_name(name): shaped.substitutes.get(name, name) for name in raw.header}
+    columns = {normalised: shaped.substitutes.get(name, name)
+               for normalised, name in header_columns(raw.header).items()}
     wanted = sorted(mapping.used_columns)
     missing = tuple(c for c in wanted if normalise_name(c) not in columns)
 

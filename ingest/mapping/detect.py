@@ -3,7 +3,14 @@
 Detection is a step a mapping chooses: ``[detect] by = "<strategy>"`` names one of
 ``DETECTORS`` ("header", the default, is the only one yet). ``detect`` asks each candidate
 mapping's detector whether the opened document is that mapping's, and the strongest match
-wins (``Match.rank``; a tie goes to the mapping listed first).
+wins (``Match.rank``; a tie goes to the mapping whose name sorts first). A channel may have
+several mappings, one per export layout: each is recognised on its own.
+
+Forcing (``--channel NAME``): NAME is a channel (its layouts are the candidates) or a
+mapping's name. A candidate that matches wins as above; when none does, the input is still
+read, with the candidate whose signature columns are most present (``forced``): the
+signature columns it lacks are noted (``Match.missing_signature``), never a reason to
+refuse the file.
 
 A ``Detector`` receives the opened document (``ingest.readers.base.Document``), the input
 it was opened from, and one mapping; it returns a ``Match`` (the mapping, where its table
@@ -42,8 +49,11 @@ class Match:
     header_row: int
     sheet: str | None = None  # workbooks: the sheet holding the table
     # How specific the evidence is: the highest rank wins. By header: (signature columns
-    # found, -the sheet's position among those tried).
+    # found, the mapping's other columns found in the header row, -the sheet's position
+    # among those tried).
     rank: tuple[int, ...] = field(default=(), compare=False)
+    # Forced (``--channel``) although the header lacks these signature columns.
+    missing_signature: tuple[str, ...] = ()
 
     @property
     def options(self) -> ReaderOptions:
@@ -67,6 +77,8 @@ class NearMiss:
     found: int
     wanted: int
     missing: tuple[str, ...]
+    mapping: str = ""  # the mapping's name (its file stem)
+    row: int | None = None  # the peeked row (spreadsheet number) closest to the signature
 
 
 class ByHeader:
@@ -84,7 +96,8 @@ class ByHeader:
             if header_row is not None and (mapping.reader.header_row is None
                                            or _has_signature(peek, header_row, mapping)):
                 return Match(mapping, header_row, peek.sheet,
-                             rank=(len(mapping.header_contains), -position))
+                             rank=(len(mapping.header_contains),
+                                   _columns_found(peek, header_row, mapping), -position))
         return None
 
 
@@ -92,19 +105,86 @@ DETECTORS: dict[str, Detector] = {"header": ByHeader()}
 
 
 def detect(document: Document, mappings: list[Mapping], channel: str | None = None) -> Match:
-    """The mapping the document belongs to, by each mapping's own detector (or the one named
-    ``channel``). Raises InputError (``unknown-channel``) naming the nearest mappings."""
+    """The mapping the document belongs to, by each mapping's own detector; with
+    ``channel`` (a channel or a mapping name: ``forced_candidates``) among those only, and
+    read with one of them even when none recognises it (``_forced``). Raises InputError
+    (``unknown-channel``) naming the nearest mappings."""
     source = document.input
-    candidates = [m for m in mappings if channel is None or m.channel == channel]
+    candidates = mappings if channel is None else forced_candidates(mappings, channel)
     if channel is not None and not candidates:
-        raise InputError(source.name, f"no mapping for channel {channel!r}")
+        raise InputError(source.name, f"no mapping for channel {channel!r} (known: "
+                         f"{', '.join(known_names(mappings))})")
     matches = [found for mapping in candidates
                if (found := DETECTORS[mapping.detect_by].match(document, source, mapping))]
-    if not matches:
-        raise InputError(source.name, _unrecognised(_shown_peek(document, candidates),
-                                                    candidates), code="unknown-channel")
-    # The most specific evidence wins when two mappings both match; then the earlier one.
-    return max(matches, key=lambda m: m.rank)
+    if matches:
+        return best(matches)
+    if channel is not None:
+        return _forced(document, candidates)
+    raise InputError(source.name, _unrecognised(_shown_peek(document, candidates),
+                                                candidates), code="unknown-channel")
+
+
+def best(matches: list[Match]) -> Match:
+    """The most specific evidence wins (``Match.rank``: the longest signature, then the
+    most of the mapping's columns in the header row, then the earliest sheet); a tie goes
+    to the mapping whose name sorts first, whatever order the mappings were listed in."""
+    return min(matches, key=lambda m: (tuple(-r for r in m.rank), m.mapping.name))
+
+
+def forced_candidates(mappings: list[Mapping], name: str) -> list[Mapping]:
+    """The mappings ``--channel NAME`` allows: a channel's layouts, else the mapping of that
+    name (file stem); [] when NAME is neither."""
+    return ([m for m in mappings if m.channel == name]
+            or [m for m in mappings if m.name == name])
+
+
+def known_names(mappings: list[Mapping]) -> list[str]:
+    """What ``--channel`` accepts: every channel, and every mapping's name."""
+    return sorted({m.channel for m in mappings} | {m.name for m in mappings})
+
+
+def _forced(document: Document, candidates: list[Mapping]) -> Match:
+    """``--channel`` named mappings none of which recognises the document: it is read with
+    the one whose signature columns are most present (a tie: the name sorting first), its
+    header on the row holding most of them (the mapping's ``header_row`` if it fixes one;
+    the first row of more than one value when no signature column is anywhere). Missing
+    required columns reject the rows as usual (``missing-required``)."""
+    sheets = document.sheets()
+    tried: list[tuple[tuple[float, int, int], Mapping, Peek, NearMiss]] = []
+    for mapping in candidates:
+        if sheets and not _has_sheet(sheets, mapping.reader.sheet):
+            continue
+        for position, options in enumerate(_tried(mapping, sheets)):
+            peek = document.peek(options)
+            miss = near_misses(peek, [mapping])[0]
+            share = miss.found / max(miss.wanted, 1)
+            tried.append(((share, miss.found, -position), mapping, peek, miss))
+    if not tried:  # (every candidate names a sheet this workbook lacks)
+        raise InputError(document.input.name, "the workbook has no sheet "
+                         + " or ".join(repr(m.reader.sheet) for m in candidates))
+    top = max(rank for rank, *_ in tried)
+    _, mapping, peek, miss = min((t for t in tried if t[0] == top), key=lambda t: t[1].name)
+    header_row = mapping.reader.header_row or miss.row or _likely_header_row(peek)
+    return Match(mapping, header_row, peek.sheet, rank=(miss.found,),
+                 missing_signature=miss.missing)
+
+
+def _likely_header_row(peek: Peek) -> int:
+    """The first peeked row holding more than one value (rows above a table are short)."""
+    for offset, row in enumerate(peek.rows):
+        if sum(1 for cell in row if cell.strip()) > 1:
+            return peek.first_row + offset
+    return peek.first_row
+
+
+def _columns_found(peek: Peek, header_row: int, mapping: Mapping) -> int:
+    """How many of the mapping's source columns the header row holds: between layouts of
+    one channel whose signatures both match, the one reading more of the file's columns is
+    the file's own."""
+    index = header_row - peek.first_row
+    if not 0 <= index < len(peek.names):
+        return 0
+    return len({normalise_name(c) for c in mapping.used_columns} & peek.names[index])
 
 
 def _tried(mapping: Mapping, sheets: list[str]) -> list[ReaderOptions]:
@@ -163,14 +243,16 @@ def near_misses(peek: Peek, mappings: list[Mapping]) -> list[NearMiss]:
     misses = []
     for mapping in mappings:
         wanted = [normalise_name(s) for s in mapping.header_contains]
-        best: tuple[int, tuple[str, ...]] = (0, tuple(mapping.header_contains))
-        for cells in peek.names:
+        closest: tuple[int, tuple[str, ...], int | None] = (
+            0, tuple(mapping.header_contains), None)
+        for offset, cells in enumerate(peek.names):
             missing = tuple(s for s, w in zip(mapping.header_contains, wanted, strict=True)
                             if w not in cells)
             found = len(wanted) - len(missing)
-            if found > best[0]:
-                best = (found, missing)
-        misses.append(NearMiss(mapping.channel, best[0], len(wanted), best[1]))
+            if found > closest[0]:
+                closest = (found, missing, peek.first_row + offset)
+        misses.append(NearMiss(mapping.channel, closest[0], len(wanted), closest[1],
+                               mapping.name, closest[2]))
     return sorted(misses, key=lambda m: m.found / max(m.wanted, 1), reverse=True)
 
 
@@ -185,7 +267,8 @@ def _unrecognised(peek: Peek, mappings: list[Mapping]) -> str:
         lines = [f"no mapping recognises this file{where}; its header reads: "
                  f"{shown or '(empty)'}"]
     for miss in near_misses(peek, mappings)[:3]:
-        lines.append(f"  nearest: {miss.channel} ({miss.found} of {miss.wanted} signature "
-                     f"columns; missing: {', '.join(miss.missing)})")
-    lines.append("  add a mapping in mappings/ or pass --channel to force one")
+        lines.append(f"  nearest: {miss.mapping or miss.channel} ({miss.found} of {miss.wanted} "
+                     f"signature columns; missing: {', '.join(miss.missing)})")
+    lines.append("  add a mapping in mappings/, or pass --channel NAME (a channel or a "
+                 "mapping) to read it with that mapping anyway")
     return "\n".join(lines)

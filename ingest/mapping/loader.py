@@ -34,7 +34,7 @@ from ingest.schema import (
     required_fields,
 )
 
-TOP_KEYS = ("channel", "description", "detect", "reader", "parse", "orders", "constants",
+TOP_KEYS = ("channel", "layout", "description", "detect", "reader", "parse", "orders", "constants",
             "fields", "values")
 RULE_KEYS = ("column", "first", "join", "separator", "extract", "split", "part", "remove",
              "formats", "timezone", "cases", "per", "minus", "label", "label_regex", "take")
@@ -152,6 +152,10 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
     channel = top.text("channel")
     if not channel or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", channel):
         raise top.fail("channel", "is required: a short lower-case name such as 'tmall'")
+    layout = top.text("layout", "default") or ""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", layout):
+        raise top.fail("layout", "must be a short lower-case name such as 'order-report' "
+                       "(the export layout this file reads; default 'default')")
 
     detect = top.sub("detect")
     detect.only(DETECT_KEYS)
@@ -222,6 +226,7 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         summary_when_empty=orders.text("summary_when_empty"),
         order_sums=orders.texts("sum"),
         detect_by=detect_by,
+        layout=layout,
     )
 
 
@@ -385,17 +390,40 @@ def _case(rule: _Reader, index: int) -> Case:
 
 
 def load_mappings(directory: str | Path) -> list[Mapping]:
-    """Every ``*.toml`` in the directory, sorted by channel; channels must be unique."""
+    """Every ``*.toml`` in the directory, sorted by file name. A mapping is known by its
+    file's stem (``Mapping.name``); a channel may have several, one per layout, but one
+    layout of a channel is read by one file only."""
     directory = Path(directory)
     if not directory.is_dir():
         raise MappingError(str(directory), "", "mappings directory not found")
     mappings = [load_mapping(p) for p in sorted(directory.glob("*.toml"))]
-    seen: dict[str, str] = {}
-    for mapping in mappings:
-        if mapping.channel in seen:
-            raise MappingError(mapping.path, "channel", f"{mapping.channel!r} is also the "
-                               f"channel of {seen[mapping.channel]}", keys=("channel",))
-        seen[mapping.channel] = mapping.path
+    problem = duplicate_layout(mappings)
+    if problem is not None:
+        mapping, other = problem
+        raise MappingError(mapping.path, "layout", layout_clash(mapping, other),
+                           keys=("layout",))
     if not mappings:
         raise MappingError(str(directory), "", "holds no mapping files (*.toml)")
     return mappings
+
+
+def duplicate_layout(mappings: list[Mapping]) -> tuple[Mapping, Mapping] | None:
+    """The first mapping that repeats an earlier one's (channel, layout) or name, with it."""
+    seen: dict[tuple[str, str], Mapping] = {}
+    names: dict[str, Mapping] = {}
+    for mapping in mappings:
+        other = seen.get((mapping.channel, mapping.layout)) or names.get(mapping.name)
+        if other is not None:
+            return mapping, other
+        seen[(mapping.channel, mapping.layout)] = mapping
+        names[mapping.name] = mapping
+    return None
+
+
+def layout_clash(mapping: Mapping, other: Mapping) -> str:
+    if mapping.name == other.name and (mapping.channel, mapping.layout) != (
+            other.channel, other.layout):
+        return f"the mapping name {mapping.name!r} (its file name) is also {other.path}'s"
+    return (f"channel {mapping.channel!r}, layout {mapping.layout!r} is also read by "
+            f"{other.path}; give each of a channel's mapping files its own layout = "
+            "\"<name>\" (such as \"order-report\")")

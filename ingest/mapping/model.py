@@ -7,6 +7,7 @@ How its files are read (``ReaderOptions``) belongs to the readers, and is only n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from ingest.readers.options import ReaderOptions
 
@@ -102,6 +103,21 @@ class Mapping:
     summary_when_empty: str | None = None
     order_sums: tuple[str, ...] = ()  # per-line amounts summed into an order-level one
     detect_by: str = "header"  # how its inputs are recognised: a key of detect.DETECTORS
+    # A channel may have several mappings, one per export layout (Amazon's All Orders and
+    # Order report): ``layout`` names this one ("default" when the file says none), and
+    # ``name``, the mapping's identity, is its file's stem (``amazon-order-report``).
+    layout: str = "default"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", PurePath(self.path).stem or self.channel)
+
+    @property
+    def shown(self) -> str:
+        """How messages name the mapping: its channel, and its layout when there are
+        several (``amazon (layout order-report, mappings/amazon-order-report.toml)``)."""
+        return self.channel if self.layout == "default" else f"{self.channel}/{self.layout}"
 
     @property
     def used_columns(self) -> set[str]:

@@ -30,7 +30,7 @@ from ingest.columns import READER_CODE
 from ingest.mapping.form import formula_gap_messages
 from ingest.mapping.model import Mapping
 from ingest.mapping.parsers import clean_text, parse_money
-from ingest.readers.base import RawTable, normalise_name
+from ingest.readers.base import RawTable, header_columns, normalise_name
 
 SUMMARY = "order_summary"
 SUM = "__order_sum_"
@@ -58,7 +58,7 @@ def shape(table: RawTable, mapping: Mapping) -> ShapedTable:
 
 
 def shape_orders(table: RawTable, mapping: Mapping) -> ShapedTable:
-    columns = {normalise_name(name): name for name in table.header}
+    columns = header_columns(table.header)
     key = columns.get(normalise_name(mapping.order_key or ""))
     if key is None:
         return ShapedTable(table)

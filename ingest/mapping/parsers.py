@@ -239,8 +239,13 @@ def parse_country(text: pl.Expr) -> pl.Expr:
 
 
 def parse_currency(text: pl.Expr) -> pl.Expr:
-    return text.str.to_uppercase().replace_strict(vocab.currencies(), default=None,
-                                                  return_dtype=pl.String)
+    """An ISO 4217 code, name or symbol ordermill knows; or a name written beside its code,
+    as Chinese ERPs do (``人民币CNY``, ``美元 USD``): the code."""
+    upper = text.str.to_uppercase()
+    known = vocab.currencies()
+    code = upper.str.extract(r"^[^A-Z]*([A-Z]{3})[^A-Z]*$", 1)
+    return pl.coalesce(upper.replace_strict(known, default=None, return_dtype=pl.String),
+                       code.replace_strict(known, default=None, return_dtype=pl.String))
 
 
 def parse_status(text: pl.Expr) -> pl.Expr:

@@ -15,10 +15,11 @@ header as all-string columns plus (``ingest.columns``):
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
@@ -150,11 +151,14 @@ class NotChunkable(Exception):
 
 
 def unique_header(names: list[str]) -> list[str]:
-    """Header cells as column names: trimmed, blanks named by position, repeats numbered."""
+    """Header cells as column names, as the source wrote them (the rejects report repeats
+    them; a byte-order mark is the encoding's, not the name's): blanks named by position,
+    repeats numbered. Mappings find them through ``normalise_name``."""
     result: list[str] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(names):
-        name = (raw or "").strip().lstrip("\ufeff") or f"column_{index + 1}"
+        name = (raw or "").lstrip("\ufeff")
+        name = name if name.strip() else f"column_{index + 1}"
         count = seen.get(name, 0) + 1
         seen[name] = count
         result.append(name if count == 1 else f"{name} ({count})")
@@ -194,5 +198,28 @@ def find_header(peek: Peek, signature: tuple[str, ...]) -> int | None:
     return None
 
 
+# What an export or a spreadsheet leaves around a header name: a byte-order mark, tabs
+# and spaces, an apostrophe or a ``="…"`` guard (Excel's "keep this as text"), quotes.
+_RESIDUE = re.compile(r'^[\s\ufeff\u200b\'"]*(?:=\s*"(.*)"|=\s*(.*)|(.*?))[\s"\u200b]*$', re.S)
+
+
+@lru_cache(maxsize=1 << 16)
 def normalise_name(name: str | None) -> str:
-    return WHITESPACE_RUN.sub(" ", (name or "").strip().lstrip("\ufeff")).casefold()
+    """A header name as names compare, in detection and in resolving a mapping's columns
+    alike: NFKC (full-width letters, digits and brackets as half-width: ``商品总价（元）`` is
+    ``商品总价(元)``), a byte-order mark, tab, apostrophe or ``="…"`` guard around it
+    dropped, trimmed, runs of whitespace as one space, case-folded."""
+    text = unicodedata.normalize("NFKC", name or "").replace("\ufeff", "")
+    match = _RESIDUE.match(text)
+    if match is not None:
+        text = next((g for g in match.groups() if g is not None), text)
+    return WHITESPACE_RUN.sub(" ", text.strip()).casefold()
+
+
+def header_columns(header: list[str]) -> dict[str, str]:
+    """Normalised name -> the header's own column name; the first column wins when two
+    names of the header compare equal (``收货地址`` and ``收货地址 ``)."""
+    columns: dict[str, str] = {}
+    for name in header:
+        columns.setdefault(normalise_name(name), name)
+    return columns

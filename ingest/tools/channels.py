@@ -14,7 +14,7 @@ from typing import Any
 
 from ingest.errors import InputError, UsageError
 from ingest.inputs import Input
-from ingest.mapping.detect import NearMiss, detect, near_misses
+from ingest.mapping.detect import DETECTORS, NearMiss, detect, near_misses
 from ingest.mapping.model import Mapping
 from ingest.readers import reader_for
 from ingest.readers.base import Document, Peek, normalise_name
@@ -37,12 +37,15 @@ def channel_rows(report: CheckReport) -> list[dict[str, Any]]:
     for checked in report.files:
         mapping = checked.mapping
         if mapping is None:
-            rows.append({"channel": None, "file": checked.path, "ok": False,
+            rows.append({"channel": None, "mapping": None, "layout": None,
+                         "file": checked.path, "ok": False,
                          "problem": str(checked.problems[0]) if checked.problems else ""})
             continue
         options = mapping.reader
         rows.append({
             "channel": mapping.channel,
+            "mapping": mapping.name,
+            "layout": mapping.layout,
             "file": checked.path,
             "ok": True,
             "description": mapping.description,
@@ -69,6 +72,8 @@ class Explanation:
     reader: str
     channel: str | None = None
     mapping_path: str | None = None
+    mapping: str | None = None  # the mapping's name (file stem)
+    layout: str | None = None
     header_row: int | None = None
     header: list[str] = field(default_factory=list)
     signature: list[SignatureHit] = field(default_factory=list)
@@ -85,13 +90,15 @@ class Explanation:
     def as_dict(self) -> dict[str, Any]:
         return {
             "path": self.path, "matched": self.matched, "channel": self.channel,
-            "mapping": self.mapping_path, "reader": self.reader, "header_row": self.header_row,
+            "mapping": self.mapping_path, "mapping_name": self.mapping, "layout": self.layout,
+            "reader": self.reader, "header_row": self.header_row,
             "encoding": self.encoding, "delimiter": self.delimiter, "sheet": self.sheet,
             "signature": [{"name": s.name, "column": s.column, "position": s.position}
                           for s in self.signature],
             "also_matching": self.also_matching,
             "header": self.header,
-            "near_misses": [{"channel": n.channel, "found": n.found, "wanted": n.wanted,
+            "near_misses": [{"channel": n.channel, "mapping": n.mapping, "found": n.found,
+                             "wanted": n.wanted,
                              "missing": list(n.missing)} for n in self.near],
         }
 
@@ -123,6 +130,7 @@ def _explain(result: Explanation, document: Document, mappings: list[Mapping]) -
     peek = document.peek(match.options)
     _describe_read(result, peek, match.options)
     result.channel, result.mapping_path = mapping.channel, mapping.path
+    result.mapping, result.layout = mapping.name, mapping.layout
     result.header_row = match.header_row
     index = match.header_row - peek.first_row
     result.header = list(peek.rows[index]) if 0 <= index < len(peek.rows) else []
@@ -132,17 +140,14 @@ def _explain(result: Explanation, document: Document, mappings: list[Mapping]) -
         if i is not None:
             result.signature.append(SignatureHit(name, result.header[i], i + 1))
     for other in mappings:
-        if other is not mapping and _matches(document, mappings, other.channel):
-            result.also_matching.append(other.channel)
+        if other is not mapping and _matches(document, other):
+            result.also_matching.append(other.name)
     return result
 
 
-def _matches(document: Document, mappings: list[Mapping], channel: str) -> bool:
-    try:
-        detect(document, mappings, channel)
-    except InputError:
-        return False
-    return True
+def _matches(document: Document, mapping: Mapping) -> bool:
+    """Whether the mapping's own detector recognises the document (not forced)."""
+    return DETECTORS[mapping.detect_by].match(document, document.input, mapping) is not None
 
 
 def _describe_read(result: Explanation, peek: Peek, options: ReaderOptions) -> None:
@@ -162,10 +167,11 @@ def _likely_header(peek: Peek) -> list[str]:
 def channels_text(rows: list[dict[str, Any]], directory: Path) -> str:
     """What ``mappings list`` prints: one row per mapping file."""
     return render.table(
-        ["channel", "recognised by header holding", "encoding", "delimiter", "sheet", "file"],
-        [[r["channel"], ", ".join(r["header_contains"]), r["encoding"],
+        ["channel", "layout", "recognised by header holding", "encoding", "delimiter", "sheet",
+         "file"],
+        [[r["channel"], r["layout"], ", ".join(r["header_contains"]), r["encoding"],
           shown_delimiter(r["delimiter"]), "" if r["sheet"] is None else r["sheet"], r["file"]]
-         if r["ok"] else ["(broken)", r["problem"], "", "", "", r["file"]] for r in rows],
+         if r["ok"] else ["(broken)", "", r["problem"], "", "", "", r["file"]] for r in rows],
         title=f"{len(rows)} mapping files in {directory}", max_cell=80)
 
 
@@ -184,18 +190,19 @@ def shown_delimiter(delimiter: str | None) -> str:
 def explanation_lines(file: Path, found: Explanation) -> list[str]:
     """What ``mappings detect`` prints: the match and its evidence, or the near misses."""
     if found.matched:
-        lines = [f"{file}: channel {found.channel} ({found.mapping_path})",
+        layout = "" if found.layout in (None, "default") else f", layout {found.layout}"
+        lines = [f"{file}: channel {found.channel}{layout} ({found.mapping_path})",
                  f"  header on row {found.header_row} ({_read_as(found)})",
                  "  signature columns found: " + ", ".join(
                      f"{hit.column} (column {hit.position})" for hit in found.signature)]
         if found.also_matching:
             lines.append(f"  also matched: {', '.join(found.also_matching)} (its signature "
-                         "is shorter, so it loses)")
+                         "is shorter or matches fewer columns, so it loses)")
         return lines
     header = ", ".join(found.header[:15]) + (" ..." if len(found.header) > 15 else "")
     lines = [f"{file}: no mapping recognises this file", f"  read as {_read_as(found)}",
              f"  its header reads: {header or '(empty)'}"]
-    lines += [f"  nearest: {miss.channel}: {miss.found} of {miss.wanted} signature columns; "
-              f"lacks {', '.join(miss.missing)}" for miss in found.near[:3]]
+    lines += [f"  nearest: {miss.mapping or miss.channel}: {miss.found} of {miss.wanted} "
+              f"signature columns; lacks {', '.join(miss.missing)}" for miss in found.near[:3]]
     lines.append(f"  draft a mapping with: ordermill mappings suggest {file}")
     return lines

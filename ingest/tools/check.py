@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import MappingError
-from ingest.mapping.loader import parse_mapping
+from ingest.mapping.loader import duplicate_layout, layout_clash, parse_mapping
 from ingest.mapping.model import Mapping
 from ingest.readers.base import normalise_name
 
@@ -72,18 +72,17 @@ def mapping_files(paths: list[Path]) -> list[Path]:
 
 def check_paths(paths: list[Path]) -> CheckReport:
     report = CheckReport([check_file(p) for p in mapping_files(paths)])
-    seen: dict[str, str] = {}
+    kept: list[Mapping] = []
     for checked in report.files:
         mapping = checked.mapping
         if mapping is None:
             continue
-        if mapping.channel in seen:
-            checked.problems.append(Problem(checked.path, "channel", (
-                f"{mapping.channel!r} is also the channel of {seen[mapping.channel]}; "
-                "give each mapping file its own channel name")))
+        clash = duplicate_layout([*kept, mapping])
+        if clash is not None:
+            checked.problems.append(Problem(checked.path, "layout", layout_clash(*clash)))
             checked.mapping = None
         else:
-            seen[mapping.channel] = checked.path
+            kept.append(mapping)
     report.warnings = signature_overlaps(report.mappings)
     return report
 
@@ -171,17 +170,19 @@ def signature_overlaps(mappings: list[Mapping]) -> list[str]:
             carried = {normalise_name(c) for c in (*b.header_contains, *b.used_columns)}
             if not wanted <= carried:
                 continue
-            both = f"a {b.channel} file carries every column of {a.channel}'s signature " \
+            an, bn = a.name, b.name
+            both = f"a {bn} file carries every column of {an}'s signature " \
                 f"({', '.join(a.header_contains)}), so both would match its header"
             if len(b.header_contains) > len(a.header_contains):
                 warnings.append(f"{a.path}: detect.header_contains: {both}; detect picks "
-                                f"{b.channel} (the longer signature), but add a column only "
-                                f"{a.channel} files have to make {a.channel}'s signature "
+                                f"{bn} (the longer signature), but add a column only "
+                                f"{an} files have to make {an}'s signature "
                                 "distinctive")
             else:
                 warnings.append(f"{a.path}: detect.header_contains: {both}, and "
-                                f"{b.channel}'s signature is no longer, so which one wins "
-                                f"is not decided: add a column only {b.channel} files have "
+                                f"{bn}'s signature is no longer, so which one wins "
+                                f"is decided only by the columns each reads (then by name): "
+                                f"add a column only {bn} files have "
                                 f"to {b.path}'s detect.header_contains")
     return warnings
 

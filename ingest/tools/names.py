@@ -20,11 +20,25 @@ _NOT_WORD = re.compile(r"[\W_]+")
 _UNIT = re.compile(r"\s*\((?!\d+\))[^()]{1,8}\)\s*$")  # "单价(元)", "Weight (kg)"
 
 
+_SECTION = re.compile(r"^\s*\((?!\d+\))[^()]{1,12}\)\s*(?=\S)")  # "(订单明细)数量"
+_ERP_PART = re.compile(r"#(编码|名称|code|name)$", re.IGNORECASE)  # Kingdee "客户#名称"
+
+
 def normalise(name: str) -> str:
     """Full-width to half-width, case folded, a trailing unit in brackets, spaces and
     punctuation dropped: "Order ID", "order_id", "ＯＲＤＥＲ－ＩＤ" all become "orderid", and
-    "单价(元)" is "单价"."""
-    text = _UNIT.sub("", unicodedata.normalize("NFKC", name)) or name
+    "单价(元)" is "单价". ERP import labels too: a leading section in brackets and a
+    required/unused mark go ("(订单明细)数量(*)" is "数量"), and a "#编码"/"#名称" part
+    names the code or the name ("客户#名称" is "客户名称", "商品编码#名称" is "商品名称")."""
+    text = unicodedata.normalize("NFKC", name)
+    text = _UNIT.sub("", text) or text
+    text = _SECTION.sub("", text) or text
+    part = _ERP_PART.search(text)
+    if part is not None:
+        base, kind = text[:part.start()], part.group(1).casefold()
+        if kind in ("编码", "名称") and base.endswith("编码"):
+            base = base[:-2]
+        text = base + kind
     return _NOT_WORD.sub("", text.casefold())
 
 

@@ -13,6 +13,7 @@ import polars as pl
 
 from ingest.errors import InputError, UsageError
 from ingest.inputs import Input
+from ingest.mapping.detect import forced_candidates, known_names
 from ingest.mapping.loader import load_mapping, load_mappings
 from ingest.mapping.model import Mapping
 from ingest.reading import read_input
@@ -39,13 +40,14 @@ class Preview:
 
 def resolve_mapping(given: str | None, mappings: list[Mapping]) -> tuple[
         list[Mapping], str | None]:
-    """``--mapping`` is a channel of the mappings directory or a mapping file (a draft
-    not yet in the directory). Returns the mappings to use and the channel to force."""
+    """``--mapping`` is a channel of the mappings directory, a mapping's name (its file
+    stem: one layout of a channel) or a mapping file (a draft not yet in the directory).
+    Returns the mappings to use and the channel or mapping name to force."""
     if given is None:
         return mappings, None
     if given.endswith(".toml") or Path(given).is_file():
         mapping = load_mapping(given)
-        return [mapping], mapping.channel
+        return [mapping], mapping.name
     return mappings, given
 
 
@@ -62,7 +64,7 @@ def preview(path: Path, mappings: list[Mapping], channel: str | None = None,
                       if f not in LEAD and (f in mapping.fields or f in mapping.constants
                                             or f in ("line_total",))]]
     return Preview(
-        path=str(path), channel=mapping.channel, mapping_path=mapping.path,
+        path=str(path), channel=mapping.shown, mapping_path=mapping.path,
         rows_in=result.rows_in, clean=clean.height, rejected=result.rejects.height,
         duplicates=result.duplicates,
         rows=clean.head(rows).select(shown),
@@ -77,9 +79,9 @@ def preview_file(path: Path, mapping: str | None, directory: Path, rows: int = 1
     by_file = mapping is not None and (mapping.endswith(".toml") or Path(mapping).is_file())
     known = [] if by_file else load_mappings(directory)
     chosen, channel = resolve_mapping(mapping, known)
-    if channel is not None and channel not in {m.channel for m in chosen}:
-        raise UsageError(f"unknown channel {channel!r}; known: "
-                         + ", ".join(sorted(m.channel for m in chosen)))
+    if channel is not None and not forced_candidates(chosen, channel):
+        raise UsageError(f"unknown channel or mapping {channel!r}; known: "
+                         + ", ".join(known_names(chosen)))
     if not path.is_file():
         raise InputError.of(str(path), "missing-file")
     return preview(path, chosen, channel, rows, timezone)
@@ -97,4 +99,8 @@ def preview_text(shown: Preview) -> str:
                                    [list(r) for r in shown.rejects.iter_rows()],
                                    title=f"first {shown.rejects.height} of {shown.rejected} "
                                    "rejects", max_cell=160)]
+    missing = shown.details.get("missing_signature")
+    if isinstance(missing, list) and missing:
+        parts.insert(1, f"note: read with this mapping as forced (--mapping), although the "
+                     f"header lacks the signature column(s) {', '.join(map(str, missing))}")
     return "\n".join(parts)

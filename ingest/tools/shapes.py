@@ -99,8 +99,9 @@ def _stats(text: pl.Expr) -> dict[str, pl.Expr]:
         "phone": (phone.str.contains(PHONE) & ~text.str.contains(r"^\d+\.\d+$")).sum(),
         "email": parse_email(text).is_not_null().sum(),
         "country": (parse_country(text).is_not_null() & (text.str.len_chars() <= 40)).sum(),
-        "currency": (parse_currency(text).is_not_null() & text.str.contains(r"^[A-Za-z]{3}$")
-                     ).sum(),
+        # an ISO code alone, or beside its name as Chinese ERPs write it ("人民币CNY")
+        "currency": (parse_currency(text).is_not_null() & text.str.contains(
+            r"^[A-Za-z]{3}$|^[^A-Za-z\d]{1,6}\s?[A-Za-z]{3}$")).sum(),
         "cn_address": text.str.contains(CN_ADDRESS).sum(),
         "cn_postcode": text.str.contains(CN_POSTCODE).sum(),
         "date_like": text.str.contains(DATE_LIKE).sum(),

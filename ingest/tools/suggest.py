@@ -54,7 +54,7 @@ class Suggestion:
     unmatched: list[str] = field(default_factory=list)
     passed_over: list[str] = field(default_factory=list)  # guesses that lost to better ones
     missing: list[str] = field(default_factory=list)  # required fields nothing fills
-    recognised_as: list[str] = field(default_factory=list)  # channels that match already
+    recognised_as: list[str] = field(default_factory=list)  # mappings that match already
 
 
 def suggest(path: Path, mappings: list[Mapping], channel: str | None = None,
@@ -86,7 +86,7 @@ def suggest(path: Path, mappings: list[Mapping], channel: str | None = None,
     result.footer = _footer(table)
     result.order_key, result.carry_forward = _carry_forward(result, sample)
     result.signature = _signature(result, mappings)
-    result.recognised_as = [m.channel for m in mappings if _recognises(m, table.header)]
+    result.recognised_as = [m.name for m in mappings if _recognises(m, table.header)]
     used = {c for g in result.guesses.values() for c in g.columns}
     result.unmatched = [c for c in table.header if c not in used]
     covered = set(result.guesses) | set(result.constants)

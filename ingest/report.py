@@ -41,7 +41,8 @@ class RunReport:
     def summary(self) -> dict[str, Any]:
         totals = dict(self.manifest["totals"]) if self.manifest else {
             "files": len(self.unreadable), "unreadable": len(self.unreadable), "rows_in": 0,
-            "clean": 0, "rejected": 0, "duplicates": 0, "updates": 0}
+            "clean": 0, "rejected": 0, "duplicates": 0, "updates": 0, "waiting": 0,
+            "warnings": 0}
         totals["skipped"] = len(self.skipped)
         totals["files"] += len(self.skipped)
         return {"run_id": self.run_id, "batch_id": self.batch_id,
@@ -59,6 +60,10 @@ class RunReport:
         line = f"{files}, {t['rows_in']:,} lines: {clean}, {t['rejected']:,} rejected"
         if t["duplicates"]:
             line += f", {t['duplicates']:,} duplicates"
+        if t.get("waiting"):
+            line += f", {t['waiting']:,} waiting"
+        if t.get("warnings"):
+            line += f" ({t['warnings']:,} warning" + ("" if t["warnings"] == 1 else "s") + ")"
         if t["skipped"]:
             line += f", {t['skipped']:,} already ingested"
         if t["unreadable"]:

@@ -55,15 +55,16 @@ class RunReport:
         t = self.summary()["totals"]
         files = f"{t['files']:,} file" + ("" if t["files"] == 1 else "s")
         clean = f"{t['clean']:,} clean"
-        if t["updates"]:
-            clean += f" ({t['updates']:,} updates)"
+        notes = [f"{t['updates']:,} updates"] if t["updates"] else []
+        if t.get("warnings"):  # (findings about clean lines, not lines of their own)
+            notes.append(f"{t['warnings']:,} warning" + ("" if t["warnings"] == 1 else "s"))
+        if notes:
+            clean += f" ({', '.join(notes)})"
         line = f"{files}, {t['rows_in']:,} lines: {clean}, {t['rejected']:,} rejected"
         if t["duplicates"]:
             line += f", {t['duplicates']:,} duplicates"
         if t.get("waiting"):
             line += f", {t['waiting']:,} waiting"
-        if t.get("warnings"):
-            line += f" ({t['warnings']:,} warning" + ("" if t["warnings"] == 1 else "s") + ")"
         if t["skipped"]:
             line += f", {t['skipped']:,} already ingested"
         if t["unreadable"]:

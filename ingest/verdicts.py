@@ -4,9 +4,9 @@ Hold back the lines of orders with a rejected line (across every input of the ba
 new lines from updates and duplicates (against this batch and history), and split every row
 of every input into exactly one of clean, rejected, duplicate and waiting (an order not
 complete yet, told at mapping). The warnings that reach the batch are those of clean lines:
-a warning never holds a line back, and a line not output is not warned about. Rows are joined on their
-identity, (input, ``__row``), never matched by position: a filter added anywhere cannot
-shift one row's verdict onto another.
+a warning never holds a line back, and a line not output is not warned about. Rows are
+joined on their identity, (input, ``__row``), never matched by position: a filter added
+anywhere cannot shift one row's verdict onto another.
 """
 
 from __future__ import annotations

@@ -170,4 +170,5 @@ def test_a_null_value_makes_the_message_null() -> None:
 def test_readme_holds_exactly_the_generated_tables() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     tables = re.findall(r"^\| code \|.*\n(?:\|.*\n)*", readme, flags=re.MULTILINE)
-    assert tables == [codes.markdown_table(kind) for kind in ("exit", "row", "warning", "waiting", "file")]
+    kinds = ("exit", "row", "warning", "waiting", "file")
+    assert tables == [codes.markdown_table(kind) for kind in kinds]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ingest.codes import CODES, codes_of
 from ingest.errors import MappingError
 from ingest.mapping.detect import DETECTORS
 from ingest.mapping.model import (
@@ -26,7 +27,6 @@ from ingest.mapping.model import (
     Waiting,
 )
 from ingest.mapping.parsers import PHONE_REGIONS
-from ingest.codes import CODES, codes_of
 from ingest.readers.encoding import ENCODINGS
 from ingest.readers.options import ReaderOptions
 from ingest.schema import (
@@ -41,7 +41,8 @@ from ingest.schema import (
 TOP_KEYS = ("channel", "description", "detect", "reader", "parse", "orders", "constants",
             "fields", "values", "checks", "waiting")
 RULE_KEYS = ("column", "first", "join", "separator", "extract", "split", "part", "remove",
-             "formats", "timezone", "cases", "per", "minus", "minus_lines", "label", "label_regex", "take")
+             "formats", "timezone", "cases", "per", "minus", "minus_lines", "label", "label_regex",
+             "take")
 SOURCE_KEYS = ("column", "first", "join", "cases", "label", "label_regex")
 TAKES = ("right", "below")
 CASE_KEYS = ("column", "present", "map")

@@ -53,10 +53,10 @@ PHONE_REGIONS: dict[str, tuple[str, str, str]] = {
     "AU": ("61", "0", r"[2-478]\d{8}"),
     "IN": ("91", "0", r"[6-9]\d{9}|[1-9]\d{9}"),
 }
-# What a platform writes for a contact it does not disclose: a masked value (any ``*``:
+# What a platform writes for a contact it does not disclose: a masked value (a run of ``*``:
 # ``138****5678``, ``*****``, ``a***@qq.com``) or an encrypted one (抖店 ``##…``, ``$$…``,
 # ``…密文``). Never a phone, e-mail or postcode: the field is left empty, with a warning.
-MASKED = r"\*|^(?:##|\$\$)|密文"
+MASKED = r"\*{2,}|^(?:##|\$\$)|密文"
 # Names and addresses may hold a ``*`` of their own (``张*``: still a name), so only the
 # encrypted forms count there.
 ENCRYPTED = r"^(?:##|\$\$)|密文"

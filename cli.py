@@ -234,7 +234,8 @@ def history(
     for entry in runs:
         totals = (entry["summary"] or {}).get("totals", {})
         counts = ", ".join(f"{totals.get(k, 0):,} {k}" for k in (
-            "rows_in", "clean", "rejected", "duplicates", "updates", "skipped", "unreadable"))
+            "rows_in", "clean", "rejected", "duplicates", "updates", "waiting", "warnings",
+            "skipped", "unreadable"))
         status = "killed or running" if entry["exit_code"] is None else f"exit {entry['exit_code']}"
         error = (entry["summary"] or {}).get("error")
         typer.echo(f"#{entry['run_id']}  {entry['started_at']}  {entry['command']}  "

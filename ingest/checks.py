@@ -11,7 +11,7 @@ A check's ``ok`` expression is True where the row passes; a null result counts a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -19,9 +19,9 @@ from ingest.codes import code as catalogued
 from ingest.codes import message
 from ingest.columns import RAW, READER_CODE, READER_DETAIL
 from ingest.mapping.compile import expected_line_total
-from ingest.mapping.parsers import E164, EMAIL, parse_money
+from ingest.mapping.parsers import E164, EMAIL, MASKABLE, parse_money
 from ingest.mapping.vocab import countries
-from ingest.schema import ORDER_STATUSES, order_amounts, parse_code, required_fields
+from ingest.schema import MONEY, ORDER_STATUSES, order_amounts, parse_code, required_fields
 
 ID = "__id"
 
@@ -38,8 +38,13 @@ class RowCheck:
 
     def __post_init__(self) -> None:
         # A typo in a code is a bug: it would reach the reject reports analysts filter on.
-        if catalogued(self.code).kind != "row":
+        if catalogued(self.code).kind not in ("row", "warning"):
             raise ValueError(f"{self.code!r} is not a row code")
+
+    @property
+    def warns(self) -> bool:
+        """A warning: it never holds the line back (unless the mapping makes it an error)."""
+        return catalogued(self.code).kind == "warning"
 
 
 def _iso_countries() -> list[str]:
@@ -98,6 +103,44 @@ def order_checks(order: list[str], fields: tuple[str, ...] | None = None) -> lis
     return checks
 
 
+def total_checks(order: list[str], prices_include_tax: bool | None = None) -> list[RowCheck]:
+    """The order total the export states (``order_total``, carried on every line) must be
+    what the order adds up to: Σ line_total − order_discount_amount + shipping_amount, plus
+    tax_amount where prices exclude tax (``prices_include_tax`` False; True: the total holds
+    it already; None: the export does not say, either passes). Every line of an order that
+    does not add up fails, and the message names both figures. Orders with a line whose
+    total is unknown are not compared (that line is rejected for its own reason)."""
+    zero = pl.lit(0).cast(MONEY)
+    lines = pl.col("line_total").sum().over(order)
+    off = pl.col("order_discount_amount").fill_null(zero)
+    shipping = pl.col("shipping_amount").fill_null(zero)
+    tax = pl.col("tax_amount").fill_null(zero)
+    without_tax = (lines - off + shipping).cast(MONEY, strict=False)
+    with_tax = (without_tax + tax).cast(MONEY, strict=False)
+    stated = pl.col("order_total")
+    unknown = pl.col("line_total").is_null().any().over(order)
+    if prices_include_tax is None:
+        ok = (stated == with_tax) | (stated == without_tax)
+        computed = pl.when(pl.col("tax_amount").is_null() | (tax == 0)).then(
+            _text("", with_tax)).otherwise(_text("", with_tax, " with tax or ", without_tax,
+                                                  " with tax included"))
+    else:
+        expected = without_tax if prices_include_tax else with_tax
+        ok = stated == expected
+        computed = _text("", expected)
+    detail = _text("stated ", stated, ", computed ", computed, ": lines ", lines.cast(MONEY),
+                   " − order discount ", off, " + shipping ", shipping,
+                   *(() if prices_include_tax else (" + tax ", tax)))
+    return [RowCheck("order-total-mismatch", "order_total", ok | unknown, detail=detail,
+                     needs_values=True)]
+
+
+def contact_checks(mapped: frozenset[str]) -> list[RowCheck]:
+    """Contact fields the platform masked or encrypted: a warning, the field left empty."""
+    return [RowCheck("masked-contact", name, ~pl.col(RAW + name).str.contains(pattern))
+            for name, pattern in MASKABLE.items() if name in mapped]
+
+
 def source_checks(mapped: frozenset[str], divided: dict[str, str] | None = None
                   ) -> list[RowCheck]:
     """Rules that compare a field's source text with its parsed value. ``divided``: fields
@@ -115,6 +158,10 @@ def source_checks(mapped: frozenset[str], divided: dict[str, str] | None = None
             checks.append(RowCheck(
                 "indivisible-amount", name, raw.is_null() | whole.is_null() | typed.is_not_null(),
                 detail=_text(divided[name], " ", pl.col(RAW + divided[name]).fill_null("?"))))
+        elif code is not None and name in MASKABLE:
+            # (a masked value has its own warning, masked-contact)
+            checks.append(RowCheck(code, name, raw.is_null() | typed.is_not_null()
+                                   | raw.str.contains(MASKABLE[name])))
         elif code is not None:
             checks.append(RowCheck(code, name, raw.is_null() | typed.is_not_null()))
         if name in required:
@@ -157,19 +204,29 @@ def _reader_message() -> pl.Expr:
     return rendered.fill_null(code)
 
 
+WARNINGS: dict[str, pl.DataType] = {ID: pl.Int64(), "field": pl.String(), "code": pl.String(),
+                                    "value": pl.String(), "message": pl.String()}
+
+
 @dataclass(frozen=True)
 class Outcome:
     passed: pl.Series  # Boolean, one per row of the checked frame
     reasons: pl.DataFrame  # ID, codes (";"-joined), messages (" | "-joined), failing rows only
+    # ID, field, code, value (as read), message: one row per warning (``WARNINGS``)
+    warnings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=WARNINGS))
 
 
 def check_rows(frame: pl.DataFrame, labels: dict[str, str], mapped: frozenset[str],
-               divided: dict[str, str] | None = None) -> Outcome:
+               divided: dict[str, str] | None = None, errors: frozenset[str] = frozenset(),
+               prices_include_tax: bool | None = None) -> Outcome:
     """Every one-row check over ``frame`` (which carries ``ID``), in one pass; reasons are
-    built only for rows that fail."""
+    built only for rows that fail, warnings only for the rows they name. ``errors``: the
+    warning codes the mapping makes errors (``[checks] errors``)."""
     # One input is one channel: its orders are grouped by order_id alone.
-    checks = source_checks(mapped, divided) + value_checks() + order_checks(
-        ["order_id"], tuple(name for name in order_amounts() if name in mapped))
+    checks = source_checks(mapped, divided) + contact_checks(mapped) + value_checks() + (
+        order_checks(["order_id"], tuple(name for name in order_amounts() if name in mapped)))
+    if "order_total" in mapped:
+        checks += total_checks(["order_id"], prices_include_tax)
     # A row the reader found damaged gets that reason alone: its fields may be shifted or
     # cut, so what they say is noise.
     damaged = pl.col(READER_CODE).is_not_null()
@@ -178,17 +235,36 @@ def check_rows(frame: pl.DataFrame, labels: dict[str, str], mapped: frozenset[st
         *[((~c.ok).fill_null(False) & ~damaged).alias(f"c{i}") for i, c in enumerate(checks)],
     )
     counts = failed.sum().row(0, named=True)
-    pieces = []
+    pieces, warned = [], []
     if counts["reader"]:
         pieces.append(frame.filter(failed["reader"]).select(
             pl.col(ID), pl.col(READER_CODE).alias("code"), _reader_message().alias("message")))
     for i, check in enumerate(checks):
-        if counts[f"c{i}"]:
-            pieces.append(frame.filter(failed[f"c{i}"]).select(
+        if not counts[f"c{i}"]:
+            continue
+        rows = frame.filter(failed[f"c{i}"])
+        if check.warns and check.code not in errors:
+            warned.append(rows.select(
+                pl.col(ID).cast(pl.Int64), pl.lit(check.field).alias("field"),
+                pl.lit(check.code).alias("code"), _shown(check, mapped).alias("value"),
+                _message(check, labels, mapped).alias("message")))
+        else:
+            pieces.append(rows.select(
                 pl.col(ID), pl.lit(check.code).alias("code"),
                 _message(check, labels, mapped).alias("message")))
-    passed = failed.select(~pl.any_horizontal(pl.all())).to_series()
-    return Outcome(passed, _collect_reasons(pieces))
+    errors_at = ["reader", *(f"c{i}" for i, c in enumerate(checks)
+                             if not c.warns or c.code in errors)]
+    passed = failed.select(~pl.any_horizontal(errors_at)).to_series()
+    warnings = (pl.concat(warned).sort(ID, maintain_order=True) if warned
+                else pl.DataFrame(schema=WARNINGS))
+    return Outcome(passed, _collect_reasons(pieces), warnings)
+
+
+def _shown(check: RowCheck, mapped: frozenset[str]) -> pl.Expr:
+    """The value a finding is about, as read (the typed value where there is no text)."""
+    if check.field in mapped:
+        return pl.col(RAW + check.field)
+    return pl.col(check.field).cast(pl.String)
 
 
 HELD = "__held"

@@ -22,7 +22,7 @@ from typing import Literal
 
 import polars as pl
 
-Kind = Literal["row", "file", "warning"]
+Kind = Literal["row", "file", "warning", "waiting"]
 
 # What each kind of template may name: a row message shows the field, its source column, the
 # value and a detail the check computes; a file message the reason the reader gives.
@@ -30,6 +30,7 @@ PLACEHOLDERS: dict[Kind, frozenset[str]] = {
     "row": frozenset({"field", "column", "value", "detail"}),
     "file": frozenset({"reason"}),
     "warning": frozenset({"field", "column", "value", "detail"}),
+    "waiting": frozenset({"field", "column", "value", "detail"}),
 }
 
 
@@ -78,6 +79,14 @@ def _row(code: str, template: str, meaning: str) -> Code:
     return Code(code, "row", template, meaning)
 
 
+def _warning(code: str, template: str, meaning: str) -> Code:
+    return Code(code, "warning", template, meaning)
+
+
+def _waiting(code: str, template: str, meaning: str) -> Code:
+    return Code(code, "waiting", template, meaning)
+
+
 def _file(code: str, template: str, meaning: str, *, transient: bool) -> Code:
     return Code(code, "file", template, meaning, transient)
 
@@ -100,11 +109,6 @@ CODES: dict[str, Code] = _catalogue(
          "quantity is not a whole number"),
     _row("invalid-line-no", "{field}: {value!r} in column {column} is not a line number ≥ 1",
          "line_no is not a whole number of 1 or more"),
-    _row("invalid-phone", "{field}: {value!r} in column {column} is not a phone number",
-         "a phone number that cannot be written as E.164 (wrong length, or a national number "
-         "of a country without rules)"),
-    _row("invalid-email", "{field}: {value!r} in column {column} is not an e-mail address",
-         "not an e-mail address of the form name@domain.tld"),
     _row("invalid-country", "{field}: {value!r} in column {column} is not a known country",
          "a country that is neither an ISO 3166-1 code nor a name ordermill knows"),
     _row("invalid-currency", "{field}: {value!r} in column {column} is not an ISO 4217 code",
@@ -132,6 +136,11 @@ CODES: dict[str, Code] = _catalogue(
          "order disagree ({detail})",
          "the lines of one order carry different values of an order-level amount "
          "(shipping_amount, order_discount_amount): every line of that order is rejected"),
+    _row("order-total-mismatch",
+         "{field}: {value!r} in column {column} is not what the order adds up to ({detail})",
+         "the order total the export states ≠ the order's lines (Σ line_total) − "
+         "order_discount_amount + shipping_amount (+ tax_amount where prices exclude tax): "
+         "every line of that order is rejected, and the message names both figures"),
     # Rows: across inputs and orders.
     _row("cross-channel-duplicate",
          "order {value} was already received through channel {detail}; not output twice",
@@ -152,6 +161,32 @@ CODES: dict[str, Code] = _catalogue(
     _row("formula-without-value", "{field}: column {column} holds a formula with no value",
          "a spreadsheet cell the mapping reads holds a formula saved without its value "
          "(files written by scripts; Excel and LibreOffice save the value)"),
+    # Warnings: a finding about a row that never holds its line back (the line is clean; the
+    # field is left empty and the value as read is in warnings.csv). A mapping can make any
+    # of them an error: ``[checks] errors = ["masked-contact"]``.
+    _warning("masked-contact",
+             "{field}: {value!r} in column {column} is masked or encrypted by the platform; "
+             "left empty",
+             "a phone, e-mail, postcode (or an encrypted name or address) the platform masked "
+             "(`138****5678`, `*****`) or encrypted (抖店 `##…`, `$$…`, `…密文`): the field is "
+             "left empty, the line goes through"),
+    _warning("invalid-phone",
+             "{field}: {value!r} in column {column} is not a phone number ordermill can "
+             "write as E.164{detail}; left empty",
+             "a phone number that cannot be written as E.164 (wrong length, a national number "
+             "with no country to read it in, or not a number of its country): the field is "
+             "left empty, the line goes through"),
+    _warning("invalid-email",
+             "{field}: {value!r} in column {column} is not an e-mail address; left empty",
+             "not an e-mail address of the form name@domain.tld: the field is left empty, the "
+             "line goes through"),
+    # Rows not complete yet: neither clean nor rejected; a later export carries them whole.
+    _waiting("not-yet-priced",
+             "order {value} is not complete yet ({detail}): taken from a later export",
+             "the row matches the mapping's `[waiting]` rule (an Amazon `Pending` order has "
+             "no item-price yet): the whole order is counted under `waiting`, neither clean "
+             "nor rejected, and is not remembered, so the later export that carries it "
+             "complete is taken then"),
     # Whole inputs. The reader words most reasons itself ({reason}): it knows the detail.
     # Of the moment: the same file may read on the next run, so a source leaves it where it
     # is (a folder source does not quarantine it) and the next run tries again.

@@ -12,3 +12,4 @@ ROW = "__row"  # the row number a person sees in the input (``source_row``)
 READER_CODE = "__reader_code"  # a structural problem of the row, null when it is sound
 READER_DETAIL = "__reader_detail"  # what the reader found, for the message
 RAW = "__raw_"  # + field: the cleaned source text a field's value was parsed from
+WAITING = "__waiting"  # True on the rows of an order the mapping's [waiting] says is not complete

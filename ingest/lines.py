@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from ingest.checks import ID, check_rows
-from ingest.columns import RAW
+from ingest.columns import RAW, WAITING
 from ingest.dedupe import FIELD_HASHES, LINE_HASHES, hash_lines
 from ingest.mapping.compile import compile_mapping
 from ingest.mapping.model import Mapping
@@ -32,6 +32,9 @@ class CheckedTable:
     rejected_orders: pl.DataFrame  # __row, order_id of the rejected rows
     touched: pl.Series  # __row of every row whose order has a rejected line (incl. them)
     order_ids: pl.Series  # the distinct order numbers of the table
+    # __row, order_id, field, code, value, message: one row per warning (``checks.WARNINGS``)
+    warnings: pl.DataFrame
+    waiting: int  # rows of orders not complete yet (``[waiting]``): neither checked nor kept
     missing_columns: tuple[str, ...]
     form: dict[str, str | None]
 
@@ -41,12 +44,22 @@ def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str
     """Map a table into typed standard columns, run the one-row checks, hash passed lines."""
     compiled = compile_mapping(mapping, table, default_timezone)
     typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()
-    outcome = check_rows(typed, compiled.labels, compiled.mapped, compiled.divided)
+    # Orders not complete yet wait for the export that carries them whole: they are counted,
+    # not checked (a missing price is no fault of theirs), and not hashed, so nothing
+    # remembers them.
+    order_ids = typed["order_id"].unique()  # (waiting orders too: pieces hold whole orders)
+    waiting = int(typed[WAITING].sum())
+    if waiting:
+        typed = typed.filter(~pl.col(WAITING))
+    outcome = check_rows(typed, compiled.labels, compiled.mapped, compiled.divided,
+                         mapping.checks.errors, mapping.checks.prices_include_tax)
     reasons = outcome.reasons.rename({ID: ROW})
+    warnings = outcome.warnings.rename({ID: ROW}).join(
+        typed.select(ROW, "order_id"), on=ROW, how="left", maintain_order="left").select(
+        ROW, "order_id", "field", "code", "value", "message")
     rejected_orders = typed.select(ROW, "order_id").filter(~outcome.passed)
     touched = typed.filter(~outcome.passed | pl.col("order_id").is_in(
         rejected_orders["order_id"].drop_nulls().implode()))[ROW]
-    order_ids = typed["order_id"].unique()
     missing_columns, form = compiled.missing_columns, compiled.form
     # Let go of the source texts the values were parsed from before the passed rows are
     # copied out: only the standard columns are alive at the peak.
@@ -63,7 +76,8 @@ def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str
     # are also kept in memory, small, for the batch-wide verdict.
     lines = passed.hstack(hashes.select(*FIELD_HASHES, *LINE_HASHES).get_columns())
     return CheckedTable(lines, hashes.select(passed[ROW], *LINE_HASHES), reasons,
-                        rejected_orders, touched, order_ids, missing_columns, form)
+                        rejected_orders, touched, order_ids, warnings, waiting,
+                        missing_columns, form)
 
 
 def _standard(typed: pl.DataFrame) -> list[str]:

@@ -56,6 +56,10 @@ class CheckedInput:
     reasons: pl.DataFrame  # __row, codes, messages
     rejected_orders: pl.DataFrame  # __row, order_id of the rejected rows
     rows_in: int
+    # The warnings, one frame per piece (in memory or spilled, like the lines): __row,
+    # order_id, field, code, value, message.
+    warnings: list[pl.LazyFrame] = field(default_factory=list)
+    waiting: int = 0  # rows of orders not complete yet (the mapping's [waiting])
     details: dict[str, object] = field(default_factory=dict)
     # Every row as read, piece by piece in the spill, for the rows ``raw`` did not keep (a
     # line held back because of another input, a cross-channel duplicate): empty when
@@ -169,6 +173,7 @@ def _read(one: Input, match: Match, hashed: Callable[[], Digest],
             raw = table.frame if whole else _compact(
                 table.frame.filter(pl.col(ROW).is_in(checked.touched.implode())))
             store.put(checked.passed)
+            store.put(checked.warnings, kind="warnings")
             if not whole:
                 store.put(table.frame.drop(READER_CODE, READER_DETAIL), kind="raw")
             orders.append(checked.order_ids.drop_nulls().hash())
@@ -177,6 +182,7 @@ def _read(one: Input, match: Match, hashed: Callable[[], Digest],
                 progress(table)
             del raw_table, shaped, table, raw, checked
         lines, raw_pieces = store.close(), store.close(kind="raw")
+        warnings = store.close(kind="warnings")
         if not whole and spread_orders(orders):
             raise NotChunkable
         sha256, size = hashed()  # (read to the end: the digest of what was parsed)
@@ -191,7 +197,8 @@ def _read(one: Input, match: Match, hashed: Callable[[], Digest],
         pl.concat([raw for raw, _ in parts]), lines,
         pl.concat([c.hashes for c in checks]),
         pl.concat([c.reasons for c in checks]),
-        pl.concat([c.rejected_orders for c in checks]), rows_in,
+        pl.concat([c.rejected_orders for c in checks]), rows_in, warnings,
+        sum(c.waiting for c in checks),
         input_details(match, first, layout, missing, checks[0].form),
         raw_pieces, store)
 
@@ -208,7 +215,8 @@ def _share(progress: Callable[[float], None] | None,
 def _without_lines(checked: CheckedTable) -> CheckedTable:
     """What a piece leaves in memory once its passed lines are stored: their row numbers
     and line hashes, the reasons; not the lines."""
-    return replace(checked, passed=checked.passed.clear())
+    return replace(checked, passed=checked.passed.clear(),
+                   warnings=checked.warnings.clear())
 
 
 def _compact(frame: pl.DataFrame) -> pl.DataFrame:

@@ -41,7 +41,8 @@ class RunReport:
     def summary(self) -> dict[str, Any]:
         totals = dict(self.manifest["totals"]) if self.manifest else {
             "files": len(self.unreadable), "unreadable": len(self.unreadable), "rows_in": 0,
-            "clean": 0, "rejected": 0, "duplicates": 0, "updates": 0}
+            "clean": 0, "rejected": 0, "duplicates": 0, "updates": 0, "waiting": 0,
+            "warnings": 0}
         totals["skipped"] = len(self.skipped)
         totals["files"] += len(self.skipped)
         return {"run_id": self.run_id, "batch_id": self.batch_id,
@@ -54,11 +55,16 @@ class RunReport:
         t = self.summary()["totals"]
         files = f"{t['files']:,} file" + ("" if t["files"] == 1 else "s")
         clean = f"{t['clean']:,} clean"
-        if t["updates"]:
-            clean += f" ({t['updates']:,} updates)"
+        notes = [f"{t['updates']:,} updates"] if t["updates"] else []
+        if t.get("warnings"):  # (findings about clean lines, not lines of their own)
+            notes.append(f"{t['warnings']:,} warning" + ("" if t["warnings"] == 1 else "s"))
+        if notes:
+            clean += f" ({', '.join(notes)})"
         line = f"{files}, {t['rows_in']:,} lines: {clean}, {t['rejected']:,} rejected"
         if t["duplicates"]:
             line += f", {t['duplicates']:,} duplicates"
+        if t.get("waiting"):
+            line += f", {t['waiting']:,} waiting"
         if t["skipped"]:
             line += f", {t['skipped']:,} already ingested"
         if t["unreadable"]:

@@ -197,7 +197,8 @@ def _publish(checked: list[CheckedInput], ledger: Ledger, plan: RunPlan, report:
         batch_id)
     for entry in report.manifest["inputs"]:
         events.emit("input_done", **{k: entry[k] for k in (
-            "path", "channel", "rows_in", "clean", "rejected", "duplicates", "updates")})
+            "path", "channel", "rows_in", "clean", "rejected", "duplicates", "updates",
+            "waiting", "warnings")})
 
 
 def _settle(outcomes: list[tuple[Source, Outcome]], report: RunReport, events: Events) -> None:

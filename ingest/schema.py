@@ -18,7 +18,9 @@ from typing import Literal
 
 import polars as pl
 
-SCHEMA_VERSION = 3  # 2: change_type and changed_fields; 3: order_discount_amount, shipping_amount
+# 2: change_type and changed_fields; 3: order_discount_amount, shipping_amount;
+# 4: tax_amount, order_total
+SCHEMA_VERSION = 4
 
 MONEY = pl.Decimal(18, 2)
 INSTANT = pl.Datetime("us", "UTC")
@@ -32,7 +34,9 @@ FieldKind = Literal["text", "money", "integer", "instant", "date", "phone", "ema
                    "currency", "status"]
 """How a mapping's source text becomes the field's value (``mapping.parsers.parser_for``)."""
 
-# The reject code of a non-empty value of each kind that does not parse (text always does).
+# The code of a non-empty value of each kind that does not parse (text always does): a reject
+# code, or for contact fields (phones, e-mails) a warning code: the line goes through with
+# the field empty.
 KIND_PARSE_CODES: dict[FieldKind, str] = {
     "money": "invalid-money",
     "integer": "invalid-quantity",
@@ -131,6 +135,17 @@ FIELDS: tuple[Field, ...] = (
           doc="Shipping charged to the buyer for the whole order, Decimal with 2 "
           "places; the same on every line of the order (add it once per order). Carried, not "
           "allocated, for the same reasons as order_discount_amount."),
+    Field("tax_amount", MONEY, kind="money", order_level=True,
+          doc="Tax the export states for the whole order (Shopify Taxes, WooCommerce "
+          "tax_total), Decimal with 2 places; the same on every line of the order (add it once "
+          "per order). Added to the order's total where prices exclude tax; where they include "
+          "it (VAT), it is the share of the total that is tax."),
+    Field("order_total", MONEY, kind="money", order_level=True,
+          doc="The order's total as the export states it (Shopify Total, WooCommerce "
+          "order_total), Decimal with 2 places; the same on every line of the order. Checked: it "
+          "must equal Σ line_total − order_discount_amount + shipping_amount (+ tax_amount "
+          "where prices exclude tax), else every line of the order is rejected "
+          "(`order-total-mismatch`). Empty where the export states no total."),
     # more
     Field("requested_delivery_date", pl.Date(), kind="date",
           doc="Date the buyer asked for delivery."),

@@ -2,9 +2,11 @@
 
 Hold back the lines of orders with a rejected line (across every input of the batch), tell
 new lines from updates and duplicates (against this batch and history), and split every row
-of every input into exactly one of clean, rejected and duplicate. Rows are joined on their
-identity, (input, ``__row``), never matched by position: a filter added anywhere cannot
-shift one row's verdict onto another.
+of every input into exactly one of clean, rejected, duplicate and waiting (an order not
+complete yet, told at mapping). The warnings that reach the batch are those of clean lines:
+a warning never holds a line back, and a line not output is not warned about. Rows are
+joined on their identity, (input, ``__row``), never matched by position: a filter added
+anywhere cannot shift one row's verdict onto another.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ingest.spill import LineStore
 INPUT = "__input"  # an input's place in the batch: with __row, a row's identity
 IDENTITY = [INPUT, ROW]
 REJECT_LEAD = ["source", "source_row", "channel", "codes", "messages"]
+WARNING_COLUMNS = ["source", "source_row", "order_id", "field", "code", "value", "message"]
 CHANGE = ["change_type", "changed_fields"]
 OUTPUT = list(CHANGE_TYPES)  # the change types that are output (and enter the ledger)
 REASONS: dict[str, pl.DataType] = {ROW: pl.Int64(), "codes": pl.String(), "messages": pl.String()}
@@ -54,6 +57,10 @@ class InputResult:
     updates: int = 0
     details: dict[str, object] = field(default_factory=dict)
     store: LineStore | None = None  # keeps the stored lines alive until they are written
+    # The warnings of the clean lines (``WARNING_COLUMNS``), lazy like the lines, and how many.
+    warning_parts: list[pl.LazyFrame] = field(default_factory=list)
+    warnings: int = 0
+    waiting: int = 0  # rows of orders not complete yet: neither clean nor rejected
 
     @cached_property
     def clean(self) -> pl.DataFrame:
@@ -124,8 +131,10 @@ def finish(checked: list[CheckedInput], batch_id: str,
         counts = mine.change["change_type"].value_counts()
         count = dict(counts.iter_rows())
         clean_rows = c.hashes.height - mine.dropped.len()
-        results.append(_result(c, clean_parts, clean_rows, reasons,
-                               count.get("duplicate", 0), count.get("update", 0)))
+        result = _result(c, clean_parts, clean_rows, reasons, count.get("duplicate", 0),
+                         count.get("update", 0))
+        result.warning_parts, result.warnings = _warnings(c, reasons[ROW], mine.dropped)
+        results.append(result)
     return Finished(results, pl.concat(keys))
 
 
@@ -192,6 +201,20 @@ def _cross_channel(c: CheckedInput, change: pl.DataFrame) -> pl.DataFrame:
         cross_channel_reason(pl.col("previous_channel")).alias("messages"))
 
 
+def _warnings(c: CheckedInput, rejected: pl.Series, dropped: pl.Series
+              ) -> tuple[list[pl.LazyFrame], int]:
+    """The warnings of an input's clean lines (not of rejected rows or lines not output),
+    in the layout of warnings.csv, and how many there are."""
+    if not c.warnings:
+        return [], 0
+    gone = pl.concat([rejected.cast(pl.Int64), dropped.cast(pl.Int64)]).unique().implode()
+    parts = [part.filter(~pl.col(ROW).cast(pl.Int64).is_in(gone)).select(
+        pl.lit(c.name).alias("source"), pl.col(ROW).cast(pl.Int64).alias("source_row"),
+        "order_id", "field", "code", "value", "message") for part in c.warnings]
+    count = pl.concat(parts).select(pl.len()).collect(engine="streaming").item()
+    return parts, int(count)
+
+
 def _output(part: pl.LazyFrame, verdicts: _Verdicts) -> pl.LazyFrame:
     """The lines of a piece that are output: not held back, not duplicates."""
     if not verdicts.dropped.len():
@@ -243,8 +266,11 @@ def _result(c: CheckedInput, clean_parts: list[pl.LazyFrame], clean_rows: int,
         "messages",
         *shown.values(),
     )
-    if clean_rows + rejects.height + duplicates != c.rows_in:  # the accounting rule
+    # The accounting rule: every row is exactly one of these.
+    if clean_rows + rejects.height + duplicates + c.waiting != c.rows_in:
         raise AssertionError(f"{c.name}: {c.rows_in} rows in, {clean_rows} clean + "
-                             f"{rejects.height} rejected + {duplicates} duplicates")
+                             f"{rejects.height} rejected + {duplicates} duplicates + "
+                             f"{c.waiting} waiting")
     return InputResult(c.name, c.sha256, c.size, c.channel, c.rows_in, clean_parts,
-                       clean_rows, rejects, duplicates, updates, c.details, c.store)
+                       clean_rows, rejects, duplicates, updates, c.details, c.store,
+                       waiting=c.waiting)

@@ -49,7 +49,9 @@ def test_manifest_counts_and_hashes_every_output(tmp_path: Path) -> None:
     assert len(entry["sha256"]) == 64 and entry["channel"] == "tmall"
     assert entry["rows_in"] == entry["clean"] + entry["rejected"] + entry["duplicates"] == 14
     outputs = {o["file"]: o for o in manifest["outputs"]}
-    assert outputs["orders.csv"]["rows"] == 7 and outputs["rejects.csv"]["rows"] == 7
+    # (the masked phone 138****6666 is a warning: its line is clean, the phone left empty)
+    assert outputs["orders.csv"]["rows"] == 8 and outputs["rejects.csv"]["rows"] == 6
+    assert outputs["warnings.csv"]["rows"] == entry["warnings"] == 1
     import hashlib
     for name, output in outputs.items():
         data = (report.batch_dir / name).read_bytes()
@@ -80,7 +82,7 @@ def test_a_failed_write_leaves_no_batch_and_no_staging(tmp_path: Path,
     # Nothing reached the ledger either: the same file is ingested in full next time.
     monkeypatch.setattr(batch, "write_rejects", working_writer)
     again = ingest([TMALL], tmp_path / "out")
-    assert again.manifest is not None and again.manifest["totals"]["clean"] == 7
+    assert again.manifest is not None and again.manifest["totals"]["clean"] == 8
 
 
 def test_batches_never_overwrite_each_other(tmp_path: Path) -> None:

@@ -38,7 +38,8 @@ def test_exit_1_when_rows_are_rejected_with_one_line_summary(tmp_path: Path) -> 
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("11 files, 121 lines: 69 clean, 52 rejected -> ")
+    assert lines[0].startswith("11 files, 121 lines: 77 clean (8 warnings), 43 rejected, "
+                               "1 waiting -> ")
     batch = Path(lines[0].split(" -> ")[1])
     assert (batch / "orders.csv").is_file() and (batch / "manifest.json").is_file()
 
@@ -47,8 +48,8 @@ def test_json_prints_the_manifest_on_stdout(tmp_path: Path) -> None:
     result = run_cli("ingest", str(TMALL), "--out", str(tmp_path), "--json")
     body = json.loads(result.stdout)
     assert body["manifest"]["totals"] == {"files": 1, "unreadable": 0, "rows_in": 14,
-                                          "clean": 7, "rejected": 7, "duplicates": 0,
-                                          "updates": 0}
+                                          "clean": 8, "rejected": 6, "duplicates": 0,
+                                          "updates": 0, "waiting": 0, "warnings": 1}
     assert body["exit_code"] == 1 and body["batch_dir"].endswith(body["batch_id"])
     assert result.stderr == ""
 
@@ -101,7 +102,7 @@ def test_exit_3_for_an_unrecognised_file_shows_header_and_nearest(tmp_path: Path
     assert "nearest: tmall (2 of 5 signature columns; missing: 订单状态, 宝贝标题, 购买数量)" \
         in result.stderr
     # The other input was still processed.
-    assert "2 files, 14 lines: 7 clean, 7 rejected, 1 unreadable" in result.stderr
+    assert "2 files, 14 lines: 8 clean (1 warning), 6 rejected, 1 unreadable" in result.stderr
 
 
 def test_exit_3_for_each_unreadable_kind(tmp_path: Path) -> None:
@@ -164,7 +165,7 @@ def test_encoding_override_and_its_fix_it_message(tmp_path: Path) -> None:
     assert "cannot be decoded as utf-8" in forced.stderr
     assert "check --encoding" in forced.stderr
     right = run_cli("ingest", str(TMALL), "--out", str(tmp_path), "--encoding", "GBK")
-    assert right.returncode == 1 and "7 clean" in right.stderr
+    assert right.returncode == 1 and "8 clean" in right.stderr
     unknown = run_cli("ingest", str(TMALL), "--out", str(tmp_path), "--encoding", "klingon")
     assert unknown.returncode == 2 and "unknown encoding 'klingon'" in unknown.stderr
 

@@ -42,7 +42,7 @@ def orders_of(report_dir: Path | None) -> pl.DataFrame:
 
 def test_the_same_file_again_even_renamed_is_skipped(tmp_path: Path) -> None:
     first = ingest([TMALL], tmp_path / "out")
-    assert first.manifest is not None and first.manifest["totals"]["clean"] == 7
+    assert first.manifest is not None and first.manifest["totals"]["clean"] == 8
     renamed = tmp_path / "copy of export.csv"
     shutil.copy(TMALL, renamed)
     again = ingest([TMALL, renamed], tmp_path / "out")
@@ -84,7 +84,7 @@ def test_force_reads_again_but_outputs_nothing_twice(tmp_path: Path) -> None:
     forced = ingest([TMALL], tmp_path / "out", force=True)
     assert forced.manifest is not None
     (entry,) = forced.manifest["inputs"]
-    assert (entry["clean"], entry["duplicates"], entry["rejected"]) == (0, 7, 7)
+    assert (entry["clean"], entry["duplicates"], entry["rejected"]) == (0, 8, 6)
     assert entry["rows_in"] == entry["clean"] + entry["rejected"] + entry["duplicates"]
 
 

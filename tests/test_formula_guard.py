@@ -74,6 +74,9 @@ def _shopify_file(target: Path) -> Path:
     rows = list(csv.reader(io.StringIO(SHOPIFY.read_text(encoding="utf-8"), newline="")))
     header, base = rows[0], dict(zip(rows[0], rows[1], strict=True))
     base["Shipping Address2"] = ""  # ship_address joins it: the payload alone, first
+    # Each order is the sample's first line alone: its stated total is what that line adds
+    # up to (37.00 − order discount 3.20 + shipping 5.00 + tax 4.31), or it is rejected.
+    base["Total"] = "43.11"
     out = [header]
     number = 0
 

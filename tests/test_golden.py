@@ -29,6 +29,6 @@ def test_sample_has_both_clean_and_rejected_rows(channel: str, at_root: Path,
         assert orders.height + rejects.height >= 5
         return
     assert orders.height >= 5
-    # Each sample holds bad rows of varied kinds.
+    # Each sample holds bad rows of varied kinds (its bad contacts are warnings now).
     codes = {code for cell in rejects["codes"] for code in cell.split(";")}
-    assert len(codes) >= 4
+    assert len(codes) >= 3

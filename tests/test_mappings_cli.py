@@ -193,7 +193,8 @@ def test_preview_shows_rows_and_rejects_and_writes_nothing(tmp_path: Path) -> No
     result = run_cli("mappings", "preview", str(TMALL), "--rows", "3", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     out = result.stdout
-    assert "channel tmall" in out and "14 rows: 7 clean, 7 rejected" in out
+    assert "channel tmall" in out and "14 rows: 8 clean, 6 rejected" in out
+    assert "1 warnings" in out and "masked-contact" in out
     assert "first 3 clean rows" in out and "order_id" in out
     assert "invalid-date" in out or "missing-required" in out
     assert "Traceback" not in result.stderr

@@ -35,7 +35,8 @@ def outcome(paths: list[Path], chunk_bytes: int, mappings: list[Mapping] | None 
                            chunk_bytes=chunk_bytes)
                 for p in paths]
     results = finish(prepared, "batch").results
-    return prepared, [(r.rows_in, r.duplicates, r.details, r.clean, r.rejects)
+    return prepared, [(r.rows_in, r.duplicates, r.details, r.clean, r.rejects, r.waiting,
+                       pl.concat(r.warning_parts).collect() if r.warning_parts else None)
                       for r in results]
 
 
@@ -46,6 +47,10 @@ def assert_same(whole: list[tuple[object, ...]], pieces: list[tuple[object, ...]
         assert isinstance(a[3], pl.DataFrame) and isinstance(b[3], pl.DataFrame)
         assert isinstance(a[4], pl.DataFrame) and isinstance(b[4], pl.DataFrame)
         assert_frame_equal(a[3], b[3])
+        assert a[5] == b[5]  # waiting
+        if a[6] is not None or b[6] is not None:  # warnings
+            assert isinstance(a[6], pl.DataFrame) and isinstance(b[6], pl.DataFrame)
+            assert_frame_equal(a[6], b[6])
         assert_frame_equal(a[4], b[4])
 
 
@@ -61,9 +66,9 @@ def test_every_text_sample_in_pieces_gives_the_whole_file_result(
     prepared, pieces = outcome([sample], chunk_bytes)
     assert in_pieces(prepared), "the sample was read whole: the test would prove nothing"
     assert_same(whole, pieces)
-    rows_in, _, _, clean, rejects = pieces[0]
+    rows_in, _, _, clean, rejects, waiting, _ = pieces[0]
     assert isinstance(clean, pl.DataFrame) and isinstance(rejects, pl.DataFrame)
-    assert rows_in == clean.height + rejects.height
+    assert rows_in == clean.height + rejects.height + waiting
     assert rejects.height, "every sample holds bad rows on purpose"
 
 
@@ -158,7 +163,7 @@ def test_blank_footer_short_long_and_cut_rows_keep_their_numbers(tmp_path: Path)
         "".join(toy_row(i, 1) for i in range(11, 20)) + "000020,1,1,10.00,S,5.00,x,done,a,b\n" \
         + "".join(toy_row(i, 1) for i in range(21, 30)) + "Total,,,,\n" + '000030,1,1,"cut'
     pieces = compare(tmp_path, [toy(tmp_path, body)], chunk_bytes=150)
-    _, _, details, _, rejects = pieces[0]
+    _, _, details, _, rejects, _, _ = pieces[0]
     assert isinstance(rejects, pl.DataFrame) and isinstance(details, dict)
     assert details["layout_rows"] == {"above_header": 0, "blank": 2, "footer": 1}
     codes = dict(zip(rejects["source_row"], rejects["codes"], strict=True))

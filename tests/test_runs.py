@@ -102,7 +102,7 @@ def test_json_logs_one_event_per_line(tmp_path: Path) -> None:
     assert kinds[0] == "run_start" and "run_end" in kinds
     assert {"input_done", "input_unreadable", "input_quarantined"} <= set(kinds)
     done = next(e for e in events if e["event"] == "input_done")
-    assert (done["rows_in"], done["clean"], done["rejected"]) == (14, 7, 7)
+    assert (done["rows_in"], done["clean"], done["rejected"]) == (14, 8, 6)
     # The one summary line still closes the output, for cron mail.
     assert result.stderr.splitlines()[-1].startswith("2 files, 14 lines")
 
@@ -139,7 +139,7 @@ def test_history_lists_runs_newest_first(tmp_path: Path) -> None:
     result = cli(config, "history", "--json")
     runs = json.loads(result.stdout)
     assert [r["exit_code"] for r in runs] == [0, 1]
-    assert runs[1]["summary"]["totals"]["clean"] == 7
+    assert runs[1]["summary"]["totals"]["clean"] == 8
     assert runs[1]["batches"][0]["batch_id"] == runs[1]["summary"]["batch_id"]
     text = cli(config, "history")
     assert text.stdout.splitlines()[0].startswith(f"#{runs[0]['run_id']}")

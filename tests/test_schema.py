@@ -57,7 +57,8 @@ def test_parse_codes_follow_the_kind_unless_a_field_says_otherwise() -> None:
 
 def test_derived_fields_and_order_amounts() -> None:
     assert derived_fields() == ("line_no", "discount_amount", "line_total")
-    assert order_amounts() == ("order_discount_amount", "shipping_amount")
+    assert order_amounts() == ("order_discount_amount", "shipping_amount", "tax_amount",
+                               "order_total")
 
 
 def test_money_is_decimal_and_ids_are_strings() -> None:

@@ -16,20 +16,23 @@ from decimal import Decimal
 import polars as pl
 
 from ingest.columns import RAW as RAW  # (its home is ingest.columns; imported from here too)
-from ingest.columns import READER_CODE, READER_DETAIL, ROW
+from ingest.columns import READER_CODE, READER_DETAIL, ROW, WAITING
 from ingest.mapping.form import form_values
 from ingest.mapping.model import FieldRule, Mapping
 from ingest.mapping.orders import ShapedTable
 from ingest.mapping.parsers import (
     DEFAULT_DATE_FORMATS,
     DEFAULT_DATETIME_FORMATS,
+    MASKABLE,
     clean_text,
     guard_flags,
     parse_country,
     parse_integer,
     parse_money,
+    parse_phone,
     parse_spreadsheet_date,
     parser_for,
+    phones_by_library,
 )
 from ingest.readers.base import header_columns, normalise_name
 from ingest.schema import MONEY, derived_fields, field_kind, mappable_fields, polars_schema
@@ -92,6 +95,7 @@ def compile_mapping(mapping: Mapping, shaped: ShapedTable,
     stage = frame.select(
         pl.col(ROW), pl.col(READER_CODE), pl.col(READER_DETAIL),
         *[expr.alias(RAW + name) for name, expr in raw_exprs.items()],
+        _waiting(mapping, source).alias(WAITING),
     ).collect()
 
     schema = polars_schema()
@@ -107,6 +111,8 @@ def compile_mapping(mapping: Mapping, shaped: ShapedTable,
                 times[name] = (formats or (DEFAULT_DATE_FORMATS if field_kind(name) == "date"
                                            else DEFAULT_DATETIME_FORMATS), timezone)
                 continue
+            if field_kind(name) == "phone":
+                continue  # read below, eagerly: the library reads what the fast rules miss
             parse = parser_for(name, formats=formats, timezone=timezone,
                                phone_region=mapping.parse.phone_region,
                                country=_row_country(mapping, set(raw_exprs)))
@@ -122,17 +128,78 @@ def compile_mapping(mapping: Mapping, shaped: ShapedTable,
     timed = {name: _parse_by_formats(stage[RAW + name], first[name], name, formats, timezone,
                                      spreadsheet=raw.delimiter is None)
              for name, (formats, timezone) in times.items()}
+    timed.update(_phones(stage, mapping, set(raw_exprs)))
     frame = (
         stage.with_columns([series.cast(schema[n]).alias(n) for n, series in timed.items()])
         .lazy()
         .with_columns(typed)
-        .select(ROW, READER_CODE, READER_DETAIL, pl.col(f"^{RAW}.*$"), *mappable_fields())
+        .with_columns(_unmasked(set(raw_exprs)))
+        .select(ROW, READER_CODE, READER_DETAIL, WAITING, pl.col(f"^{RAW}.*$"),
+                *mappable_fields())
         .with_columns(_derived(set(raw_exprs), stage))
+        .with_columns(_less_lines(mapping))
     )
     for name in derived_fields():
         labels.setdefault(name, "(computed)")
     divided = {name: rule.per for name, rule in mapping.fields.items() if rule.per}
     return Compiled(frame, labels, frozenset(raw_exprs), missing, divided, form)
+
+
+def _waiting(mapping: Mapping, source: Callable[[str], pl.Expr]) -> pl.Expr:
+    """True on every row of an order that has a row the mapping's ``[waiting]`` matches (the
+    whole order waits: never half an order out). Grouped by the order's number as read."""
+    rule = mapping.waiting
+    if rule is None:
+        return pl.lit(False)
+    hit = source(rule.column).is_in(list(rule.equals)).fill_null(False)
+    order = mapping.fields.get("order_id")
+    if order is None or not order.columns:
+        return hit
+    return hit.any().over(_combined(order, source))
+
+
+def _phones(stage: pl.DataFrame, mapping: Mapping, mapped: set[str]) -> dict[str, pl.Series]:
+    """Phone fields to E.164: the fast column rules (``parse_phone``) first; the numbers they
+    could not read (a region without rules here, a form they do not know), and that are
+    not masked, then go to libphonenumber (``phones_by_library``), in the row's ship country
+    or else the mapping's phone_region, once per distinct number and region."""
+    country = _row_country(mapping, mapped)
+    default = mapping.parse.phone_region
+    found: dict[str, pl.Series] = {}
+    for name in (n for n in mappable_fields() if field_kind(n) == "phone" and n in mapped):
+        raw = pl.col(RAW + name)
+        fast = stage.select(parse_phone(raw, default, country).alias(name)).to_series()
+        missed = stage.select(fast.is_null() & raw.is_not_null()
+                              & ~raw.str.contains(MASKABLE[name])).to_series().arg_true()
+        if len(missed):
+            region = pl.lit(default, pl.String) if country is None else pl.coalesce(
+                country, pl.lit(default, pl.String))
+            asked = stage[missed].select(raw.alias("t"), region.alias("r"))
+            read = phones_by_library(asked["t"], asked["r"])
+            hits = read.is_not_null()
+            fast = fast.scatter(missed.filter(hits), read.filter(hits))
+        found[name] = fast
+    return found
+
+
+def _unmasked(mapped: set[str]) -> list[pl.Expr]:
+    """Contact fields the platform masked or encrypted are left empty (the value as read
+    goes to warnings.csv, ``masked-contact``)."""
+    return [pl.when(pl.col(RAW + name).str.contains(pattern)).then(None)
+            .otherwise(pl.col(name)).alias(name)
+            for name, pattern in MASKABLE.items() if name in mapped]
+
+
+def _less_lines(mapping: Mapping) -> list[pl.Expr]:
+    """``minus_lines``: an order-level amount less the sum of a line field over the
+    order's lines (Shopify: Discount Amount − Σ Lineitem discount is the order's own
+    discount), exact in Decimal."""
+    exprs = []
+    for name, rule in mapping.fields.items():
+        if rule.minus_lines:
+            lines = pl.col(rule.minus_lines).sum().over("order_id")
+            exprs.append((pl.col(name) - lines).cast(MONEY, strict=False).alias(name))
+    return exprs
 
 
 def _arithmetic(value: pl.Expr, rule: FieldRule | None) -> pl.Expr:

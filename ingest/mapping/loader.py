@@ -14,14 +14,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ingest.codes import CODES, codes_of
 from ingest.errors import MappingError
 from ingest.mapping.detect import DETECTORS
 from ingest.mapping.model import (
     Case,
+    Checks,
     FieldRule,
     FormLabel,
     Mapping,
     ParseOptions,
+    Waiting,
 )
 from ingest.mapping.parsers import PHONE_REGIONS
 from ingest.readers.encoding import ENCODINGS
@@ -31,13 +34,15 @@ from ingest.schema import (
     derived_fields,
     field_kind,
     mappable_fields,
+    order_amounts,
     required_fields,
 )
 
-TOP_KEYS = ("channel", "layout", "description", "detect", "reader", "parse", "orders", "constants",
-            "fields", "values")
+TOP_KEYS = ("channel", "layout", "description", "detect", "reader", "parse", "orders",
+            "constants", "fields", "values", "checks", "waiting")
 RULE_KEYS = ("column", "first", "join", "separator", "extract", "split", "part", "remove",
-             "formats", "timezone", "cases", "per", "minus", "label", "label_regex", "take")
+             "formats", "timezone", "cases", "per", "minus", "minus_lines", "label", "label_regex",
+             "take")
 SOURCE_KEYS = ("column", "first", "join", "cases", "label", "label_regex")
 TAKES = ("right", "below")
 CASE_KEYS = ("column", "present", "map")
@@ -227,7 +232,41 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         order_sums=orders.texts("sum"),
         detect_by=detect_by,
         layout=layout,
+        checks=_checks(top.sub("checks")),
+        waiting=_waiting(top.sub("waiting")),
     )
+
+
+def _checks(table: _Reader) -> Checks:
+    """``[checks] errors = ["masked-contact"]``: warnings this channel treats as errors;
+    ``prices_include_tax = true | false``: how its order totals hold tax."""
+    table.only(("errors", "prices_include_tax"))
+    warnings = [c.code for c in codes_of("warning")]
+    for name in table.texts("errors"):
+        if name not in warnings:
+            close = closest(name, warnings)
+            what = (f"is a {CODES[name].kind} code" if name in CODES else "is not a code")
+            raise table.fail("errors", f"{name!r} {what}; only warnings can be made errors: "
+                             + ", ".join(warnings) + did_you_mean(close), suggestion=close)
+    included = table.table.get("prices_include_tax")
+    if included is not None and not isinstance(included, bool):
+        raise table.fail("prices_include_tax", "must be true or false")
+    return Checks(frozenset(table.texts("errors")), included)
+
+
+def _waiting(table: _Reader) -> Waiting | None:
+    """``[waiting] when = { column = "order-status", equals = ["Pending"] }``."""
+    if not table.table:
+        return None
+    table.only(("when",))
+    when = table.sub("when")
+    when.only(("column", "equals"))
+    column = when.text("column")
+    equals = when.texts("equals")
+    if not column or not equals:
+        raise table.fail("when", "needs column = \"<source column>\" and equals = "
+                         "[\"<value>\", ...]")
+    return Waiting(column, equals)
 
 
 def _detector(detect: _Reader) -> str:
@@ -240,7 +279,19 @@ def _detector(detect: _Reader) -> str:
 
 
 def _check_arithmetic(fields: _Reader, name: str, rule: FieldRule, mapped: set[str]) -> None:
-    """``per`` and ``minus`` work on amounts of money, with another field of the line."""
+    """``per`` and ``minus`` work on amounts of money, with another field of the line;
+    ``minus_lines`` on an order-level amount, with a money field of the lines."""
+    if rule.minus_lines is not None:
+        where = (name, "minus_lines")
+        lines = {f for f in mapped | set(derived_fields())
+                 if field_kind(f) == "money" and f not in order_amounts()}
+        if name not in order_amounts():
+            raise fields.fail(where, f"works on order-level amounts ({', '.join(order_amounts())})"
+                              f"; {name} is not one")
+        if rule.minus_lines not in lines:
+            close = closest(rule.minus_lines, lines)
+            raise fields.fail(where, f"must name a money field of the lines, not "
+                              f"{rule.minus_lines!r}" + did_you_mean(close), suggestion=close)
     for key, operand, kind in (("per", rule.per, "integer"), ("minus", rule.minus, "money")):
         if operand is None:
             continue
@@ -288,7 +339,7 @@ def _parse_options(table: _Reader) -> ParseOptions:
     if region is not None and region not in PHONE_REGIONS:
         raise table.fail("phone_region", f"unknown region {region!r}; known: "
                          + ", ".join(sorted(PHONE_REGIONS)))
-    from_country = table.table.get("phone_region_from_country", False)
+    from_country = table.table.get("phone_region_from_country", True)
     if not isinstance(from_country, bool):
         raise table.fail("phone_region_from_country", "must be true or false")
     return ParseOptions(
@@ -343,6 +394,7 @@ def _field_rule(fields: _Reader, name: str) -> FieldRule:
         cases=cases,
         per=rule.text("per"),
         minus=rule.text("minus"),
+        minus_lines=rule.text("minus_lines"),
         form=_form_label(rule, spec),
     )
 

@@ -57,6 +57,9 @@ class FieldRule:
     cases: tuple[Case, ...] = ()
     per: str | None = None  # money: divided by this integer field (item-price / quantity)
     minus: str | None = None  # money: less this money field (subtotal - total = discount)
+    # An order-level amount: less the sum of this line field over the order's lines (Shopify's
+    # Discount Amount holds the line discounts too: the order's own discount is the rest).
+    minus_lines: str | None = None
     form: FormLabel | None = None  # a value of the form area instead of a column
 
     @property
@@ -70,7 +73,8 @@ class FieldRule:
         if self.form is not None:
             return f"(form label {self.form.shown})"
         cols = self.source_columns
-        return " + ".join(cols) if cols else "(none)"
+        shown = " + ".join(cols) if cols else "(none)"
+        return f"{shown} less Σ {self.minus_lines}" if self.minus_lines else shown
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,28 @@ class ParseOptions:
     date_formats: tuple[str, ...] = ()
     # National phone numbers are read in the region of the row's ship_country when ordermill
     # knows it (marketplaces that ship abroad), else in phone_region.
-    phone_region_from_country: bool = False
+    phone_region_from_country: bool = True
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """``[waiting]``: rows not complete yet (an Amazon Pending order has no price): an order
+    with a row whose ``column`` holds one of ``equals`` is counted as waiting, with
+    ``code``, and taken from the later export that carries it complete."""
+
+    column: str
+    equals: tuple[str, ...]
+    code: str = "not-yet-priced"
+
+
+@dataclass(frozen=True)
+class Checks:
+    """``[checks]``: ``errors``, warning codes this channel treats as errors (the line is
+    rejected instead); ``prices_include_tax``: whether the order total holds tax_amount
+    already (True), adds it (False) or either (None: the export does not say)."""
+
+    errors: frozenset[str] = frozenset()
+    prices_include_tax: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +128,8 @@ class Mapping:
     summary_when_empty: str | None = None
     order_sums: tuple[str, ...] = ()  # per-line amounts summed into an order-level one
     detect_by: str = "header"  # how its inputs are recognised: a key of detect.DETECTORS
+    checks: Checks = field(default_factory=Checks)
+    waiting: Waiting | None = None
     # A channel may have several mappings, one per export layout (Amazon's All Orders and
     # Order report): ``layout`` names this one ("default" when the file says none), and
     # ``name``, the mapping's identity, is its file's stem (``amazon-order-report``).
@@ -128,4 +155,6 @@ class Mapping:
             cols.add(self.summary_when_empty)
         if self.order_key:
             cols.add(self.order_key)
+        if self.waiting:
+            cols.add(self.waiting.column)
         return cols

@@ -8,6 +8,8 @@ row checks turn into a reject with the field's parse code.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
+from typing import Any
 
 import polars as pl
 
@@ -50,6 +52,18 @@ PHONE_REGIONS: dict[str, tuple[str, str, str]] = {
     "SG": ("65", "", r"[3689]\d{7}"),
     "AU": ("61", "0", r"[2-478]\d{8}"),
     "IN": ("91", "0", r"[6-9]\d{9}|[1-9]\d{9}"),
+}
+# What a platform writes for a contact it does not disclose: a masked value (a run of ``*``:
+# ``138****5678``, ``*****``, ``a***@qq.com``) or an encrypted one (抖店 ``##…``, ``$$…``,
+# ``…密文``). Never a phone, e-mail or postcode: the field is left empty, with a warning.
+MASKED = r"\*{2,}|^(?:##|\$\$)|密文"
+# Names and addresses may hold a ``*`` of their own (``张*``: still a name), so only the
+# encrypted forms count there.
+ENCRYPTED = r"^(?:##|\$\$)|密文"
+MASKABLE: dict[str, str] = {
+    "buyer_phone": MASKED, "ship_phone": MASKED, "buyer_email": MASKED,
+    "ship_postcode": MASKED, "buyer_name": ENCRYPTED, "ship_name": ENCRYPTED,
+    "ship_address": ENCRYPTED,
 }
 E164_NUMBER = r"\+[1-9]\d{6,14}"
 E164 = f"^{E164_NUMBER}$"
@@ -201,6 +215,45 @@ def parse_phone(text: pl.Expr, region: str | None,
         branches.append(pl.when(country.is_null() | (country == region)).then(
             _national(numbers, region)))
     return _e164(pl.coalesce(branches))
+
+
+def phones_by_library(text: pl.Series, region: pl.Series) -> pl.Series:
+    """Phone numbers the fast rules above could not read, read with libphonenumber's metadata
+    (the ``phonenumbers`` library: every region's forms, kept up to date upstream): ``text``
+    in the row's ``region`` (ISO code, or null: then only international forms read). Python
+    runs once per distinct (number, region), not per row: exports repeat a buyer's number
+    on each of their lines, and only the numbers the fast path missed come here. The E.164
+    form of a valid number, else null."""
+    pairs = pl.DataFrame({"t": text, "r": region}, schema={"t": pl.String, "r": pl.String})
+    distinct = pairs.filter(pl.col("t").is_not_null()).unique()
+    if not distinct.height:
+        return pl.Series(text.name, [None] * len(text), dtype=pl.String)
+    found = distinct.with_columns(pl.struct("t", "r").map_elements(
+        _library_e164, return_dtype=pl.String).alias("e"))
+    return pairs.join(found, on=["t", "r"], how="left", nulls_equal=True,
+                      maintain_order="left")["e"].alias(text.name)
+
+
+@cache
+def _phonenumbers() -> Any:
+    import phonenumbers  # (its metadata takes 0.1 s to load: only when a number needs it)
+
+    return phonenumbers
+
+
+def _library_e164(pair: dict[str, str | None]) -> str | None:
+    library = _phonenumbers()
+    text, region = pair["t"], pair["r"]
+    if text is None:
+        return None
+    try:
+        number = library.parse(text, region)
+    except library.NumberParseException:
+        return None
+    if not library.is_valid_number(number):
+        return None
+    e164: str = library.format_number(number, library.PhoneNumberFormat.E164)
+    return e164
 
 
 def _national(numbers: pl.Expr, region: str) -> pl.Expr:

@@ -36,6 +36,9 @@ class Preview:
     rows: pl.DataFrame  # the first clean rows, mapped fields only
     rejects: pl.DataFrame  # source_row, codes, messages (the first ones)
     details: dict[str, object]
+    waiting: int = 0
+    warning_count: int = 0
+    warnings: pl.DataFrame | None = None  # source_row, code, message (the first ones)
 
 
 def resolve_mapping(given: str | None, mappings: list[Mapping]) -> tuple[
@@ -57,6 +60,8 @@ def preview(path: Path, mappings: list[Mapping], channel: str | None = None,
     try:
         result = finish([prepared], "preview").results[0]
         clean = result.clean
+        warnings = (pl.concat(result.warning_parts).head(rows).collect()
+                    if result.warning_parts else None)
     finally:
         prepared.cleanup()
     mapping = prepared.mapping
@@ -69,7 +74,9 @@ def preview(path: Path, mappings: list[Mapping], channel: str | None = None,
         duplicates=result.duplicates,
         rows=clean.head(rows).select(shown),
         rejects=result.rejects.head(rows).select("source_row", "codes", "messages"),
-        details=prepared.details)
+        details=prepared.details, waiting=result.waiting, warning_count=result.warnings,
+        warnings=None if warnings is None else warnings.select("source_row", "code",
+                                                               "message"))
 
 
 def preview_file(path: Path, mapping: str | None, directory: Path, rows: int = 10,
@@ -91,7 +98,8 @@ def preview_text(shown: Preview) -> str:
     """The counts, the first clean rows and the first rejects, as tables."""
     parts = [f"{shown.path}: channel {shown.channel} ({shown.mapping_path}): {shown.rows_in} "
              f"rows: {shown.clean} clean, {shown.rejected} rejected, {shown.duplicates} "
-             "duplicates (nothing written)",
+             f"duplicates, {shown.waiting} waiting, {shown.warning_count} warnings "
+             "(nothing written)",
              render.table(shown.rows.columns, [list(r) for r in shown.rows.iter_rows()],
                           title=f"first {shown.rows.height} clean rows")]
     if shown.rejected:
@@ -103,4 +111,9 @@ def preview_text(shown: Preview) -> str:
     if isinstance(missing, list) and missing:
         parts.insert(1, f"note: read with this mapping as forced (--mapping), although the "
                      f"header lacks the signature column(s) {', '.join(map(str, missing))}")
+    if shown.warning_count and shown.warnings is not None:
+        parts += ["", render.table(["source_row", "code", "message"],
+                                   [list(r) for r in shown.warnings.iter_rows()],
+                                   title=f"first {shown.warnings.height} of "
+                                   f"{shown.warning_count} warnings", max_cell=160)]
     return "\n".join(parts)

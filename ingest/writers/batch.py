@@ -1,4 +1,4 @@
-"""Writing, the last stage: a batch folder (orders, rejects, manifest), staged whole.
+"""Writing, the last stage: a batch folder (orders, rejects, warnings, manifest), staged whole.
 
 Everything is written into a hidden staging folder beside the target and flushed to disk;
 ``Staged.publish`` renames it into place in one step, so a reader of ``OUT/`` sees a whole
@@ -24,7 +24,7 @@ from polars.io.plugins import register_io_source
 
 from ingest.schema import SCHEMA_VERSION, polars_schema
 from ingest.validate import validate_clean
-from ingest.verdicts import REJECT_LEAD, InputResult
+from ingest.verdicts import REJECT_LEAD, WARNING_COLUMNS, InputResult
 from ingest.writers import writer_for
 from ingest.writers.formats import write_rejects
 
@@ -82,8 +82,14 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
         rejects = pl.concat([r.rejects for r in results], how="diagonal") if results else (
             pl.DataFrame(schema={name: pl.String for name in REJECT_LEAD}))
         rejects = rejects.with_columns(pl.col("source_row").cast(pl.Int64, strict=False))
+        warning_parts = [part for r in results for part in r.warning_parts]
+        warnings = pl.concat(warning_parts) if warning_parts else pl.LazyFrame(
+            schema={name: pl.Int64 if name == "source_row" else pl.String
+                    for name in WARNING_COLUMNS})
         files = {f"orders.{extension}": (clean, write_orders, sum(r.clean_rows for r in results)),
-                 "rejects.csv": (rejects.lazy(), write_rejects, rejects.height)}
+                 "rejects.csv": (rejects.lazy(), write_rejects, rejects.height),
+                 # For people, like the rejects: UTF-8 with a BOM, formula-guarded.
+                 "warnings.csv": (warnings, write_rejects, sum(r.warnings for r in results))}
         outputs = []
         for name, (frame, write, rows) in files.items():
             target = staging / name
@@ -142,6 +148,8 @@ def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[s
             "rejected": r.rejects.height,
             "duplicates": r.duplicates,
             "updates": r.updates,
+            "waiting": r.waiting,
+            "warnings": r.warnings,
             **r.details,
         }
         for r in results
@@ -161,5 +169,7 @@ def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[s
             "rejected": sum(r.rejects.height for r in results),
             "duplicates": sum(r.duplicates for r in results),
             "updates": sum(r.updates for r in results),
+            "waiting": sum(r.waiting for r in results),
+            "warnings": sum(r.warnings for r in results),
         },
     }

@@ -232,13 +232,17 @@ def history(
     for entry in runs:
         totals = (entry["summary"] or {}).get("totals", {})
         counts = ", ".join(f"{totals.get(k, 0):,} {k}" for k in (
-            "rows_in", "clean", "rejected", "duplicates", "updates", "skipped", "unreadable"))
+            "rows_in", "clean", "rejected", "duplicates", "updates", "joined", "skipped",
+            "unreadable", "waiting"))
         status = "killed or running" if entry["exit_code"] is None else f"exit {entry['exit_code']}"
         error = (entry["summary"] or {}).get("error")
         typer.echo(f"#{entry['run_id']}  {entry['started_at']}  {entry['command']}  "
                    f"[{status}]  " + (f"stopped: {error}" if error else counts))
         for batch in entry["batches"]:
             typer.echo(f"     batch {batch['batch_id']} -> {batch['out_dir']}")
+        for half in (entry["summary"] or {}).get("waiting", []):
+            typer.echo(f"     waiting: {half['path']} ({half['role']} half, since "
+                       f"{half['since']}; partner-missing after {half['until']})")
 
 
 @config_app.command("show")

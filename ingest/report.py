@@ -25,6 +25,11 @@ class RunReport:
     moved: list[dict[str, str]] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     run_id: int = 0
+    # Halves of two-file exports waiting for their partner when the run ended (``path``,
+    # ``sha256``, ``channel``, ``mapping``, ``role``, ``since``, ``until``), and how many
+    # of them arrived in this run.
+    waiting: list[dict[str, Any]] = field(default_factory=list)
+    arrived_waiting: int = 0
 
     @property
     def batch_id(self) -> str | None:
@@ -43,12 +48,14 @@ class RunReport:
             "files": len(self.unreadable), "unreadable": len(self.unreadable), "rows_in": 0,
             "clean": 0, "rejected": 0, "duplicates": 0, "updates": 0}
         totals["skipped"] = len(self.skipped)
-        totals["files"] += len(self.skipped)
+        totals["files"] += len(self.skipped) + self.arrived_waiting
+        totals.setdefault("joined", 0)
+        totals["waiting"] = len(self.waiting)
         return {"run_id": self.run_id, "batch_id": self.batch_id,
                 "batch_dir": str(self.batch_dir) if self.batch_dir else None,
                 "exit_code": int(self.exit_code), "totals": totals,
                 "skipped": self.skipped, "unreadable": self.unreadable, "moved": self.moved,
-                "recovered": self.recovered}
+                "recovered": self.recovered, "waiting": self.waiting}
 
     def summary_line(self) -> str:
         t = self.summary()["totals"]
@@ -59,6 +66,11 @@ class RunReport:
         line = f"{files}, {t['rows_in']:,} lines: {clean}, {t['rejected']:,} rejected"
         if t["duplicates"]:
             line += f", {t['duplicates']:,} duplicates"
+        if t["joined"]:
+            line += f", {t['joined']:,} order rows joined"
+        if t["waiting"]:
+            line += f", {t['waiting']:,} waiting for " + (
+                "its partner" if t["waiting"] == 1 else "their partners")
         if t["skipped"]:
             line += f", {t['skipped']:,} already ingested"
         if t["unreadable"]:

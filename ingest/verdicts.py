@@ -54,6 +54,7 @@ class InputResult:
     updates: int = 0
     details: dict[str, object] = field(default_factory=dict)
     store: LineStore | None = None  # keeps the stored lines alive until they are written
+    joined: int = 0  # order rows of a two-file export joined into its partner's lines
 
     @cached_property
     def clean(self) -> pl.DataFrame:
@@ -243,8 +244,9 @@ def _result(c: CheckedInput, clean_parts: list[pl.LazyFrame], clean_rows: int,
         "messages",
         *shown.values(),
     )
-    if clean_rows + rejects.height + duplicates != c.rows_in:  # the accounting rule
+    if clean_rows + rejects.height + duplicates + c.joined != c.rows_in:  # the accounting rule
         raise AssertionError(f"{c.name}: {c.rows_in} rows in, {clean_rows} clean + "
-                             f"{rejects.height} rejected + {duplicates} duplicates")
+                             f"{rejects.height} rejected + {duplicates} duplicates + "
+                             f"{c.joined} joined")
     return InputResult(c.name, c.sha256, c.size, c.channel, c.rows_in, clean_parts,
-                       clean_rows, rejects, duplicates, updates, c.details, c.store)
+                       clean_rows, rejects, duplicates, updates, c.details, c.store, c.joined)

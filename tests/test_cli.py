@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from conftest import MAPPINGS, ROOT, SAMPLES, run_cli
 
-TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+TMALL = SAMPLES / "tmall-combined" / "订单明细_20241112.csv"
 SHOPIFY = SAMPLES / "shopify" / "orders_export_1.csv"
 
 
@@ -151,7 +151,7 @@ def test_folder_input_is_expanded_and_sources_are_absolute_paths(tmp_path: Path)
     paths = [i["path"] for i in manifest["inputs"]]
     assert paths == sorted(paths) and len(paths) == 11
     assert f"{ROOT}/samples/shopify/orders_export_1.csv" in paths
-    assert f"{ROOT}/samples/tmall/ExportOrderList202411120800.csv" in paths
+    assert f"{ROOT}/samples/tmall-combined/订单明细_20241112.csv" in paths
     assert f"{ROOT}/samples/po/acme-PO-4500012345.xlsx" in paths
     orders = pl.read_csv(Path(json.loads(result.stdout)["batch_dir"]) / "orders.csv",
                          infer_schema=False)

@@ -106,7 +106,7 @@ def test_mappings_list_finds_the_bundled_channels_outside_the_checkout(
 
 def test_ingest_with_the_bundled_mappings_outside_the_checkout(installed: Path,
                                                                tmp_path: Path) -> None:
-    shutil.copy(SAMPLES / "tmall" / "ExportOrderList202411120800.csv", tmp_path / "t.csv")
+    shutil.copy(SAMPLES / "tmall-combined" / "订单明细_20241112.csv", tmp_path / "t.csv")
     result = _ordermill(installed, tmp_path, "ingest", "t.csv", "--json", "--state-dir",
                         "state")
     assert result.returncode in (0, 1), result.stderr  # 1: the sample's bad rows

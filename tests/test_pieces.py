@@ -225,7 +225,7 @@ def test_pieces_end_at_record_ends_and_lose_no_byte(block_bytes: int) -> None:
 
 def test_a_run_spills_big_inputs_beside_the_ledger_and_clears_them(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sample = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+    sample = SAMPLES / "tmall-combined" / "订单明细_20241112.csv"
     whole = ingest([sample], out=tmp_path / "whole", state_dir=tmp_path / "state-whole")
     monkeypatch.setattr(reading_module, "CHUNK_BYTES", 400)
     spilled: list[Path] = []
@@ -366,7 +366,7 @@ def test_the_batch_stage_never_opens_a_source_again(
 
 def test_a_big_file_tells_its_progress_as_it_is_read(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sample = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+    sample = SAMPLES / "tmall-combined" / "订单明细_20241112.csv"
     small = tmp_path / "small.csv"
     small.write_text("订单编号,买家会员名\n", encoding="utf-8")  # read whole: no pieces
     monkeypatch.setattr(reading_module, "CHUNK_BYTES", 400)

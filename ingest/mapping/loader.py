@@ -21,6 +21,7 @@ from ingest.mapping.model import (
     FieldRule,
     FormLabel,
     Mapping,
+    Pair,
     ParseOptions,
 )
 from ingest.mapping.parsers import PHONE_REGIONS
@@ -35,7 +36,7 @@ from ingest.schema import (
 )
 
 TOP_KEYS = ("channel", "description", "detect", "reader", "parse", "orders", "constants",
-            "fields", "values")
+            "fields", "values", "pair")
 RULE_KEYS = ("column", "first", "join", "separator", "extract", "split", "part", "remove",
              "formats", "timezone", "cases", "per", "minus", "label", "label_regex", "take")
 SOURCE_KEYS = ("column", "first", "join", "cases", "label", "label_regex")
@@ -47,6 +48,8 @@ PARSE_KEYS = ("timezone", "phone_region", "phone_region_from_country", "datetime
 ORDER_KEYS = ("key", "carry_forward", "key_scope", "summary_when_empty", "sum")
 DELIMITERS = ("auto", ",", "\t", ";", "|")
 DETECT_KEYS = ("by", "header_contains")
+PAIR_KEYS = ("role", "partner", "key")
+PAIR_ROLES = ("orders", "items")
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
@@ -199,7 +202,13 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
     for name, rule in fields.items():
         _check_arithmetic(fields_table, name, rule, set(fields))
 
+    pair = _pair(top)
     covered = set(fields) | set(constants) | set(derived_fields())
+    if pair is not None and pair.role == "orders":
+        if fields or constants:
+            raise top.sub("fields").fail((), "the orders half of a pair maps nothing: its "
+                                         "columns are mapped by the items half's [fields]")
+        covered = set(required_fields())
     for name in required_fields():
         if name not in covered:
             raise MappingError(path, "fields", f"required field {name!r} is not mapped: add "
@@ -222,7 +231,25 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         summary_when_empty=orders.text("summary_when_empty"),
         order_sums=orders.texts("sum"),
         detect_by=detect_by,
+        pair=pair,
     )
+
+
+def _pair(top: _Reader) -> Pair | None:
+    """``[pair]``: one half of a two-file export (role, partner, key); None without it."""
+    if "pair" not in top.table:
+        return None
+    table = top.sub("pair")
+    table.only(PAIR_KEYS)
+    for name in PAIR_KEYS:
+        if not table.text(name):
+            raise table.fail(name, "is required", missing=name)
+    role = str(table.text("role"))
+    if role not in PAIR_ROLES:
+        close = closest(role, PAIR_ROLES)
+        raise table.fail("role", f"must be one of: {', '.join(PAIR_ROLES)}, not {role!r}"
+                         + did_you_mean(close), suggestion=close)
+    return Pair(role, str(table.text("partner")), str(table.text("key")))
 
 
 def _detector(detect: _Reader) -> str:
@@ -390,8 +417,11 @@ def load_mappings(directory: str | Path) -> list[Mapping]:
     if not directory.is_dir():
         raise MappingError(str(directory), "", "mappings directory not found")
     mappings = [load_mapping(p) for p in sorted(directory.glob("*.toml"))]
+    check_pairs(mappings)
     seen: dict[str, str] = {}
     for mapping in mappings:
+        if mapping.channel in seen and _shared(mapping, seen[mapping.channel], mappings):
+            continue  # a two-file export's halves are of their channel's mappings
         if mapping.channel in seen:
             raise MappingError(mapping.path, "channel", f"{mapping.channel!r} is also the "
                                f"channel of {seen[mapping.channel]}", keys=("channel",))
@@ -399,3 +429,34 @@ def load_mappings(directory: str | Path) -> list[Mapping]:
     if not mappings:
         raise MappingError(str(directory), "", "holds no mapping files (*.toml)")
     return mappings
+
+
+def _shared(mapping: Mapping, other_path: str, mappings: list[Mapping]) -> bool:
+    """Whether ``mapping`` may share its channel with the mapping at ``other_path``: when
+    either is half of a two-file export (the halves of one export share their channel, and
+    a channel's one-file layout may sit beside them)."""
+    other = next(m for m in mappings if m.path == other_path)
+    return mapping.pair is not None or other.pair is not None
+
+
+def check_pairs(mappings: list[Mapping]) -> None:
+    """Each half's partner is a mapping of the set, of the other role, naming it back."""
+    by_stem = {Path(m.path).stem: m for m in mappings}
+    for mapping in mappings:
+        if mapping.pair is None:
+            continue
+        partner = by_stem.get(mapping.pair.partner)
+        stem = Path(mapping.path).stem
+        problem = None
+        if partner is None:
+            problem = (f"names {mapping.pair.partner!r}, but no mapping file has that name"
+                       + nearest(mapping.pair.partner, by_stem))
+        elif partner.pair is None or partner.pair.partner != stem:
+            problem = f"{partner.path} must name {stem!r} back as its [pair] partner"
+        elif partner.pair.role == mapping.pair.role:
+            problem = f"{partner.path} has the same role ({mapping.pair.role!r}); one half " \
+                      "is \"orders\", the other \"items\""
+        elif partner.channel != mapping.channel:
+            problem = f"{partner.path} is of channel {partner.channel!r}: both halves share one"
+        if problem:
+            raise MappingError(mapping.path, "pair.partner", problem, keys=("pair", "partner"))

@@ -84,6 +84,19 @@ class ParseOptions:
 
 
 @dataclass(frozen=True)
+class Pair:
+    """``[pair]``: the mapping reads one half of a two-file export (Tmall's 订单报表 and
+    宝贝报表). ``role``: "orders" (one row per order) or "items" (one row per item; its
+    ``[fields]`` map the joined table, items × their order's columns); ``partner``: the other
+    half's mapping, by file stem; ``key``: this file's column holding the order number the
+    halves are joined on."""
+
+    role: str
+    partner: str
+    key: str
+
+
+@dataclass(frozen=True)
 class Mapping:
     channel: str
     path: str
@@ -102,6 +115,7 @@ class Mapping:
     summary_when_empty: str | None = None
     order_sums: tuple[str, ...] = ()  # per-line amounts summed into an order-level one
     detect_by: str = "header"  # how its inputs are recognised: a key of detect.DETECTORS
+    pair: Pair | None = None  # one half of a two-file export (``ingest.pairs``)
 
     @property
     def used_columns(self) -> set[str]:
@@ -112,4 +126,6 @@ class Mapping:
             cols.add(self.summary_when_empty)
         if self.order_key:
             cols.add(self.order_key)
+        if self.pair:
+            cols.add(self.pair.key)
         return cols

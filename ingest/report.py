@@ -49,8 +49,8 @@ class RunReport:
             "clean": 0, "rejected": 0, "duplicates": 0, "updates": 0}
         totals["skipped"] = len(self.skipped)
         totals["files"] += len(self.skipped) + self.arrived_waiting
-        totals.setdefault("joined", 0)
-        totals["waiting"] = len(self.waiting)
+        if self.waiting:
+            totals["waiting"] = len(self.waiting)
         return {"run_id": self.run_id, "batch_id": self.batch_id,
                 "batch_dir": str(self.batch_dir) if self.batch_dir else None,
                 "exit_code": int(self.exit_code), "totals": totals,
@@ -66,9 +66,9 @@ class RunReport:
         line = f"{files}, {t['rows_in']:,} lines: {clean}, {t['rejected']:,} rejected"
         if t["duplicates"]:
             line += f", {t['duplicates']:,} duplicates"
-        if t["joined"]:
+        if t.get("joined"):
             line += f", {t['joined']:,} order rows joined"
-        if t["waiting"]:
+        if t.get("waiting"):
             line += f", {t['waiting']:,} waiting for " + (
                 "its partner" if t["waiting"] == 1 else "their partners")
         if t["skipped"]:

@@ -107,6 +107,8 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
             with writing_to(plan.state_dir):
                 done, arrived = _join_halves(halves, store, plan, report, events, checked,
                                              outcomes)
+            listing = {one.name: i for i, (_, one) in enumerate(listed)}
+            checked.sort(key=lambda c: listing.get(c.name, len(listing)))  # (as listed)
             try:
                 crash_point("prepared")
                 if checked or report.unreadable or arrived:

@@ -111,7 +111,7 @@ def write_tmall() -> None:
     # An 订单明细 table of one row per item with its order's columns, as a combined
     # (joined) export would be: no seller-centre export is this (they are two files, see
     # gen_tmall_pair), but the tests read it as their GB18030 sample.
-    target = ROOT / "tmall-combined" / "订单明细_20241112.csv"
+    target = ROOT.parent / "tests" / "fixtures" / "tmall-combined.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(out.getvalue().encode("gb18030"))
 

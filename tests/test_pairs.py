@@ -17,7 +17,7 @@ from ingest.api import history, ingest, run
 from ingest.config import load_settings
 
 sys.path.insert(0, str(SAMPLES))
-import gen_tmall_pair  # noqa: E402
+import gen_tmall_pair
 
 ORDERS = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
 ITEMS = SAMPLES / "tmall" / "ExportOrderDetailList202411120800.csv"

@@ -420,8 +420,8 @@ def load_mappings(directory: str | Path) -> list[Mapping]:
     check_pairs(mappings)
     seen: dict[str, str] = {}
     for mapping in mappings:
-        if mapping.channel in seen and _shared(mapping, seen[mapping.channel], mappings):
-            continue  # a two-file export's halves are of their channel's mappings
+        if mapping.pair is not None:
+            continue  # a two-file export's halves share their channel (``check_pairs``)
         if mapping.channel in seen:
             raise MappingError(mapping.path, "channel", f"{mapping.channel!r} is also the "
                                f"channel of {seen[mapping.channel]}", keys=("channel",))
@@ -429,14 +429,6 @@ def load_mappings(directory: str | Path) -> list[Mapping]:
     if not mappings:
         raise MappingError(str(directory), "", "holds no mapping files (*.toml)")
     return mappings
-
-
-def _shared(mapping: Mapping, other_path: str, mappings: list[Mapping]) -> bool:
-    """Whether ``mapping`` may share its channel with the mapping at ``other_path``: when
-    either is half of a two-file export (the halves of one export share their channel, and
-    a channel's one-file layout may sit beside them)."""
-    other = next(m for m in mappings if m.path == other_path)
-    return mapping.pair is not None or other.pair is not None
 
 
 def check_pairs(mappings: list[Mapping]) -> None:

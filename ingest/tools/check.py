@@ -77,6 +77,8 @@ def check_paths(paths: list[Path]) -> CheckReport:
         mapping = checked.mapping
         if mapping is None:
             continue
+        if mapping.pair is not None:
+            continue  # a two-file export's halves share their channel
         if mapping.channel in seen:
             checked.problems.append(Problem(checked.path, "channel", (
                 f"{mapping.channel!r} is also the channel of {seen[mapping.channel]}; "

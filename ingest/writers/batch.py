@@ -165,7 +165,8 @@ def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[s
             "rejected": sum(r.rejects.height for r in results),
             "duplicates": sum(r.duplicates for r in results),
             "updates": sum(r.updates for r in results),
-            "joined": sum(r.joined for r in results),
+            **({"joined": sum(r.joined for r in results)}
+               if any(r.details.get("pair") for r in results) else {}),
         },
         "waiting": waiting or [],
     }

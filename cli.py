@@ -235,13 +235,16 @@ def history(
         totals = (entry["summary"] or {}).get("totals", {})
         counts = ", ".join(f"{totals.get(k, 0):,} {k}" for k in (
             "rows_in", "clean", "rejected", "duplicates", "updates", "waiting", "warnings",
-            "skipped", "unreadable"))
+            "joined", "skipped", "unreadable", "unpaired"))
         status = "killed or running" if entry["exit_code"] is None else f"exit {entry['exit_code']}"
         error = (entry["summary"] or {}).get("error")
         typer.echo(f"#{entry['run_id']}  {entry['started_at']}  {entry['command']}  "
                    f"[{status}]  " + (f"stopped: {error}" if error else counts))
         for batch in entry["batches"]:
             typer.echo(f"     batch {batch['batch_id']} -> {batch['out_dir']}")
+        for half in (entry["summary"] or {}).get("unpaired", []):
+            typer.echo(f"     waiting: {half['path']} ({half['role']} half, since "
+                       f"{half['since']}; partner-missing after {half['until']})")
 
 
 @config_app.command("show")

@@ -123,4 +123,4 @@ def _plan(settings: Settings, command: str, *, out: str | Path | None = None,
         out_dir=Path(out) if out is not None else settings.out_dir,
         state_dir=Path(state_dir) if state_dir is not None else settings.state_dir,
         output_format=output_format, timezone=settings.timezone, channel=channel,
-        force=force)
+        force=force, pair_wait_days=settings.pair_wait_days)

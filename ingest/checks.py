@@ -188,6 +188,9 @@ def _message(check: RowCheck, labels: dict[str, str], mapped: frozenset[str]) ->
 
 # The codes a reader marks damaged rows with (READER_CODE).
 READER_CODES = ("too-many-fields", "too-few-fields", "truncated-row", "nul-byte")
+# Codes whose detail is the whole message: the stage that marks the row words it (the
+# mapping, a formula's fields; the join of a two-file export, ``ingest.pairs``).
+WHOLE_DETAIL = ("formula-without-value", "no-order-row", "no-item-rows", "partner-missing")
 
 
 def _reader_message() -> pl.Expr:
@@ -200,7 +203,7 @@ def _reader_message() -> pl.Expr:
     for name in READER_CODES:
         rendered = pl.when(code == name).then(message(name, values)).otherwise(rendered)
     # The mapping renders this one whole: it knows which fields read the formula's column.
-    rendered = pl.when(code == "formula-without-value").then(detail).otherwise(rendered)
+    rendered = pl.when(code.is_in(WHOLE_DETAIL)).then(detail).otherwise(rendered)
     return rendered.fill_null(code)
 
 

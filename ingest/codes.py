@@ -149,6 +149,19 @@ CODES: dict[str, Code] = _catalogue(
     _row("incomplete-order", "order {value} is held back whole: {detail}",
          "another line of the same order was rejected: the order is held back whole, so the "
          "ERP never gets half an order; fix the bad line and feed the rejects back in"),
+    # Rows of two-file exports (``[pair]``): the order file's rows and the item file's rows
+    # are joined on the order number; what does not join is rejected, never dropped.
+    _row("no-order-row", "{detail}",
+         "an item row of a two-file export whose order number is in no row of the order file "
+         "it was joined with (or is empty): it has no buyer, address, amounts or times"),
+    _row("no-item-rows", "{detail}",
+         "a row of a two-file export's order file that no item row of its partner file "
+         "joins (or whose order number an earlier row of the file already has): an order "
+         "without lines"),
+    _row("partner-missing", "{detail}",
+         "one half of a two-file export waited longer than `pair_wait_days` for its other "
+         "half: each of its rows is rejected, the file goes to quarantine; put both files "
+         "back together to ingest them"),
     # Rows the reader found damaged: their fields may be shifted or cut.
     _row("too-many-fields", "the row has more fields than the header ({detail})",
          "the row is damaged: it has more fields than the header"),

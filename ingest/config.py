@@ -74,6 +74,8 @@ SETTINGS: dict[str, tuple[str, str, str]] = {
                     "where files from folder sources go once ingested (dated subfolders)"),
     "quarantine_dir": ("quarantine", "ORDERMILL_QUARANTINE_DIR",
                        "where unreadable files go, with <name>.reason.txt beside them"),
+    "pair_wait_days": ("3", "ORDERMILL_PAIR_WAIT_DAYS",
+                       "days half of a two-file export waits for the other (partner-missing)"),
 }
 SOURCE_KEYS = ("name", "kind", "path", "patterns", "channel")
 SOURCE_KINDS = ("folder",)  # mailboxes join later as kind = "imap"
@@ -133,6 +135,12 @@ class Settings:
     @property
     def quarantine_dir(self) -> Path:
         return Path(self.values["quarantine_dir"])
+
+    @property
+    def pair_wait_days(self) -> float:
+        """How many days half of a two-file export waits for its partner (checked when
+        loaded)."""
+        return float(self.values["pair_wait_days"])
 
     @property
     def mappings_dir(self) -> Path:
@@ -216,6 +224,9 @@ def _read_file(path: Path, explicit: bool) -> dict[str, Any]:
         if key not in allowed:
             raise ConfigError(str(path), key, "unknown setting" + nearest(key, allowed)
                               + "; allowed: " + ", ".join(allowed))
+        if key == "pair_wait_days" and isinstance(data[key], int | float) \
+                and not isinstance(data[key], bool):
+            continue
         if key != "sources" and not isinstance(data[key], str):
             # (the value is not shown: a secret pasted into the wrong key must not reach logs)
             raise ConfigError(str(path), key, "must be a string, not a "
@@ -239,6 +250,12 @@ def _check_values(values: dict[str, str], origins: dict[str, str]) -> None:
         raise ConfigError(origins["format"], "format",
                           f"unknown format{_shown(values['format'], origins['format'])}"
                           + nearest(values["format"], known) + f"; use {_either(known)}")
+    try:
+        if not float(values["pair_wait_days"]) >= 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(origins["pair_wait_days"], "pair_wait_days",
+                          "must be a number of days, 0 or more (such as 3 or 0.5)") from None
     try:
         ZoneInfo(values["timezone"])
     except (ZoneInfoNotFoundError, ValueError):

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import signal
 
-STEPS = ("prepared", "keys-written", "staged", "pending", "published", "committed", "moved")
+STEPS = ("stored", "prepared", "keys-written", "staged", "pending", "published", "committed",
+         "moved")
 
 
 def crash_point(name: str) -> None:

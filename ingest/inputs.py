@@ -217,6 +217,9 @@ class Fate(Enum):
     ALREADY_INGESTED = "already-ingested"  # the same bytes were ingested before: skipped
     UNREADABLE = "unreadable"  # cannot be read at all, and will not be next time
     RETRY = "retry"  # cannot be read now (a passing fault): left for the next run
+    # Half of a two-file export whose partner has not arrived: its bytes wait in the state
+    # (``ingest.waiting``), the file stays where it is until it is joined.
+    WAITING = "waiting"
 
 
 @dataclass(frozen=True)

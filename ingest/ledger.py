@@ -123,6 +123,14 @@ class Ledger:
                               "ORDER BY ingested_at LIMIT 1", (sha256,)).fetchone()
         return SeenInput(*row) if row else None
 
+    def ingested_since(self, sha256: str, moment: str) -> bool:
+        """Whether these bytes were recorded as ingested at or after ``moment`` (ISO 8601):
+        a waiting half of a two-file export that has since been joined (``ingest.waiting``)."""
+        rows = self.db.execute("SELECT ingested_at FROM inputs WHERE sha256 = ?", (sha256,))
+        since = datetime.fromisoformat(moment)
+        return any(datetime.fromisoformat(row[0].replace("Z", "+00:00")) >= since
+                   for row in rows)
+
     def seen_size(self, size: int) -> bool:
         """Whether an input of this many bytes was ingested before: when none was, a file of
         this size cannot be one, whatever its content."""

@@ -29,7 +29,8 @@ from ingest.writers.batch import new_batch_id, stage_batch
 
 def publish_batch(finished: Finished, unreadable: list[dict[str, str]], ledger: Ledger,
                   out_dir: Path, output_format: str, run_id: int,
-                  batch_id: str | None = None) -> tuple[Path, dict[str, Any]]:
+                  batch_id: str | None = None,
+                  waiting: list[dict[str, Any]] | None = None) -> tuple[Path, dict[str, Any]]:
     """Publish ``finished`` as a new batch under ``out_dir``: its folder and manifest."""
     batch_id = batch_id or new_batch_id()
     state = ledger.state_dir
@@ -38,7 +39,8 @@ def publish_batch(finished: Finished, unreadable: list[dict[str, str]], ledger: 
         key_file = ledger.write_keys(batch_id, seq, finished.keys)
     crash_point("keys-written")
     with writing_to(out_dir):
-        staged = stage_batch(finished.results, unreadable, out_dir, batch_id, output_format)
+        staged = stage_batch(finished.results, unreadable, out_dir, batch_id, output_format,
+                             waiting)
     try:
         crash_point("staged")
         with writing_to(state):

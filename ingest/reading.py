@@ -66,6 +66,9 @@ class CheckedInput:
     # ``raw`` is whole. The source itself is never opened again.
     raw_pieces: list[pl.LazyFrame] = field(default_factory=list)
     store: LineStore = field(default_factory=InMemory)
+    # The order file of a two-file export: its rows joined into the lines of its partner,
+    # the item file (``ingest.pairs``). ``rows_in`` counts them: a term of the accounting.
+    joined: int = 0
 
     @property
     def name(self) -> str:
@@ -94,10 +97,39 @@ class CheckedInput:
         self.store.cleanup()
 
 
+@dataclass(frozen=True)
+class ReadHalf:
+    """One half of a two-file export (its mapping has ``[pair]``), read whole but not yet
+    mapped: it is mapped once joined with its partner (``ingest.pairs``)."""
+
+    input: Input
+    match: Match
+    table: RawTable
+    sha256: str
+    size: int
+
+
 def read_input(one: Input, mappings: list[Mapping], channel: str | None = None,
                default_timezone: str = "UTC", digest: Digest | None = None,
                chunk_bytes: int | None = None, spill_dir: Path | None = None,
                progress: Callable[[float], None] | None = None) -> CheckedInput:
+    """``read_any`` for an input that must be one table by itself: a half of a two-file
+    export raises InputError (``unreadable-file``)."""
+    result = read_any(one, mappings, channel, default_timezone, digest, chunk_bytes,
+                      spill_dir, progress)
+    if isinstance(result, ReadHalf):
+        pair = result.match.mapping.pair
+        assert pair is not None
+        raise InputError(one.name, f"is the {pair.role} half of a two-file export "
+                         f"({result.match.mapping.path}): ingest it with its partner "
+                         f"({pair.partner})")
+    return result
+
+
+def read_any(one: Input, mappings: list[Mapping], channel: str | None = None,
+             default_timezone: str = "UTC", digest: Digest | None = None,
+             chunk_bytes: int | None = None, spill_dir: Path | None = None,
+             progress: Callable[[float], None] | None = None) -> CheckedInput | ReadHalf:
     """Read, map and row-check one input. Raises InputError when it cannot be read at all.
     A text file bigger than ``chunk_bytes`` is read in pieces of about that size (default
     ``CHUNK_BYTES``), with the same result; its passed lines wait in a temporary folder
@@ -113,19 +145,24 @@ def read_input(one: Input, mappings: list[Mapping], channel: str | None = None,
                         progress)
     if one.fingerprint() != before or result.size != before[0] or (
             digest is not None and digest != (result.sha256, result.size)):
-        result.cleanup()
+        if isinstance(result, CheckedInput):
+            result.cleanup()
         raise InputError.of(one.name, "changed-during-run")
     return result
 
 
 def _read_once(one: Input, mappings: list[Mapping], channel: str | None,
                default_timezone: str, chunk_bytes: int | None, spill_dir: Path | None,
-               progress: Callable[[float], None] | None) -> CheckedInput:
+               progress: Callable[[float], None] | None) -> CheckedInput | ReadHalf:
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     size = one.size()
     with open_document(one) as document:
         hashed = _hashed(document)
         match = detect(document, mappings, channel)
+        if match.mapping.pair is not None:  # mapped once joined with its partner: whole
+            table = document.read(match.options, match.header_row)
+            sha256, read = hashed()
+            return ReadHalf(one, match, table, sha256, read)
         if size > chunk_bytes and isinstance(document, ChunkDocument):
             try:
                 return _read(one, match, hashed, order_tables(document, match, chunk_bytes),
@@ -145,6 +182,12 @@ def _hashed(document: Document) -> Callable[[], Digest]:
                                  "it read")
         return resolved(document.digest)
     return digest
+
+
+def check_tables(one: Input, match: Match, hashed: Callable[[], Digest],
+                 tables: Iterator[RawTable], default_timezone: str) -> CheckedInput:
+    """Whole tables (a joined two-file export) through the one loop, lines in memory."""
+    return _read(one, match, hashed, tables, InMemory(), default_timezone, whole=True)
 
 
 def _read(one: Input, match: Match, hashed: Callable[[], Digest],

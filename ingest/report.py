@@ -25,6 +25,11 @@ class RunReport:
     moved: list[dict[str, str]] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     run_id: int = 0
+    # Halves of two-file exports waiting for their partner when the run ended (``path``,
+    # ``sha256``, ``channel``, ``mapping``, ``role``, ``since``, ``until``), and how many
+    # of them arrived in this run.
+    unpaired: list[dict[str, Any]] = field(default_factory=list)
+    arrived_unpaired: int = 0
 
     @property
     def batch_id(self) -> str | None:
@@ -44,12 +49,14 @@ class RunReport:
             "clean": 0, "rejected": 0, "duplicates": 0, "updates": 0, "waiting": 0,
             "warnings": 0}
         totals["skipped"] = len(self.skipped)
-        totals["files"] += len(self.skipped)
+        totals["files"] += len(self.skipped) + self.arrived_unpaired
+        if self.unpaired:
+            totals["unpaired"] = len(self.unpaired)
         return {"run_id": self.run_id, "batch_id": self.batch_id,
                 "batch_dir": str(self.batch_dir) if self.batch_dir else None,
                 "exit_code": int(self.exit_code), "totals": totals,
                 "skipped": self.skipped, "unreadable": self.unreadable, "moved": self.moved,
-                "recovered": self.recovered}
+                "recovered": self.recovered, "unpaired": self.unpaired}
 
     def summary_line(self) -> str:
         t = self.summary()["totals"]
@@ -65,6 +72,12 @@ class RunReport:
             line += f", {t['duplicates']:,} duplicates"
         if t.get("waiting"):
             line += f", {t['waiting']:,} waiting"
+        if t.get("joined"):
+            line += f", {t['joined']:,} order rows joined"
+        if t.get("unpaired"):
+            line += f", {t['unpaired']:,} " + (
+                "file waiting for its partner" if t["unpaired"] == 1
+                else "files waiting for their partners")
         if t["skipped"]:
             line += f", {t['skipped']:,} already ingested"
         if t["unreadable"]:

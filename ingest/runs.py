@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.codes import is_transient
@@ -30,12 +31,22 @@ from ingest.intake import Intake, Skip
 from ingest.ledger import Ledger
 from ingest.lock import run_lock
 from ingest.mapping.model import Mapping
+from ingest.pairs import (
+    Half,
+    expiry_reason,
+    joined_inputs,
+    pair_up,
+    rejected_whole,
+    stem,
+    waited_too_long,
+)
 from ingest.publish import publish_batch
-from ingest.reading import CheckedInput, read_input
+from ingest.reading import CheckedInput, ReadHalf, read_any
 from ingest.report import RunReport
 from ingest.sources import Source
 from ingest.validate import load_in_background
 from ingest.verdicts import finish
+from ingest.waiting import Waiting, WaitingStore
 from ingest.writers.batch import new_batch_id
 
 
@@ -51,6 +62,16 @@ class RunPlan:
     timezone: str = "UTC"
     channel: str | None = None  # read every input with this mapping (no detection)
     force: bool = False
+    pair_wait_days: float = 3.0  # how long half of a two-file export waits for the other
+
+
+@dataclass
+class _Halves:
+    """Halves of two-file exports met while reading: new ones, and listed copies of halves
+    already waiting in the state (by sha256)."""
+
+    new: list[tuple[Source, Half]] = field(default_factory=list)
+    listed: dict[str, tuple[Source, Input]] = field(default_factory=dict)
 
 
 def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET) -> RunReport:
@@ -75,17 +96,30 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
             # run left behind goes now (the lock says no other run is using it).
             spill_dir = plan.state_dir / "spill"
             shutil.rmtree(spill_dir, ignore_errors=True)
+            store = WaitingStore(plan.state_dir)
+            with writing_to(plan.state_dir):
+                report.recovered.extend(store.sweep(ledger))
+            halves = _Halves()
             with writing_to(spill_dir):
                 checked, outcomes = _read_all(listed, plan, Intake(ledger, plan.force),
-                                              report, events, spill_dir)
+                                              report, events, spill_dir, store.entries(),
+                                              halves)
+            with writing_to(plan.state_dir):
+                done, arrived = _join_halves(halves, store, plan, report, events, checked,
+                                             outcomes)
+            listing = {one.name: i for i, (_, one) in enumerate(listed)}
+            checked.sort(key=lambda c: listing.get(c.name, len(listing)))  # (as listed)
             try:
                 crash_point("prepared")
-                if checked or report.unreadable:
+                if checked or report.unreadable or arrived:
                     _publish(checked, ledger, plan, report, events)
             finally:
                 for one in checked:
                     one.cleanup()
             _settle(outcomes, report, events)
+            with writing_to(plan.state_dir):
+                for sha256 in done:  # (recorded by the ledger: a crash before this is swept)
+                    store.remove(sha256)
             crash_point("moved")
             with writing_to(plan.state_dir):
                 ledger.finish_run(report.run_id, int(report.exit_code), report.summary())
@@ -130,11 +164,14 @@ def _stopped(ledger: Ledger, run_id: int, exit_code: int, error: str) -> None:
 
 
 def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
-              report: RunReport, events: Events, spill_dir: Path
-              ) -> tuple[list[CheckedInput], list[tuple[Source, Outcome]]]:
-    """Read, map and check every input not ingested before; each input's outcome."""
+              report: RunReport, events: Events, spill_dir: Path, waiting: list[Waiting],
+              halves: _Halves) -> tuple[list[CheckedInput], list[tuple[Source, Outcome]]]:
+    """Read, map and check every input not ingested before; each input's outcome. Halves
+    of two-file exports are read, not mapped: they go to ``halves`` (their outcome is
+    decided when they are joined, ``_join_halves``), as do copies of waiting halves."""
     checked: list[CheckedInput] = []
     outcomes: list[tuple[Source, Outcome]] = []
+    waiting_sizes = {w.size: w for w in waiting}
     for index, (source, one) in enumerate(listed):
         events.step(one.name, index, len(listed))
         try:
@@ -142,6 +179,11 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
                 raise InputError.of(one.name, "not-a-file", reason=kind)
             if not one.exists():
                 raise InputError.of(one.name, "missing-file")
+            if one.size() in waiting_sizes:  # (a half already waiting, listed again?)
+                sha256 = one.sha256()[0]
+                if any(w.sha256 == sha256 for w in waiting):
+                    halves.listed[sha256] = (source, one)
+                    continue
             admitted = intake.admit(one)
             if isinstance(admitted, Skip):
                 entry = {"path": one.name, "sha256": admitted.sha256, "reason": admitted.reason}
@@ -150,10 +192,13 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
                             f"{admitted.reason}; use --force to ingest it again")
                 outcomes.append((source, Outcome(one, Fate.ALREADY_INGESTED)))
                 continue
-            result = read_input(one, plan.mappings, plan.channel or one.channel, plan.timezone,
-                                admitted, spill_dir=spill_dir,
-                                progress=_within(events, one.name, index, len(listed)))
+            result = read_any(one, plan.mappings, plan.channel or one.channel, plan.timezone,
+                              admitted, spill_dir=spill_dir,
+                              progress=_within(events, one.name, index, len(listed)))
             intake.read(one, (result.sha256, result.size))
+            if isinstance(result, ReadHalf):
+                halves.new.append((source, Half.of(result)))
+                continue
             checked.append(result)
             outcomes.append((source, Outcome(one, Fate.INGESTED)))
         except Exception as raised:  # (an InputError, or anything else: _input_failure)
@@ -165,6 +210,83 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
             fate = Fate.RETRY if is_transient(exc.code) else Fate.UNREADABLE
             outcomes.append((source, Outcome(one, fate, exc.code, exc.reason)))
     return checked, outcomes
+
+
+def _join_halves(halves: _Halves, store: WaitingStore, plan: RunPlan, report: RunReport,
+                 events: Events, checked: list[CheckedInput],
+                 outcomes: list[tuple[Source, Outcome]]) -> tuple[list[str], int]:
+    """Join each item half with its order half (new, or waiting in the state since an
+    earlier run); keep a new half without its partner waiting, safely on disk before the
+    batch is published; reject whole a half that waited longer than ``pair_wait_days``.
+    Returns the sha256 of the waiting halves to drop from the state once the batch is
+    committed, and how many halves arrived to wait."""
+    now = datetime.now(UTC)
+    days = plan.pair_wait_days
+    wanted = {h.mapping.pair.partner for _, h in halves.new if h.mapping.pair}
+    candidates = [h for _, h in halves.new]
+    for waiting in store.entries():
+        if waiting.mapping not in wanted and not waited_too_long(waiting, days, now):
+            continue  # nothing new could be its partner: it waits on, unread
+        try:
+            read = read_any(waiting.input(), plan.mappings, waiting.channel, plan.timezone,
+                            (waiting.sha256, waiting.size))
+            if not isinstance(read, ReadHalf):
+                raise InputError(waiting.name, "is no longer read as half of a two-file "
+                                 "export by the mappings; it stays in the state")
+            candidates.append(Half.of(read, waiting))
+        except InputError as exc:
+            report.unreadable.append({"path": exc.path, "code": exc.code,
+                                      "reason": exc.reason})
+    sources = {id(h): source for source, h in halves.new}
+    by_stem = {stem(m): m for m in plan.mappings}
+    pairs, alone = pair_up(candidates)
+    done: list[str] = []
+
+    def settled(half: Half, fate: Fate, code: str | None = None,
+                reason: str | None = None) -> None:
+        """The half's outcome for the source that listed it (new, or a waiting one's copy)."""
+        if half.waiting is not None:
+            done.append(half.waiting.sha256)
+            listed = halves.listed.pop(half.waiting.sha256, None)
+            if listed is not None:
+                outcomes.append((listed[0], Outcome(listed[1], fate, code, reason)))
+        else:
+            outcomes.append((sources[id(half)], Outcome(half.read.input, fate, code, reason)))
+
+    for items, orders in pairs:
+        checked.extend(joined_inputs(items, orders, plan.timezone))
+        settled(items, Fate.INGESTED)
+        settled(orders, Fate.INGESTED)
+    arrived = 0
+    for half in alone:
+        pair = half.mapping.pair
+        assert pair is not None
+        if half.waiting is not None:
+            if waited_too_long(half.waiting, days, now):
+                reason = expiry_reason(half, days)
+                items_mapping = half.mapping if pair.role == "items" else by_stem[pair.partner]
+                checked.append(rejected_whole(half, items_mapping, reason, plan.timezone))
+                settled(half, Fate.UNREADABLE, "partner-missing", reason)
+                events.emit("input_partner_missing", path=half.name, reason=reason,
+                            message=f"partner missing: {reason}")
+            continue
+        one = half.read.input
+        try:
+            store.put(one, half.read.sha256, half.read.size, stem(half.mapping), pair.role,
+                      half.mapping.channel)
+        except InputError as exc:
+            report.unreadable.append({"path": exc.path, "code": exc.code, "reason": exc.reason})
+            settled(half, Fate.RETRY, exc.code, exc.reason)
+            continue
+        arrived += 1
+        settled(half, Fate.WAITING)
+        events.emit("input_waiting", path=one.name, role=pair.role, partner=pair.partner,
+                    message=f"{one.name} waits for its partner ({pair.partner}): the "
+                    f"{pair.role} half of a two-file export")
+    crash_point("stored")
+    report.unpaired = [w.entry(days) for w in store.entries() if w.sha256 not in done]
+    report.arrived_unpaired = arrived
+    return done, arrived
 
 
 def _input_failure(one: Input, raised: Exception) -> InputError:
@@ -194,7 +316,7 @@ def _publish(checked: list[CheckedInput], ledger: Ledger, plan: RunPlan, report:
     finished = finish(checked, batch_id, ledger.history())
     report.batch_dir, report.manifest = publish_batch(
         finished, report.unreadable, ledger, plan.out_dir, plan.output_format, report.run_id,
-        batch_id)
+        batch_id, report.unpaired)
     for entry in report.manifest["inputs"]:
         events.emit("input_done", **{k: entry[k] for k in (
             "path", "channel", "rows_in", "clean", "rejected", "duplicates", "updates",

@@ -61,6 +61,7 @@ class InputResult:
     warning_parts: list[pl.LazyFrame] = field(default_factory=list)
     warnings: int = 0
     waiting: int = 0  # rows of orders not complete yet: neither clean nor rejected
+    joined: int = 0  # order rows of a two-file export joined into its partner's lines
 
     @cached_property
     def clean(self) -> pl.DataFrame:
@@ -267,10 +268,10 @@ def _result(c: CheckedInput, clean_parts: list[pl.LazyFrame], clean_rows: int,
         *shown.values(),
     )
     # The accounting rule: every row is exactly one of these.
-    if clean_rows + rejects.height + duplicates + c.waiting != c.rows_in:
+    if clean_rows + rejects.height + duplicates + c.waiting + c.joined != c.rows_in:
         raise AssertionError(f"{c.name}: {c.rows_in} rows in, {clean_rows} clean + "
                              f"{rejects.height} rejected + {duplicates} duplicates + "
-                             f"{c.waiting} waiting")
+                             f"{c.waiting} waiting + {c.joined} joined")
     return InputResult(c.name, c.sha256, c.size, c.channel, c.rows_in, clean_parts,
                        clean_rows, rejects, duplicates, updates, c.details, c.store,
-                       waiting=c.waiting)
+                       waiting=c.waiting, joined=c.joined)

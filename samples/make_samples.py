@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 
 import gen_marketplaces
+import gen_tmall_pair
 from gen_po import write_po_samples
 
 ROOT = Path(__file__).resolve().parent
@@ -107,7 +108,10 @@ def write_tmall() -> None:
     writer.writerow(TMALL_HEADER)
     writer.writerows(tmall_rows())
     writer.writerow(["合计：14 条"])
-    target = ROOT / "tmall" / "ExportOrderList202411120800.csv"
+    # An 订单明细 table of one row per item with its order's columns, as a combined
+    # (joined) export would be: no seller-centre export is this (they are two files, see
+    # gen_tmall_pair), but the tests read it as their GB18030 sample.
+    target = ROOT.parent / "tests" / "fixtures" / "tmall-combined.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(out.getvalue().encode("gb18030"))
 
@@ -243,6 +247,7 @@ def write_shopify() -> None:
 
 if __name__ == "__main__":
     write_tmall()
+    gen_tmall_pair.write(ROOT / "tmall")
     write_shopify()
     gen_marketplaces.write_all()
     write_po_samples()

@@ -12,7 +12,7 @@ from ingest.api import ingest
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
 CASES = {
-    "tmall": "samples/tmall/ExportOrderList202411120800.csv",
+    "tmall": "samples/tmall",  # both halves of the two-file export
     "shopify": "samples/shopify/orders_export_1.csv",
     "jd": "samples/jd/订单导出_20241112.csv",
     "1688": "samples/1688/1688订单导出_20241108.xlsx",

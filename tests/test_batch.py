@@ -15,7 +15,7 @@ from ingest.errors import EnvironmentFailure, UsageError
 from ingest.schema import SCHEMA_VERSION
 from ingest.writers import batch
 
-TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+TMALL = SAMPLES.parent / "tests" / "fixtures" / "tmall-combined.csv"
 
 
 def test_parquet_keeps_decimal_and_utc_datetime_types(tmp_path: Path) -> None:

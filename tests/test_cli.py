@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from conftest import MAPPINGS, ROOT, SAMPLES, run_cli
 
-TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+TMALL = SAMPLES.parent / "tests" / "fixtures" / "tmall-combined.csv"
 SHOPIFY = SAMPLES / "shopify" / "orders_export_1.csv"
 
 
@@ -38,8 +38,9 @@ def test_exit_1_when_rows_are_rejected_with_one_line_summary(tmp_path: Path) -> 
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("11 files, 121 lines: 77 clean (8 warnings), 43 rejected, "
-                               "1 waiting -> ")
+    # (119 = 72 + 42 + 1 waiting + 4 order rows joined into their items' lines)
+    assert lines[0].startswith("12 files, 119 lines: 72 clean (7 warnings), 42 rejected, "
+                               "1 waiting, 4 order rows joined -> ")
     batch = Path(lines[0].split(" -> ")[1])
     assert (batch / "orders.csv").is_file() and (batch / "manifest.json").is_file()
 
@@ -150,7 +151,7 @@ def test_folder_input_is_expanded_and_sources_are_absolute_paths(tmp_path: Path)
     result = run_cli("ingest", "samples", "--out", str(tmp_path), "--json", cwd=ROOT)
     manifest = json.loads(result.stdout)["manifest"]
     paths = [i["path"] for i in manifest["inputs"]]
-    assert paths == sorted(paths) and len(paths) == 11
+    assert paths == sorted(paths) and len(paths) == 12
     assert f"{ROOT}/samples/shopify/orders_export_1.csv" in paths
     assert f"{ROOT}/samples/tmall/ExportOrderList202411120800.csv" in paths
     assert f"{ROOT}/samples/po/acme-PO-4500012345.xlsx" in paths

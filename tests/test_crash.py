@@ -27,7 +27,7 @@ STEPS = ["prepared", "keys-written", "staged", "pending", "published", "committe
 def setup(tmp_path: Path, big: bool = False) -> Path:
     drop = tmp_path / "drop"
     drop.mkdir()
-    shutil.copy(SAMPLES / "tmall" / "ExportOrderList202411120800.csv", drop / "tmall.csv")
+    shutil.copy(SAMPLES.parent / "tests" / "fixtures" / "tmall-combined.csv", drop / "tmall.csv")
     shutil.copy(SAMPLES / "shopify" / "orders_export_1.csv", drop / "shopify.csv")
     if big:
         tmall_frame(20_000).write_csv(drop / "big.csv")

@@ -15,7 +15,7 @@ from conftest import MAPPINGS, SAMPLES
 from ingest import ledger as ledger_module
 from ingest.api import ingest
 
-TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+TMALL = SAMPLES.parent / "tests" / "fixtures" / "tmall-combined.csv"
 HEADER = ["订单编号", "买家会员名", "订单状态", "订单创建时间", "宝贝标题", "商家编码", "价格",
           "购买数量", "收货人姓名", "收货地址"]
 ADDRESS = "浙江省 杭州市 西湖区 文三路100号(310012)"

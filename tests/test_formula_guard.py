@@ -44,7 +44,7 @@ PAYLOADS = {
 MEANT = {name: text.strip().removeprefix("'") for name, text in PAYLOADS.items()}
 
 SHOPIFY = SAMPLES / "shopify" / "orders_export_1.csv"
-TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+TMALL = SAMPLES.parent / "tests" / "fixtures" / "tmall-combined.csv"
 # The Shopify column each plainly mapped text field reads (ship_address: the first of two).
 SHOPIFY_TEXT = {
     "order_id": "Name", "buyer_name": "Billing Name", "ship_name": "Shipping Name",

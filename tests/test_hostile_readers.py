@@ -199,7 +199,7 @@ def test_a_header_with_fewer_names_than_its_rows(chunk_bytes: int | None) -> Non
 
 # 6-7. Paths that are not what a run expects.
 
-SAMPLE = Path(__file__).parent.parent / "samples" / "tmall" / "ExportOrderList202411120800.csv"
+SAMPLE = Path(__file__).parent.parent / "tests" / "fixtures" / "tmall-combined.csv"
 
 
 @pytest.mark.parametrize("raw", [b"commande-r\xe9sum\xe9.csv", b"\x83J\x83i\x92\x8d\x95\xb6.csv"])

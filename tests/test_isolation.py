@@ -23,7 +23,7 @@ from ingest.reading import read_input
 
 ACME = ROOT / "samples" / "po" / "acme-PO-4500012345.xlsx"
 SHOPIFY = ROOT / "samples" / "shopify" / "orders_export_1.csv"
-TMALL = ROOT / "samples" / "tmall" / "ExportOrderList202411120800.csv"
+TMALL = ROOT / "tests" / "fixtures" / "tmall-combined.csv"
 
 
 def stray_workbook(folder: Path) -> Path:

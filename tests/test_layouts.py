@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import MAPPINGS, SAMPLES, run_cli
+from conftest import MAPPINGS, ROOT, SAMPLES, run_cli
 from golden import GOLDEN
 
 from ingest.api import ingest
@@ -21,7 +21,8 @@ from ingest.readers.base import header_columns, normalise_name
 
 AMAZON = SAMPLES / "amazon" / "All_Orders_20241112.txt"
 SHOPIFY = SAMPLES / "shopify" / "orders_export_1.csv"
-TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+# The one-file Tmall layout (a test fixture: the seller centre's real export is two files).
+TMALL = ROOT / "tests" / "fixtures" / "tmall-combined.csv"
 
 # Amazon's "Unshipped orders" report: another layout of the amazon channel (its own column
 # names for the same fields), tab-separated like All Orders.
@@ -203,6 +204,12 @@ def _rewrite_header(sample: Path, target: Path, encoding: str, rename: dict[str,
     return target
 
 
+def _as_written(path: Path, tmp_path: Path) -> pl.DataFrame:
+    """The clean lines of the file as it is, header untouched."""
+    report = ingest([path], tmp_path / "as-written", state_dir=tmp_path / "as-written-st")
+    return _orders(report.batch_dir)
+
+
 def _orders(report_dir: Path | None) -> pl.DataFrame:
     assert report_dir is not None
     return pl.read_csv(report_dir / "orders.csv", infer_schema=False).drop("batch_id", "source")
@@ -217,8 +224,7 @@ def test_tmall_header_with_trailing_spaces_and_a_guard_reads_as_the_golden(
               "购买数量": "购买数量\u3000", "价格": "价格 "}
     path = _rewrite_header(TMALL, tmp_path / TMALL.name, "gb18030", rename)
     report = ingest([path], tmp_path / "out", state_dir=tmp_path / "st")
-    golden = pl.read_csv(GOLDEN / "tmall" / "orders.csv", infer_schema=False).drop("source")
-    assert _orders(report.batch_dir).equals(golden)
+    assert _orders(report.batch_dir).equals(_as_written(TMALL, tmp_path))
     assert report.batch_dir is not None
     rejects = (report.batch_dir / "rejects.csv").read_text(encoding="utf-8-sig")
     assert "收货地址 ," in rejects.splitlines()[0]
@@ -247,8 +253,8 @@ def test_a_mapping_column_in_full_width_finds_the_half_width_header(tmp_path: Pa
                            {"订单付款时间": "订单付款时间(北京)"})
     report = ingest([path], tmp_path / "out", state_dir=tmp_path / "st",
                     mappings_dir=directory)
-    golden = pl.read_csv(GOLDEN / "tmall" / "orders.csv", infer_schema=False).drop("source")
-    assert _orders(report.batch_dir)["paid_at"].equals(golden["paid_at"])
+    paid = _orders(report.batch_dir)["paid_at"]
+    assert paid.is_not_null().any() and paid.equals(_as_written(TMALL, tmp_path)["paid_at"])
 
 
 # --- --channel forces the mapping --------------------------------------------------------

@@ -16,7 +16,7 @@ from conftest import MAPPINGS, ROOT, SAMPLES, run_cli
 from ingest.errors import MappingError
 from ingest.mapping.loader import load_mapping, parse_mapping
 
-TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+TMALL = SAMPLES.parent / "tests" / "fixtures" / "tmall-combined.csv"
 SHOPIFY = SAMPLES / "shopify" / "orders_export_1.csv"
 ETSY = ROOT / "tests" / "fixtures" / "etsy-sold-order-items.csv"
 

@@ -22,11 +22,14 @@ from ingest.inputs import Input
 from ingest.mapping.loader import load_mapping, load_mappings
 from ingest.mapping.model import Mapping
 from ingest.readers.csv import _record_pieces
-from ingest.reading import CheckedInput, read_input
+from ingest.reading import CheckedInput, ReadHalf, read_input
 from ingest.verdicts import finish
 
 WHOLE = 1 << 40
-TEXT_SAMPLES = sorted(p for p in SAMPLES.rglob("*") if p.suffix.lower() in (".csv", ".txt"))
+# (The halves of a two-file export, samples/tmall/, are read whole: tests/test_pairs.py.)
+TEXT_SAMPLES = sorted([*(p for p in SAMPLES.rglob("*") if p.suffix.lower() in (".csv", ".txt")
+                         and p.parent.name != "tmall"),
+                       SAMPLES.parent / "tests" / "fixtures" / "tmall-combined.csv"])
 
 
 def outcome(paths: list[Path], chunk_bytes: int, mappings: list[Mapping] | None = None,
@@ -230,7 +233,7 @@ def test_pieces_end_at_record_ends_and_lose_no_byte(block_bytes: int) -> None:
 
 def test_a_run_spills_big_inputs_beside_the_ledger_and_clears_them(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sample = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+    sample = SAMPLES.parent / "tests" / "fixtures" / "tmall-combined.csv"
     whole = ingest([sample], out=tmp_path / "whole", state_dir=tmp_path / "state-whole")
     monkeypatch.setattr(reading_module, "CHUNK_BYTES", 400)
     spilled: list[Path] = []
@@ -297,15 +300,15 @@ def test_updates_duplicates_and_the_key_file_in_pieces_are_the_whole_file_result
                                   for i in range(34, 45)), "day2b.csv")
     day3 = toy(tmp_path, toy_row(3, 1) + toy_row(50, 1) + toy_row(51, 1), "day3.csv")
     pieced: list[str] = []
-    real = runs_module.read_input
+    real = runs_module.read_any
 
-    def counted(one: Input, *args: object, **options: object) -> CheckedInput:
+    def counted(one: Input, *args: object, **options: object) -> CheckedInput | ReadHalf:
         prepared = real(one, *args, **options)  # type: ignore[arg-type]
-        if prepared.in_pieces:
+        if isinstance(prepared, CheckedInput) and prepared.in_pieces:
             pieced.append(Path(one.name).name)
         return prepared
 
-    monkeypatch.setattr(runs_module, "read_input", counted)
+    monkeypatch.setattr(runs_module, "read_any", counted)
     outputs = {}
     for mode, chunk_bytes in (("whole", WHOLE), ("pieces", 120)):
         monkeypatch.setattr(reading_module, "CHUNK_BYTES", chunk_bytes)
@@ -371,7 +374,7 @@ def test_the_batch_stage_never_opens_a_source_again(
 
 def test_a_big_file_tells_its_progress_as_it_is_read(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sample = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+    sample = SAMPLES.parent / "tests" / "fixtures" / "tmall-combined.csv"
     small = tmp_path / "small.csv"
     small.write_text("订单编号,买家会员名\n", encoding="utf-8")  # read whole: no pieces
     monkeypatch.setattr(reading_module, "CHUNK_BYTES", 400)

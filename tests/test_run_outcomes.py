@@ -20,7 +20,7 @@ from ingest import api
 from ingest.config import load_settings
 from ingest.errors import EnvironmentFailure, ExitCode, writing_to
 
-TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+TMALL = SAMPLES.parent / "tests" / "fixtures" / "tmall-combined.csv"
 SHOPIFY = SAMPLES / "shopify" / "orders_export_1.csv"
 
 

@@ -23,7 +23,7 @@ from ingest.inputs import Input
 from ingest.readers import READERS
 from ingest.sources import GivenPaths, configured
 
-TMALL = SAMPLES / "tmall" / "ExportOrderList202411120800.csv"
+TMALL = SAMPLES.parent / "tests" / "fixtures" / "tmall-combined.csv"
 SHOPIFY = SAMPLES / "shopify" / "orders_export_1.csv"
 
 

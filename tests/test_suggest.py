@@ -121,7 +121,7 @@ def test_one_column_feeds_one_field_and_losers_are_listed() -> None:
 
 
 def test_chinese_address_is_split_deliberately() -> None:
-    drafted = suggest(SAMPLES / "tmall" / "ExportOrderList202411120800.csv", [])
+    drafted = suggest(SAMPLES.parent / "tests" / "fixtures" / "tmall-combined.csv", [])
     assert drafted.guesses["ship_province"].how == "split"
     assert drafted.guesses["ship_postcode"].how == "extract"
     assert drafted.constants["currency"][0] == "CNY"
@@ -129,7 +129,7 @@ def test_chinese_address_is_split_deliberately() -> None:
 
 
 def test_existing_channel_is_noted(tmp_path: Path) -> None:
-    text = render(suggest(SAMPLES / "tmall" / "ExportOrderList202411120800.csv",
+    text = render(suggest(SAMPLES.parent / "tests" / "fixtures" / "tmall-combined.csv",
                           load_mappings(MAPPINGS)))
     assert "already recognised as channel tmall" in text
 

@@ -23,6 +23,7 @@ from ingest.mapping.model import (
     FieldRule,
     FormLabel,
     Mapping,
+    Pair,
     ParseOptions,
     Waiting,
 )
@@ -39,7 +40,7 @@ from ingest.schema import (
 )
 
 TOP_KEYS = ("channel", "layout", "description", "detect", "reader", "parse", "orders",
-            "constants", "fields", "values", "checks", "waiting")
+            "constants", "fields", "values", "checks", "waiting", "pair")
 RULE_KEYS = ("column", "first", "join", "separator", "extract", "split", "part", "remove",
              "formats", "timezone", "cases", "per", "minus", "minus_lines", "label", "label_regex",
              "take")
@@ -52,6 +53,8 @@ PARSE_KEYS = ("timezone", "phone_region", "phone_region_from_country", "datetime
 ORDER_KEYS = ("key", "carry_forward", "key_scope", "summary_when_empty", "sum")
 DELIMITERS = ("auto", ",", "\t", ";", "|")
 DETECT_KEYS = ("by", "header_contains")
+PAIR_KEYS = ("role", "partner", "key")
+PAIR_ROLES = ("orders", "items")
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
@@ -208,7 +211,13 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
     for name, rule in fields.items():
         _check_arithmetic(fields_table, name, rule, set(fields))
 
+    pair = _pair(top)
     covered = set(fields) | set(constants) | set(derived_fields())
+    if pair is not None and pair.role == "orders":
+        if fields or constants:
+            raise top.sub("fields").fail((), "the orders half of a pair maps nothing: its "
+                                         "columns are mapped by the items half's [fields]")
+        covered = set(required_fields())
     for name in required_fields():
         if name not in covered:
             raise MappingError(path, "fields", f"required field {name!r} is not mapped: add "
@@ -234,6 +243,7 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         layout=layout,
         checks=_checks(top.sub("checks")),
         waiting=_waiting(top.sub("waiting")),
+        pair=pair,
     )
 
 
@@ -267,6 +277,22 @@ def _waiting(table: _Reader) -> Waiting | None:
         raise table.fail("when", "needs column = \"<source column>\" and equals = "
                          "[\"<value>\", ...]")
     return Waiting(column, equals)
+
+def _pair(top: _Reader) -> Pair | None:
+    """``[pair]``: one half of a two-file export (role, partner, key); None without it."""
+    if "pair" not in top.table:
+        return None
+    table = top.sub("pair")
+    table.only(PAIR_KEYS)
+    for name in PAIR_KEYS:
+        if not table.text(name):
+            raise table.fail(name, "is required", missing=name)
+    role = str(table.text("role"))
+    if role not in PAIR_ROLES:
+        close = closest(role, PAIR_ROLES)
+        raise table.fail("role", f"must be one of: {', '.join(PAIR_ROLES)}, not {role!r}"
+                         + did_you_mean(close), suggestion=close)
+    return Pair(role, str(table.text("partner")), str(table.text("key")))
 
 
 def _detector(detect: _Reader) -> str:
@@ -449,6 +475,7 @@ def load_mappings(directory: str | Path) -> list[Mapping]:
     if not directory.is_dir():
         raise MappingError(str(directory), "", "mappings directory not found")
     mappings = [load_mapping(p) for p in sorted(directory.glob("*.toml"))]
+    check_pairs(mappings)
     problem = duplicate_layout(mappings)
     if problem is not None:
         mapping, other = problem
@@ -460,14 +487,16 @@ def load_mappings(directory: str | Path) -> list[Mapping]:
 
 
 def duplicate_layout(mappings: list[Mapping]) -> tuple[Mapping, Mapping] | None:
-    """The first mapping that repeats an earlier one's (channel, layout) or name, with it."""
-    seen: dict[tuple[str, str], Mapping] = {}
+    """The first mapping that repeats an earlier one's (channel, layout) or name, with it.
+    The two halves of a two-file export (``[pair]``) are one layout, one file each."""
+    seen: dict[tuple[str, str, str], Mapping] = {}
     names: dict[str, Mapping] = {}
     for mapping in mappings:
-        other = seen.get((mapping.channel, mapping.layout)) or names.get(mapping.name)
+        key = (mapping.channel, mapping.layout, mapping.pair.role if mapping.pair else "")
+        other = seen.get(key) or names.get(mapping.name)
         if other is not None:
             return mapping, other
-        seen[(mapping.channel, mapping.layout)] = mapping
+        seen[key] = mapping
         names[mapping.name] = mapping
     return None
 
@@ -479,3 +508,26 @@ def layout_clash(mapping: Mapping, other: Mapping) -> str:
     return (f"channel {mapping.channel!r}, layout {mapping.layout!r} is also read by "
             f"{other.path}; give each of a channel's mapping files its own layout = "
             "\"<name>\" (such as \"order-report\")")
+
+
+def check_pairs(mappings: list[Mapping]) -> None:
+    """Each half's partner is a mapping of the set, of the other role, naming it back."""
+    by_stem = {Path(m.path).stem: m for m in mappings}
+    for mapping in mappings:
+        if mapping.pair is None:
+            continue
+        partner = by_stem.get(mapping.pair.partner)
+        stem = Path(mapping.path).stem
+        problem = None
+        if partner is None:
+            problem = (f"names {mapping.pair.partner!r}, but no mapping file has that name"
+                       + nearest(mapping.pair.partner, by_stem))
+        elif partner.pair is None or partner.pair.partner != stem:
+            problem = f"{partner.path} must name {stem!r} back as its [pair] partner"
+        elif partner.pair.role == mapping.pair.role:
+            problem = f"{partner.path} has the same role ({mapping.pair.role!r}); one half " \
+                      "is \"orders\", the other \"items\""
+        elif partner.channel != mapping.channel:
+            problem = f"{partner.path} is of channel {partner.channel!r}: both halves share one"
+        if problem:
+            raise MappingError(mapping.path, "pair.partner", problem, keys=("pair", "partner"))

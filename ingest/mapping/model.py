@@ -110,6 +110,19 @@ class Checks:
 
 
 @dataclass(frozen=True)
+class Pair:
+    """``[pair]``: the mapping reads one half of a two-file export (Tmall's 订单报表 and
+    宝贝报表). ``role``: "orders" (one row per order) or "items" (one row per item; its
+    ``[fields]`` map the joined table, items × their order's columns); ``partner``: the other
+    half's mapping, by file stem; ``key``: this file's column holding the order number the
+    halves are joined on."""
+
+    role: str
+    partner: str
+    key: str
+
+
+@dataclass(frozen=True)
 class Mapping:
     channel: str
     path: str
@@ -145,6 +158,7 @@ class Mapping:
         """How messages name the mapping: its channel, and its layout when there are
         several (``amazon (layout order-report, mappings/amazon-order-report.toml)``)."""
         return self.channel if self.layout == "default" else f"{self.channel}/{self.layout}"
+    pair: Pair | None = None  # one half of a two-file export (``ingest.pairs``)
 
     @property
     def used_columns(self) -> set[str]:
@@ -157,4 +171,6 @@ class Mapping:
             cols.add(self.order_key)
         if self.waiting:
             cols.add(self.waiting.column)
+        if self.pair:
+            cols.add(self.pair.key)
         return cols

@@ -428,7 +428,10 @@ def _has_stray_quote(line: bytes, delimiter: bytes) -> bool:
 def _mark_structure(frame: pl.DataFrame, header: list[str], fields: pl.Series,
                     has_nul: bool) -> pl.DataFrame:
     width = len(header)
-    code = (pl.when(fields > width).then(pl.lit("too-many-fields"))
+    # One empty field past the header's last is a trailing delimiter, not a shifted row:
+    # Tmall's 宝贝报表 ends every data row with a comma.
+    trailing = (fields == width + 1) & (pl.col("__extra").fill_null("") == "")
+    code = (pl.when((fields > width) & ~trailing).then(pl.lit("too-many-fields"))
             .when(fields < width).then(pl.lit("too-few-fields")))
     if has_nul:  # rare: only then pay for a scan of every cell
         code = code.when(pl.any_horizontal(

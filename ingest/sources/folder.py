@@ -41,7 +41,7 @@ class FolderSource:
 
     def settle(self, outcome: Outcome) -> dict[str, str] | None:
         path = outcome.input.path
-        if path is None or not path.exists() or outcome.fate is Fate.RETRY:
+        if path is None or not path.exists() or outcome.fate in (Fate.RETRY, Fate.WAITING):
             return None
         if outcome.input.not_regular() is not None:
             return None  # (moving a pipe across file systems would read it: it stays, named)

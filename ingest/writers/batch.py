@@ -70,7 +70,8 @@ class Staged:
 
 
 def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], out_dir: Path,
-                batch_id: str, output_format: str = "csv") -> Staged:
+                batch_id: str, output_format: str = "csv",
+                waiting: list[dict[str, Any]] | None = None) -> Staged:
     """Write orders, rejects and manifest for ``results`` into a staging folder under
     ``out_dir``, flushed to disk. Nothing is left behind when writing fails."""
     extension, write_orders = writer_for(output_format)
@@ -96,7 +97,8 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
             write(frame, target)
             _fsync(target)
             outputs.append({"file": name, "rows": rows, "sha256": _sha256(target)})
-        manifest = _manifest(batch_id, results, unreadable, outputs)
+        # (``waiting``: halves of two-file exports waiting for their partner, ``ingest.pairs``)
+        manifest = _manifest(batch_id, results, unreadable, outputs, waiting)
         manifest_path = staging / "manifest.json"
         manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                  encoding="utf-8")
@@ -136,7 +138,8 @@ def validated_lines(parts: list[pl.LazyFrame]) -> pl.LazyFrame:
 
 
 def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[str, str]],
-              outputs: list[dict[str, Any]]) -> dict[str, Any]:
+              outputs: list[dict[str, Any]],
+              waiting: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     inputs = [
         {
             "path": r.path,
@@ -150,6 +153,7 @@ def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[s
             "updates": r.updates,
             "waiting": r.waiting,
             "warnings": r.warnings,
+            **({"joined": r.joined} if r.details.get("pair") else {}),
             **r.details,
         }
         for r in results
@@ -171,5 +175,8 @@ def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[s
             "updates": sum(r.updates for r in results),
             "waiting": sum(r.waiting for r in results),
             "warnings": sum(r.warnings for r in results),
+            **({"joined": sum(r.joined for r in results)}
+               if any(r.details.get("pair") for r in results) else {}),
         },
+        "unpaired": waiting or [],
     }

@@ -218,7 +218,7 @@ class Fate(Enum):
     UNREADABLE = "unreadable"  # cannot be read at all, and will not be next time
     RETRY = "retry"  # cannot be read now (a passing fault): left for the next run
     # Half of a two-file export whose partner has not arrived: its bytes wait in the state
-    # (``ingest.waiting``), the file stays where it is until it is joined.
+    # (``ingest.unpaired``), the file stays where it is until it is joined.
     WAITING = "waiting"
 
 

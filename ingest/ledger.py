@@ -125,7 +125,7 @@ class Ledger:
 
     def ingested_since(self, sha256: str, moment: str) -> bool:
         """Whether these bytes were recorded as ingested at or after ``moment`` (ISO 8601):
-        a waiting half of a two-file export that has since been joined (``ingest.waiting``)."""
+        a waiting half of a two-file export that has since been joined (``ingest.unpaired``)."""
         rows = self.db.execute("SELECT ingested_at FROM inputs WHERE sha256 = ?", (sha256,))
         since = datetime.fromisoformat(moment)
         return any(datetime.fromisoformat(row[0].replace("Z", "+00:00")) >= since

@@ -34,7 +34,7 @@ from ingest.mapping.model import Mapping
 from ingest.mapping.parsers import clean_text
 from ingest.readers.base import RawTable, normalise_name
 from ingest.reading import CheckedInput, ReadHalf, check_tables
-from ingest.waiting import Waiting
+from ingest.unpaired import Unpaired
 
 KEY = "__pair_key"
 ORDER_ROW = "__order_row"
@@ -54,11 +54,11 @@ class Half:
 
     read: ReadHalf
     keys: pl.Series
-    waiting: Waiting | None = None
+    waiting: Unpaired | None = None
     key_column: str = field(default="")
 
     @classmethod
-    def of(cls, read: ReadHalf, waiting: Waiting | None = None) -> Half:
+    def of(cls, read: ReadHalf, waiting: Unpaired | None = None) -> Half:
         column = key_column(read)
         keys = read.table.frame.select(clean_text(pl.col(column)).alias(KEY))[KEY]
         return cls(read, keys.drop_nulls().unique(), waiting, column)
@@ -228,7 +228,7 @@ def _orphan_reason(items: Half, orders: Half) -> pl.Expr:
                              "lines", pl.col(KEY))))
 
 
-def waited_too_long(waiting: Waiting, wait_days: float, now: datetime | None = None) -> bool:
+def waited_too_long(waiting: Unpaired, wait_days: float, now: datetime | None = None) -> bool:
     now = now or datetime.now(UTC)
     return (now - waiting.arrived).total_seconds() > wait_days * 86400
 

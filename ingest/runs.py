@@ -46,7 +46,7 @@ from ingest.report import RunReport
 from ingest.sources import Source
 from ingest.validate import load_in_background
 from ingest.verdicts import finish
-from ingest.waiting import Waiting, WaitingStore
+from ingest.unpaired import Unpaired, UnpairedStore
 from ingest.writers.batch import new_batch_id
 
 
@@ -96,7 +96,7 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
             # run left behind goes now (the lock says no other run is using it).
             spill_dir = plan.state_dir / "spill"
             shutil.rmtree(spill_dir, ignore_errors=True)
-            store = WaitingStore(plan.state_dir)
+            store = UnpairedStore(plan.state_dir)
             with writing_to(plan.state_dir):
                 report.recovered.extend(store.sweep(ledger))
             halves = _Halves()
@@ -164,7 +164,7 @@ def _stopped(ledger: Ledger, run_id: int, exit_code: int, error: str) -> None:
 
 
 def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
-              report: RunReport, events: Events, spill_dir: Path, waiting: list[Waiting],
+              report: RunReport, events: Events, spill_dir: Path, waiting: list[Unpaired],
               halves: _Halves) -> tuple[list[CheckedInput], list[tuple[Source, Outcome]]]:
     """Read, map and check every input not ingested before; each input's outcome. Halves
     of two-file exports are read, not mapped: they go to ``halves`` (their outcome is
@@ -212,7 +212,7 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
     return checked, outcomes
 
 
-def _join_halves(halves: _Halves, store: WaitingStore, plan: RunPlan, report: RunReport,
+def _join_halves(halves: _Halves, store: UnpairedStore, plan: RunPlan, report: RunReport,
                  events: Events, checked: list[CheckedInput],
                  outcomes: list[tuple[Source, Outcome]]) -> tuple[list[str], int]:
     """Join each item half with its order half (new, or waiting in the state since an

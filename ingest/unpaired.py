@@ -32,7 +32,7 @@ FOLDER = "pairs"
 
 
 @dataclass(frozen=True)
-class Waiting:
+class Unpaired:
     """One waiting half, as its record says."""
 
     sha256: str
@@ -72,11 +72,11 @@ def now_iso() -> str:
     return _iso(datetime.now(UTC))
 
 
-class WaitingStore:
+class UnpairedStore:
     def __init__(self, state_dir: Path) -> None:
         self.folder = state_dir / FOLDER
 
-    def entries(self) -> list[Waiting]:
+    def entries(self) -> list[Unpaired]:
         """Every whole entry, oldest first."""
         if not self.folder.is_dir():
             return []
@@ -85,11 +85,11 @@ class WaitingStore:
             data = json.loads(record.read_text(encoding="utf-8"))
             data["data"] = self.folder / f"{data['sha256']}{data['suffix']}"
             data["arrived_at"] = data["arrived_at"].replace("Z", "+00:00")
-            found.append(Waiting(**data))
+            found.append(Unpaired(**data))
         return sorted(found, key=lambda w: (w.arrived_at, w.name))
 
     def put(self, one: Input, sha256: str, size: int, mapping: str, role: str,
-            channel: str) -> Waiting:
+            channel: str) -> Unpaired:
         """Keep the input's bytes and its record, each whole on disk before it counts. The
         bytes copied must be those read (``sha256``): otherwise the file changed since, and
         InputError (``changed-during-run``) leaves it for the next run."""
@@ -117,7 +117,7 @@ class WaitingStore:
         assert waiting is not None
         return waiting
 
-    def entry(self, sha256: str) -> Waiting | None:
+    def entry(self, sha256: str) -> Unpaired | None:
         return next((w for w in self.entries() if w.sha256 == sha256), None)
 
     def remove(self, sha256: str) -> None:

@@ -44,9 +44,9 @@ from ingest.publish import publish_batch
 from ingest.reading import CheckedInput, ReadHalf, read_any
 from ingest.report import RunReport
 from ingest.sources import Source
+from ingest.unpaired import Unpaired, UnpairedStore
 from ingest.validate import load_in_background
 from ingest.verdicts import finish
-from ingest.unpaired import Unpaired, UnpairedStore
 from ingest.writers.batch import new_batch_id
 
 

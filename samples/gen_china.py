@@ -400,8 +400,9 @@ def _write_1688(header: list[str], orders: list[list[dict[str, object]]], name: 
 def write_1688() -> None:
     orders = _a1688_orders()
     _write_1688(A1688_49_HEADER, orders, "历史订单_2025-11-08.xlsx")
-    core = [[{k: v for k, v in row.items() if k in A1688_31_HEADER} for row in order]
-            for order in orders[:3] + orders[5:]]
+    core = [[{k: (str(v).replace("21987654321", "21987654322") if k == "订单编号" else v)
+              for k, v in row.items() if k in A1688_31_HEADER} for row in order]
+            for order in orders[:3] + orders[5:]]  # other orders (order numbers) than above
     _write_1688(A1688_31_HEADER, core, "订单导出_31列.xlsx")
 
 
@@ -578,7 +579,8 @@ def write_douyin() -> None:
     text_b = {i for i, h in enumerate(DY_B_HEADER) if h not in NUMBERS}
     tab_b = {DY_B_HEADER.index(h) for h in ("主订单编号", "子订单编号", "选购商品", "商品规格",
                                              "商品ID", "商家编码")}
-    b = _douyin_records()
+    b = [{k: v.replace("69234567890123", "69234567890122").replace("2025-", "2024-")
+          for k, v in row.items()} for row in _douyin_records()]  # other orders, a year earlier
     b[-2]["商品单价"] = "-45.00"  # 2023-2024 file: a negative unit price (the 2025 file: 0 units)
     b[-2]["商品数量"] = "1"
     _target("douyin", "订单导出_抖店_2024.csv").write_bytes(

@@ -1,6 +1,6 @@
 """Golden outputs: what ordermill makes of each bundled sample, checked in under
-tests/golden/<case>/, a case named after the mapping that reads its sample (a channel's
-first mapping is named after the channel; ``tmall``: the two-file export). ``regen_golden.py`` rewrites them after a deliberate change."""
+tests/golden/<case>/, a case named after the mapping that reads its sample (``tmall``: the
+two-file export). ``regen_golden.py`` rewrites them after a deliberate change."""
 
 from __future__ import annotations
 

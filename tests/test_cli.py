@@ -38,8 +38,8 @@ def test_exit_1_when_rows_are_rejected_with_one_line_summary(tmp_path: Path) -> 
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    # (119 = 72 + 42 + 1 waiting + 4 order rows joined into their items' lines)
-    assert lines[0].startswith("12 files, 119 lines: 72 clean (7 warnings), 42 rejected, "
+    # (163 = 101 + 57 + 1 waiting + 4 order rows joined into their items' lines)
+    assert lines[0].startswith("18 files, 163 lines: 101 clean (31 warnings), 57 rejected, "
                                "1 waiting, 4 order rows joined -> ")
     batch = Path(lines[0].split(" -> ")[1])
     assert (batch / "orders.csv").is_file() and (batch / "manifest.json").is_file()

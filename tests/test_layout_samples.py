@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 from conftest import MAPPINGS
 from golden import CASES, ROOT
+from openpyxl import load_workbook
 
 from ingest.api import ingest
 from ingest.mapping.loader import load_mappings

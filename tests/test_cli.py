@@ -151,7 +151,7 @@ def test_folder_input_is_expanded_and_sources_are_absolute_paths(tmp_path: Path)
     result = run_cli("ingest", "samples", "--out", str(tmp_path), "--json", cwd=ROOT)
     manifest = json.loads(result.stdout)["manifest"]
     paths = [i["path"] for i in manifest["inputs"]]
-    assert paths == sorted(paths) and len(paths) == 12
+    assert paths == sorted(paths) and len(paths) == 18
     assert f"{ROOT}/samples/shopify/orders_export_1.csv" in paths
     assert f"{ROOT}/samples/tmall/ExportOrderList202411120800.csv" in paths
     assert f"{ROOT}/samples/po/acme-PO-4500012345.xlsx" in paths

@@ -1,5 +1,5 @@
-"""Sample exports of the marketplaces beyond Tmall and Shopify: JD, 1688, Pinduoduo, Douyin
-shop, Amazon Seller Central, eBay Seller Hub and WooCommerce. Called by make_samples.py.
+"""Sample exports of the marketplaces beyond Tmall and Shopify (the Chinese ones are in
+gen_china.py): Amazon Seller Central, eBay Seller Hub and WooCommerce. Called by make_samples.py.
 
 Each file reproduces its platform's export layout as public documentation and examples show
 it (column names and order, encoding, date and money formats, rows around the table,
@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-
-from openpyxl import Workbook
 
 ROOT = Path(__file__).resolve().parent
 
@@ -35,38 +33,6 @@ def _rows(header: list[str], records: list[dict[str, str]]) -> list[list[str]]:
     return [[r.get(h, "") for h in header] for r in records]
 
 
-# 京东 POP 商家后台 订单导出: GB18030 CSV, one row per SKU, every order-level column
-# repeated on each of the order's rows; order-level freight (运费金额).
-
-JD_HEADER = [
-    "订单号", "商品ID", "商品名称", "订购数量", "支付方式", "下单时间", "京东价", "订单金额",
-    "结算金额", "余额支付", "应付金额", "订单状态", "订单类型", "下单帐号", "客户姓名", "客户地址",
-    "联系电话", "订单备注", "发票类型", "发票抬头", "发票内容", "商家备注",
-    "商家备注等级（等级1-5为由高到低）", "运费金额", "付款确认时间", "增值税发票", "货号",
-    "订单完成时间", "订单来源", "订单渠道", "优惠金额", "促销包ID",
-]
-
-
-def jd_order(order: str, created: str, paid: str, status: str, account: str, name: str,
-             address: str, phone: str, freight: str,
-             lines: list[tuple[str, str, str, str, str, str, str]], note: str = "",
-             done: str = "") -> list[dict[str, str]]:
-    """lines: (商品ID, 商品名称, 订购数量, 京东价, 货号, 优惠金额, 促销包ID)."""
-    total = sum(_cents(q, p) - _cents("1", d) for _, _, q, p, _, d, _ in lines
-                if _is_amount(q, p, d)) + _cents("1", freight)
-    amount = f"{total // 100}.{total % 100:02d}"
-    return [{
-        "订单号": order, "商品ID": sku_id, "商品名称": title, "订购数量": qty,
-        "支付方式": "在线支付", "下单时间": created, "京东价": price, "订单金额": amount,
-        "结算金额": amount, "余额支付": "0.00", "应付金额": amount, "订单状态": status,
-        "订单类型": "SOP", "下单帐号": account, "客户姓名": name, "客户地址": address,
-        "联系电话": phone, "订单备注": note, "发票类型": "电子发票", "发票抬头": "个人",
-        "发票内容": "明细", "商家备注等级（等级1-5为由高到低）": "", "运费金额": freight,
-        "付款确认时间": paid, "增值税发票": "否", "货号": goods_no, "订单完成时间": done,
-        "订单来源": "移动端", "订单渠道": "京东", "优惠金额": discount, "促销包ID": promo,
-    } for sku_id, title, qty, price, goods_no, discount, promo in lines]
-
-
 def _is_amount(*values: str) -> bool:
     return all(v.replace(".", "", 1).isdigit() for v in values)
 
@@ -74,196 +40,6 @@ def _is_amount(*values: str) -> bool:
 def _cents(qty: str, price: str) -> int:
     whole, _, frac = price.partition(".")
     return int(qty) * (int(whole) * 100 + int((frac + "00")[:2]))
-
-
-def write_jd() -> None:
-    bj = "北京朝阳区三环到四环之间建国路87号SKP写字楼B座1201"
-    sh = "上海浦东新区陆家嘴世纪大道88号金茂大厦23层"
-    gz = "广东广州市天河区珠江新城花城大道85号"
-    ok = "等待出库"
-    tea = ("100012345678", "山河 明前龙井 250g 礼盒装", "1", "299.00", "LJ-250-GIFT", "20.00",
-           "PKG-88123")
-    cup = ("100012345690", "山河 白瓷茶杯 单只", "2", "39.90", "CUP-W-01", "0.00", "")
-    records: list[dict[str, str]] = []
-    records += jd_order("289765432101", "2024-11-11 00:00:05", "2024-11-11 00:00:31", ok,
-                        "jd_wangxm", "王小明", bj, "13800138000", "0.00", [tea, cup],
-                        note="周末送货，工作日不在家")
-    records += jd_order("289765432102", "2024-11-10 20:11:45", "2024-11-10 20:12:03", "完成",
-                        "jd_lihua88", "李华", sh, "010-65529988", "6.00",
-                        [("100023456789", "山河 铁观音 500g", "3", "268.00", "TGY-500",
-                          "24.00", "")], done="2024-11-13 18:20:00")
-    records += jd_order("289765432103", "2024-11-09 09:30:00", "2024-11-09 09:31:12",
-                        "等待确认收货", "gz_chayou", "陈静", gz, "13912345678", "10.00",
-                        [("100034567890", "山河 普洱熟茶 357g 饼", "1", "458.00", "PE-357",
-                          "0.00", ""),
-                         ("100045678901", "山河 茶针", "1", "15.00", "TOOL-01", "0.00",
-                          "PKG-90001")])
-    records += jd_order("289765432104", "2024-11-12 07:45:10", "", "等待付款", "bj_daye",
-                        "赵大爷", bj, "13700001111", "6.00",
-                        [("100056789012", "山河 茉莉花茶 100g", "2", "59.00", "ML-100", "0.00",
-                          "")])
-    records += jd_order("289765432105", "2024-11-08 12:00:00", "", "已取消", "jd_wangxm",
-                        "王小明", bj, "13800138000", "0.00",
-                        [("100067890123", "山河 明前龙井 50g 尝鲜装", "1", "69.00", "LJ-050",
-                          "0.00", "")])
-    # Bad rows, one kind each:
-    records += jd_order("289765432106", "2024-11-11 08:00:00", "2024-11-11 08:00:30", ok,
-                        "jd_wuer", "吴二", gz, "13800003333", "0.00",
-                        [("100078901234", "山河 定制礼盒", "1", "暂无报价", "GIFT-X", "0.00",
-                          "")])  # price is text
-    records += jd_order("289765432107", "2024-02-30 10:00:00", "2024-02-30 10:01:00", ok,
-                        "jd_zhouyi", "周一", sh, "13800002222", "0.00",
-                        [("100089012345", "山河 白茶 饼", "1", "199.00", "BC-350", "0.00",
-                          "")])  # 30 February
-    records += jd_order("", "2024-11-11 13:00:00", "2024-11-11 13:00:30", ok, "jd_weiqi",
-                        "卫七", bj, "13800007777", "0.00",
-                        [("100090123456", "山河 茶漏", "1", "12.00", "FILTER-01", "0.00",
-                          "")])  # no order number
-    records += jd_order("289765432109", "2024-11-11 12:00:00", "2024-11-11 12:00:30", ok,
-                        "jd_chuliu", "褚六", gz, "138****8000", "0.00",
-                        [("100091234567", "山河 茶巾", "1", "9.90", "TOWEL-01", "0.00",
-                          "")])  # masked phone
-    mixed = jd_order("289765432110", "2024-11-11 14:00:00", "2024-11-11 14:00:20", ok,
-                     "jd_fengsi", "冯四", sh, "13800005555", "6.00",
-                     [("100092345678", "山河 茶盘", "1", "120.00", "TRAY-01", "0.00", ""),
-                      cup])
-    mixed[1]["运费金额"] = "8.00"  # the order's freight differs between its rows
-    records += mixed
-    records += jd_order("289765432111", "2024-11-11 11:00:00", "2024-11-11 11:00:30", "锁定",
-                        "jd_chenwu", "陈五", bj, "13800006666", "0.00",
-                        [("100093456789", "山河 茶叶罐", "1", "45.00", "CAN-01", "0.00",
-                          "")])  # locked by JD risk control: not an order status we map
-    text = _csv([JD_HEADER, *_rows(JD_HEADER, records)])
-    _target("jd", "订单导出_20241112.csv").write_bytes(text.encode("gb18030"))
-
-
-# 1688 卖家订单导出: an xlsx; order-level cells merged down over the order's item rows (so
-# only the first row holds them), the order number repeated on every row; 19-digit order
-# numbers stored as text; prices and quantities as numbers.
-
-A1688_ORDER = [
-    "订单编号", "买家公司名", "买家会员名", "卖家公司名", "卖家会员名", "货品总价(元)", "运费(元)",
-    "涨价或折扣(元)", "实付款(元)", "订单状态", "订单创建时间", "付款时间", "收货人姓名",
-    "收货地址", "邮编", "联系电话", "联系手机",
-]
-A1688_ITEM = ["货品标题", "单价(元)", "数量", "单位", "货号", "型号", "SKU ID"]
-A1688_TAIL = ["物流公司", "运单号", "买家留言"]
-A1688_HEADER = A1688_ORDER + A1688_ITEM + A1688_TAIL
-
-
-def a1688_order(order: str, company: str, member: str, status: str, created: str, paid: str,
-                name: str, address: str, postcode: str, phone: str, mobile: str,
-                freight: float, adjust: float,
-                items: list[tuple[str, float | str, int | str, str, str, str, str]],
-                message: str = "") -> list[list[object]]:
-    """items: (货品标题, 单价, 数量, 单位, 货号, 型号, SKU ID)."""
-    goods = sum(p * q for _, p, q, *_ in items
-                if isinstance(p, float) and isinstance(q, int))
-    head: list[object] = [order, company, member, "山河茶业（杭州）有限公司", "shanhe_tea",
-                          round(goods, 2), freight, adjust, round(goods + freight + adjust, 2),
-                          status, created, paid, name, address, postcode, phone, mobile]
-    tail: list[object] = ["", "", message]
-    return [[order if i else head[0], *(head[1:] if i == 0 else [None] * (len(head) - 1)),
-             *item, *(tail if i == 0 else [None] * len(tail))]
-            for i, item in enumerate(items)]
-
-
-def write_1688() -> None:
-    hz = "浙江省 杭州市 西湖区 文三路100号华星大厦5楼"
-    sz = "广东省 深圳市 南山区 科技园南区高新南七道18号"
-    cd = "四川省 成都市 武侯区 天府大道北段1700号"
-    wait = "等待卖家发货"
-    orders = [
-        a1688_order("2198765432101234567", "杭州茶语贸易有限公司", "tea_yu_hz", wait,
-                    "2024-11-05 09:30:15", "2024-11-05 09:32:40", "林晓", hz, "310012", "",
-                    "13812345678", 15.0, -20.0,
-                    [("山河 明前龙井 散装 500g", 168.0, 10, "袋", "LJ-500", "2024新茶",
-                      "5012345678901"),
-                     ("山河 白瓷茶杯 单只", 12.5, 100, "只", "CUP-W-01", "白色", "5012345678902"),
-                     ("山河 牛皮纸茶叶袋 250g", 0.8, 500, "个", "BAG-K-250", "", "")],
-                    message="发德邦物流，周一前到，谢谢"),
-        a1688_order("2198765432101234600", "深圳市南山茶馆", "nanshan_tea", "交易成功",
-                    "2024-11-01 14:00:00", "2024-11-01 14:05:21", "张强", sz, "518057",
-                    "0755-86001234", "", 0.0, 0.0,
-                    [("山河 普洱熟茶 357g 饼", 98.0, 20, "饼", "PE-357", "2018年", ""),
-                     ("山河 茶针", 6.0, 20, "支", "TOOL-01", "", "")]),
-        a1688_order("2198765432101234700", "成都蜀香茶行", "shuxiang_cd", "等待买家付款",
-                    "2024-11-06 10:00:00", "", "何川", cd, "610041", "", "13912345670", 20.0,
-                    0.0, [("山河 茉莉花茶 散装 500g", 45.0, 30, "袋", "ML-500", "", "")]),
-        a1688_order("2198765432101234800", "杭州茶语贸易有限公司", "tea_yu_hz", "交易关闭",
-                    "2024-11-02 08:00:00", "", "林晓", hz, "310012", "", "13812345678", 0.0,
-                    0.0, [("山河 大红袍 散装 500g", 210.0, 5, "袋", "DHP-500", "", "")]),
-        a1688_order("2198765432101234900", "深圳市南山茶馆", "nanshan_tea", "等待买家确认收货",
-                    "2024-11-03 16:20:00", "2024-11-03 16:21:00", "张强", sz, "518057", "",
-                    "+86 139-2233-4455", 12.0, 0.0,
-                    [("山河 铁观音 散装 500g", 120.0, 8, "袋", "TGY-500", "", "")]),
-        # Bad rows, one kind each:
-        a1688_order("2198765432101235000", "成都蜀香茶行", "shuxiang_cd", wait,
-                    "2024-11-06 11:00:00", "2024-11-06 11:02:00", "何川", cd, "610041", "",
-                    "13912345670", 0.0, 0.0,
-                    [("山河 茶盘", 60.0, "两箱", "箱", "TRAY-01", "", "")]),  # quantity in words
-        a1688_order("2198765432101235100", "杭州茶语贸易有限公司", "tea_yu_hz", wait,
-                    "2024-11-07 10:00:00", "2024-11-07 09:00:00", "林晓", hz, "310012", "",
-                    "13812345678", 0.0, 0.0,
-                    [("山河 茶巾", 3.5, 50, "条", "TOWEL-01", "", "")]),  # paid before ordered
-        a1688_order("2198765432101235200", "深圳市南山茶馆", "nanshan_tea", wait,
-                    "2024-11-07 11:00:00", "2024-11-07 11:01:00", "张强", sz, "518057", "",
-                    "13900001111", 0.0, 0.0, [("", 9.0, 10, "个", "", "", "")]),  # no product
-        a1688_order("2198765432101235300", "成都蜀香茶行", "shuxiang_cd", wait,
-                    "2024-11-07 12:00:00", "2024-11-07 12:01:00", "何川", cd, "610041", "",
-                    "13912345670", 0.0, 0.0,
-                    [("山河 茶漏", "2.345", 100, "个", "FILTER-01", "", "")]),  # 3 decimals
-    ]
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "订单列表"
-    sheet.append(A1688_HEADER)
-    for rows in orders:
-        top = sheet.max_row + 1
-        for row in rows:
-            sheet.append(row)
-        if len(rows) > 1:  # order-level cells merged down, as the export shows them
-            for col in [*range(2, len(A1688_ORDER) + 1),
-                        *range(len(A1688_HEADER) - len(A1688_TAIL) + 1, len(A1688_HEADER) + 1)]:
-                sheet.merge_cells(start_row=top, start_column=col,
-                                  end_row=top + len(rows) - 1, end_column=col)
-    book.save(_target("1688", "1688订单导出_20241108.xlsx"))
-
-
-# 拼多多 商家后台 订单导出: CSV, UTF-8 with BOM, one row per order (one goods per order),
-# no unit price (商品总价 is the goods total for the quantity), address in four columns,
-# tracking numbers behind a tab so Excel keeps them as text.
-
-PDD_HEADER = [
-    "商品", "订单号", "订单状态", "商品总价(元)", "店铺优惠折扣(元)", "平台优惠折扣(元)",
-    "多多支付立减金额(元)", "邮费(元)", "用户实付金额(元)", "商家实收金额(元)", "商品数量(件)",
-    "身份证姓名", "身份证号码", "收货人", "手机", "是否蜂窝", "省", "市", "区", "街道", "支付时间",
-    "拼单成功时间", "订单成交时间", "商品id", "商品规格", "样式ID", "商家编码-SKU维度",
-    "商家编码-商品维度", "快递单号", "快递公司", "发货时间", "确认收货时间", "商家备注",
-    "售后状态", "买家留言",
-]
-
-
-def pdd(order: str, status: str, goods: str, total: str, qty: str, shop_off: str,
-        platform_off: str, freight: str, name: str, phone: str, place: tuple[str, ...],
-        paid: str, spec: str, sku: str, tracking: str = "", after_sale: str = "无售后或售后取消",
-        message: str = "") -> dict[str, str]:
-    province, city, district, street = place
-    pay = _money_sub(_money_add(total, freight), shop_off, platform_off) if _is_amount(
-        total, freight, shop_off, platform_off) else ""
-    return {
-        "商品": goods, "订单号": order, "订单状态": status, "商品总价(元)": total,
-        "店铺优惠折扣(元)": shop_off, "平台优惠折扣(元)": platform_off,
-        "多多支付立减金额(元)": "0", "邮费(元)": freight, "用户实付金额(元)": pay,
-        "商家实收金额(元)": _money_add(pay, platform_off) if pay else "", "商品数量(件)": qty,
-        "收货人": name, "手机": phone, "是否蜂窝": "否", "省": province, "市": city, "区": district,
-        "街道": street, "支付时间": paid, "拼单成功时间": paid, "订单成交时间": paid,
-        "商品id": "4567890123", "商品规格": spec, "样式ID": "123456789012",
-        "商家编码-SKU维度": sku, "商家编码-商品维度": sku.split("-")[0],
-        "快递单号": f"\t{tracking}" if tracking else "", "快递公司": "中通快递" if tracking else "",
-        "售后状态": after_sale, "买家留言": message,
-    }
 
 
 def _money_add(a: str, b: str) -> str:
@@ -274,126 +50,6 @@ def _money_add(a: str, b: str) -> str:
 def _money_sub(a: str, *bs: str) -> str:
     cents = _cents("1", a) - sum(_cents("1", b) for b in bs)
     return f"{cents // 100}.{cents % 100:02d}"
-
-
-def write_pinduoduo() -> None:
-    zj = ("浙江省", "杭州市", "余杭区", "五常街道文一西路969号")
-    hn = ("河南省", "郑州市", "金水区", "花园路街道农业路72号")
-    sc = ("四川省", "成都市", "武侯区", "火车南站街道天府大道北段1700号")
-    wait = "待发货"
-    records = [
-        pdd("241111-093456789012345", wait, "山河 明前龙井 100g 袋装", "59.80", "2", "5.00",
-            "3.00", "0.00", "王芳", "13812345678", zj, "2024-11-11 09:34:56", "100g*2袋",
-            "LJ-100-A", message="快点发货哦"),
-        pdd("241110-203456789012346", "已发货，待收货", "山河 铁观音 250g", "68.00", "1", "0.00",
-            "5.00", "0.00", "刘洋", "15937112345", hn, "2024-11-10 20:34:56", "250g",
-            "TGY-250-A", tracking="73512345678901"),
-        pdd("241109-113456789012347", "已收货", "山河 茉莉花茶 50g 尝鲜装", "9.90", "1", "0.00",
-            "0.00", "3.00", "赵敏", "13512345678", sc, "2024-11-09 11:34:56", "50g", "ML-050-A",
-            tracking="73512345678902"),
-        pdd("241109-153456789012348", "已取消", "山河 白茶 100g", "39.00", "1", "0.00", "0.00",
-            "0.00", "孙丽", "18612345678", zj, "2024-11-09 15:34:56", "100g", "BC-100-A"),
-        pdd("241108-103456789012349", "已收货", "山河 大红袍 100g", "45.00", "1", "2.00", "0.00",
-            "0.00", "周杰", "13712345678", hn, "2024-11-08 10:34:56", "100g", "DHP-100-A",
-            tracking="73512345678903", after_sale="退款成功"),
-        pdd("241111-143456789012350", wait, "山河 普洱 小青柑 10颗", "89.70", "3", "9.00",
-            "0.00", "0.00", "吴昊", "+86 138-0013-8000", sc, "2024-11-11 14:34:56", "10颗*3盒",
-            "XQG-010-A"),
-        # Bad rows, one kind each:
-        pdd("241111-153456789012351", wait, "山河 茶包 组合装", "10.00", "3", "0.00", "0.00",
-            "0.00", "郑爽", "13812340000", zj, "2024-11-11 15:34:56", "3盒",
-            "TB-MIX-A"),  # 10.00 for 3 has no unit price to the cent
-        pdd("241111-163456789012352", wait, "山河 茶杯", "19.90", "1", "0.00", "0.00", "0.00",
-            "钱多", "13812340001", hn, "2024-11-11 25:10:00", "白色", "CUP-A"),  # hour 25
-        pdd("241111-173456789012353", wait, "山河 茶盘", "99.00", "1", "0.00", "0.00", "0.00",
-            "冯巩", "1381234", sc, "2024-11-11 17:34:56", "竹制", "TRAY-A"),  # short phone
-        pdd("241111-183456789012354", wait, "", "25.00", "1", "0.00", "0.00", "0.00", "陈红",
-            "13812340003", zj, "2024-11-11 18:34:56", "", ""),  # no product
-        pdd("241111-193456789012355", wait, "山河 茶巾", "12.00", "", "0.00", "0.00", "0.00",
-            "褚健", "13812340004", hn, "2024-11-11 19:34:56", "灰色", "TOWEL-A"),  # no quantity
-    ]
-    text = _csv([PDD_HEADER, *_rows(PDD_HEADER, records)])
-    _target("pinduoduo", "orders_export_20241112.csv").write_bytes(
-        b"\xef\xbb\xbf" + text.encode("utf-8"))
-
-
-# 抖店 订单导出 (标准报表, 商品维度): CSV, UTF-8 with BOM, one row per 子订单, the order's
-# columns repeated on each; 19-digit order numbers behind a tab so Excel keeps them exact.
-
-DOUYIN_HEADER = [
-    "主订单编号", "子订单编号", "选购商品", "商品规格", "商品数量", "商品ID", "商家编码", "商品单价",
-    "订单应付金额", "运费", "优惠总金额", "平台优惠", "商家优惠", "达人优惠", "支付方式", "手续费",
-    "收件人", "收件人手机号", "省", "市", "区", "街道", "详细地址", "是否修改过地址", "买家留言",
-    "订单提交时间", "支付完成时间", "订单完成时间", "订单状态", "售后状态", "取消原因", "商家备注",
-    "旗帜颜色", "店铺名称", "达人ID", "达人昵称", "广告渠道", "流量来源", "流量类型", "APP渠道",
-]
-
-
-def douyin_order(order: str, status: str, created: str, paid: str, name: str, phone: str,
-                 place: tuple[str, str, str, str, str], freight: str,
-                 items: list[tuple[str, str, str, str, str, str]], message: str = "",
-                 done: str = "") -> list[dict[str, str]]:
-    """items: (选购商品, 商品规格, 商品数量, 商家编码, 商品单价, 商家优惠)."""
-    province, city, district, street, detail = place
-    rows = []
-    for i, (title, spec, qty, sku, price, seller_off) in enumerate(items, start=1):
-        pay = (_money_sub(_money_add(f"{_cents(qty, price) / 100:.2f}", freight), seller_off)
-               if _is_amount(qty, price, seller_off) else "")
-        rows.append({
-            "主订单编号": f"\t{order}", "子订单编号": f"\t{order[:-2]}{i:02d}",
-            "选购商品": title, "商品规格": spec, "商品数量": qty, "商品ID": "3612345678901234567",
-            "商家编码": sku, "商品单价": price, "订单应付金额": pay, "运费": freight,
-            "优惠总金额": seller_off, "平台优惠": "0.00", "商家优惠": seller_off,
-            "达人优惠": "0.00", "支付方式": "抖音支付", "手续费": "0.00", "收件人": name,
-            "收件人手机号": phone, "省": province, "市": city, "区": district, "街道": street,
-            "详细地址": detail, "是否修改过地址": "否", "买家留言": message,
-            "订单提交时间": created, "支付完成时间": paid, "订单完成时间": done,
-            "订单状态": status, "售后状态": "-", "店铺名称": "山河茶业旗舰店",
-            "流量来源": "直播", "流量类型": "自然流量", "APP渠道": "抖音",
-        })
-    return rows
-
-
-def write_douyin() -> None:
-    bj = ("北京市", "北京市", "海淀区", "中关村街道", "中关村大街27号")
-    gd = ("广东省", "广州市", "天河区", "冼村街道", "珠江新城花城大道85号")
-    js = ("江苏省", "南京市", "鼓楼区", "湖南路街道", "中山北路8号")
-    records: list[dict[str, str]] = []
-    records += douyin_order("6923456789012345601", "待发货", "2024/11/11 20:01:02",
-                            "2024/11/11 20:01:30", "马丽", "13812345678", bj, "0.00",
-                            [("山河 明前龙井 直播专享 250g", "250g", "1", "LJ-250-LIVE",
-                              "199.00", "20.00"),
-                             ("山河 白瓷茶杯 单只", "白色", "2", "CUP-W-01", "39.90", "0.00")],
-                            message="直播间说送茶杯的")
-    records += douyin_order("6923456789012345701", "已发货", "2024/11/10 19:30:00",
-                            "2024/11/10 19:30:21", "黄磊", "13912345678", gd, "8.00",
-                            [("山河 铁观音 500g", "500g", "1", "TGY-500", "268.00", "10.00")])
-    records += douyin_order("6923456789012345801", "已完成", "2024/11/05 12:00:00",
-                            "2024/11/05 12:00:40", "沈腾", "+86 137 1234 5678", js, "0.00",
-                            [("山河 普洱熟茶 357g 饼", "2018年", "2", "PE-357", "458.00",
-                              "0.00")], done="2024/11/09 10:00:00")
-    records += douyin_order("6923456789012345901", "已关闭", "2024/11/08 08:00:00", "",
-                            "马丽", "13812345678", bj, "0.00",
-                            [("山河 茉莉花茶 100g", "100g", "1", "ML-100", "59.00", "0.00")])
-    records += douyin_order("6923456789012346001", "备货中", "2024/11/11 21:00:00",
-                            "2024/11/11 21:00:10", "黄磊", "13912345678", gd, "0.00",
-                            [("山河 大红袍 200g", "200g", "1", "DHP-200", "328.00", "28.00")])
-    # Bad rows, one kind each:
-    records += douyin_order("6923456789012346101", "待发货", "2024/11/11 22:00:00",
-                            "2024/11/11 22:00:30", "贾玲", "13712340000", js, "0.00",
-                            [("山河 茶巾", "灰色", "1", "TOWEL-01", "-9.90", "0.00")])  # < 0
-    records += douyin_order("6923456789012346201", "待发货", "2024/11/11 22:10:00",
-                            "2024/11/11 22:10:30", "岳云鹏", "138-1234-567", bj, "0.00",
-                            [("山河 茶针", "", "1", "TOOL-01", "15.00", "0.00")])  # short phone
-    records += douyin_order("6923456789012346301", "待发货", "2024/13/11 22:20:00",
-                            "2024/13/11 22:20:30", "孙越", "13712340002", gd, "0.00",
-                            [("山河 茶盘", "竹制", "1", "TRAY-01", "120.00", "0.00")])  # month 13
-    records += douyin_order("6923456789012346401", "待发货", "2024/11/11 22:30:00",
-                            "2024/11/11 22:30:30", "杨迪", "13712340003", js, "0.00",
-                            [("山河 茶叶罐", "", "0", "CAN-01", "45.00", "0.00")])  # quantity 0
-    text = _csv([DOUYIN_HEADER, *_rows(DOUYIN_HEADER, records)])
-    _target("douyin", "订单导出_抖店_20241112.csv").write_bytes(
-        b"\xef\xbb\xbf" + text.encode("utf-8"))
 
 
 # Amazon Seller Central "All Orders" report (flat file): TAB-separated UTF-8, one row per
@@ -694,10 +350,6 @@ def write_woocommerce() -> None:
 
 
 def write_all() -> None:
-    write_jd()
-    write_1688()
-    write_pinduoduo()
-    write_douyin()
     write_amazon()
     write_ebay()
     write_woocommerce()

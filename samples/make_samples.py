@@ -13,6 +13,7 @@ import csv
 import io
 from pathlib import Path
 
+import gen_china
 import gen_marketplaces
 import gen_tmall_pair
 from gen_po import write_po_samples
@@ -250,4 +251,5 @@ if __name__ == "__main__":
     gen_tmall_pair.write(ROOT / "tmall")
     write_shopify()
     gen_marketplaces.write_all()
+    gen_china.write_all()
     write_po_samples()

@@ -1,5 +1,6 @@
 """Golden outputs: what ordermill makes of each bundled sample, checked in under
-tests/golden/<channel>/. ``regen_golden.py`` rewrites them after a deliberate change."""
+tests/golden/<case>/, a case named after the mapping that reads its sample (``tmall``: the
+two-file export). ``regen_golden.py`` rewrites them after a deliberate change."""
 
 from __future__ import annotations
 
@@ -14,10 +15,16 @@ GOLDEN = ROOT / "tests" / "golden"
 CASES = {
     "tmall": "samples/tmall",  # both halves of the two-file export
     "shopify": "samples/shopify/orders_export_1.csv",
-    "jd": "samples/jd/订单导出_20241112.csv",
-    "1688": "samples/1688/1688订单导出_20241108.xlsx",
-    "pinduoduo": "samples/pinduoduo/orders_export_20241112.csv",
-    "douyin": "samples/douyin/订单导出_抖店_20241112.csv",
+    "jd": "samples/jd/订单导出_2016_20160302.csv",
+    "jd-2018": "samples/jd/订单导出_2018_20180618.csv",
+    "1688": "samples/1688/历史订单_2025-11-08.xlsx",
+    "1688-core31": "samples/1688/订单导出_31列.xlsx",
+    "pinduoduo-pre2020": "samples/pinduoduo/拼多多订单明细_2019.xlsx",
+    "pinduoduo": "samples/pinduoduo/orders_export_2020.csv",
+    "pinduoduo-2023": "samples/pinduoduo/orders_export_2023.csv",
+    "pinduoduo-2026": "samples/pinduoduo/订单明细-pdd_2026.xlsx",
+    "douyin": "samples/douyin/订单导出_抖店_2024.csv",
+    "douyin-2025": "samples/douyin/1762873200_订单导出_抖店_2025.csv",
     "amazon": "samples/amazon/All_Orders_20241112.txt",
     "ebay": "samples/ebay/eBay-OrdersReport-Nov-12-2024-10_32_15-0700-1234567890.csv",
     "woocommerce": "samples/woocommerce/orders-2024-11-12.csv",

@@ -17,7 +17,7 @@ if __name__ == "__main__":
     os.chdir(ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         for channel, sample in CASES.items():
-            orders, rejects = produce(sample, Path(tmp))
+            orders, rejects = produce(sample, Path(tmp) / channel)  # a fresh ledger each
             target = GOLDEN / channel
             target.mkdir(parents=True, exist_ok=True)
             orders.write_csv(target / "orders.csv")

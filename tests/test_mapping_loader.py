@@ -24,9 +24,15 @@ def problem(data: dict[str, Any]) -> str:
 
 
 def test_bundled_mappings_load() -> None:
-    channels = [m.channel for m in load_mappings(MAPPINGS)]
+    channels = sorted({m.channel for m in load_mappings(MAPPINGS)})
     assert channels == ["1688", "amazon", "douyin", "ebay", "jd", "pinduoduo", "po-acme",
-                        "po-huaxin", "shopify", "tmall", "tmall", "tmall", "woocommerce"]
+                        "po-huaxin", "shopify", "tmall", "woocommerce"]
+    layouts = {m.name: m.layout for m in load_mappings(MAPPINGS)
+               if m.channel in ("jd", "1688", "pinduoduo", "douyin")}
+    assert layouts == {"jd": "2016", "jd-2018": "2018", "1688": "2025", "1688-core31": "core31",
+                       "pinduoduo-pre2020": "pre2020", "pinduoduo": "2020",
+                       "pinduoduo-2023": "2023", "pinduoduo-2026": "2026", "douyin": "2023",
+                       "douyin-2025": "2025"}
 
 
 def test_field_typo_suggests_the_nearest_field() -> None:

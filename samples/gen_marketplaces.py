@@ -398,7 +398,9 @@ def write_douyin() -> None:
 
 # Amazon Seller Central "All Orders" report (flat file): TAB-separated UTF-8, one row per
 # item, several rows per order; ISO 8601 times with an offset; item-price and shipping-price
-# are for the row's whole quantity; cancelled and pending items carry no price.
+# are for the row's whole quantity; cancelled and pending items carry no price. The header
+# is the 33-column one of caponica/AmazonMwsComplete (2020, evidence/amazon.md, layout A):
+# no buyer columns ("The report does not include customer-identifying information").
 
 AMAZON_HEADER = [
     "amazon-order-id", "merchant-order-id", "purchase-date", "last-updated-date",
@@ -407,15 +409,15 @@ AMAZON_HEADER = [
     "item-price", "item-tax", "shipping-price", "shipping-tax", "gift-wrap-price",
     "gift-wrap-tax", "item-promotion-discount", "ship-promotion-discount", "ship-city",
     "ship-state", "ship-postal-code", "ship-country", "promotion-ids", "is-business-order",
-    "purchase-order-number", "price-designation", "buyer-email", "buyer-name",
+    "purchase-order-number", "price-designation", "is-sold-by-ab",
 ]
 
 
 def amazon(order: str, purchased: str, status: str, product: str, sku: str, asin: str,
            qty: str, price: str, shipping: str, ship: tuple[str, str, str, str],
            item_off: str = "0.00", ship_off: str = "0.00", promo: str = "",
-           currency: str = "USD", channel: str = "Amazon.com", item_status: str = "",
-           buyer: tuple[str, str] = ("", "")) -> dict[str, str]:
+           currency: str = "USD", channel: str = "Amazon.com",
+           item_status: str = "") -> dict[str, str]:
     city, state, postcode, country = ship
     return {
         "amazon-order-id": order, "merchant-order-id": "", "purchase-date": purchased,
@@ -427,7 +429,7 @@ def amazon(order: str, purchased: str, status: str, product: str, sku: str, asin
         "item-promotion-discount": item_off, "ship-promotion-discount": ship_off,
         "ship-city": city, "ship-state": state, "ship-postal-code": postcode,
         "ship-country": country, "promotion-ids": promo, "is-business-order": "false",
-        "buyer-email": buyer[0], "buyer-name": buyer[1],
+        "is-sold-by-ab": "false",
     }
 
 
@@ -435,19 +437,18 @@ def write_amazon() -> None:
     seattle = ("SEATTLE", "WA", "98109-5210", "US")
     austin = ("Austin", "TX", "78701", "US")
     toronto = ("Toronto", "ON", "M5H 3T4", "CA")
-    alice = ("kx8q2m7v3b5n1c@marketplace.amazon.com", "Alice Walker")
     free_ship = "US Core Free Shipping Promotion A2B3C4D5E6F7G8"
     records = [
         amazon("114-3941689-8772232", "2024-11-05T06:22:31-08:00", "Shipped",
                "Hill & Leaf Dragon Well Green Tea, 100g", "DW-100", "B0C1TEA001", "2",
                "37.00", "4.99", seattle, item_off="3.70", ship_off="4.99",
-               promo=f"{free_ship},TENOFF-DW", buyer=alice),
+               promo=f"{free_ship},TENOFF-DW"),
         amazon("114-3941689-8772232", "2024-11-05T06:22:31-08:00", "Shipped",
                "Hill & Leaf Ceramic Gaiwan, White", "GW-WHT", "B0C1TEA002", "1", "32.00",
-               "0.00", seattle, promo=free_ship, buyer=alice),
+               "0.00", seattle, promo=free_ship),
         amazon("113-5550123-4401123", "2024-11-06T17:05:00+00:00", "Unshipped",
                "Hill & Leaf Oolong Sampler", "OOL-SMP", "B0C1TEA003", "1", "45.00", "5.99",
-               austin, buyer=("p3z8w1r6t2y9u4@marketplace.amazon.com", "Dan Ortiz")),
+               austin),
         amazon("111-2223334-4445556", "2024-11-07T09:45:12-05:00", "Shipped",
                "Hill & Leaf Jasmine Pearls, 50g", "JP-050", "B0C1TEA004", "3", "42.00", "3.99",
                austin),
@@ -459,6 +460,18 @@ def write_amazon() -> None:
         amazon("702-1234567-7654321", "2024-11-08T12:00:00-05:00", "Shipped",
                "Hill & Leaf Pu-erh Cake 357g", "PE-357", "B0C1TEA007", "1", "78.00", "9.99",
                toronto, currency="CAD", channel="Amazon.ca"),
+        # A cancelled item in a shipped order (the item-status says so, not the order's):
+        # output as cancelled, its shipped sibling as shipped.
+        amazon("114-2468013-5791357", "2024-11-08T15:30:00-08:00", "Shipped",
+               "Hill & Leaf Oolong Sampler", "OOL-SMP", "B0C1TEA003", "1", "45.00", "5.99",
+               seattle),
+        amazon("114-2468013-5791357", "2024-11-08T15:30:00-08:00", "Shipped",
+               "Hill & Leaf Tea Towel", "TOWEL-01", "B0C1TEA006", "1", "7.50", "",
+               seattle, item_status="Cancelled"),
+        # A delivery sub-status of the report written by last update (Shipped - ...).
+        amazon("114-1357924-6803579", "2024-11-04T08:00:00-08:00",
+               "Shipped - Delivered to Buyer", "Hill & Leaf Matcha Whisk", "MW-01",
+               "B0C1TEA008", "1", "22.00", "4.99", seattle, item_status="Shipped"),
         amazon("114-9998887-7776665", "2024-11-09T10:00:00-08:00", "Pending",
                "Hill & Leaf Matcha Whisk", "MW-01", "B0C1TEA008", "1", "", "", seattle),
         amazon("114-1112223-3334445", "2024-11-09T11:00:00-08:00", "Cancelled",
@@ -473,13 +486,176 @@ def write_amazon() -> None:
         amazon("114-7778889-9990001", "2024-11-10T11:00:00-08:00", "Shipped",
                "Hill & Leaf Dragon Well Green Tea, 100g", "DW-100", "B0C1TEA001", "1", "18.50",
                "4.99", ("Springfield", "", "00000", "ZZ")),  # no such country
-        amazon("114-8889990-0001112", "2024-11-10T12:00:00-08:00", "Shipped",
-               "Hill & Leaf Ceramic Gaiwan, White", "GW-WHT", "B0C1TEA002", "1", "32.00",
-               "0.00", austin, buyer=("not-an-address", "Eve Adams")),  # bad e-mail
+        amazon("114-8889990-0001113", "2024-11-10T13:00:00-08:00", "Shipped",
+               "Hill & Leaf Tea Towel", "TOWEL-01", "B0C1TEA006", "3", "20.00", "0.00",
+               austin),  # 20.00 for 3 is no whole cent a unit
     ]
     text = _csv([AMAZON_HEADER, *_rows(AMAZON_HEADER, records)], delimiter="\t",
                 terminator="\n")
     _target("amazon", "All_Orders_20241112.txt").write_text(text, encoding="utf-8")
+
+
+# Amazon Seller Central Order report ("New Orders", _GET_FLAT_FILE_ORDERS_DATA_, MFN):
+# TAB-separated, one row per order item (order-item-id), the order's columns repeated; the
+# buyer, the recipient and the full address; no order status (payments-date empty: not
+# paid yet). Every amount is for the row's whole quantity ("All amounts are aggregates of
+# the quantity, not unit prices", help 201648780). The 41-column header with billing and
+# promotion columns (evidence/amazon.md, layout B; note "delivery-Instructions").
+
+AMAZON_ORDER_REPORT_HEADER = [
+    "order-id", "order-item-id", "purchase-date", "payments-date", "buyer-email", "buyer-name",
+    "buyer-phone-number", "sku", "product-name", "quantity-purchased", "currency",
+    "item-price", "item-tax", "shipping-price", "shipping-tax", "ship-service-level",
+    "recipient-name", "ship-address-1", "ship-address-2", "ship-address-3", "ship-city",
+    "ship-state", "ship-postal-code", "ship-country", "ship-phone-number", "bill-address-1",
+    "bill-address-2", "bill-address-3", "bill-city", "bill-state", "bill-postal-code",
+    "bill-country", "item-promotion-discount", "item-promotion-id", "ship-promotion-discount",
+    "ship-promotion-id", "delivery-start-date", "delivery-end-date", "delivery-time-zone",
+    "delivery-Instructions", "sales-channel",
+]
+
+# Amazon Unshipped orders report (_GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_): TAB-separated, one
+# row per order item, quantities only: no price, currency or tax column at all. The 30-column
+# header of 2025 (evidence/amazon.md, layout C).
+
+AMAZON_UNSHIPPED_HEADER = [
+    "order-id", "order-item-id", "purchase-date", "payments-date", "reporting-date",
+    "promise-date", "days-past-promise", "buyer-email", "buyer-name", "buyer-phone-number",
+    "sku", "product-name", "quantity-purchased", "quantity-shipped", "quantity-to-ship",
+    "ship-service-level", "recipient-name", "ship-address-1", "ship-address-2",
+    "ship-address-3", "ship-city", "ship-state", "ship-postal-code", "ship-country",
+    "is-business-order", "purchase-order-number", "price-designation", "is-iba",
+    "verge-of-cancellation", "verge-of-lateShipment",
+]
+
+# (name, e-mail, phone, address 1, address 2, city, state, postcode, country)
+AmazonBuyer = tuple[str, str, str, str, str, str, str, str, str]
+
+
+def amazon_item(order: str, item: str, purchased: str, paid: str, buyer: AmazonBuyer,
+                sku: str, product: str, qty: str, **cells: str) -> dict[str, str]:
+    """One item row of the Order report or the Unshipped report (the cells both share)."""
+    name, email, phone, line1, line2, city, state, postcode, country = buyer
+    return {
+        "order-id": order, "order-item-id": item, "purchase-date": purchased,
+        "payments-date": paid, "buyer-email": email, "buyer-name": name,
+        "buyer-phone-number": phone, "sku": sku, "product-name": product,
+        "quantity-purchased": qty, "ship-service-level": "Standard", "recipient-name": name,
+        "ship-address-1": line1, "ship-address-2": line2, "ship-city": city,
+        "ship-state": state, "ship-postal-code": postcode, "ship-country": country,
+        **cells,
+    }
+
+
+def amazon_priced(price: str, shipping: str = "0.00", item_off: str = "0.00",
+                  item_promo: str = "", ship_off: str = "0.00", ship_promo: str = "",
+                  currency: str = "USD", channel: str = "Amazon.com",
+                  phone: str = "") -> dict[str, str]:
+    """The Order report's amount cells (each for the row's whole quantity)."""
+    return {"currency": currency, "item-price": price, "item-tax": "0.00",
+            "shipping-price": shipping, "shipping-tax": "0.00",
+            "ship-phone-number": phone, "item-promotion-discount": item_off,
+            "item-promotion-id": item_promo, "ship-promotion-discount": ship_off,
+            "ship-promotion-id": ship_promo, "sales-channel": channel}
+
+
+def write_amazon_order_report() -> None:
+    ruth = ("Ruth Example", "q7w2e9r4t1y6u3@marketplace.amazon.com", "+1 206-555-0147",
+            "400 Pine St", "Suite 200", "Seattle", "WA", "98101-1234", "US")
+    omar = ("Omar Sample", "m4n8b2v6c1x5z9@marketplace.amazon.com", "512-555-0163",
+            "1100 Congress Ave", "", "Austin", "TX", "78701", "US")
+    lena = ("Lena Muster", "h3j7k1l5g9f2d6@marketplace.amazon.de", "030 5550 1234",
+            "Musterstraße 12", "", "Berlin", "", "10115", "DE")
+    free_ship = "US Core Free Shipping Promotion A2B3C4D5E6F7G8"
+    records = [
+        # Two items: item-price for the row's quantity (2 x 18.50 = 37.00), a 10% item
+        # promotion on the first, shipping per item and its free-shipping promotion.
+        amazon_item("112-4455667-8899001", "61234567890123", "2024-11-05T06:22:31-08:00",
+                    "2024-11-05T06:23:02-08:00", ruth, "DW-100",
+                    "Hill & Leaf Dragon Well Green Tea, 100g", "2",
+                    **amazon_priced("37.00", "4.99", "3.70", "TENOFF-DW", "4.99", free_ship,
+                                    phone="+1 206-555-0147")),
+        amazon_item("112-4455667-8899001", "61234567890124", "2024-11-05T06:22:31-08:00",
+                    "2024-11-05T06:23:02-08:00", ruth, "GW-WHT",
+                    "Hill & Leaf Ceramic Gaiwan, White", "1",
+                    **amazon_priced("32.00", "0.00", phone="+1 206-555-0147")),
+        amazon_item("112-5566778-9900112", "61234567890125", "2024-11-06T09:10:00-06:00",
+                    "2024-11-06T09:10:40-06:00", omar, "JP-050",
+                    "Hill & Leaf Jasmine Pearls, 50g", "3",
+                    **amazon_priced("42.00", "3.99")),
+        # Amazon.de, EUR, a buyer's note with no delivery window.
+        amazon_item("302-1234567-1234567", "71234567890126", "2024-11-07T10:00:00+01:00",
+                    "2024-11-07T10:00:30+01:00", lena, "PE-357",
+                    "Hill & Leaf Pu-erh Kuchen 357g", "1",
+                    **amazon_priced("58.00", "4.50", currency="EUR", channel="Amazon.de"),
+                    **{"delivery-Instructions": "Bitte beim Nachbarn abgeben"}),
+        # Not paid yet (no payments-date): pending_payment.
+        amazon_item("112-6677889-0011223", "61234567890127", "2024-11-08T20:00:00-08:00", "",
+                    ruth, "MW-01", "Hill & Leaf Matcha Whisk", "1",
+                    **amazon_priced("22.00", "4.99")),
+        # Bad rows, one kind each:
+        amazon_item("112-7788990-1122334", "61234567890128", "2024-11-31T10:00:00-08:00",
+                    "2024-11-31T10:00:30-08:00", omar, "OOL-SMP",
+                    "Hill & Leaf Oolong Sampler", "1",
+                    **amazon_priced("45.00", "5.99")),  # 31 November
+        amazon_item("112-8899001-2233445", "61234567890129", "2024-11-09T10:00:00-08:00",
+                    "2024-11-09T10:00:30-08:00", ruth, "TOWEL-01", "Hill & Leaf Tea Towel",
+                    "3", **amazon_priced("20.00")),  # 20.00 for 3: no whole cent a unit
+        # A second promotion on an item is a continuation row with most columns blank
+        # (help 651): it is not an item; it is rejected and holds its order back (the
+        # ERP gets no order with a promotion missing).
+        amazon_item("112-9900112-3344556", "61234567890130", "2024-11-09T11:00:00-08:00",
+                    "2024-11-09T11:00:30-08:00", omar, "TRAY-BMB",
+                    "Hill & Leaf Bamboo Tea Tray", "1",
+                    **amazon_priced("49.99", "3.99", "5.00", "BAMBOO5")),
+        {"order-id": "112-9900112-3344556", "item-promotion-discount": "2.50",
+         "item-promotion-id": "LOYALTY-2"},
+    ]
+    header = AMAZON_ORDER_REPORT_HEADER
+    text = _csv([header, *_rows(header, records)], delimiter="\t", terminator="\r\n")
+    _target("amazon", "Order_Report_20241112.txt").write_text(text, encoding="utf-8")
+
+
+def write_amazon_unshipped() -> None:
+    ruth = ("Ruth Example", "q7w2e9r4t1y6u3@marketplace.amazon.com", "+1 206-555-0147",
+            "400 Pine St", "Suite 200", "Seattle", "WA", "98101-1234", "US")
+    priya = ("Priya Sample", "z1x2c3v4b5n6m7@marketplace.amazon.in", "+91 98765 43210",
+             "12 MG Road", "Near Metro Gate 2", "Bengaluru", "KARNATAKA", "560001", "IN")
+
+    def unshipped(order: str, item: str, purchased: str, buyer: AmazonBuyer, sku: str,
+                  product: str, qty: str, shipped: str, promise: str,
+                  days: str) -> dict[str, str]:
+        to_ship = str(int(qty) - int(shipped)) if qty.isdigit() else ""
+        return amazon_item(order, item, purchased, purchased, buyer, sku, product, qty, **{
+            "reporting-date": "2024-11-12T04:00:00+00:00", "promise-date": promise,
+            "days-past-promise": days, "quantity-shipped": shipped,
+            "quantity-to-ship": to_ship, "is-business-order": "false", "is-iba": "false",
+            "verge-of-cancellation": "false", "verge-of-lateShipment": "false"})
+
+    records = [
+        # Open items: no price anywhere in this report. Every row waits (not-yet-priced)
+        # for the Order report or the All Orders report that carries it priced.
+        unshipped("112-5566778-9900112", "61234567890125", "2024-11-06T09:10:00-06:00", ruth,
+                  "JP-050", "Hill & Leaf Jasmine Pearls, 50g", "3", "0",
+                  "2024-11-13T07:59:59+00:00", "-1"),
+        unshipped("112-6677889-0011223", "61234567890127", "2024-11-08T20:00:00-08:00", ruth,
+                  "MW-01", "Hill & Leaf Matcha Whisk", "2", "1",
+                  "2024-11-14T07:59:59+00:00", "-2"),
+        unshipped("407-1122334-5566778", "81234567890131", "2024-11-10T08:34:47+05:30", priya,
+                  "OOL-SMP", "Hill & Leaf Oolong Sampler", "1", "0",
+                  "2024-11-11T18:29:59+00:00", "1"),
+        unshipped("407-1122334-5566778", "81234567890132", "2024-11-10T08:34:47+05:30", priya,
+                  "GW-WHT", "Hill & Leaf Ceramic Gaiwan, White", "2", "0",
+                  "2024-11-11T18:29:59+00:00", "1"),
+        # A row that would be bad in a priced report (31 November, a quantity in words)
+        # waits all the same: it is not checked until its priced export arrives.
+        unshipped("112-7788990-1122334", "61234567890128", "2024-11-31T10:00:00-08:00", ruth,
+                  "OOL-SMP", "Hill & Leaf Oolong Sampler", "one", "0",
+                  "2024-12-07T07:59:59+00:00", "-5"),
+    ]
+    header = AMAZON_UNSHIPPED_HEADER
+    text = _csv([header, *_rows(header, records)], delimiter="\t", terminator="\r\n")
+    _target("amazon", "Unshipped_Orders_20241112.txt").write_text(text, encoding="utf-8")
 
 
 # eBay Seller Hub orders report ("Download report" of the Orders page, the File Exchange
@@ -699,6 +875,8 @@ def write_all() -> None:
     write_pinduoduo()
     write_douyin()
     write_amazon()
+    write_amazon_order_report()
+    write_amazon_unshipped()
     write_ebay()
     write_woocommerce()
 

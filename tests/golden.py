@@ -19,6 +19,8 @@ CASES = {
     "pinduoduo": "samples/pinduoduo/orders_export_20241112.csv",
     "douyin": "samples/douyin/订单导出_抖店_20241112.csv",
     "amazon": "samples/amazon/All_Orders_20241112.txt",
+    "amazon-order-report": "samples/amazon/Order_Report_20241112.txt",
+    "amazon-unshipped": "samples/amazon/Unshipped_Orders_20241112.txt",
     "ebay": "samples/ebay/eBay-OrdersReport-Nov-12-2024-10_32_15-0700-1234567890.csv",
     "woocommerce": "samples/woocommerce/orders-2024-11-12.csv",
     "po-acme": "samples/po/acme-PO-4500012345.xlsx",

@@ -775,6 +775,125 @@ def write_ebay() -> None:
         _csv(lines, terminator="\r\n"), encoding="utf-8")
 
 
+# eBay Selling Manager "Sales History" download (SalesHistory.csv, the File Exchange era,
+# ~2010-2018): 40 columns, the first header cell behind a TAB ("\tSales Record Number"), a
+# row of empty cells above the header and one below it, one more under the data, then the
+# "N, record(s) downloaded,from ,<date>,<time>, to ,<date>,<time>" footer and a
+# "Seller ID: ..." line, every one padded with commas to the header's width (as
+# damascene/Ebay-libreoffice-shipping-labels SalesHistory.csv, 2016). A multi-item order is
+# a summary row (buyer, address, shipping, tax, total; no item) followed by one row per item
+# (record number, user id, the item; buyer cells empty: jukibom/ebay2hermes). Sale Price is
+# the unit price, written "$5.90" or "$3"; dates Jan-18-16. LF line ends, no BOM.
+
+EBAY_SALES_HISTORY_HEADER = [
+    "\tSales Record Number", "User Id", "Buyer Fullname", "Buyer Phone Number", "Buyer Email",
+    "Buyer Address 1", "Buyer Address 2", "Buyer City", "Buyer State", "Buyer Zip",
+    "Buyer Country", "Item Number", "Item Title", "Custom Label", "Quantity", "Sale Price",
+    "Shipping and Handling", "US Tax", "Insurance", "Cash on delivery fee", "Total Price",
+    "Payment Method", "Sale Date", "Checkout Date", "Paid on Date", "Shipped on Date",
+    "Feedback left", "Feedback received", "Notes to yourself", "Unique Product Id",
+    "Private Field", "ProductIDType", "ProductIDValue", "ProductIDValue-2",
+    "PayPal Transaction ID", "Shipping Service", "Cash on delivery option", "Transaction ID",
+    "Order ID", "Variation Details",
+]
+
+
+def ebay_history_order(record: int, user: str, buyer: tuple[str, str, str, str, str, str,
+                                                              str, str, str],
+                       sold: str, paid: str, shipped: str, shipping: str, tax: str,
+                       total: str, items: list[tuple[str, str, str, str, str]],
+                       insurance: str = "$0.00") -> list[dict[str, str]]:
+    """buyer: (full name, phone, e-mail, address 1, address 2, city, state, zip, country);
+    items: (Item Number, Item Title, Custom Label, Quantity, Sale Price)."""
+    name, phone, email, line1, line2, city, state, zipcode, country = buyer
+    head = EBAY_SALES_HISTORY_HEADER[0]
+    order_cells = {
+        head: str(record), "User Id": user, "Buyer Fullname": name,
+        "Buyer Phone Number": phone, "Buyer Email": email, "Buyer Address 1": line1,
+        "Buyer Address 2": line2, "Buyer City": city, "Buyer State": state,
+        "Buyer Zip": zipcode, "Buyer Country": country, "Shipping and Handling": shipping,
+        "US Tax": tax, "Insurance": insurance, "Total Price": total,
+        "Payment Method": "PayPal", "Sale Date": sold, "Checkout Date": paid,
+        "Paid on Date": paid, "Shipped on Date": shipped,
+        "Shipping Service": "US Postal Service First Class Package",
+        "PayPal Transaction ID": f"{record}X{record * 7919 % 100000:05d}PP" if paid else "",
+    }
+
+    def item_cells(item: tuple[str, str, str, str, str], n: int) -> dict[str, str]:
+        number, title, label, qty, price = item
+        return {"Item Number": number, "Item Title": title, "Custom Label": label,
+                "Quantity": qty, "Sale Price": price,
+                "Transaction ID": f"{1500000000000 + record * 10 + n}"}
+
+    if len(items) == 1:
+        return [{**order_cells, **item_cells(items[0], 0)}]
+    combined = f"{record}{record * 31 % 1000:03d}000"  # the combined order's Order ID
+    summary = {**order_cells, "Order ID": combined}
+    lines = [{head: str(record), "User Id": user, "Sale Date": sold, "Order ID": combined,
+              **item_cells(item, n)} for n, item in enumerate(items, start=1)]
+    return [summary, *lines]
+
+
+def write_ebay_sales_history() -> None:
+    portland = ("Casey Example", "(503) 555-0118", "casey@example.com", "100 SW Main St",
+                "Unit 3", "Portland", "OR", "97204", "United States")
+    denver = ("Robin Sample", "303-555-0190", "robin@example.net", "1600 Broadway", "",
+              "Denver", "CO", "80202", "United States")
+    miami = ("Alex Placeholder", "+1 305 555 0123", "alex@example.org", "200 Biscayne Blvd",
+             "", "Miami", "FL", "33131", "United States")
+    cup = ("281934567801", "Porcelain Tea Cup White 150ml", "CUP-W-01", "1", "$5.00")
+    records: list[dict[str, str]] = []
+    records += ebay_history_order(1201, "casey_tea", portland, "Jan-18-16", "Jan-18-16",
+                                  "Jan-19-16", "$0.00", "$0.00", "$11.80",
+                                  [("281934567802", "Jasmine Green Tea 50g Tin", "JG-050",
+                                    "2", "$5.90")])
+    records += ebay_history_order(1202, "robin.s", denver, "Jan-18-16", "Jan-18-16", "",
+                                  "$0.00", "$0.00", "$12",
+                                  [("281934567803", "Bamboo Tea Scoop", "SCOOP-01", "4",
+                                    "$3")])  # whole dollars, as eBay writes them
+    # A combined order: its summary row, then one row per item.
+    records += ebay_history_order(1203, "alex_p", miami, "Jan-18-16", "Jan-18-16",
+                                  "Jan-19-16", "$3.00", "$0.00", "$18.00",
+                                  [cup, ("281934567804", "Porcelain Saucer White",
+                                         "SAUCER-W", "2", "$5.00")])
+    records += ebay_history_order(1204, "casey_tea", portland, "Jan-18-16", "", "", "$0.00",
+                                  "$0.00", "$19.50",
+                                  [("281934567805", "Cast Iron Teapot 0.8l", "POT-CI-08",
+                                    "1", "$19.50")])  # not paid yet
+    # A combined order with sales tax: 22.00 + 3 x 14.00 + 5.00 + 5.12 = 74.12.
+    records += ebay_history_order(1205, "robin.s", denver, "Jan-18-16", "Jan-18-16", "",
+                                  "$5.00", "$5.12", "$74.12",
+                                  [("281934567806", "Matcha Whisk 100 Prong", "MW-01", "1",
+                                    "$22.00"),
+                                   ("281934567807", "Oolong Sampler 5 x 10g", "OOL-SMP", "3",
+                                    "$14.00")])
+    # Bad rows, one kind each:
+    records += ebay_history_order(1206, "alex_p", miami, "Jan-18-16", "Jan-18-16", "",
+                                  "$4.00", "$0.00", "$25.50",
+                                  [("281934567805", "Cast Iron Teapot 0.8l", "POT-CI-08",
+                                    "1", "$19.50")],
+                                  insurance="$2.00")  # insurance: in the total, no field
+    records += ebay_history_order(1207, "casey_tea", portland, "Feb-30-16", "Feb-30-16", "",
+                                  "$0.00", "$0.00", "$5.00", [cup])  # 30 February
+    records += ebay_history_order(1208, "robin.s", denver, "Jan-18-16", "Jan-18-16", "",
+                                  "$3.00", "$0.00", "$23.00",
+                                  [cup, ("281934567808", "Linen Tea Towel", "TOWEL-01", "2",
+                                         "$7.5O")])  # letter O in one item's price
+    header = EBAY_SALES_HISTORY_HEADER
+    width = len(header)
+    body = _rows(header, records)
+
+    def padded(*cells: str) -> list[str]:
+        return [*cells, *[""] * (width - len(cells))]
+
+    lines = [padded(), header, padded(), *body, padded(),
+             padded(str(len(body)), " record(s) downloaded", "from ", "Jan-18-16", "16:41:35",
+                    " to ", "Jan-18-16", "21:54:24"),
+             padded("Seller ID: hillandleaf_tea")]
+    _target("ebay", "SalesHistory.csv").write_text(_csv(lines, terminator="\n"),
+                                                    encoding="utf-8")
+
+
 # WooCommerce Customer / Order CSV Export, "Default - one row per item": UTF-8 CSV, the
 # order's columns repeated on every item row; times in the shop's zone; item_subtotal is
 # before the coupon, item_total after it (coupons are spread over the items);
@@ -878,6 +997,7 @@ def write_all() -> None:
     write_amazon_order_report()
     write_amazon_unshipped()
     write_ebay()
+    write_ebay_sales_history()
     write_woocommerce()
 
 

@@ -894,45 +894,45 @@ def write_ebay_sales_history() -> None:
                                                     encoding="utf-8")
 
 
-# WooCommerce Customer / Order CSV Export, "Default - one row per item": UTF-8 CSV, the
-# order's columns repeated on every item row; times in the shop's zone; item_subtotal is
-# before the coupon, item_total after it (coupons are spread over the items);
-# order_discount is the legacy order-level discount (after tax), outside the items.
+# WooCommerce Customer / Order CSV Export (SkyVerge), format "Default - one row per item":
+# UTF-8 CSV, the order's columns repeated on every item row; times in the shop's zone;
+# item_subtotal is before the coupon, item_total after it (coupons are spread over the
+# items). The header is the plugin's default_one_row_per_item (lafranceinsoumise/
+# woocommerce-customer-order-csv-export, v5.5.0, evidence/woocommerce.md layout C): "date",
+# no cart_discount / order_discount (replaced by discount_total in 3.x).
 
 WOO_HEADER = [
-    "order_id", "order_number", "order_date", "status", "shipping_total", "shipping_tax_total",
-    "fee_total", "fee_tax_total", "tax_total", "cart_discount", "order_discount",
-    "discount_total", "order_total", "refunded_total", "order_currency", "payment_method",
-    "shipping_method", "customer_id", "billing_first_name", "billing_last_name",
-    "billing_company", "billing_email", "billing_phone", "billing_address_1",
-    "billing_address_2", "billing_postcode", "billing_city", "billing_state",
-    "billing_country", "shipping_first_name", "shipping_last_name", "shipping_company",
-    "shipping_address_1", "shipping_address_2", "shipping_postcode", "shipping_city",
-    "shipping_state", "shipping_country", "customer_note", "item_id", "item_product_id",
-    "item_name", "item_sku", "item_quantity", "item_subtotal", "item_subtotal_tax",
-    "item_total", "item_total_tax", "item_refunded", "item_refunded_qty", "item_meta",
-    "shipping_items", "fee_items", "tax_items", "coupon_items", "order_notes",
-    "download_permissions_granted",
+    "order_id", "order_number", "date", "status", "shipping_total", "shipping_tax_total",
+    "fee_total", "fee_tax_total", "tax_total", "discount_total", "order_total",
+    "refunded_total", "order_currency", "payment_method", "shipping_method", "customer_id",
+    "billing_first_name", "billing_last_name", "billing_company", "billing_email",
+    "billing_phone", "billing_address_1", "billing_address_2", "billing_postcode",
+    "billing_city", "billing_state", "billing_country", "shipping_first_name",
+    "shipping_last_name", "shipping_address_1", "shipping_address_2", "shipping_postcode",
+    "shipping_city", "shipping_state", "shipping_country", "shipping_company",
+    "customer_note", "item_id", "item_product_id", "item_name", "item_sku", "item_quantity",
+    "item_subtotal", "item_subtotal_tax", "item_total", "item_total_tax", "item_refunded",
+    "item_refunded_qty", "item_meta", "shipping_items", "fee_items", "tax_items",
+    "coupon_items", "order_notes", "download_permissions_granted",
 ]
 
 
 def woo_order(number: str, date: str, status: str, person: tuple[str, str, str, str],
               address: tuple[str, str, str, str], shipping: str,
               items: list[tuple[str, str, str, str, str]], coupon: str = "",
-              order_discount: str = "0.00", note: str = "") -> list[dict[str, str]]:
+              fee: str = "0.00", note: str = "") -> list[dict[str, str]]:
     """person: (first, last, email, phone); address: (street, postcode, city, country);
     items: (name, sku, quantity, subtotal, total)."""
     first, last, email, phone = person
     street, postcode, city, country = address
     cart = sum(_cents("1", s) - _cents("1", t) for *_, s, t in items if _is_amount(s, t))
     goods = sum(_cents("1", t) for *_, t in items if _is_amount(t))
-    total = goods + _cents("1", shipping) - _cents("1", order_discount)
+    total = goods + _cents("1", shipping) + _cents("1", fee)
     cart_text, total_text = f"{cart / 100:.2f}", f"{total / 100:.2f}"
     order = {
-        "order_id": number, "order_number": number, "order_date": date, "status": status,
-        "shipping_total": shipping, "shipping_tax_total": "0.00", "fee_total": "0.00",
-        "fee_tax_total": "0.00", "tax_total": "0.00", "cart_discount": cart_text,
-        "order_discount": order_discount, "discount_total": cart_text,
+        "order_id": number, "order_number": number, "date": date, "status": status,
+        "shipping_total": shipping, "shipping_tax_total": "0.00", "fee_total": fee,
+        "fee_tax_total": "0.00", "tax_total": "0.00", "discount_total": cart_text,
         "order_total": total_text, "refunded_total": "0.00", "order_currency": "EUR",
         "payment_method": "stripe", "shipping_method": "flat_rate", "customer_id": "0",
         "billing_first_name": first, "billing_last_name": last, "billing_email": email,
@@ -967,8 +967,7 @@ def write_woocommerce() -> None:
     records += woo_order("4102", "2024-11-06 09:05:00", "completed", lukas, vienna, "9.90",
                          [("Oolong Probierset", "OOL-SMP", "1", "45.00", "45.00")])
     records += woo_order("4103", "2024-11-06 10:00:00", "on-hold", emma, utrecht, "7.90",
-                         [("Pu-Erh Kuchen 357g", "PE-357", "1", "58.00", "58.00")],
-                         order_discount="5.00")
+                         [("Pu-Erh Kuchen 357g", "PE-357", "1", "58.00", "58.00")])
     records += woo_order("4104", "2024-11-07 16:45:12", "refunded", anna, munich, "0.00",
                          [("Jasminperlen 50g", "JP-050", "3", "42.00", "42.00"),
                           ("Teetuch", "TOWEL-01", "2", "15.00", "15.00")])
@@ -984,8 +983,131 @@ def write_woocommerce() -> None:
                          "4.90", [("Teetuch", "TOWEL-01", "1", "7.50", "7.50")])  # e-mail
     records += woo_order("4109", "2024-11-10 13:00:00", "checkout-draft", lukas, vienna,
                          "9.90", [("Oolong Probierset", "OOL-SMP", "1", "45.00", "45.00")])
+    records += woo_order("4110", "2024-11-10 14:00:00", "processing", emma, utrecht, "7.90",
+                         [("Teetuch", "TOWEL-01", "1", "7.50", "7.50")],
+                         fee="2.00")  # a fee: in order_total, in no line or field
     text = _csv([WOO_HEADER, *_rows(WOO_HEADER, records)])
     _target("woocommerce", "orders-2024-11-12.csv").write_text(text, encoding="utf-8")
+
+
+# "Advanced Order Export For WooCommerce" (algolplus, woo-order-export-lite), its default
+# CSV: the 37 columns its field list checks by default (evidence/woocommerce.md layout A,
+# derived from classes/core/class-wc-order-export-data-extractor-ui.php), products as rows,
+# "populate other columns" on (the order's columns on every item row), the coupon on the
+# order's first row; PHP fputcsv: quotes around a cell only when it holds a space, comma,
+# quote, tab or line break (so "Order Number" is quoted, SKU is not); CRLF; no BOM. Order
+# Date "Y-m-d H:i"; the status its localised label. Item Cost is the unit price AFTER the
+# cart discount, without tax; Cart Discount Amount is that discount (already in the Item
+# Costs); Order Total Amount = Σ Quantity × Item Cost + shipping + tax (+ fees).
+
+WOO_AOE_HEADER = [
+    "Order Number", "Order Status", "Order Date", "Customer Note", "First Name (Billing)",
+    "Last Name (Billing)", "Company (Billing)", "Address 1&2 (Billing)", "City (Billing)",
+    "State Code (Billing)", "Postcode (Billing)", "Country Code (Billing)", "Email (Billing)",
+    "Phone (Billing)", "First Name (Shipping)", "Last Name (Shipping)",
+    "Address 1&2 (Shipping)", "City (Shipping)", "State Code (Shipping)",
+    "Postcode (Shipping)", "Country Code (Shipping)", "Item #", "SKU", "Item Name",
+    "Quantity", "Item Cost", "Coupon Code", "Discount Amount", "Discount Amount Tax",
+    "Shipping Method Title", "Payment Method Title", "Cart Discount Amount",
+    "Order Subtotal Amount", "Order Shipping Amount", "Order Refund Amount",
+    "Order Total Amount", "Order Total Tax Amount",
+]
+
+
+def _fputcsv(rows: list[list[str]]) -> str:
+    """Rows as PHP's fputcsv writes them (the plugin's writer), CRLF line ends."""
+    def cell(text: str) -> str:
+        if any(c in text for c in ' ,"\\\t\r\n'):
+            return '"' + text.replace('"', '""') + '"'
+        return text
+    return "".join(",".join(cell(c) for c in row) + "\r\n" for row in rows)
+
+
+def _vat(cents: int) -> int:
+    """19 % of an amount in cents, rounded half up to the cent."""
+    return (cents * 19 + 50) // 100
+
+
+def woo_aoe_order(number: str, date: str, status: str, person: tuple[str, str, str, str],
+                  address: tuple[str, str, str, str], shipping: str,
+                  items: list[tuple[str, str, str, str, str]], coupon: str = "",
+                  cart_discount: str = "0.00", fee: str = "0.00",
+                  stated_lines: str = "", note: str = "") -> list[dict[str, str]]:
+    """items: (name, sku, quantity, list price, Item Cost); the order's tax is 19 % of the
+    net lines and shipping; stated_lines: the lines' total WooCommerce holds when it differs
+    from Σ quantity × Item Cost (Item Cost is rounded to the cent)."""
+    first, last, email, phone = person
+    street, postcode, city, country = address
+    subtotal = sum(_cents(q, p) for _, _, q, p, _ in items if _is_amount(q, p))
+    lines = (_cents("1", stated_lines) if stated_lines else
+             sum(_cents(q, c) for *_, q, _, c in items if _is_amount(q, c)))
+    net = lines + _cents("1", shipping) + _cents("1", fee)
+    tax = _vat(net)
+    order = {
+        "Order Number": number, "Order Status": status, "Order Date": date,
+        "Customer Note": note, "First Name (Billing)": first, "Last Name (Billing)": last,
+        "Address 1&2 (Billing)": street, "City (Billing)": city,
+        "Postcode (Billing)": postcode, "Country Code (Billing)": country,
+        "Email (Billing)": email, "Phone (Billing)": phone, "First Name (Shipping)": first,
+        "Last Name (Shipping)": last, "Address 1&2 (Shipping)": street,
+        "City (Shipping)": city, "Postcode (Shipping)": postcode,
+        "Country Code (Shipping)": country, "Shipping Method Title": "Flat rate",
+        "Payment Method Title": "Credit Card (Stripe)", "Cart Discount Amount": cart_discount,
+        "Order Subtotal Amount": f"{subtotal / 100:.2f}", "Order Shipping Amount": shipping,
+        "Order Refund Amount": "0", "Order Total Amount": f"{(net + tax) / 100:.2f}",
+        "Order Total Tax Amount": f"{tax / 100:.2f}",
+    }
+    if status == "Refunded":
+        order["Order Refund Amount"] = order["Order Total Amount"]
+    rows = []
+    for n, (name, sku, qty, _, cost) in enumerate(items, start=1):
+        row = {**order, "Item #": str(n), "SKU": sku, "Item Name": name, "Quantity": qty,
+               "Item Cost": cost}
+        if n == 1 and coupon:  # the coupon row merges with the first product row
+            row.update({"Coupon Code": coupon, "Discount Amount": cart_discount,
+                        "Discount Amount Tax": f"{_vat(_cents('1', cart_discount)) / 100:.2f}"})
+        rows.append(row)
+    return rows
+
+
+def write_woocommerce_aoe() -> None:
+    jana = ("Jana", "Beispiel", "jana@example.de", "0151 23456789")
+    tom = ("Tom", "Muster", "tom@example.de", "+49 30 55501234")
+    hamburg = ("Beispielweg 7", "20095", "Hamburg", "DE")
+    berlin = ("Musterstraße 12, Hinterhaus", "10115", "Berlin", "DE")
+    records: list[dict[str, str]] = []
+    # A 10 % coupon (4.00) spread by WooCommerce into the lines: Item Cost 9.00 (list
+    # 10.00) and 18.00 (list 20.00); 36.00 + 5.00 shipping + 7.79 tax = 48.79.
+    records += woo_aoe_order("5001", "2024-11-05 14:22", "Completed", jana, hamburg, "5.00",
+                             [("Teebecher Blau", "MUG-1", "2", "10.00", "9.00"),
+                              ("Teller Weiß", "PLT-1", "1", "20.00", "18.00")],
+                             coupon="save10", cart_discount="4.00",
+                             note="Bitte klingeln, Hinterhaus")
+    records += woo_aoe_order("5002", "2024-11-06 09:05", "Processing", tom, berlin, "4.90",
+                             [("Jasminperlen 50g", "JP-050", "3", "12.50", "12.50")])
+    records += woo_aoe_order("5003", "2024-11-06 10:00", "On hold", jana, hamburg, "0.00",
+                             [("Pu-Erh Kuchen 357g", "PE-357", "1", "58.00", "58.00")])
+    records += woo_aoe_order("5004", "2024-11-07 16:45", "Cancelled", tom, berlin, "4.90",
+                             [("Matcha-Besen", "MW-01", "1", "22.00", "22.00")])
+    records += woo_aoe_order("5005", "2024-11-08 08:00", "Refunded", jana, hamburg, "4.90",
+                             [("Teetuch", "TOWEL-01", "2", "7.50", "7.50"),
+                              ("Oolong Probierset", "OOL-SMP", "1", "15.00", "15.00")])
+    # Bad rows, one kind each:
+    records += woo_aoe_order("5006", "2024-11-09 10:00", "Processing", tom, berlin, "4.90",
+                             [("Oolong Probierset", "OOL-SMP", "1", "45.00", "45.00")],
+                             fee="2.00")  # a fee: in the total, in no column of this export
+    records += woo_aoe_order("5007", "09.11.2024 11:00", "Processing", jana, hamburg, "4.90",
+                             [("Matcha-Besen", "MW-01", "1", "22.00", "22.00")])  # German date
+    records += woo_aoe_order("5008", "2024-11-10 12:00", "Entwurf", tom, berlin, "4.90",
+                             [("Teetuch", "TOWEL-01", "1", "7.50", "7.50")])  # no such status
+    # A 10 % coupon on 3 x 9.99: the line is 26.97 - 2.70 = 26.27 after it, 8.76 a unit
+    # rounded: Item Cost x 3 = 26.28 is a cent off the line WooCommerce totals.
+    records += woo_aoe_order("5009", "2024-11-10 13:00", "Processing", jana, hamburg, "4.90",
+                             [("Teeglas", "GLS-1", "3", "9.99", "8.76")], coupon="save10",
+                             cart_discount="2.70", stated_lines="26.27")
+    header = WOO_AOE_HEADER
+    _target("woocommerce", "orders-2024-11-12-advanced-order-export.csv").write_text(
+        _fputcsv([header, *_rows(header, records)]), encoding="utf-8")
 
 
 def write_all() -> None:
@@ -999,6 +1121,7 @@ def write_all() -> None:
     write_ebay()
     write_ebay_sales_history()
     write_woocommerce()
+    write_woocommerce_aoe()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ CASES = {
     "ebay": "samples/ebay/eBay-OrdersReport-Nov-12-2024-10_32_15-0700-1234567890.csv",
     "ebay-sales-history": "samples/ebay/SalesHistory.csv",
     "woocommerce": "samples/woocommerce/orders-2024-11-12.csv",
+    "woocommerce-advanced-order-export":
+        "samples/woocommerce/orders-2024-11-12-advanced-order-export.csv",
     "po-acme": "samples/po/acme-PO-4500012345.xlsx",
     "po-huaxin": "samples/po/huaxin-PO-HX-20241118-007.xlsx",
 }

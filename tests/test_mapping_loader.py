@@ -25,8 +25,9 @@ def problem(data: dict[str, Any]) -> str:
 
 def test_bundled_mappings_load() -> None:
     channels = [m.channel for m in load_mappings(MAPPINGS)]
-    assert channels == ["1688", "amazon", "douyin", "ebay", "jd", "pinduoduo", "po-acme",
-                        "po-huaxin", "shopify", "tmall", "tmall", "tmall", "woocommerce"]
+    assert channels == ["1688", "amazon", "amazon", "amazon", "douyin", "ebay", "ebay", "jd",
+                        "pinduoduo", "po-acme", "po-huaxin", "shopify", "tmall", "tmall",
+                        "tmall", "woocommerce", "woocommerce"]
 
 
 def test_field_typo_suggests_the_nearest_field() -> None:

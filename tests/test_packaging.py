@@ -97,9 +97,11 @@ def test_mappings_list_finds_the_bundled_channels_outside_the_checkout(
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     channels = {row["channel"] for row in rows}
-    # (tmall-items and tmall-orders: the halves of the two-file export, channel tmall)
-    expected = {p.stem for p in (ROOT / "mappings").glob("*.toml")} - {"tmall-items",
-                                                                       "tmall-orders"}
+    # (tmall-items and tmall-orders: the halves of the two-file export, channel tmall; a
+    # channel's other layouts are named <channel>-<layout>)
+    layouts = {"tmall-items", "tmall-orders", "amazon-order-report", "amazon-unshipped",
+               "ebay-sales-history", "woocommerce-advanced-order-export"}
+    expected = {p.stem for p in (ROOT / "mappings").glob("*.toml")} - layouts
     assert {"tmall", "shopify", "po-acme"} <= channels
     assert channels == expected  # every bundled mapping, all of them loading
     # ... and read from the installed package, not from the checkout

@@ -130,7 +130,9 @@ SHOPIFY_HEADER = [
     "Shipping Province", "Shipping Country", "Shipping Phone", "Notes", "Note Attributes",
     "Cancelled at", "Payment Method", "Payment Reference", "Refunded Amount", "Vendor",
     "Outstanding Balance", "Employee", "Location", "Device ID", "Id", "Tags", "Risk Level",
-    "Source", "Lineitem discount", "Tax 1 Name", "Tax 1 Value", "Phone", "Receipt Number",
+    "Source", "Lineitem discount", "Tax 1 Name", "Tax 1 Value", "Tax 2 Name", "Tax 2 Value",
+    "Tax 3 Name", "Tax 3 Value", "Tax 4 Name", "Tax 4 Value", "Tax 5 Name", "Tax 5 Value",
+    "Phone", "Receipt Number",
     "Duties", "Billing Province Name", "Shipping Province Name", "Payment ID",
     "Payment Terms Name", "Next Payment Due At", "Payment References",
 ]
@@ -150,7 +152,9 @@ def shopify_order(name: str, email: str, financial: str, paid_at: str, fulfillme
                     "Lineitem sku": sku, "Lineitem requires shipping": "true",
                     "Lineitem taxable": "true", "Lineitem fulfillment status":
                     "fulfilled" if fulfillment == "fulfilled" else "pending",
-                    "Lineitem discount": line_discount, "Name": name, "Vendor": "Hill & Leaf"})
+                    "Lineitem discount": line_discount, "Name": name, "Vendor": "Hill & Leaf",
+                    # repeated on an order's every line in real exports (evidence/shopify.md)
+                    "Email": email, "Created at": created})
         if index == 0:  # order-level columns: first line only, as Shopify writes them
             row.update({
                 "Email": email, "Financial Status": financial, "Paid at": paid_at,

@@ -26,8 +26,13 @@ CASES = {
     "douyin": "samples/douyin/订单导出_抖店_2024.csv",
     "douyin-2025": "samples/douyin/1762873200_订单导出_抖店_2025.csv",
     "amazon": "samples/amazon/All_Orders_20241112.txt",
+    "amazon-order-report": "samples/amazon/Order_Report_20241112.txt",
+    "amazon-unshipped": "samples/amazon/Unshipped_Orders_20241112.txt",
     "ebay": "samples/ebay/eBay-OrdersReport-Nov-12-2024-10_32_15-0700-1234567890.csv",
+    "ebay-sales-history": "samples/ebay/SalesHistory.csv",
     "woocommerce": "samples/woocommerce/orders-2024-11-12.csv",
+    "woocommerce-advanced-order-export":
+        "samples/woocommerce/orders-2024-11-12-advanced-order-export.csv",
     "po-acme": "samples/po/acme-PO-4500012345.xlsx",
     "po-huaxin": "samples/po/huaxin-PO-HX-20241118-007.xlsx",
 }

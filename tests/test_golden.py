@@ -29,6 +29,11 @@ def test_sample_has_both_clean_and_rejected_rows(channel: str, at_root: Path,
         # clean or all rejected (tests/test_po_spreadsheets.py covers the reasons).
         assert orders.height + rejects.height >= 5
         return
+    if channel == "amazon-unshipped":
+        # No prices in this layout: every row waits, none is output or rejected
+        # (tests/test_layouts_west.py counts them).
+        assert orders.height == rejects.height == 0
+        return
     assert orders.height >= 5
     # Each sample holds bad rows of varied kinds (its bad contacts are warnings now).
     codes = {code for cell in rejects["codes"] for code in cell.split(";")}

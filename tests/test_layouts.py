@@ -24,8 +24,11 @@ SHOPIFY = SAMPLES / "shopify" / "orders_export_1.csv"
 # The one-file Tmall layout (a test fixture: the seller centre's real export is two files).
 TMALL = ROOT / "tests" / "fixtures" / "tmall-combined.csv"
 
-# Amazon's "Unshipped orders" report: another layout of the amazon channel (its own column
-# names for the same fields), tab-separated like All Orders.
+# A second layout of the amazon channel for the layout machinery's tests (its own column
+# names for the same fields), tab-separated like All Orders: a test layout, priced, named
+# after the Unshipped orders report. The bundled Amazon layouts beside All Orders
+# (amazon-order-report, amazon-unshipped: tests/test_layouts_west.py) are left out of the
+# mapping folders these tests write, so they do not compete with it.
 UNSHIPPED_HEADER = ["order-id", "order-item-id", "purchase-date", "payments-date",
                     "buyer-email", "buyer-name", "sku", "product-name", "quantity-purchased",
                     "currency", "item-price", "ship-city", "ship-state", "ship-postal-code",
@@ -70,9 +73,10 @@ ship_country = "ship-country"
 
 
 def _mappings_with(tmp_path: Path, **extra: str) -> Path:
-    """A copy of the bundled mappings plus ``extra`` files (stem -> TOML)."""
+    """A copy of the bundled mappings (All Orders the only Amazon layout) plus ``extra``
+    files (stem -> TOML)."""
     directory = tmp_path / "mappings"
-    shutil.copytree(MAPPINGS, directory, ignore=shutil.ignore_patterns("__*"))
+    shutil.copytree(MAPPINGS, directory, ignore=shutil.ignore_patterns("__*", "amazon-*"))
     for stem, text in extra.items():
         (directory / f"{stem}.toml").write_text(text, encoding="utf-8")
     return directory

@@ -72,7 +72,9 @@ def test_every_text_sample_in_pieces_gives_the_whole_file_result(
     rows_in, _, _, clean, rejects, waiting, _ = pieces[0]
     assert isinstance(clean, pl.DataFrame) and isinstance(rejects, pl.DataFrame)
     assert rows_in == clean.height + rejects.height + waiting
-    assert rejects.height, "every sample holds bad rows on purpose"
+    # Every sample holds bad rows on purpose, but for a layout whose rows all wait (Amazon
+    # Unshipped orders: no prices), which are never checked.
+    assert rejects.height or (waiting == rows_in and not clean.height), "no bad rows"
 
 
 TOY = """

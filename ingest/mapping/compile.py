@@ -151,6 +151,8 @@ def _waiting(mapping: Mapping, source: Callable[[str], pl.Expr]) -> pl.Expr:
     rule = mapping.waiting
     if rule is None:
         return pl.lit(False)
+    if rule.always or rule.column is None:
+        return pl.lit(True)
     hit = source(rule.column).is_in(list(rule.equals)).fill_null(False)
     order = mapping.fields.get("order_id")
     if order is None or not order.columns:

@@ -46,6 +46,7 @@ RULE_KEYS = ("column", "first", "join", "separator", "extract", "split", "part",
              "take")
 SOURCE_KEYS = ("column", "first", "join", "cases", "label", "label_regex")
 TAKES = ("right", "below")
+UNPRICED = ("currency", "unit_price")  # a [waiting] always layout may leave these out
 CASE_KEYS = ("column", "present", "map")
 READER_KEYS = ("encoding", "delimiter", "header_row", "footer", "sheet")
 PARSE_KEYS = ("timezone", "phone_region", "phone_region_from_country", "datetime_formats",
@@ -218,6 +219,11 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
             raise top.sub("fields").fail((), "the orders half of a pair maps nothing: its "
                                          "columns are mapped by the items half's [fields]")
         covered = set(required_fields())
+    waiting = _waiting(top.sub("waiting"))
+    if waiting is not None and waiting.always:
+        # A layout without prices (Amazon's Unshipped orders): its rows all wait and are
+        # never checked, so it need not name what it does not carry.
+        covered |= set(UNPRICED)
     for name in required_fields():
         if name not in covered:
             raise MappingError(path, "fields", f"required field {name!r} is not mapped: add "
@@ -242,7 +248,7 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         detect_by=detect_by,
         layout=layout,
         checks=_checks(top.sub("checks")),
-        waiting=_waiting(top.sub("waiting")),
+        waiting=waiting,
         pair=pair,
     )
 
@@ -265,18 +271,27 @@ def _checks(table: _Reader) -> Checks:
 
 
 def _waiting(table: _Reader) -> Waiting | None:
-    """``[waiting] when = { column = "order-status", equals = ["Pending"] }``."""
+    """``[waiting] when = { column = "order-status", equals = ["Pending"] }``, or
+    ``[waiting] always = true`` for a layout whose rows never carry a price."""
     if not table.table:
         return None
-    table.only(("when",))
+    table.only(("when", "always"))
+    always = table.table.get("always", False)
+    if not isinstance(always, bool):
+        raise table.fail("always", "must be true or false")
+    if always:
+        if "when" in table.table:
+            raise table.fail("always", "and when exclude each other: give one of them")
+        return Waiting(None, (), always=True)
     when = table.sub("when")
     when.only(("column", "equals"))
     column = when.text("column")
     equals = when.texts("equals")
     if not column or not equals:
         raise table.fail("when", "needs column = \"<source column>\" and equals = "
-                         "[\"<value>\", ...]")
+                         "[\"<value>\", ...] (or always = true: every row waits)")
     return Waiting(column, equals)
+
 
 def _pair(top: _Reader) -> Pair | None:
     """``[pair]``: one half of a two-file export (role, partner, key); None without it."""

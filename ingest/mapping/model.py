@@ -92,11 +92,13 @@ class ParseOptions:
 class Waiting:
     """``[waiting]``: rows not complete yet (an Amazon Pending order has no price): an order
     with a row whose ``column`` holds one of ``equals`` is counted as waiting, with
-    ``code``, and taken from the later export that carries it complete."""
+    ``code``, and taken from the later export that carries it complete. ``always``: every
+    row waits (a layout that carries no prices at all: Amazon's Unshipped orders report)."""
 
-    column: str
+    column: str | None
     equals: tuple[str, ...]
     code: str = "not-yet-priced"
+    always: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ class Mapping:
             cols.add(self.summary_when_empty)
         if self.order_key:
             cols.add(self.order_key)
-        if self.waiting:
+        if self.waiting and self.waiting.column:
             cols.add(self.waiting.column)
         if self.pair:
             cols.add(self.pair.key)

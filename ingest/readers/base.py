@@ -168,7 +168,8 @@ def unique_header(names: list[str]) -> list[str]:
 def split_table(frame: pl.DataFrame, header: list[str], footer: str | None) -> tuple[
         pl.DataFrame, dict[str, int]]:
     """Drop rows that are not table rows, counting them: fully blank rows and, when the
-    mapping names a footer pattern, rows whose first cell matches it (totals, export notes)."""
+    mapping names a footer pattern, rows whose first cell, or first two cells joined by a
+    comma, match it (totals, export notes; eBay writes "4, record(s) downloaded" over two)."""
     names = [*header, *[c for c in frame.columns if c.startswith("__extra")]]
     # Only rows with little text can be blank: measure lengths (cheap) before trimming
     # every cell of every row (not cheap).
@@ -181,8 +182,13 @@ def split_table(frame: pl.DataFrame, header: list[str], footer: str | None) -> t
         candidates.filter(empty), True)
     is_footer = pl.lit(False)
     if footer:
-        is_footer = pl.col(header[0]).str.strip_chars().str.contains(footer).fill_null(False) \
-            & ~blank
+        first = pl.col(header[0]).str.strip_chars()
+        is_footer = first.str.contains(footer).fill_null(False)
+        if len(header) > 1:
+            two = pl.concat_str([pl.col(header[0]).fill_null(""),
+                                 pl.col(header[1]).fill_null("")], separator=",")
+            is_footer = is_footer | two.str.strip_chars().str.contains(footer).fill_null(False)
+        is_footer = is_footer & ~blank
     marked = frame.with_columns(__blank=blank, __footer=is_footer)
     counts = marked.select(pl.col("__blank").sum(), pl.col("__footer").sum()).row(0)
     table = marked.filter(~pl.col("__blank") & ~pl.col("__footer")).drop("__blank", "__footer")

@@ -14,5 +14,6 @@ class ReaderOptions:
     encoding: str = "auto"  # auto | utf-8 | utf-8-sig | gb18030 | utf-16 ... (``ENCODINGS``)
     delimiter: str = "auto"  # auto | "," | "\t" | ";" | "|"
     header_row: int | None = None  # 1-based; default: found by detection
-    footer: str | None = None  # regex on a row's first cell marking rows below the table
+    # regex on a row's first cell (or its first two, comma-joined) marking rows below the table
+    footer: str | None = None
     sheet: str | int | None = None  # workbooks: sheet name or 0-based index; default the first

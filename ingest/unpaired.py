@@ -27,6 +27,7 @@ from typing import Any
 from ingest.errors import InputError
 from ingest.inputs import Input
 from ingest.ledger import Ledger
+from ingest.writers.batch import fsync_path
 
 FOLDER = "pairs"
 
@@ -112,7 +113,7 @@ class UnpairedStore:
                   "arrived_at": now_iso(), "source": one.source}
         _write_whole(self.folder / f"{sha256}.json",
                      json.dumps(record, ensure_ascii=False, indent=2) + "\n")
-        _fsync_dir(self.folder)
+        fsync_path(self.folder)
         waiting = self.entry(sha256)
         assert waiting is not None
         return waiting
@@ -153,11 +154,3 @@ def _write_whole(target: Path, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     partial.rename(target)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -12,6 +12,7 @@ import io
 import re
 from pathlib import Path
 
+from gen_marketplaces import _rows, _target
 from openpyxl import Workbook
 
 ROOT = Path(__file__).resolve().parent
@@ -130,18 +131,6 @@ DY_C_HEADER = [
     "是否平台仓自流转", "是否是渠道商品", "预约送达时间", "建议发货时间（起）",
     "建议发货时间（止）",
 ]
-
-
-def _target(channel: str, name: str) -> Path:
-    target = ROOT / channel / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target
-
-
-def _rows(header: list[str], records: list[dict[str, str]]) -> list[list[str]]:
-    unknown = {k for r in records for k in r} - set(header)
-    assert not unknown, unknown
-    return [[r.get(h, "") for h in header] for r in records]
 
 
 def _csv(rows: list[list[str]]) -> str:

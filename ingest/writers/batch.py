@@ -43,7 +43,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's entries to disk (a rename is durable once its folder is)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -62,7 +63,7 @@ class Staged:
     def publish(self) -> Path:
         """Rename the batch into place (one step) and make the rename durable."""
         self.staging.rename(self.target)
-        _fsync(self.target.parent)
+        fsync_path(self.target.parent)
         return self.target
 
     def discard(self) -> None:
@@ -95,15 +96,15 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
         for name, (frame, write, rows) in files.items():
             target = staging / name
             write(frame, target)
-            _fsync(target)
+            fsync_path(target)
             outputs.append({"file": name, "rows": rows, "sha256": _sha256(target)})
         # (``waiting``: halves of two-file exports waiting for their partner, ``ingest.pairs``)
         manifest = _manifest(batch_id, results, unreadable, outputs, waiting)
         manifest_path = staging / "manifest.json"
         manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                  encoding="utf-8")
-        _fsync(manifest_path)
-        _fsync(staging)
+        fsync_path(manifest_path)
+        fsync_path(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

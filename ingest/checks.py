@@ -190,7 +190,8 @@ def _message(check: RowCheck, labels: dict[str, str], mapped: frozenset[str]) ->
 READER_CODES = ("too-many-fields", "too-few-fields", "truncated-row", "nul-byte")
 # Codes whose detail is the whole message: the stage that marks the row words it (the
 # mapping, a formula's fields; the join of a two-file export, ``ingest.pairs``).
-WHOLE_DETAIL = ("formula-without-value", "no-order-row", "no-item-rows", "partner-missing")
+WHOLE_DETAIL = ("formula-without-value", "no-order-row", "no-item-rows", "partner-missing",
+                "ambiguous-packed-item")
 
 
 def _reader_message() -> pl.Expr:

@@ -162,6 +162,12 @@ CODES: dict[str, Code] = _catalogue(
          "one half of a two-file export waited longer than `pair_wait_days` for its other "
          "half: each of its rows is rejected, the file goes to quarantine; put both files "
          "back together to ingest them"),
+    # Lines of a packed export (``[orders] packed_items``): an item cell of an order's row.
+    _row("ambiguous-packed-item", "{detail}",
+         "an item packed into a cell of its order's row (WebToffee's `line_item_N`, "
+         "`name:…` pairs) that does not split into its key:value pairs unambiguously (a "
+         "separator or `:` inside a value, which the export does not escape; a key missing "
+         "or twice): that line is rejected, never dropped"),
     # Rows the reader found damaged: their fields may be shifted or cut.
     _row("too-many-fields", "the row has more fields than the header ({detail})",
          "the row is damaged: it has more fields than the header"),

@@ -13,3 +13,5 @@ READER_CODE = "__reader_code"  # a structural problem of the row, null when it i
 READER_DETAIL = "__reader_detail"  # what the reader found, for the message
 RAW = "__raw_"  # + field: the cleaned source text a field's value was parsed from
 WAITING = "__waiting"  # True on the rows of an order the mapping's [waiting] says is not complete
+# A packed export's lines (``[orders] packed_items``): line n of row r is r * PACKED_LINES + n.
+PACKED_LINES = 1 << 20

@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from ingest.checks import ID, check_batch, cross_channel_reason
+from ingest.columns import PACKED_LINES
 from ingest.dedupe import (
     FIELD_HASHES,
     HISTORY_SCHEMA,
@@ -139,6 +140,14 @@ def finish(checked: list[CheckedInput], batch_id: str,
     return Finished(results, pl.concat(keys))
 
 
+def _source_row(c: CheckedInput) -> pl.Expr:
+    """The row a person sees, from a row's identity: a packed export's lines
+    (``[orders] packed_items``) are numbered within their order's row."""
+    if c.mapping.packed_items is None:
+        return pl.col(ROW)
+    return pl.col(ROW) // PACKED_LINES
+
+
 def _keyed(ids: pl.DataFrame, verdict: Classified) -> pl.DataFrame:
     """The verdict of every line that is not new, keyed by its identity (``ids``: each
     position's identity)."""
@@ -160,7 +169,7 @@ def _held_back(checked: list[CheckedInput]) -> list[pl.DataFrame]:
     rejected = pl.concat([
         c.rejected_orders.join(c.reasons, on=ROW).select(
             pl.lit(c.channel).alias("channel"), "order_id",
-            pl.concat_str([pl.col(ROW).cast(pl.String), pl.lit(f" of {Path(c.name).name}")])
+            pl.concat_str([_source_row(c).cast(pl.String), pl.lit(f" of {Path(c.name).name}")])
             .alias("row"), "codes")
         for c in checked
     ])
@@ -210,7 +219,7 @@ def _warnings(c: CheckedInput, rejected: pl.Series, dropped: pl.Series
         return [], 0
     gone = pl.concat([rejected.cast(pl.Int64), dropped.cast(pl.Int64)]).unique().implode()
     parts = [part.filter(~pl.col(ROW).cast(pl.Int64).is_in(gone)).select(
-        pl.lit(c.name).alias("source"), pl.col(ROW).cast(pl.Int64).alias("source_row"),
+        pl.lit(c.name).alias("source"), _source_row(c).cast(pl.Int64).alias("source_row"),
         "order_id", "field", "code", "value", "message") for part in c.warnings]
     count = pl.concat(parts).select(pl.len()).collect(engine="streaming").item()
     return parts, int(count)
@@ -240,7 +249,7 @@ def _clean_lines(c: CheckedInput, part: pl.LazyFrame, verdicts: _Verdicts,
         pl.lit(batch_id).alias("batch_id"),
         pl.lit(c.channel).alias("channel"),
         pl.lit(c.name).alias("source"),
-        pl.col(ROW).alias("source_row"),
+        _source_row(c).alias("source_row"),
         pl.exclude(ROW),
         change_type.alias("change_type"),
         changed_fields.alias("changed_fields"),
@@ -261,7 +270,7 @@ def _result(c: CheckedInput, clean_parts: list[pl.LazyFrame], clean_rows: int,
     raw = c.raw_rows(reasons[ROW]).rename(shown)
     rejects = reasons.join(raw, on=ROW, how="left").select(
         pl.lit(c.name).alias("source"),
-        pl.col(ROW).alias("source_row"),
+        _source_row(c).alias("source_row"),
         pl.lit(c.channel).alias("channel"),
         "codes",
         "messages",

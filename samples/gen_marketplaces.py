@@ -766,6 +766,136 @@ def write_woocommerce_aoe() -> None:
         _fputcsv([header, *_rows(header, records)]), encoding="utf-8")
 
 
+# "Order Export & Order Import for WooCommerce" (WebToffee, order-import-export-for-woocommerce
+# 2.7.4; evidence/woocommerce.md layout B): one row per ORDER, its header the plugin's column
+# keys in their default order, then line_item_1 ... line_item_N (N: the most items of any
+# order exported), each item packed as name:…|product_id:…|sku:…|quantity:…|total:…|
+# sub_total:… then |tax:…|tax_data:… (tax ≠ 0) and the item's other meta (|_reduced_stock:…,
+# |pa_color:…, |_variation_id:…); values not escaped. The bulk exporter quotes every cell.
+# total is the line after coupons, sub_total before them (both without tax); cart_discount,
+# order_discount and discount_total are all get_total_discount(); order_total = Σ total +
+# shipping_total + fee_total + tax_total; coupon_items' amount is the coupon's configured
+# value (10 for 10 %), not what it took off.
+
+WEBTOFFEE_HEADER = [
+    "order_id", "order_number", "order_date", "paid_date", "status", "shipping_total",
+    "shipping_tax_total", "fee_total", "fee_tax_total", "tax_total", "cart_discount",
+    "order_discount", "discount_total", "order_total", "order_subtotal", "order_key",
+    "order_currency", "payment_method", "payment_method_title", "transaction_id",
+    "customer_ip_address", "customer_user_agent", "shipping_method", "customer_id",
+    "customer_user", "customer_email", "billing_first_name", "billing_last_name",
+    "billing_company", "billing_email", "billing_phone", "billing_address_1",
+    "billing_address_2", "billing_postcode", "billing_city", "billing_state",
+    "billing_country", "shipping_first_name", "shipping_last_name", "shipping_company",
+    "shipping_phone", "shipping_address_1", "shipping_address_2", "shipping_postcode",
+    "shipping_city", "shipping_state", "shipping_country", "customer_note", "wt_import_key",
+    "tax_items", "shipping_items", "fee_items", "coupon_items", "refund_items", "order_notes",
+    "download_permissions", "line_item_1", "line_item_2", "line_item_3",
+]
+
+
+def _quote_all(rows: list[list[str]]) -> str:
+    """Every cell quoted, as the plugin's bulk exporter writes them (``wrap_column``)."""
+    return "".join(",".join('"' + c.replace('"', '""') + '"' for c in row) + "\n"
+                   for row in rows)
+
+
+def _amount(cents: int) -> str:
+    return f"{cents / 100:.2f}"
+
+
+def webtoffee_order(number: str, date: str, status: str, person: tuple[str, str, str, str],
+                    address: tuple[str, str, str, str], shipping: str,
+                    items: list[tuple[str, str, str, str, str, str]], coupon: str = "",
+                    fee: str = "0.00", vat: bool = True, note: str = "") -> dict[str, str]:
+    """items: (name, product_id, sku, quantity, sub_total, total) and, after them, the
+    item's meta as packed text (``|pa_color:blue``); 19 % tax on the lines and shipping."""
+    first, last, email, phone = person
+    street, postcode, city, country = address
+    net = [(_cents("1", i[5]) if _is_amount(i[5]) else 0) for i in items]
+    subtotal = sum(_cents("1", i[4]) for i in items if _is_amount(i[4]))
+    discount = subtotal - sum(net)
+    ship, fee_cents = _cents("1", shipping), _cents("1", fee)
+    line_tax = [_vat(n) if vat else 0 for n in net]
+    tax = sum(line_tax) + (_vat(ship) if vat else 0)
+    total = sum(net) + ship + fee_cents + tax
+    order = {
+        "order_id": number, "order_number": number, "order_date": date,
+        "paid_date": "" if status in ("pending", "on-hold") else date, "status": status,
+        "shipping_total": shipping, "shipping_tax_total": _amount(_vat(ship) if vat else 0),
+        "fee_total": fee, "fee_tax_total": "0.00", "tax_total": _amount(tax),
+        "cart_discount": _amount(discount), "order_discount": _amount(discount),
+        "discount_total": _amount(discount), "order_total": _amount(total),
+        "order_subtotal": _amount(subtotal), "order_key": f"wc_order_{number}abc",
+        "order_currency": "EUR", "payment_method": "stripe",
+        "payment_method_title": "Kreditkarte (Stripe)", "transaction_id": f"ch_{number}",
+        "customer_ip_address": "203.0.113.7", "customer_user_agent": "Mozilla/5.0",
+        "shipping_method": "Flat rate", "customer_id": "7", "customer_user": "7",
+        "customer_email": email, "billing_first_name": first, "billing_last_name": last,
+        "billing_email": email, "billing_phone": phone, "billing_address_1": street,
+        "billing_postcode": postcode, "billing_city": city, "billing_country": country,
+        "shipping_first_name": first, "shipping_last_name": last, "shipping_phone": phone,
+        "shipping_address_1": street, "shipping_postcode": postcode, "shipping_city": city,
+        "shipping_country": country, "customer_note": note,
+        "tax_items": f"rate_id:1|code:DE-MWST-1|total:{_amount(tax)}" if vat else "",
+        "shipping_items": f"method_id:flat_rate|method_title:Flat rate|total:{shipping}",
+        "fee_items": f"name:Verpackung|total:{fee}|tax:0.00" if fee_cents else "",
+        "coupon_items": f"code:{coupon}|amount:10.00" if coupon else "",
+        "download_permissions": "0",
+    }
+    for n, (item, tax_cents) in enumerate(zip(items, line_tax, strict=True), start=1):
+        name, product, sku, qty, sub, tot = item[:6]
+        cell = (f"name:{name}|product_id:{product}|sku:{sku}|quantity:{qty}|total:{tot}"
+                f"|sub_total:{sub}")
+        if tax_cents:
+            cell += (f"|tax:{_amount(tax_cents)}|tax_data:"
+                     f'{{"total":{{"1":"{_amount(tax_cents)}"}},"subtotal":{{"1":"0"}}}}')
+        order[f"line_item_{n}"] = cell + f"|_reduced_stock:{qty}" + "".join(item[6:])
+    return order
+
+
+def write_woocommerce_webtoffee() -> None:
+    jana = ("Jana", "Beispiel", "jana@example.de", "0151 23456789")
+    tom = ("Tom", "Muster", "tom@example.de", "+49 30 55501234")
+    hamburg = ("Beispielweg 7", "20095", "Hamburg", "DE")
+    berlin = ("Musterstraße 12", "10115", "Berlin", "DE")
+    records = [
+        # Two items and a 10 % coupon WooCommerce spread into the lines (total < sub_total).
+        webtoffee_order("6001", "2024-11-05 14:22:31", "completed", jana, hamburg, "5.00",
+                        [("Teebecher Blau", "11", "MUG-1", "2", "20.00", "18.00"),
+                         ("Teller Weiß", "12", "PLT-1", "1", "10.00", "9.00")],
+                        coupon="save10", note="Bitte klingeln"),
+        # A variation (its attribute and variation id as meta); a ':' in a title is read.
+        webtoffee_order("6002", "2024-11-06 09:05:00", "processing", tom, berlin, "4.90",
+                        [("Tee: Sencha 100g", "21", "SEN-100", "3", "37.50", "37.50",
+                          "|pa_groesse:100g", "|_variation_id:22")]),
+        webtoffee_order("6003", "2024-11-06 10:00:00", "on-hold", jana, hamburg, "0.00",
+                        [("Pu-Erh Kuchen 357g", "31", "PE-357", "1", "58.00", "58.00"),
+                         ("Teetuch", "32", "TOWEL-01", "2", "15.00", "15.00"),
+                         ("Matcha-Besen", "33", "MW-01", "1", "22.00", "22.00")]),
+        # Bad rows, one kind each:
+        # A '|' in a title: the cell does not split (not escaped); its order is held back.
+        webtoffee_order("6004", "2024-11-07 16:45:12", "processing", tom, berlin, "4.90",
+                        [("Teekanne | Gusseisen", "41", "POT-1", "1", "45.00", "45.00"),
+                         ("Teetuch", "32", "TOWEL-01", "1", "7.50", "7.50")]),
+        # '|' then ':' in a title: the pairs split, but wrongly (Set: as a key).
+        webtoffee_order("6005", "2024-11-08 08:00:00", "processing", jana, hamburg, "4.90",
+                        [("Probier|Set: 3 Sorten", "51", "SMP-3", "1", "15.00", "15.00")]),
+        webtoffee_order("6006", "2024-11-09 10:00:00", "processing", tom, berlin, "4.90",
+                        [("Teetuch", "32", "TOWEL-01", "zwei", "15.00", "15.00")]),  # words
+        webtoffee_order("6007", "2024-11-09 11:00:00", "processing", jana, hamburg, "4.90",
+                        []),  # an order without an item cell
+        webtoffee_order("6008", "2024-11-10 12:00:00", "processing", tom, berlin, "4.90",
+                        [("Teetuch", "32", "TOWEL-01", "1", "7.50", "7.50")],
+                        fee="2.00"),  # a fee: in order_total, in no line or mapped field
+        webtoffee_order("6009", "2024-11-10 13:00:00", "checkout-draft", jana, hamburg,
+                        "4.90", [("Teetuch", "32", "TOWEL-01", "1", "7.50", "7.50")]),
+    ]
+    header = WEBTOFFEE_HEADER
+    _target("woocommerce", "order_export_2024-11-12-10-32-15.csv").write_text(
+        _quote_all([header, *_rows(header, records)]), encoding="utf-8")
+
+
 def write_all() -> None:
     write_amazon()
     write_amazon_order_report()
@@ -774,6 +904,7 @@ def write_all() -> None:
     write_ebay_sales_history()
     write_woocommerce()
     write_woocommerce_aoe()
+    write_woocommerce_webtoffee()
 
 
 if __name__ == "__main__":

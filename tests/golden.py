@@ -33,6 +33,7 @@ CASES = {
     "woocommerce": "samples/woocommerce/orders-2024-11-12.csv",
     "woocommerce-advanced-order-export":
         "samples/woocommerce/orders-2024-11-12-advanced-order-export.csv",
+    "woocommerce-webtoffee": "samples/woocommerce/order_export_2024-11-12-10-32-15.csv",
     "po-acme": "samples/po/acme-PO-4500012345.xlsx",
     "po-huaxin": "samples/po/huaxin-PO-HX-20241118-007.xlsx",
 }

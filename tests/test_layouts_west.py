@@ -30,6 +30,8 @@ LAYOUTS = {
     "woocommerce-advanced-order-export": (
         "woocommerce", "advanced-order-export",
         "samples/woocommerce/orders-2024-11-12-advanced-order-export.csv"),
+    "woocommerce-webtoffee": ("woocommerce", "webtoffee",
+                              "samples/woocommerce/order_export_2024-11-12-10-32-15.csv"),
 }
 
 

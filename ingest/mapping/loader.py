@@ -23,6 +23,7 @@ from ingest.mapping.model import (
     FieldRule,
     FormLabel,
     Mapping,
+    PackedItems,
     Pair,
     ParseOptions,
     Waiting,
@@ -51,7 +52,9 @@ CASE_KEYS = ("column", "present", "map")
 READER_KEYS = ("encoding", "delimiter", "header_row", "footer", "sheet")
 PARSE_KEYS = ("timezone", "phone_region", "phone_region_from_country", "datetime_formats",
               "date_formats")
-ORDER_KEYS = ("key", "carry_forward", "key_scope", "summary_when_empty", "sum")
+ORDER_KEYS = ("key", "carry_forward", "key_scope", "summary_when_empty", "sum",
+              "packed_items")
+PACKED_KEYS = ("columns", "separator", "pair", "keys")
 DELIMITERS = ("auto", ",", "\t", ";", "|")
 DETECT_KEYS = ("by", "header_contains")
 PAIR_KEYS = ("role", "partner", "key")
@@ -181,6 +184,7 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
     for needs_key in ("carry_forward", "summary_when_empty", "sum"):
         if needs_key in orders.table and "key" not in orders.table:
             raise orders.fail(needs_key, "needs key = \"<order number column>\" beside it")
+    packed = _packed_items(orders)
 
     constants_table = top.sub("constants")
     constants: dict[str, str] = {}
@@ -213,6 +217,8 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         _check_arithmetic(fields_table, name, rule, set(fields))
 
     pair = _pair(top)
+    if pair is not None and packed is not None:
+        raise orders.fail("packed_items", "is not for a half of a two-file export ([pair])")
     covered = set(fields) | set(constants) | set(derived_fields())
     if pair is not None and pair.role == "orders":
         if fields or constants:
@@ -245,12 +251,34 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
         key_scope=orders.text("key_scope"),
         summary_when_empty=orders.text("summary_when_empty"),
         order_sums=orders.texts("sum"),
+        packed_items=packed,
         detect_by=detect_by,
         layout=layout,
         checks=_checks(top.sub("checks")),
         waiting=waiting,
         pair=pair,
     )
+
+
+def _packed_items(orders: _Reader) -> PackedItems | None:
+    """``[orders] packed_items = { columns = "line_item_*", separator = "|", pair = ":",
+    keys = [...] }``: items packed into cells of their order's row."""
+    if "packed_items" not in orders.table:
+        return None
+    table = orders.sub("packed_items")
+    table.only(PACKED_KEYS)
+    columns = table.text("columns")
+    if not columns or "*" not in columns:
+        raise table.fail("columns", "is required: a glob naming the packed columns, such "
+                         "as \"line_item_*\"", missing="columns")
+    separator, pair = table.text("separator", "|") or "", table.text("pair", ":") or ""
+    if not separator or not pair or separator == pair:
+        raise table.fail("pair", "separator and pair must be two different, non-empty texts")
+    keys = table.texts("keys")
+    if len(set(keys)) != len(keys) or "column" in keys:
+        raise table.fail("keys", "must name each key once (and not \"column\": "
+                         "<prefix>.column names the cell's column)")
+    return PackedItems(columns, separator, pair, keys)
 
 
 def _checks(table: _Reader) -> Checks:

@@ -125,6 +125,27 @@ class Pair:
 
 
 @dataclass(frozen=True)
+class PackedItems:
+    """``[orders] packed_items``: one row per order, each item packed into a cell of its own
+    (WebToffee's ``line_item_1``, ``line_item_2``, ... as ``name:…|product_id:…|sku:…``).
+    ``columns``: a glob over the header's names; ``separator`` between the pairs, ``pair``
+    between a key and its value (the first one); ``keys``: the keys every cell begins with,
+    in this order (a cell that does not, or repeats a key, cannot be split unambiguously:
+    its line is rejected, ``ambiguous-packed-item``). Each non-empty cell is one line whose
+    values are the columns ``<prefix>.<key>`` (``prefix``: the glob before its ``*``, such
+    as ``line_item``), and ``<prefix>.column``, the name of the cell's column."""
+
+    columns: str
+    separator: str = "|"
+    pair: str = ":"
+    keys: tuple[str, ...] = ()
+
+    @property
+    def prefix(self) -> str:
+        return self.columns.split("*", 1)[0].rstrip("_-. ") or "item"
+
+
+@dataclass(frozen=True)
 class Mapping:
     channel: str
     path: str
@@ -142,6 +163,7 @@ class Mapping:
     # its carry_forward columns reach the lines, the row itself is layout, not a line.
     summary_when_empty: str | None = None
     order_sums: tuple[str, ...] = ()  # per-line amounts summed into an order-level one
+    packed_items: PackedItems | None = None  # items packed into cells of an order's row
     detect_by: str = "header"  # how its inputs are recognised: a key of detect.DETECTORS
     checks: Checks = field(default_factory=Checks)
     waiting: Waiting | None = None

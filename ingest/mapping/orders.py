@@ -16,6 +16,17 @@
   it maps to an order-level field. If any line's value is not money, the order keeps its
   own values and the bad line is rejected with ``invalid-money``.
 
+- ``[orders] packed_items = { columns = "line_item_*", ... }``: WebToffee writes one row per
+  order with each item packed into a cell of its own (``name:…|product_id:…|sku:…``). Each
+  non-empty cell becomes a line (``unpack``): the row's other columns, the packed columns
+  empty but its own cell, and the cell's pairs as ``<prefix>.<key>`` columns. A line's
+  identity is ``__row * PACKED_LINES + n``, n the cell's place among the packed columns
+  (``ingest.columns.source_row`` gives the row back for output). A row with no item cell,
+  or one the reader found damaged, stays one line (rejected as such, never dropped); a cell
+  that does not split unambiguously rejects its line with ``ambiguous-packed-item``. The
+  rows unpacked are counted under ``layout_rows`` as ``packed_rows``; ``rows_in`` counts
+  their lines.
+
 All run as polars expressions over whole columns, before ``compile_mapping``, which takes
 the ``ShapedTable`` they give.
 """
@@ -23,17 +34,20 @@ the ``ShapedTable`` they give.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 
 import polars as pl
 
-from ingest.columns import READER_CODE
+from ingest.columns import PACKED_LINES, READER_CODE, READER_DETAIL, ROW
 from ingest.mapping.form import formula_gap_messages
-from ingest.mapping.model import Mapping
+from ingest.mapping.model import Mapping, PackedItems
 from ingest.mapping.parsers import clean_text, parse_money
 from ingest.readers.base import RawTable, header_columns, normalise_name
 
 SUMMARY = "order_summary"
 SUM = "__order_sum_"
+PACKED = "packed_rows"
+AMBIGUOUS = "ambiguous-packed-item"
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,8 @@ def shape(table: RawTable, mapping: Mapping) -> ShapedTable:
 
 
 def shape_orders(table: RawTable, mapping: Mapping) -> ShapedTable:
+    if mapping.packed_items is not None:
+        table = unpack(table, mapping.packed_items, mapping.used_columns)
     columns = header_columns(table.header)
     key = columns.get(normalise_name(mapping.order_key or ""))
     if key is None:
@@ -118,3 +134,80 @@ def _order_sum(column: pl.Expr, key: pl.Expr) -> pl.Expr:
     bad = (text.is_not_null() & money.is_null()).any().over(key)
     total = money.sum().over(key).cast(pl.String)
     return pl.when(~bad & money.is_not_null().any().over(key)).then(total).otherwise(column)
+
+
+def unpack(table: RawTable, packed: PackedItems, used: set[str]) -> RawTable:
+    """One line per non-empty packed cell (see the module's docstring). ``used``: the
+    columns the mapping reads, so ``<prefix>.<key>`` columns it names are made too."""
+    prefix = packed.prefix + "."
+    pattern = normalise_name(packed.columns)
+    cells = [name for name in table.header if fnmatchcase(normalise_name(name), pattern)]
+    wanted = list(dict.fromkeys([*packed.keys, *(
+        name[len(prefix):] for name in sorted(used) if name.startswith(prefix))]))
+    made = [prefix + key for key in wanted if key != "column"] + [prefix + "column"]
+    # Columns of those names in the file (our own rejects report fed back in) are replaced.
+    replaced = {normalise_name(name) for name in made}
+    header = [h for h in table.header if normalise_name(h) not in replaced]
+    frame = table.frame.drop([h for h in table.header if h not in header])
+    position = {name: n for n, name in enumerate(cells, start=1)}
+    sound = frame.filter(pl.col(READER_CODE).is_null())
+    cell, column = "__cell", "__column"
+    long = (
+        sound.select(ROW, *cells)
+        .unpivot(index=ROW, on=cells, variable_name=column, value_name=cell)
+        .filter(pl.col(cell).str.strip_chars().fill_null("") != "")
+        .with_columns(pl.col(column).replace_strict(position, return_dtype=pl.Int64)
+                      .alias("__n"))
+        .sort(ROW, "__n")
+        .with_row_index("__line")
+    )
+    pairs = (
+        long.select("__line", pl.col(cell).str.split(packed.separator).alias("__part"))
+        .explode("__part")
+        .with_columns(pl.int_range(pl.len()).over("__line").alias("__k"),
+                      pl.col("__part").str.splitn(packed.pair, 2).alias("__kv"))
+        .with_columns(pl.col("__kv").struct.field("field_0").alias("__key"),
+                      pl.col("__kv").struct.field("field_1").alias("__value"))
+    )
+    key = pl.col("__key")
+    # Every part a key and a value; the leading keys those the mapping names, in order;
+    # no key twice. A '|' or ':' inside a value breaks one of these (it is not escaped).
+    broken = pl.col("__value").is_null() | (key.str.strip_chars() == "")
+    for k, name in enumerate(packed.keys):
+        broken = broken | ((pl.col("__k") == k) & (key != name))
+    broken = broken | key.is_duplicated().over("__line")
+    verdict = pairs.group_by("__line").agg(
+        (broken.any() | (pl.len() < len(packed.keys))).alias("__broken"),
+        *[pl.col("__value").filter(key == name).first().alias(prefix + name)
+          for name in wanted if name != "column"])
+    leading = f" beginning {', '.join(packed.keys)}" if packed.keys else ""
+    detail = pl.format(
+        "{}: {} does not split into key{}value pairs separated by '{}'{}, each key once "
+        "(a '{}' or '{}' inside a value, which the export does not escape)", pl.col(column),
+        pl.col(cell).str.slice(0, 120), pl.lit(packed.pair), pl.lit(packed.separator),
+        pl.lit(leading), pl.lit(packed.separator), pl.lit(packed.pair))
+    lines = (
+        long.join(verdict, on="__line", how="left")
+        .join(frame.drop(*cells, READER_CODE, READER_DETAIL), on=ROW, how="left")
+        .with_columns(
+            *[pl.when(pl.col(column) == name).then(pl.col(cell)).otherwise(pl.lit(None))
+              .cast(pl.String).alias(name) for name in cells],
+            pl.col(column).alias(prefix + "column"),
+            pl.when(pl.col("__broken")).then(pl.lit(AMBIGUOUS)).alias(READER_CODE),
+            pl.when(pl.col("__broken")).then(detail).alias(READER_DETAIL),
+            (pl.col(ROW) * PACKED_LINES + pl.col("__n")).alias(ROW),
+        )
+    )
+    # A row without an item cell, or damaged (its cells may be shifted), stays one line.
+    alone = frame.join(long.select(ROW).unique(), on=ROW, how="anti").with_columns(
+        *[pl.lit(None, pl.String).alias(name) for name in made],
+        (pl.col(ROW) * PACKED_LINES).alias(ROW))
+    order = [ROW, *header, *made, READER_CODE, READER_DETAIL]
+    extra = [c for c in frame.columns if c not in order]
+    unpacked = pl.concat([lines.select(*order, *extra), alone.select(*order, *extra)],
+                         how="vertical_relaxed").sort(ROW)
+    layout = dict(table.layout)
+    layout[PACKED] = layout.get(PACKED, 0) + frame.height
+    return replace(table, header=[*header, *made], frame=unpacked, layout=layout)
+
+

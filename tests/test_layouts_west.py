@@ -93,3 +93,37 @@ def test_woocommerce_cart_discount_is_not_taken_twice(tmp_path: Path) -> None:
     assert order["line_total"].to_list() == ["18.00", "18.00"]
     assert set(order["order_discount_amount"].fill_null("").to_list()) == {""}
     assert set(order["order_total"].to_list()) == {"48.79"}
+
+
+# eBay's File Exchange "Sold" download (Ebay-FileExchange_Response_….csv), header verbatim
+# from evidence/ebay.md layout 3. Not mapped: no row of it has been seen (mappings/README.md,
+# "eBay File Exchange Sold download: what is missing").
+EBAY_FILE_EXCHANGE = [
+    "Sales Record Number", "User Id", "Buyer Fullname", "Buyer Phone Number", "Buyer Email",
+    "Buyer Address 1", "Buyer Address 2", "Buyer City", "Buyer State", "Buyer Zip",
+    "Buyer Country", "Order ID", "Item ID", "Transaction ID", "Item Title", "Quantity",
+    "Sale Price", "Shipping And Handling", "Sales Tax", "Insurance", "Total Price",
+    "Payment Method", "PayPal Transaction ID", "Sale Date", "Checkout Date", "Paid on Date",
+    "Shipped on Date", "Shipping Service", "Feedback Left", "Feedback Received",
+    "Notes to Yourself", "Custom Label", "Listed On", "Sold On", "Private Notes",
+    "Product ID Type", "Product ID Value", "Product ID Value 2", "Variation Details",
+    "Product Reference ID", "Tracking Number",
+]
+
+
+def test_ebay_file_exchange_download_is_unknown_not_misread(tmp_path: Path) -> None:
+    """Neither eBay mapping claims the File Exchange download: the Sales History's signature
+    needs Private Field, the orders report's Order Number, Item Number and Sold For."""
+    assert len(EBAY_FILE_EXCHANGE) == len(set(EBAY_FILE_EXCHANGE)) == 41
+    row = dict.fromkeys(EBAY_FILE_EXCHANGE, "")
+    row.update({"Sales Record Number": "1001", "User Id": "buyer_a", "Item ID": "200000000001",
+                "Item Title": "Cup", "Quantity": "1", "Sale Price": "$5.00",
+                "Total Price": "$5.00", "Sale Date": "Jan-18-16"})
+    path = tmp_path / "Ebay-FileExchange_Response_40900001.csv"
+    path.write_text(",".join(EBAY_FILE_EXCHANGE) + "\n" + ",".join(row.values()) + "\n",
+                    encoding="utf-8")
+    report = ingest([path], tmp_path / "out", state_dir=tmp_path / "state")
+    (entry,) = report.unreadable
+    assert entry["code"] == "unknown-channel"
+    assert "nearest: ebay-sales-history (4 of 5 signature columns; missing: Private Field)" \
+        in entry["reason"]

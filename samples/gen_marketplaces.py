@@ -55,7 +55,7 @@ def _money_sub(a: str, *bs: str) -> str:
 # Amazon Seller Central "All Orders" report (flat file): TAB-separated UTF-8, one row per
 # item, several rows per order; ISO 8601 times with an offset; item-price and shipping-price
 # are for the row's whole quantity; cancelled and pending items carry no price. The header
-# is the 33-column one of caponica/AmazonMwsComplete (2020, evidence/amazon.md, layout A):
+# is the 33-column one of caponica/AmazonMwsComplete (2020, mappings/README.md):
 # no buyer columns ("The report does not include customer-identifying information").
 
 AMAZON_HEADER = [
@@ -156,7 +156,7 @@ def write_amazon() -> None:
 # buyer, the recipient and the full address; no order status (payments-date empty: not
 # paid yet). Every amount is for the row's whole quantity ("All amounts are aggregates of
 # the quantity, not unit prices", help 201648780). The 41-column header with billing and
-# promotion columns (evidence/amazon.md, layout B; note "delivery-Instructions").
+# promotion columns (mappings/README.md; note "delivery-Instructions").
 
 AMAZON_ORDER_REPORT_HEADER = [
     "order-id", "order-item-id", "purchase-date", "payments-date", "buyer-email", "buyer-name",
@@ -172,7 +172,7 @@ AMAZON_ORDER_REPORT_HEADER = [
 
 # Amazon Unshipped orders report (_GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_): TAB-separated, one
 # row per order item, quantities only: no price, currency or tax column at all. The 30-column
-# header of 2025 (evidence/amazon.md, layout C).
+# header of 2025 (mappings/README.md).
 
 AMAZON_UNSHIPPED_HEADER = [
     "order-id", "order-item-id", "purchase-date", "payments-date", "reporting-date",
@@ -554,7 +554,7 @@ def write_ebay_sales_history() -> None:
 # UTF-8 CSV, the order's columns repeated on every item row; times in the shop's zone;
 # item_subtotal is before the coupon, item_total after it (coupons are spread over the
 # items). The header is the plugin's default_one_row_per_item (lafranceinsoumise/
-# woocommerce-customer-order-csv-export, v5.5.0, evidence/woocommerce.md layout C): "date",
+# woocommerce-customer-order-csv-export, v5.5.0, mappings/README.md): "date",
 # no cart_discount / order_discount (replaced by discount_total in 3.x).
 
 WOO_HEADER = [
@@ -647,7 +647,7 @@ def write_woocommerce() -> None:
 
 
 # "Advanced Order Export For WooCommerce" (algolplus, woo-order-export-lite), its default
-# CSV: the 37 columns its field list checks by default (evidence/woocommerce.md layout A,
+# CSV: the 37 columns its field list checks by default (mappings/README.md,
 # derived from classes/core/class-wc-order-export-data-extractor-ui.php), products as rows,
 # "populate other columns" on (the order's columns on every item row), the coupon on the
 # order's first row; PHP fputcsv: quotes around a cell only when it holds a space, comma,
@@ -767,7 +767,7 @@ def write_woocommerce_aoe() -> None:
 
 
 # "Order Export & Order Import for WooCommerce" (WebToffee, order-import-export-for-woocommerce
-# 2.7.4; evidence/woocommerce.md layout B): one row per ORDER, its header the plugin's column
+# 2.7.4; mappings/README.md): one row per ORDER, its header the plugin's column
 # keys in their default order, then line_item_1 ... line_item_N (N: the most items of any
 # order exported), each item packed as name:…|product_id:…|sku:…|quantity:…|total:…|
 # sub_total:… then |tax:…|tax_data:… (tax ≠ 0) and the item's other meta (|_reduced_stock:…,

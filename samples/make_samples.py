@@ -153,7 +153,7 @@ def shopify_order(name: str, email: str, financial: str, paid_at: str, fulfillme
                     "Lineitem taxable": "true", "Lineitem fulfillment status":
                     "fulfilled" if fulfillment == "fulfilled" else "pending",
                     "Lineitem discount": line_discount, "Name": name, "Vendor": "Hill & Leaf",
-                    # repeated on an order's every line in real exports (evidence/shopify.md)
+                    # repeated on an order's every line in real exports (mappings/README.md)
                     "Email": email, "Created at": created})
         if index == 0:  # order-level columns: first line only, as Shopify writes them
             row.update({

@@ -96,7 +96,7 @@ def test_woocommerce_cart_discount_is_not_taken_twice(tmp_path: Path) -> None:
 
 
 # eBay's File Exchange "Sold" download (Ebay-FileExchange_Response_….csv), header verbatim
-# from evidence/ebay.md layout 3. Not mapped: no row of it has been seen (mappings/README.md,
+# from mappings/README.md. Not mapped: no row of it has been seen (mappings/README.md,
 # "eBay File Exchange Sold download: what is missing").
 EBAY_FILE_EXCHANGE = [
     "Sales Record Number", "User Id", "Buyer Fullname", "Buyer Phone Number", "Buyer Email",

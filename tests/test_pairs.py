@@ -227,9 +227,9 @@ def test_each_tmall_layouts_files_are_its_own_and_not_the_others(tmp_path: Path)
     assert _detected(ITEMS_2021) == "tmall-2021-items"
     header_2019 = [*gen_tmall_pair.ORDER_HEADER[:3], "支付单号", "支付详情",
                    *gen_tmall_pair.ORDER_HEADER[3:44], "新零售交易类型", "新零售导购门店名称",
-                   "新零售导购门店id", "新零售发货门店名称", "新零售发货门店id", "退款金额", "预约门店",
-                   "确认收货时间", "打款商家金额", "含应开票给个人的个人红包", "是否信用购",
-                   "体验期结束时间", "前N有礼", "配送类型", "主订单编号"]
+                   "新零售导购门店id", "新零售发货门店名称", "新零售发货门店id", "退款金额",
+                   "预约门店", "确认收货时间", "打款商家金额", "含应开票给个人的个人红包",
+                   "是否信用购", "体验期结束时间", "前N有礼", "配送类型", "主订单编号"]
     assert len(header_2019) == 61
     for name, header, expected in (("o2021.csv", gen_tmall_pair.ORDER_HEADER_2021,
                                     "tmall-2021-orders"),

@@ -253,6 +253,7 @@ def write_shopify() -> None:
 if __name__ == "__main__":
     write_tmall()
     gen_tmall_pair.write(ROOT / "tmall")
+    gen_tmall_pair.write_2021(ROOT / "tmall")
     write_shopify()
     gen_marketplaces.write_all()
     gen_china.write_all()

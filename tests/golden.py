@@ -1,19 +1,27 @@
 """Golden outputs: what ordermill makes of each bundled sample, checked in under
-tests/golden/<case>/, a case named after the mapping that reads its sample (``tmall``: the
-two-file export). ``regen_golden.py`` rewrites them after a deliberate change."""
+tests/golden/<case>/, a case named after the mapping that reads its sample. A two-file
+export is one case of both its files, named after its channel and layout (``tmall``: the
+2016-2019 pair, layout default; ``tmall-2021``: the 2021+ pair): ``pair_halves`` gives its
+two mappings. ``regen_golden.py`` rewrites them after a deliberate change."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
 
 from ingest.api import ingest
+from ingest.mapping.model import Mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
-CASES = {
-    "tmall": "samples/tmall",  # both halves of the two-file export
+CASES: dict[str, str | tuple[str, ...]] = {
+    # both halves of each two-file export (one folder holds both layouts' pairs)
+    "tmall": ("samples/tmall/ExportOrderDetailList202411120800.csv",
+              "samples/tmall/ExportOrderList202411120800.csv"),
+    "tmall-2021": ("samples/tmall/ExportOrderDetailList202411150930.csv",
+                   "samples/tmall/ExportOrderList202411150930.csv"),
     "shopify": "samples/shopify/orders_export_1.csv",
     "jd": "samples/jd/订单导出_2016_20160302.csv",
     "jd-2018": "samples/jd/订单导出_2018_20180618.csv",
@@ -39,10 +47,30 @@ CASES = {
 }
 
 
-def produce(sample: str, out: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Ingest one sample (path relative to the repository root) into a fresh ledger and
-    return its orders and rejects as strings, without the batch id (new on every run)."""
-    report = ingest([sample], out / "out", state_dir=out / "state")
+def sample_files(sample: str | tuple[str, ...]) -> list[Path]:
+    """A case's files, absolute: one, or both halves of a two-file export."""
+    return [ROOT / name for name in ((sample,) if isinstance(sample, str) else sample)]
+
+
+def case_name(mapping: Mapping) -> str:
+    """The case a mapping's sample is: its own name, or for a half of a two-file export its
+    channel, then its layout unless that is the default (``tmall``, ``tmall-2021``)."""
+    if mapping.pair is None:
+        return mapping.name
+    return mapping.channel if mapping.layout == "default" else f"{mapping.channel}-{mapping.layout}"
+
+
+def pair_halves(name: str, mappings: Iterable[Mapping]) -> set[str]:
+    """The two mappings of a two-file export's case (empty for any other case)."""
+    return {m.name for m in mappings if m.pair is not None and case_name(m) == name}
+
+
+def produce(sample: str | tuple[str, ...], out: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Ingest one sample (a path relative to the repository root, or both halves of a
+    two-file export) into a fresh ledger and return its orders and rejects as strings,
+    without the batch id (new on every run)."""
+    names = [sample] if isinstance(sample, str) else list(sample)
+    report = ingest(names, out / "out", state_dir=out / "state")
     assert report.batch_dir is not None
     orders = pl.read_csv(report.batch_dir / "orders.csv", infer_schema=False)
     rejects = pl.read_csv(report.batch_dir / "rejects.csv", infer_schema=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from conftest import MAPPINGS, SAMPLES
-from golden import CASES, ROOT
+from golden import CASES, ROOT, case_name, pair_halves, sample_files
 
 from ingest.api import ingest
 from ingest.inputs import Input
@@ -26,14 +26,13 @@ def test_sample_is_detected_as_its_own_channel_and_no_other(name: str) -> None:
     signature (a channel's other layouts may share names, but lose the detection)."""
     mappings = load_mappings(MAPPINGS)
     by_name = {m.name: m for m in mappings}
-    channel = by_name[name].channel if name in by_name else name
-    case = ROOT / CASES[name]
-    for sample in sorted(case.iterdir()) if case.is_dir() else [case]:  # (a two-file export)
+    halves = pair_halves(name, mappings)  # (a two-file export's halves are its two mappings)
+    channel = by_name[next(iter(halves))].channel if halves else by_name[name].channel
+    for sample in sample_files(CASES[name]):
         with open_document(Input.from_path(sample)) as document:
             found = detect(document, mappings).mapping
             assert found.channel == channel
-            if not case.is_dir():  # (a two-file export's halves are its two mappings)
-                assert found.name == name, f"{sample.name} is read by {found.name}"
+            assert found.name in (halves or {name}), f"{sample.name} is read by {found.name}"
             for mapping in mappings:
                 if mapping.channel == channel:
                     continue
@@ -44,11 +43,14 @@ def test_sample_is_detected_as_its_own_channel_and_no_other(name: str) -> None:
 
 def test_every_sample_folder_is_a_golden_case() -> None:
     folders = {p.name for p in SAMPLES.iterdir() if p.is_dir() and p.name != "__pycache__"}
-    assert folders == {Path(sample).parts[1] for sample in CASES.values()}
-    # one case per mapping (layout), named after it; the two-file Tmall export is one case,
-    # named after its channel (tmall.toml's one-file layout is a test fixture's)
-    names = {m.name for m in load_mappings(MAPPINGS)}
-    assert names - {"tmall-orders", "tmall-items"} == set(CASES)
+    assert folders == {f.parent.name for sample in CASES.values() for f in sample_files(sample)}
+    # one case per mapping (layout), named after it; a two-file export is one case, named
+    # after its channel and layout (tmall, tmall-2021; tmall.toml's one-file layout is a
+    # test fixture's)
+    mappings = load_mappings(MAPPINGS)
+    assert {case_name(m) for m in mappings} - {"tmall"} == set(CASES) - {"tmall"}
+    assert {n: len(pair_halves(n, mappings)) for n in CASES if pair_halves(n, mappings)} == {
+        "tmall": 2, "tmall-2021": 2}
 
 
 def _ingest(sample: str, tmp_path: Path) -> tuple[pl.DataFrame, dict[str, object]]:

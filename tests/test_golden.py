@@ -24,7 +24,8 @@ def test_sample_has_both_clean_and_rejected_rows(channel: str, at_root: Path,
                                                  tmp_path: Path) -> None:
     orders, rejects = produce(CASES[channel], tmp_path)
     if channel.startswith("po-") or channel == "tmall":
-        # (tmall: a two-file export of 5 orders, whose rows are joined or rejected)
+        # (tmall: the 2016-2019 two-file export of 5 orders, whose rows are joined or
+        # rejected)
         # A customer PO is one order, held back whole when a line fails: its sample is all
         # clean or all rejected (tests/test_po_spreadsheets.py covers the reasons).
         assert orders.height + rejects.height >= 5

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MAPPINGS
-from golden import CASES, ROOT
+from golden import CASES, ROOT, pair_halves, sample_files
 from openpyxl import load_workbook
 
 from ingest.api import ingest
@@ -22,12 +22,14 @@ MAPPINGS_BY_NAME = {m.name: m for m in load_mappings(MAPPINGS)}
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_layout_sample_is_read_by_its_own_mapping_and_every_row_counted(
         name: str, tmp_path: Path) -> None:
-    report = ingest([str(ROOT / CASES[name])], tmp_path / "out", state_dir=tmp_path / "state")
+    files = sample_files(CASES[name])
+    report = ingest([str(f) for f in files], tmp_path / "out", state_dir=tmp_path / "state")
     inputs = report.manifest["inputs"]
     assert isinstance(inputs, list) and inputs
-    if (ROOT / CASES[name]).is_dir():  # a two-file export: read by its halves' mappings
-        halves = {m.name for m in MAPPINGS_BY_NAME.values() if m.channel == name and m.pair}
+    halves = pair_halves(name, MAPPINGS_BY_NAME.values())
+    if halves:  # a two-file export: read by its halves' mappings, both files joined
         assert {entry["mapping"] for entry in inputs} <= halves
+        assert len(inputs) == 2 and all(entry.get("pair") for entry in inputs)
     else:
         assert [entry["mapping"] for entry in inputs] == [name]
     for entry in inputs:

@@ -187,3 +187,76 @@ def test_a_store_left_half_written_is_swept(tmp_path: Path) -> None:
     assert len(report.unpaired) == 1
     names = sorted(p.name for p in state.iterdir())
     assert len(names) == 2 and all(not n.startswith(("abc", "def")) for n in names)
+
+
+ORDERS_2021 = SAMPLES / "tmall" / "ExportOrderList202411150930.csv"
+ITEMS_2021 = SAMPLES / "tmall" / "ExportOrderDetailList202411150930.csv"
+
+
+def test_2021_samples_are_what_the_generator_writes(tmp_path: Path) -> None:
+    orders, items = gen_tmall_pair.write_2021(tmp_path)
+    assert orders.read_bytes() == ORDERS_2021.read_bytes()
+    assert items.read_bytes() == ITEMS_2021.read_bytes()
+    lines = orders.read_bytes().decode("gb18030").split("\r\n")
+    assert len(lines[0].split(",")) == 71 and lines[0].endswith('"主订单编号"')
+    assert '"收货地址 "' in lines[0] and lines[1].endswith('="2218765432109876543"')
+    item_lines = items.read_bytes().decode("gb18030").split("\r\n")
+    assert len(item_lines[0].split(",")) == 18
+    assert item_lines[1].startswith('="2218765432109876544",="2218765432109876543",')
+
+
+def _detected(path: Path) -> str:
+    from conftest import MAPPINGS
+
+    from ingest.inputs import Input
+    from ingest.mapping.detect import detect
+    from ingest.mapping.loader import load_mappings
+    from ingest.readers import open_document
+
+    with open_document(Input.from_path(path)) as document:
+        return detect(document, load_mappings(MAPPINGS)).mapping.name
+
+
+def test_each_tmall_layouts_files_are_its_own_and_not_the_others(tmp_path: Path) -> None:
+    """Both ways: the 2016-2019 pair's files are not taken by the 2021+ mappings, nor the
+    2021+ files by the older ones; the 2021 order report (67 columns, 买家支付宝账号) is the
+    2021 layout's as the 2022 one (71 columns) is, and the 2019 one (61, ending in 主订单编号
+    but without 返现金额) stays the older layout's."""
+    assert _detected(ORDERS) == "tmall-orders" and _detected(ITEMS) == "tmall-items"
+    assert _detected(ORDERS_2021) == "tmall-2021-orders"
+    assert _detected(ITEMS_2021) == "tmall-2021-items"
+    header_2019 = [*gen_tmall_pair.ORDER_HEADER[:3], "支付单号", "支付详情",
+                   *gen_tmall_pair.ORDER_HEADER[3:44], "新零售交易类型", "新零售导购门店名称",
+                   "新零售导购门店id", "新零售发货门店名称", "新零售发货门店id", "退款金额",
+                   "预约门店", "确认收货时间", "打款商家金额", "含应开票给个人的个人红包",
+                   "是否信用购", "体验期结束时间", "前N有礼", "配送类型", "主订单编号"]
+    assert len(header_2019) == 61
+    for name, header, expected in (("o2021.csv", gen_tmall_pair.ORDER_HEADER_2021,
+                                    "tmall-2021-orders"),
+                                   ("o2019.csv", header_2019, "tmall-orders")):
+        path = tmp_path / name
+        path.write_bytes((",".join(f'"{n}"' for n in header) + "\r\n").encode("gb18030"))
+        assert _detected(path) == expected, name
+
+
+def test_both_tmall_pairs_in_one_run_each_join_their_own_partner(tmp_path: Path) -> None:
+    report = ingest([ORDERS_2021, ORDERS, ITEMS, ITEMS_2021], tmp_path / "out")
+    assert report.manifest is not None and report.batch_dir is not None
+    _accounted(report.manifest)
+    by_name = {Path(i["path"]).name: i for i in report.manifest["inputs"]}
+    assert by_name[ITEMS.name]["pair"]["partner"] == str(ORDERS)
+    assert by_name[ORDERS.name]["pair"]["partner"] == str(ITEMS)
+    assert by_name[ITEMS_2021.name]["pair"]["partner"] == str(ORDERS_2021)
+    assert by_name[ORDERS_2021.name]["pair"]["partner"] == str(ITEMS_2021)
+    assert {by_name[n]["layout"] for n in (ITEMS_2021.name, ORDERS_2021.name)} == {"2021"}
+    assert (by_name[ITEMS_2021.name]["clean"], by_name[ITEMS_2021.name]["rejected"]) == (6, 4)
+    assert (by_name[ORDERS_2021.name]["joined"], by_name[ORDERS_2021.name]["rejected"]) == (7, 1)
+    assert report.manifest["totals"]["clean"] == 3 + 6
+    lines = pl.read_csv(report.batch_dir / "orders.csv", infer_schema=False)
+    multi = lines.filter(pl.col("order_id") == "2218765432109876543")
+    # one order of three sub-orders, each with its own amount owed (the line's total) and the
+    # discount that makes it up; the order's shipping once per line, as carried
+    assert multi["line_total"].to_list() == ["1199.00", "79.80", "30.00"]
+    assert multi["discount_amount"].to_list() == ["100.00", "0.00", "15.00"]
+    assert multi["line_no"].to_list() == ["1", "2", "3"]
+    assert set(multi["buyer_id"]) == {"茶山小雅"} and multi["order_total"].is_null().all()

@@ -208,7 +208,10 @@ def _arithmetic(value: pl.Expr, rule: FieldRule | None) -> pl.Expr:
     """``per``: an amount for the whole line divided by its quantity, exact to the cent (an
     amount that does not divide evenly has no unit price: null, so the row is rejected);
     left whole when the divisor is itself unusable (that field gets its own reject).
-    ``minus``: less another amount of the line. Both in integer cents: exact."""
+    ``times``: multiplied by a whole number of the line (a unit price by its quantity: the
+    line's amount before discounts), left whole when that number is unusable (0 or less, or
+    not a number: that field gets its own reject).
+    ``minus``: less another amount of the line. All in integer cents: exact."""
     if rule is None:
         return value
     if rule.per:
@@ -217,6 +220,12 @@ def _arithmetic(value: pl.Expr, rule: FieldRule | None) -> pl.Expr:
         unit = (cents // divisor).cast(pl.Decimal(18, 0)) * pl.lit(Decimal("0.01"))
         value = (pl.when(divisor.is_null() | (divisor <= 0)).then(value)
                  .when(cents % divisor == 0).then(unit.cast(MONEY)))
+    if rule.times:
+        factor = parse_integer(pl.col(RAW + rule.times))
+        cents = (value * 100).cast(pl.Int64, strict=False) * factor
+        product = cents.cast(pl.Decimal(18, 0)) * pl.lit(Decimal("0.01"))
+        value = (pl.when(factor.is_null() | (factor <= 0)).then(value)
+                 .otherwise(product.cast(MONEY)))
     if rule.minus:
         value = value - parse_money(pl.col(RAW + rule.minus))
     return value

@@ -43,8 +43,8 @@ from ingest.schema import (
 TOP_KEYS = ("channel", "layout", "description", "detect", "reader", "parse", "orders",
             "constants", "fields", "values", "checks", "waiting", "pair")
 RULE_KEYS = ("column", "first", "join", "separator", "extract", "split", "part", "remove",
-             "formats", "timezone", "cases", "per", "minus", "minus_lines", "label", "label_regex",
-             "take")
+             "formats", "timezone", "cases", "per", "times", "minus", "minus_lines", "label",
+             "label_regex", "take")
 SOURCE_KEYS = ("column", "first", "join", "cases", "label", "label_regex")
 TAKES = ("right", "below")
 UNPRICED = ("currency", "unit_price")  # a [waiting] always layout may leave these out
@@ -348,7 +348,7 @@ def _detector(detect: _Reader) -> str:
 
 
 def _check_arithmetic(fields: _Reader, name: str, rule: FieldRule, mapped: set[str]) -> None:
-    """``per`` and ``minus`` work on amounts of money, with another field of the line;
+    """``per``, ``times`` and ``minus`` work on amounts of money, with another field of the line;
     ``minus_lines`` on an order-level amount, with a money field of the lines."""
     if rule.minus_lines is not None:
         where = (name, "minus_lines")
@@ -361,7 +361,8 @@ def _check_arithmetic(fields: _Reader, name: str, rule: FieldRule, mapped: set[s
             close = closest(rule.minus_lines, lines)
             raise fields.fail(where, f"must name a money field of the lines, not "
                               f"{rule.minus_lines!r}" + did_you_mean(close), suggestion=close)
-    for key, operand, kind in (("per", rule.per, "integer"), ("minus", rule.minus, "money")):
+    for key, operand, kind in (("per", rule.per, "integer"), ("times", rule.times, "integer"),
+                               ("minus", rule.minus, "money")):
         if operand is None:
             continue
         where = (name, key)
@@ -462,6 +463,7 @@ def _field_rule(fields: _Reader, name: str) -> FieldRule:
         timezone=rule.timezone("timezone"),
         cases=cases,
         per=rule.text("per"),
+        times=rule.text("times"),
         minus=rule.text("minus"),
         minus_lines=rule.text("minus_lines"),
         form=_form_label(rule, spec),

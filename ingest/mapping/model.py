@@ -56,6 +56,7 @@ class FieldRule:
     timezone: str | None = None
     cases: tuple[Case, ...] = ()
     per: str | None = None  # money: divided by this integer field (item-price / quantity)
+    times: str | None = None  # money: multiplied by this integer field (unit price × quantity)
     minus: str | None = None  # money: less this money field (subtotal - total = discount)
     # An order-level amount: less the sum of this line field over the order's lines (Shopify's
     # Discount Amount holds the line discounts too: the order's own discount is the rest).
@@ -74,6 +75,8 @@ class FieldRule:
             return f"(form label {self.form.shown})"
         cols = self.source_columns
         shown = " + ".join(cols) if cols else "(none)"
+        if self.times:  # a product: the message shows the value read and what it became
+            shown += f" (× {self.times}" + (f" − {self.minus})" if self.minus else ")")
         return f"{shown} less Σ {self.minus_lines}" if self.minus_lines else shown
 
 

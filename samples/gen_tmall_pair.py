@@ -95,14 +95,22 @@ def items() -> list[str]:
 
 def write(folder: Path, stamp: str = "202411120800") -> tuple[Path, Path]:
     """Both files of one export into ``folder``."""
+    return _write_pair(folder, stamp, (ORDER_HEADER, orders()), (ITEM_HEADER, items()))
+
+
+def _write_pair(folder: Path, stamp: str, order_part: tuple[list[str], list[str]],
+                item_part: tuple[list[str], list[str]]) -> tuple[Path, Path]:
+    """An export's 订单报表 and 宝贝报表 (header names and rows) as the seller centre names
+    and writes them: GB18030, CRLF."""
     folder.mkdir(parents=True, exist_ok=True)
-    header = ",".join(_cell(name) for name in ORDER_HEADER)
-    order_file = folder / f"ExportOrderList{stamp}.csv"
-    order_file.write_bytes(("\r\n".join([header, *orders()]) + "\r\n").encode("gb18030"))
-    header = ",".join(_cell(name) for name in ITEM_HEADER)
-    item_file = folder / f"ExportOrderDetailList{stamp}.csv"
-    item_file.write_bytes(("\r\n".join([header, *items()]) + "\r\n").encode("gb18030"))
-    return order_file, item_file
+    written = []
+    for kind, (names, rows) in (("ExportOrderList", order_part),
+                                ("ExportOrderDetailList", item_part)):
+        header = ",".join(_cell(name) for name in names)
+        path = folder / f"{kind}{stamp}.csv"
+        path.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode("gb18030"))
+        written.append(path)
+    return written[0], written[1]
 
 
 # The 2021+ layout (evidence: TM-O-2021 / TM-O-2022 and TM-D-18): the 订单报表 as in March 2022,
@@ -263,11 +271,5 @@ def items_2021() -> list[str]:
 
 def write_2021(folder: Path, stamp: str = "202411150930") -> tuple[Path, Path]:
     """Both files of one 2021+ export into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    header = ",".join(_cell(name) for name in ORDER_HEADER_2022)
-    order_file = folder / f"ExportOrderList{stamp}.csv"
-    order_file.write_bytes(("\r\n".join([header, *orders_2021()]) + "\r\n").encode("gb18030"))
-    header = ",".join(_cell(name) for name in ITEM_HEADER_2021)
-    item_file = folder / f"ExportOrderDetailList{stamp}.csv"
-    item_file.write_bytes(("\r\n".join([header, *items_2021()]) + "\r\n").encode("gb18030"))
-    return order_file, item_file
+    return _write_pair(folder, stamp, (ORDER_HEADER_2022, orders_2021()),
+                       (ITEM_HEADER_2021, items_2021()))

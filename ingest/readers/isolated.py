@@ -73,11 +73,8 @@ def warm() -> None:
 
 
 def load_frame(path: str) -> pl.DataFrame:
-    """A frame the child wrote with ``write_frame``, read and the file removed."""
-    try:
-        return pl.read_ipc(path)
-    finally:
-        Path(path).unlink(missing_ok=True)
+    """A frame the child wrote with ``write_frame`` (the caller removes the file)."""
+    return pl.read_ipc(path)
 
 
 def write_frame(frame: pl.DataFrame, path: str) -> None:

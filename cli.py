@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,7 +20,7 @@ from ingest.errors import ExitCode, OrdermillError, UsageError
 from ingest.events import Events
 from ingest.mapping.loader import load_mappings
 from ingest.mapping.model import Mapping
-from ingest.readers import READERS
+from ingest.readers import listed_suffixes
 from ingest.tools import draft
 from ingest.tools.channels import channels_text, explain, explanation_lines, list_channels
 from ingest.tools.check import check_beside, check_paths
@@ -132,7 +133,7 @@ def _finish(report: api.RunReport, as_json: bool) -> None:
 @app.command(epilog=EXIT_CODES_HELP)
 def ingest(
     paths: Annotated[list[Path], typer.Argument(
-        help=f"Export files, or folders holding them ({' '.join(READERS)}).",
+        help=f"Export files, or folders holding them ({' '.join(listed_suffixes())}).",
         # An input that cannot be read is ordermill's to report (exit 3, the others still
         # read), not the argument parser's (exit 2, nothing read).
         readable=False, show_default=False)],
@@ -200,7 +201,8 @@ def run(
     """Process every configured source (or the named ones): the nightly job.
 
     Ingested files move to the archive (dated folders), unreadable ones to quarantine
-    with <name>.reason.txt beside them. Nothing is deleted. One run at a time.
+    with <name>.reason.txt beside them; order mails to their processed or review folder.
+    Nothing is deleted. One run at a time.
 
     \b
     Examples:
@@ -213,6 +215,42 @@ def run(
     with bar:
         report = api.run(settings, sources or (), force=force,
                          events=Events(log_format.value, progress=step))
+    _finish(report, as_json)
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def poll(
+    sources: Annotated[list[str] | None, typer.Argument(
+        help="Names of configured mailbox sources [default: every kind = \"imap\" source].",
+        show_default=False)] = None,
+    since: Annotated[datetime | None, typer.Option(
+        "--since", formats=["%Y-%m-%d"], show_default=False,
+        help="This once, also take order mail from this date on (YYYY-MM-DD): a first poll "
+        "otherwise takes only mail that arrives from then on.")] = None,
+    force: ForceOption = False,
+    state_dir: StateOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    log_format: LogOption = LogFormat.text,
+) -> None:
+    """Poll the mailboxes for purchase orders into one batch: for cron, every few minutes.
+
+    Only mail that arrived since the last poll is fetched (unread mail stays unread); order
+    mails (subject and sender rules) go to processed_folder once their lines are published,
+    or to review_folder with the reason when nothing in them can be read. Nothing is
+    deleted, and nothing is output twice, even when a poll is killed half-way.
+
+    \b
+    Examples:
+      ordermill poll                         # every mailbox in ./ordermill.toml
+      ordermill poll po-mail --since 2026-12-01
+      */5 * * * * cd /srv/orders && ordermill poll --log-format json 2>>poll.log
+    """
+    settings = load_settings({"state_dir": str(state_dir) if state_dir else None}, config)
+    bar, step = _progress_bar(0)
+    with bar:
+        report = api.poll(settings, sources or (), since=since.date() if since else None,
+                          force=force, events=Events(log_format.value, progress=step))
     _finish(report, as_json)
 
 

@@ -5,6 +5,7 @@
     report = ingest(["samples/tmall"], out="out", state_dir="state")
     print(report.summary_line(), report.exit_code)
     report = run(load_settings())          # every configured source: the nightly job
+    report = poll(load_settings())         # the mailboxes only: cron, every few minutes
     for past in history(load_settings()):  # past runs and their batches, newest first
         print(past["run_id"], past["exit_code"])
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,7 @@ from ingest.runs import RunPlan, run_sources
 from ingest.sources import GivenPaths, configured
 from ingest.writers import writer_for
 
-__all__ = ["RunReport", "history", "ingest", "run"]
+__all__ = ["RunReport", "history", "ingest", "poll", "run"]
 
 
 def with_reader_overrides(mappings: list[Mapping], *, encoding: str | None = None,
@@ -79,13 +81,17 @@ def ingest(
     plan = _plan(settings, "ingest", out=out, state_dir=state_dir,
                  output_format=output_format, mappings=mappings, mappings_dir=mappings_dir,
                  channel=channel, encoding=encoding, sheet=sheet, force=force)
-    return run_sources([GivenPaths(paths)], plan, events)
+    # A mail file given here is routed as the configured mailboxes route their mail.
+    routes = tuple((r.sender, r.channel) for source in settings.sources if source.mailbox
+                   for r in source.mailbox.routes)
+    return run_sources([GivenPaths(paths, routes)], plan, events)
 
 
 def run(settings: Settings, source_names: Sequence[str] = (), *, force: bool = False,
         events: Events = QUIET) -> RunReport:
-    """The nightly job: every configured source (or the named ones). Ingested files move to
-    the archive, unreadable ones to quarantine with the reason beside them."""
+    """The nightly job: every configured source (or the named ones), folders and mailboxes.
+    Ingested files move to the archive, unreadable ones to quarantine with the reason beside
+    them; order mails to their processed or review folder."""
     chosen = [settings.source(n) for n in source_names] if source_names else list(
         settings.sources)
     if not chosen:
@@ -93,6 +99,27 @@ def run(settings: Settings, source_names: Sequence[str] = (), *, force: bool = F
                          "`ordermill config show`), or use `ordermill ingest FILE...`")
     plan = _plan(settings, "run " + " ".join(s.name for s in chosen), force=force)
     return run_sources([configured(s, settings) for s in chosen], plan, events)
+
+
+def poll(settings: Settings, source_names: Sequence[str] = (), *, since: date | None = None,
+         force: bool = False, events: Events = QUIET) -> RunReport:
+    """The mailboxes (every ``kind = "imap"`` source, or the named ones) into one batch: the
+    order mails that arrived since the last poll (from ``since`` on, this once, when given),
+    moved to their processed or review folder once their lines are published."""
+    mailboxes = [s for s in settings.sources if s.kind == "imap"]
+    if source_names:
+        chosen = [settings.source(n) for n in source_names]
+        folders = [s.name for s in chosen if s.kind != "imap"]
+        if folders:
+            raise UsageError(f"not a mailbox: {', '.join(folders)} (poll reads kind = "
+                             "\"imap\" sources; `ordermill run` reads every source)")
+    else:
+        chosen = mailboxes
+    if not chosen:
+        raise UsageError("no mailbox sources configured: add a [[sources]] with kind = "
+                         "\"imap\" to ordermill.toml (see the README, \"Mailboxes\")")
+    plan = _plan(settings, "poll " + " ".join(s.name for s in chosen), force=force)
+    return run_sources([configured(s, settings, since=since) for s in chosen], plan, events)
 
 
 def history(settings: Settings | None = None, limit: int = 50) -> list[dict[str, Any]]:

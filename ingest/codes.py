@@ -221,8 +221,10 @@ CODES: dict[str, Code] = _catalogue(
           "it is ingested, and the next run reads it whole",
           transient=True),
     _file("source-unreachable", "{reason}",
-          "a configured source cannot be listed (a folder that does not exist, a share not "
-          "mounted): named with its path; its files wait for the next run",
+          "a configured source cannot be reached (a folder that does not exist, a share not "
+          "mounted; a mailbox that is down, refuses the login or the TLS certificate, hangs, "
+          "drops the connection or has no such folder): named with the cause; its files or "
+          "mail wait for the next run (exit code 5)",
           transient=True),
     # The file's own: reading it again gives the same answer, so it goes to quarantine.
     _file("unreadable-file", "{reason}",
@@ -275,6 +277,36 @@ CODES: dict[str, Code] = _catalogue(
     _file("workbook-bomb", "{reason}",
           "a part of a workbook unpacks to hundreds of times its packed size, as no real "
           "sheet does (a zip bomb); `ORDERMILL_MAX_ZIP_RATIO` raises the limit",
+          transient=False),
+    # Mail: a mail's own problems send it to the review folder with the reason; the rest of
+    # the mail (its other attachments) and of the poll are still read.
+    _file("no-order-data", "{reason}",
+          "an order mail (its subject and sender match the source) with no attachment or "
+          "body table ordermill reads: it goes to the review folder",
+          transient=False),
+    _file("no-reader", "{reason}",
+          "a mail attachment of a kind ordermill has no reader for yet (a PDF, a scan or a "
+          "photo): the mail goes to the review folder, naming the attachment",
+          transient=False),
+    _file("damaged-attachment", "{reason}",
+          "an attachment whose bytes are damaged (broken base64, cut short, an encrypted zip "
+          "member): never read as data; the mail goes to the review folder",
+          transient=False),
+    _file("attachment-too-large", "{reason}",
+          "an attachment over the source's `max_attachment_mb` (default 50): not read; the "
+          "mail goes to the review folder",
+          transient=False),
+    _file("zip-bomb", "{reason}",
+          "a zip attachment over the limits on members, unpacked size or packing ratio (a "
+          "zip bomb, or an archive too big to be a PO): not unpacked; the mail goes to review",
+          transient=False),
+    _file("tnef-unreadable", "{reason}",
+          "an Outlook `winmail.dat` (TNEF) whose attachments could not be taken out: ask the "
+          "sender to send in plain MIME (Outlook: send as HTML or plain text)",
+          transient=False),
+    _file("damaged-mail", "{reason}",
+          "the message itself is broken (not MIME, a multipart cut short): what could be read "
+          "of it is read, and the mail goes to the review folder",
           transient=False),
     _file("unknown-channel", "{reason}",
           "no mapping recognises the file (the reason shows its header line and the nearest "
@@ -350,6 +382,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     UNREADABLE = 3
     LOCKED = 4
+    SOURCE_UNREACHABLE = 5
     INTERNAL = 70  # EX_SOFTWARE
     ENVIRONMENT = 74  # EX_IOERR
 
@@ -365,6 +398,9 @@ EXIT_MEANINGS: dict[ExitCode, str] = {
     ExitCode.UNREADABLE: "an input could not be read at all (it is named with its reason; the "
     "others were still processed)",
     ExitCode.LOCKED: "another run holds the lock; this one did nothing",
+    ExitCode.SOURCE_UNREACHABLE: "a source could not be reached (a mailbox down, refusing the "
+    "login or its certificate; a folder missing): named with the cause; the other sources "
+    "were processed, and its mail or files wait for the next run",
     ExitCode.INTERNAL: "internal error: a bug; rerun with `ORDERMILL_DEBUG=1` and report it",
     ExitCode.ENVIRONMENT: "a folder ordermill writes (named) is full, read-only or gone; "
     "nothing was published: run again once it is fixed",

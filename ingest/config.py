@@ -17,8 +17,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.errors import OrdermillError, UsageError
+from ingest.mailbox import SECRET_POINTERS, Mailbox, parse_mailbox
 from ingest.mapping.loader import nearest
-from ingest.readers import READERS
+from ingest.readers import listed_suffixes
 from ingest.writers import WRITERS
 
 CONFIG_FILE = "ordermill.toml"
@@ -35,7 +36,7 @@ def default_patterns() -> tuple[str, ...]:
     """A folder source's patterns when it names none: every suffix a reader is registered
     for, so ``run`` reads the same files as ``ingest FOLDER`` (``sources.given.expand_paths``
     picks files by the same registry)."""
-    return tuple(f"*{suffix}" for suffix in READERS)
+    return tuple(f"*{suffix}" for suffix in listed_suffixes())
 
 
 def _either(names: Sequence[str]) -> str:
@@ -78,7 +79,7 @@ SETTINGS: dict[str, tuple[str, str, str]] = {
                        "days half of a two-file export waits for the other (partner-missing)"),
 }
 SOURCE_KEYS = ("name", "kind", "path", "patterns", "channel")
-SOURCE_KINDS = ("folder",)  # mailboxes join later as kind = "imap"
+SOURCE_KINDS = ("folder", "imap")  # an imap source's keys: ingest.mailbox
 
 
 class ConfigError(OrdermillError):
@@ -91,14 +92,15 @@ class ConfigError(OrdermillError):
 
 @dataclass(frozen=True)
 class Source:
-    """A place orders arrive: a folder with glob patterns, read with one channel or by
-    detection. ``kind`` leaves room for mailboxes."""
+    """A place orders arrive: a folder with glob patterns (``path``), or a mailbox
+    (``kind = "imap"``, ``mailbox``), read with one channel or by detection."""
 
     name: str
-    path: Path
+    path: Path | None
     patterns: tuple[str, ...] = field(default_factory=default_patterns)
     channel: str | None = None
     kind: str = "folder"
+    mailbox: Mailbox | None = None
 
 
 @dataclass(frozen=True)
@@ -163,10 +165,12 @@ class Settings:
         rows = [(name, self.values[name] or "(bundled)", self.origins[name])
                 for name in SETTINGS]
         for source in self.sources:
-            patterns = ",".join(source.patterns)
-            rows.append((f"sources.{source.name}",
-                         f"{source.kind} {source.path} [{patterns}] channel="
-                         f"{source.channel or 'auto'}", self.sources_origin))
+            if source.mailbox is not None:  # (never the secret: where it is read from)
+                value = source.mailbox.shown() + f" channel={source.channel or 'auto'}"
+            else:
+                value = (f"{source.kind} {source.path} [{','.join(source.patterns)}] "
+                         f"channel={source.channel or 'auto'}")
+            rows.append((f"sources.{source.name}", value, self.sources_origin))
         return rows
 
 
@@ -272,11 +276,17 @@ def _sources(raw: Any, path: str) -> tuple[Source, ...]:
         key = f"sources[{index}]"
         if not isinstance(item, dict):
             raise ConfigError(path, key, "must be a table with name, path and patterns")
+        kind = item.get("kind", "folder")
+        if kind not in SOURCE_KINDS:
+            raise ConfigError(path, f"{key}.kind", f"unknown kind {kind!r}; known: "
+                              + ", ".join(SOURCE_KINDS))
         for name in item:
+            if name in SECRET_POINTERS and kind == "imap":
+                continue  # (where the secret is, not the secret)
             if any(word in name.lower() for word in SECRET_WORDS):
                 raise ConfigError(path, f"{key}.{name}", "secrets are never read from the "
                                   "config file; set them in the environment instead")
-            if name not in SOURCE_KEYS:
+            if name not in SOURCE_KEYS and kind == "folder":
                 raise ConfigError(path, f"{key}.{name}", "unknown key"
                                   + nearest(name, SOURCE_KEYS) + "; allowed: "
                                   + ", ".join(SOURCE_KEYS))
@@ -285,10 +295,16 @@ def _sources(raw: Any, path: str) -> tuple[Source, ...]:
             raise ConfigError(path, f"{key}.name", "is required: a short name for the source")
         if any(s.name == name for s in sources):
             raise ConfigError(path, f"{key}.name", f"{name!r} is used twice")
-        kind = item.get("kind", "folder")
-        if kind not in SOURCE_KINDS:
-            raise ConfigError(path, f"{key}.kind", f"unknown kind {kind!r}; known: "
-                              + ", ".join(SOURCE_KINDS))
+        channel = item.get("channel")
+        if channel is not None and not isinstance(channel, str):
+            raise ConfigError(path, f"{key}.channel", "must be a channel name")
+        base = Path(path).parent
+        if kind == "imap":
+            def fail(sub: str, problem: str, where: str = f"{key}") -> ConfigError:
+                return ConfigError(path, f"{where}.{sub}", problem)
+            sources.append(Source(name, None, (), channel, kind,
+                                  parse_mailbox(item, fail, base)))
+            continue
         folder = item.get("path")
         if not isinstance(folder, str) or not folder:
             raise ConfigError(path, f"{key}.path", "is required: the folder to read")
@@ -297,9 +313,5 @@ def _sources(raw: Any, path: str) -> tuple[Source, ...]:
             patterns = [patterns]
         if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
             raise ConfigError(path, f"{key}.patterns", "must be a list of glob patterns")
-        channel = item.get("channel")
-        if channel is not None and not isinstance(channel, str):
-            raise ConfigError(path, f"{key}.channel", "must be a channel name")
-        base = Path(path).parent
         sources.append(Source(name, base / folder, tuple(patterns), channel, kind))
     return tuple(sources)

@@ -37,6 +37,14 @@ class Input:
     origin: dict[str, str] = field(default_factory=dict)
     source: str | None = None  # the configured source that listed it (None: the command line)
     channel: str | None = None  # the channel its source reads it with (None: detect)
+    # A mail's own: which channel reads a sender's parts ((sender pattern, channel) pairs,
+    # ``[[sources.routes]]``), and the largest attachment taken (None: the default).
+    routes: tuple[tuple[str, str], ...] = ()
+    max_attachment_bytes: int | None = None
+    # A part of a mail: the mail's subject, sender, date and body lines, which a mapping's
+    # form labels read as they read a sheet's form area (``ingest.mapping.form``).
+    context: tuple[tuple[str, ...], ...] = ()
+    optional: bool = False  # a body table: one no mapping recognises is not an order
 
     @classmethod
     def from_path(cls, path: str | Path, *, source: str | None = None,
@@ -53,9 +61,14 @@ class Input:
     @classmethod
     def from_bytes(cls, name: str, data: bytes, *, suffix: str | None = None,
                    origin: dict[str, str] | None = None, source: str | None = None,
-                   channel: str | None = None) -> Input:
+                   channel: str | None = None, routes: tuple[tuple[str, str], ...] = (),
+                   max_attachment_bytes: int | None = None,
+                   context: tuple[tuple[str, ...], ...] = (), optional: bool = False
+                   ) -> Input:
         return cls(name, (suffix or Path(name).suffix).lower(), data=data,
-                   origin=origin or {"kind": "bytes"}, source=source, channel=channel)
+                   origin=origin or {"kind": "bytes"}, source=source, channel=channel,
+                   routes=routes, max_attachment_bytes=max_attachment_bytes,
+                   context=context, optional=optional)
 
     def exists(self) -> bool:
         """Whether there is a file to read. Raises InputError (``cannot-open``) when that
@@ -220,6 +233,9 @@ class Fate(Enum):
     # Half of a two-file export whose partner has not arrived: its bytes wait in the state
     # (``ingest.unpaired``), the file stays where it is until it is joined.
     WAITING = "waiting"
+    # A part of a mail that is not an order (a body table no mapping recognises): nothing
+    # of it is read; the mail is settled by its other parts.
+    PASSED_OVER = "passed-over"
 
 
 @dataclass(frozen=True)

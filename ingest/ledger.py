@@ -60,6 +60,26 @@ CREATE TABLE IF NOT EXISTS key_files (
     path TEXT PRIMARY KEY,
     max_seq INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS mail_cursors (
+    mailbox TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    next_uid INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (mailbox, folder)
+);
+CREATE TABLE IF NOT EXISTS mails (
+    mailbox TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    run_id INTEGER,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mails_message_id ON mails(message_id);
 CREATE TABLE IF NOT EXISTS pending (
     batch_id TEXT PRIMARY KEY,
     seq INTEGER NOT NULL,
@@ -136,6 +156,37 @@ class Ledger:
         this size cannot be one, whatever its content."""
         return self.db.execute("SELECT 1 FROM inputs WHERE size = ? LIMIT 1",
                                (size,)).fetchone() is not None
+
+    # mailboxes ----------------------------------------------------------------------------
+    def mail_cursor(self, mailbox: str, folder: str) -> tuple[int, int] | None:
+        """(UIDVALIDITY, the first UID not yet examined) of a mailbox folder, or None before
+        its first poll."""
+        row = self.db.execute("SELECT uidvalidity, next_uid FROM mail_cursors WHERE "
+                              "mailbox = ? AND folder = ?", (mailbox, folder)).fetchone()
+        return (int(row[0]), int(row[1])) if row else None
+
+    def set_mail_cursor(self, mailbox: str, folder: str, uidvalidity: int, next_uid: int,
+                        mails: list[tuple[int, str, str, str | None]], run_id: int) -> None:
+        """Move a folder's cursor and record what became of its mails (uid, Message-ID,
+        outcome, reason): one transaction, written once the mails were moved."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO mail_cursors (mailbox, folder, uidvalidity, next_uid, "
+                       "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (mailbox, folder) DO "
+                       "UPDATE SET uidvalidity = excluded.uidvalidity, next_uid = "
+                       "excluded.next_uid, updated_at = excluded.updated_at",
+                       (mailbox, folder, uidvalidity, next_uid, _now()))
+            db.executemany("INSERT INTO mails (mailbox, folder, uidvalidity, uid, message_id, "
+                           "outcome, reason, run_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(mailbox, folder, uidvalidity, uid, message_id, outcome, reason,
+                             run_id, _now()) for uid, message_id, outcome, reason in mails])
+
+    def mails(self, limit: int = 200) -> list[dict[str, Any]]:
+        """What became of the order mails polled, newest first."""
+        keys = ("mailbox", "folder", "uidvalidity", "uid", "message_id", "outcome", "reason",
+                "run_id", "at")
+        rows = self.db.execute(f"SELECT {', '.join(keys)} FROM mails ORDER BY rowid DESC "
+                               "LIMIT ?", (limit,)).fetchall()
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     # line history -------------------------------------------------------------------------
     def history(self) -> pl.LazyFrame:

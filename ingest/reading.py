@@ -33,6 +33,7 @@ from ingest.readers.base import (
     NotChunkable,
     RawTable,
 )
+from ingest.readers.mail import context_rows
 from ingest.spill import InMemory, LineStore, Spill
 
 
@@ -206,6 +207,8 @@ def _read(one: Input, match: Match, hashed: Callable[[], Digest],
     rows_in = 0
     try:
         for raw_table in tables:
+            if one.context:  # a mail's part: the mail's subject and body are form rows too
+                raw_table.rows_outside = [*raw_table.rows_outside, *context_rows(one)]
             shaped = shape(raw_table, mapping)  # (whole or a piece: shaped the same way)
             table = shaped.table
             first = first or table

@@ -37,6 +37,8 @@ class RunReport:
 
     @property
     def exit_code(self) -> ExitCode:
+        if any(entry.get("code") == "source-unreachable" for entry in self.unreadable):
+            return ExitCode.SOURCE_UNREACHABLE
         if self.unreadable:
             return ExitCode.UNREADABLE
         if self.manifest and self.manifest["totals"]["rejected"]:

@@ -41,6 +41,8 @@ from ingest.pairs import (
     waited_too_long,
 )
 from ingest.publish import publish_batch
+from ingest.readers import CONTAINER_SUFFIXES
+from ingest.readers.mail import open_mails
 from ingest.reading import CheckedInput, ReadHalf, read_any
 from ingest.report import RunReport
 from ingest.sources import Source
@@ -78,9 +80,6 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
     """List every source's inputs, read the new ones, publish one batch, then tell each
     source what became of its inputs. However the run ends, the ledger says how."""
     report = RunReport(None, None)
-    listed = _list(sources, report, events)
-    if listed:
-        load_in_background()  # pandera, for the publish: it loads while the files are read
     with run_lock(plan.state_dir, plan.command):
         with writing_to(plan.state_dir):
             ledger = Ledger(plan.state_dir)
@@ -90,6 +89,11 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
                 report.run_id = ledger.start_run(plan.command)
             for message in report.recovered:
                 events.emit("run_recovered", message=message)
+            # Listed under the lock: a mailbox's cursor is in the ledger, and two polls at
+            # once must not both take the same mail.
+            listed = _list(sources, report, events, ledger)
+            if listed:
+                load_in_background()  # pandera, for the publish: loads while files are read
             events.emit("run_start", run_id=report.run_id, command=plan.command,
                         files=len(listed))
             # Big inputs spill their checked lines here until they are written; what a killed
@@ -120,6 +124,11 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
             with writing_to(plan.state_dir):
                 for sha256 in done:  # (recorded by the ledger: a crash before this is swept)
                     store.remove(sha256)
+                for source in sources:  # (a mailbox's cursor moves once its mail has moved)
+                    for problem in source.finish(ledger, report.run_id):
+                        report.unreadable.append(problem)
+                        events.emit("source_unreachable", source=source.name, **problem,
+                                    message=problem["reason"])
             crash_point("moved")
             with writing_to(plan.state_dir):
                 ledger.finish_run(report.run_id, int(report.exit_code), report.summary())
@@ -134,18 +143,20 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
             _stopped(ledger, report.run_id, code, f"{type(exc).__name__}: {exc}")
             raise
         finally:
+            for source in sources:
+                source.close()
             ledger.close()
     return report
 
 
-def _list(sources: Sequence[Source], report: RunReport, events: Events
+def _list(sources: Sequence[Source], report: RunReport, events: Events, ledger: Ledger
           ) -> list[tuple[Source, Input]]:
     """Every source's inputs; a source that cannot be listed is reported (named, with its
     reason) and the others are still read."""
     listed: list[tuple[Source, Input]] = []
     for source in sources:
         try:
-            listed.extend((source, one) for one in source.list_inputs())
+            listed.extend((source, one) for one in source.list_inputs(ledger))
         except InputError as exc:
             entry = {"path": exc.path, "code": exc.code, "reason": exc.reason}
             report.unreadable.append(entry)
@@ -163,53 +174,138 @@ def _stopped(ledger: Ledger, run_id: int, exit_code: int, error: str) -> None:
         ledger.finish_run(run_id, exit_code, {"error": error})
 
 
+@dataclass
+class _Reading:
+    """What reading every input of a run shares: where results and failures go."""
+
+    plan: RunPlan
+    intake: Intake
+    report: RunReport
+    events: Events
+    spill_dir: Path
+    waiting: list[Unpaired]
+    halves: _Halves
+    checked: list[CheckedInput] = field(default_factory=list)
+
+    def failed(self, one: Input, raised: Exception) -> Outcome:
+        """The input's failure, reported (named, with its reason) and as its outcome."""
+        exc = _input_failure(one, raised)
+        entry = {"path": exc.path, "code": exc.code, "reason": exc.reason}
+        self.report.unreadable.append(entry)
+        self.events.emit("input_unreadable", **entry,
+                         message=f"cannot read {exc.path}: {exc.reason}")
+        fate = Fate.RETRY if is_transient(exc.code) else Fate.UNREADABLE
+        return Outcome(one, fate, exc.code, exc.reason)
+
+
 def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
               report: RunReport, events: Events, spill_dir: Path, waiting: list[Unpaired],
               halves: _Halves) -> tuple[list[CheckedInput], list[tuple[Source, Outcome]]]:
     """Read, map and check every input not ingested before; each input's outcome. Halves
     of two-file exports are read, not mapped: they go to ``halves`` (their outcome is
-    decided when they are joined, ``_join_halves``), as do copies of waiting halves."""
-    checked: list[CheckedInput] = []
+    decided when they are joined, ``_join_halves``), as do copies of waiting halves. A mail
+    is opened and its parts read; its outcome is theirs taken together (``_read_mail``)."""
+    reading = _Reading(plan, intake, report, events, spill_dir, waiting, halves)
     outcomes: list[tuple[Source, Outcome]] = []
-    waiting_sizes = {w.size: w for w in waiting}
     for index, (source, one) in enumerate(listed):
         events.step(one.name, index, len(listed))
-        try:
-            if (kind := one.not_regular()) is not None:
-                raise InputError.of(one.name, "not-a-file", reason=kind)
-            if not one.exists():
-                raise InputError.of(one.name, "missing-file")
-            if one.size() in waiting_sizes:  # (a half already waiting, listed again?)
-                sha256 = one.sha256()[0]
-                if any(w.sha256 == sha256 for w in waiting):
-                    halves.listed[sha256] = (source, one)
-                    continue
-            admitted = intake.admit(one)
-            if isinstance(admitted, Skip):
-                entry = {"path": one.name, "sha256": admitted.sha256, "reason": admitted.reason}
-                report.skipped.append(entry)
-                events.emit("input_skipped", **entry, message=f"skipped {one.name}: "
-                            f"{admitted.reason}; use --force to ingest it again")
-                outcomes.append((source, Outcome(one, Fate.ALREADY_INGESTED)))
-                continue
-            result = read_any(one, plan.mappings, plan.channel or one.channel, plan.timezone,
-                              admitted, spill_dir=spill_dir,
-                              progress=_within(events, one.name, index, len(listed)))
-            intake.read(one, (result.sha256, result.size))
-            if isinstance(result, ReadHalf):
-                halves.new.append((source, Half.of(result)))
-                continue
-            checked.append(result)
-            outcomes.append((source, Outcome(one, Fate.INGESTED)))
-        except Exception as raised:  # (an InputError, or anything else: _input_failure)
-            exc = _input_failure(one, raised)
-            entry = {"path": one.name, "code": exc.code, "reason": exc.reason}
-            report.unreadable.append(entry)
-            events.emit("input_unreadable", **entry,
-                        message=f"cannot read {one.name}: {exc.reason}")
-            fate = Fate.RETRY if is_transient(exc.code) else Fate.UNREADABLE
-            outcomes.append((source, Outcome(one, fate, exc.code, exc.reason)))
-    return checked, outcomes
+        if one.suffix in CONTAINER_SUFFIXES:
+            outcome: Outcome | None = _read_mail(source, one, reading)
+        else:
+            outcome = _read_one(source, one, reading,
+                                _within(events, one.name, index, len(listed)))
+        if outcome is not None:
+            outcomes.append((source, outcome))
+    return reading.checked, outcomes
+
+
+def _read_one(source: Source, one: Input, reading: _Reading,
+              progress: Callable[[float], None] | None = None) -> Outcome | None:
+    """Read one input; its outcome, or None for half of a two-file export (decided when
+    the halves are joined)."""
+    intake, report, events = reading.intake, reading.report, reading.events
+    try:
+        if (kind := one.not_regular()) is not None:
+            raise InputError.of(one.name, "not-a-file", reason=kind)
+        if not one.exists():
+            raise InputError.of(one.name, "missing-file")
+        if one.size() in {w.size for w in reading.waiting}:  # (a waiting half, again?)
+            sha256 = one.sha256()[0]
+            if any(w.sha256 == sha256 for w in reading.waiting):
+                reading.halves.listed[sha256] = (source, one)
+                return None
+        admitted = intake.admit(one)
+        if isinstance(admitted, Skip):
+            entry = {"path": one.name, "sha256": admitted.sha256, "reason": admitted.reason}
+            report.skipped.append(entry)
+            events.emit("input_skipped", **entry, message=f"skipped {one.name}: "
+                        f"{admitted.reason}; use --force to ingest it again")
+            return Outcome(one, Fate.ALREADY_INGESTED)
+        plan = reading.plan
+        result = read_any(one, plan.mappings, plan.channel or one.channel, plan.timezone,
+                          admitted, spill_dir=reading.spill_dir, progress=progress)
+        intake.read(one, (result.sha256, result.size))
+        if isinstance(result, ReadHalf):
+            reading.halves.new.append((source, Half.of(result)))
+            return None
+        reading.checked.append(result)
+        return Outcome(one, Fate.INGESTED)
+    except InputError as exc:
+        if one.optional and exc.code == "unknown-channel":
+            # A table in a mail's body that no mapping knows is not an order (a signature
+            # laid out in columns, a price list): passed over, and said so.
+            events.emit("input_passed_over", path=one.name, reason=exc.reason,
+                        message=f"passed over {one.name}: not an order table ({exc.reason})")
+            return Outcome(one, Fate.PASSED_OVER, exc.code, exc.reason)
+        return reading.failed(one, exc)
+    except Exception as raised:  # (anything else: _input_failure says what it becomes)
+        return reading.failed(one, raised)
+
+
+def _read_mail(source: Source, one: Input, reading: _Reading) -> Outcome:
+    """Open a mail (or an mbox of them) and read its parts. Its outcome: read, when every
+    part was read (or was read before); for the next run, when a part could not be read for
+    a passing reason; for review otherwise (a damaged or unreadable part, a document with
+    no reader yet, nothing to read at all), with every reason."""
+    try:
+        mails = open_mails(one)
+    except Exception as raised:
+        return reading.failed(one, raised)
+    reasons: list[str] = []
+    codes: list[str] = []
+    retry = False
+    for opened in mails:
+        taken, failed = False, bool(opened.problems)
+        for problem in opened.problems:
+            reading.failed(problem_input(one, problem), problem)
+            reasons.append(problem.reason)
+            codes.append(problem.code)
+        for part in opened.parts:
+            outcome = _read_one(source, part, reading)
+            if outcome is None or outcome.fate in (Fate.INGESTED, Fate.ALREADY_INGESTED):
+                taken = True  # (None: half of a two-file export, kept in the state)
+            elif outcome.fate is Fate.RETRY:
+                retry = True
+            elif outcome.fate is Fate.UNREADABLE:
+                failed = True
+                reasons.append(f"{part.name}: {outcome.reason}")
+                codes.append(outcome.code or "unreadable-file")
+        if not (taken or failed or retry):
+            nothing = opened.nothing_to_read()
+            reading.failed(one, nothing)
+            reasons.append(nothing.reason)
+            codes.append(nothing.code)
+    if retry:
+        return Outcome(one, Fate.RETRY, "cannot-open", "a part could not be read now")
+    if reasons:
+        return Outcome(one, Fate.UNREADABLE, codes[0], "; ".join(reasons))
+    return Outcome(one, Fate.INGESTED)
+
+
+def problem_input(mail: Input, problem: InputError) -> Input:
+    """The input a mail's problem is reported under (its name names the part)."""
+    return Input.from_bytes(problem.path, b"", suffix="", origin=mail.origin,
+                            source=mail.source)
 
 
 def _join_halves(halves: _Halves, store: UnpairedStore, plan: RunPlan, report: RunReport,

@@ -39,10 +39,13 @@ HUAXIN_LINES = [  # 序号, 物料编码, 名称, 规格, 单位, 数量 (text),
 ]
 
 
-def write_acme(target: Path, cached: bool = True) -> None:
+def write_acme(target: Path, cached: bool = True, po: str = "4500012345",
+               po_date: dt.datetime = dt.datetime(2024, 11, 12, 9, 30),
+               lines: list[tuple[int, str, str, int, str, Decimal]] = ACME_LINES) -> None:
     """ACME Industrial Supply (English): PO#: form area, merged cells, Amount formulas,
     a Need By column merged over lines (one date cell, one date stored as its serial),
-    subtotal/total, notes and a signature block."""
+    subtotal/total, notes and a signature block. ``po``, ``po_date`` and ``lines`` make
+    another PO in the same layout (the mailed sample, samples/gen_mail.py)."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -57,8 +60,8 @@ def write_acme(target: Path, cached: bool = True) -> None:
     sheet["F2"] = "Page 1 of 1"
     sheet["A3"] = "1200 Harbor Blvd, Oakland, CA 94607, USA"
     sheet["A4"] = "Tel (510) 555-0143 · purchasing@acme-industrial.example"
-    form = [("A6", "PO#:"), ("B6", "4500012345"), ("E6", "PO Date:"),
-            ("F6", dt.datetime(2024, 11, 12, 9, 30)), ("A7", "Buyer:"), ("B7", "Dana Whitfield"),
+    form = [("A6", "PO#:"), ("B6", po), ("E6", "PO Date:"),
+            ("F6", po_date), ("A7", "Buyer:"), ("B7", "Dana Whitfield"),
             ("E7", "Currency: USD"), ("A8", "Vendor:"), ("B8", "Hangzhou Shanhe Trading Co."),
             ("E8", "Contact Phone:"), ("F8", "(510) 555-0143"), ("A9", "Ship To:"),
             ("A10", "ACME Receiving Dock 3, 1200 Harbor Blvd, Oakland, CA 94607")]
@@ -73,7 +76,7 @@ def write_acme(target: Path, cached: bool = True) -> None:
     for column, name in enumerate(header, start=1):
         sheet.cell(row=12, column=column, value=name).font = bold
     values: dict[str, Decimal] = {}
-    for offset, (line, item, text, qty, uom, price) in enumerate(ACME_LINES):
+    for offset, (line, item, text, qty, uom, price) in enumerate(lines):
         row = 13 + offset
         for column, value in enumerate([line, item, text, qty, uom, price], start=1):
             sheet.cell(row=row, column=column, value=value)

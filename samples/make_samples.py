@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 
 import gen_china
+import gen_mail
 import gen_marketplaces
 import gen_tmall_pair
 from gen_po import write_po_samples
@@ -257,4 +258,5 @@ if __name__ == "__main__":
     write_shopify()
     gen_marketplaces.write_all()
     gen_china.write_all()
+    gen_mail.write_all()
     write_po_samples()

@@ -15,6 +15,14 @@ from ingest.readers.options import ReaderOptions
 from ingest.readers.xlsx import XlsxReader
 
 READERS: dict[str, Reader] = {}
+# Inputs that hold inputs: a mail (``.eml``) or a file of mails (``.mbox``), opened by
+# ``ingest.readers.mail``; their attachments and body tables are read by the readers.
+CONTAINER_SUFFIXES = (".eml", ".mbox")
+
+
+def listed_suffixes() -> tuple[str, ...]:
+    """What a folder takes by default: every reader's suffixes and the containers'."""
+    return (*READERS, *CONTAINER_SUFFIXES)
 
 
 def register(reader: Reader) -> None:
@@ -44,5 +52,17 @@ def open_document(source: Input) -> Document:
     return reader_for(source).open(source)
 
 
-__all__ = ["READERS", "ChunkDocument", "Document", "Peek", "RawTable", "Reader",
-           "ReaderOptions", "open_document", "reader_for", "register"]
+__all__ = [
+    "CONTAINER_SUFFIXES",
+    "READERS",
+    "ChunkDocument",
+    "Document",
+    "Peek",
+    "RawTable",
+    "Reader",
+    "ReaderOptions",
+    "listed_suffixes",
+    "open_document",
+    "reader_for",
+    "register",
+]

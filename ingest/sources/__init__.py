@@ -2,8 +2,9 @@
 
 A source lists the inputs that arrived (``list_inputs``) and, once the run has published
 what it read, is told each one's outcome (``settle``): the folder source archives what was
-ingested and quarantines what can never be read; a mailbox (later) moves a mail to its
-processed or review folder. A source knows nothing of tables, channels or checks.
+ingested and quarantines what can never be read; a mailbox moves a mail to its processed
+or review folder, then moves its cursor on (``finish``). A source knows nothing of tables,
+channels or checks.
 
 A new kind of source is a module in this folder with a class keeping the ``Source``
 contract, registered in ``SOURCE_KINDS`` under the ``kind`` its ``[[sources]]`` use.
@@ -11,20 +12,25 @@ contract, registered in ``SOURCE_KINDS`` under the ``kind`` its ``[[sources]]`` 
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from ingest.config import Settings
 from ingest.config import Source as SourceConfig
 from ingest.inputs import Input, Outcome
+from ingest.ledger import Ledger
 from ingest.sources.folder import FolderSource
 from ingest.sources.given import GivenPaths, expand_paths
+from ingest.sources.imap import ImapSource
 
 
 class Source(Protocol):
     name: str
 
-    def list_inputs(self) -> list[Input]:
-        """The inputs waiting to be read, in the order they should be read."""
+    def list_inputs(self, ledger: Ledger) -> list[Input]:
+        """The inputs waiting to be read, in the order they should be read (the ledger
+        holds a mailbox's cursor). Raises InputError (``source-unreachable``) when the
+        source cannot be reached."""
         ...
 
     def settle(self, outcome: Outcome) -> dict[str, str] | None:
@@ -32,14 +38,26 @@ class Source(Protocol):
         was done as ``{"path", "to", "why"}``, or None when nothing was."""
         ...
 
+    def finish(self, ledger: Ledger, run_id: int) -> list[dict[str, str]]:
+        """After every outcome is settled: what is left to do at once (a mailbox moves its
+        mail, then its cursor). Returns problems to report (``path``, ``code``, ``reason``)."""
+        ...
 
-SOURCE_KINDS: dict[str, type[FolderSource]] = {"folder": FolderSource}
+    def close(self) -> None:
+        """Let go of what the source holds open (a connection), however the run ended."""
+        ...
 
 
-def configured(config: SourceConfig, settings: Settings) -> Source:
-    """The source a ``[[sources]]`` entry describes."""
+SOURCE_KINDS: dict[str, Callable[[SourceConfig, Settings], Source]] = {
+    "folder": FolderSource, "imap": ImapSource}
+
+
+def configured(config: SourceConfig, settings: Settings, **options: Any) -> Source:
+    """The source a ``[[sources]]`` entry describes (``options``: a poll's ``since``)."""
+    if config.kind == "imap":
+        return ImapSource(config, settings, **options)
     return SOURCE_KINDS[config.kind](config, settings)
 
 
-__all__ = ["SOURCE_KINDS", "FolderSource", "GivenPaths", "Source", "configured",
+__all__ = ["SOURCE_KINDS", "FolderSource", "GivenPaths", "ImapSource", "Source", "configured",
            "expand_paths"]

@@ -17,6 +17,7 @@ from ingest.config import Settings
 from ingest.config import Source as SourceConfig
 from ingest.errors import InputError
 from ingest.inputs import Fate, Input, Outcome, shown
+from ingest.ledger import Ledger
 
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 
@@ -28,10 +29,11 @@ class FolderSource:
         self.archive_dir = settings.archive_dir
         self.quarantine_dir = settings.quarantine_dir
 
-    def list_inputs(self) -> list[Input]:
+    def list_inputs(self, ledger: Ledger | None = None) -> list[Input]:
         """Raises InputError (``source-unreachable``) when the folder is not there: a typo
         or an unmounted share must not pass for a quiet night."""
         folder = self.config.path
+        assert folder is not None  # (a folder source has a path: ingest.config)
         if not folder.is_dir():
             what = "is not a folder" if folder.exists() else "does not exist"
             raise InputError.of(str(folder), "source-unreachable",
@@ -51,6 +53,12 @@ class FolderSource:
             return {"path": shown(path), "to": shown(target), "why": reason}
         target = archive(path, self.archive_dir / self.name)
         return {"path": shown(path), "to": shown(target), "why": "archived"}
+
+    def finish(self, ledger: Ledger, run_id: int) -> list[dict[str, str]]:
+        return []  # (each file was moved as it was settled)
+
+    def close(self) -> None:
+        pass
 
 
 def list_files(folder: Path, patterns: tuple[str, ...]) -> list[Path]:

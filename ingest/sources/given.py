@@ -7,10 +7,12 @@ configured sources, which own their folders.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ingest.inputs import Input, Outcome
-from ingest.readers import READERS
+from ingest.ledger import Ledger
+from ingest.readers import listed_suffixes
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
@@ -21,7 +23,7 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
         path = Path(given)
         if _is_dir(path):
             files.extend(sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in READERS
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in listed_suffixes()
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)))
         else:
             files.append(path)
@@ -42,11 +44,20 @@ class GivenPaths:
 
     name = "command line"
 
-    def __init__(self, paths: Sequence[str | Path]) -> None:
+    def __init__(self, paths: Sequence[str | Path],
+                 routes: tuple[tuple[str, str], ...] = ()) -> None:
         self.paths = list(paths)
+        self.routes = routes  # for mail files: which channel reads a sender's parts
 
-    def list_inputs(self) -> list[Input]:
-        return [Input.from_path(path) for path in expand_paths(self.paths)]
+    def list_inputs(self, ledger: Ledger | None = None) -> list[Input]:
+        return [replace(Input.from_path(path), routes=self.routes)
+                for path in expand_paths(self.paths)]
 
     def settle(self, outcome: Outcome) -> dict[str, str] | None:
         return None  # a person's own files stay where they are, whatever happened
+
+    def finish(self, ledger: Ledger, run_id: int) -> list[dict[str, str]]:
+        return []  # (each file was moved as it was settled)
+
+    def close(self) -> None:
+        pass

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint bench install sysdeps clean
+.PHONY: demo test lint bench install sysdeps testdeps clean
 
 DEMO := $(BIN)/ordermill ingest samples --out out/demo --state-dir out/demo-state
 
@@ -23,7 +23,7 @@ demo: install
 	@$(DEMO)
 
 # Lint first: CI runs `make test` (.ci/run), so a ruff or mypy failure fails CI too.
-test: lint
+test: lint testdeps
 	$(BIN)/python -m pytest
 
 # The benchmark suite (minutes; not part of the tests): see bench/README.md.
@@ -48,6 +48,15 @@ sysdeps:
 	@$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || { \
 	  echo "installing python3-venv with apt-get"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }
+
+# The IMAP tests start their own Dovecot on loopback (tests/imapserver.py); only `make test`
+# needs it. Installed once: later runs find the binaries and skip apt-get.
+testdeps:
+	@{ command -v openssl && PATH="$$PATH:/usr/sbin:/sbin" command -v dovecot \
+	   && { [ -x /usr/lib/dovecot/imap ] || [ -x /usr/libexec/dovecot/imap ]; }; } >/dev/null 2>&1 || { \
+	  echo "installing dovecot-core, dovecot-imapd and openssl with apt-get (IMAP tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends dovecot-core dovecot-imapd openssl; }
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# The real IMAP server's fixtures (imap_server, fresh_imap_server, imap_server_factory, mailbox).
+pytest_plugins = ["imapserver"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 MAPPINGS = ROOT / "mappings"

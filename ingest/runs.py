@@ -174,6 +174,11 @@ def _stopped(ledger: Ledger, run_id: int, exit_code: int, error: str) -> None:
         ledger.finish_run(run_id, exit_code, {"error": error})
 
 
+# What a mail part's manifest entry says of where it came from (``ingest.readers.mail``).
+MAIL_LINEAGE = ("mail", "message_id", "part", "attachment", "mailbox", "folder", "uidvalidity",
+                "uid")
+
+
 @dataclass
 class _Reading:
     """What reading every input of a run shares: where results and failures go."""
@@ -248,6 +253,9 @@ def _read_one(source: Source, one: Input, reading: _Reading,
         if isinstance(result, ReadHalf):
             reading.halves.new.append((source, Half.of(result)))
             return None
+        if "mail" in one.origin:  # lineage in the manifest: which mail, which part
+            result.details["mail"] = {key: one.origin[key] for key in MAIL_LINEAGE
+                                      if key in one.origin}
         reading.checked.append(result)
         return Outcome(one, Fate.INGESTED)
     except InputError as exc:

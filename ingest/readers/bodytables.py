@@ -61,13 +61,18 @@ def _tidy(rows: Rows) -> Rows | None:
 
 
 def _collapse(text: str) -> str:
-    return " ".join(text.split())  # (str.split takes &nbsp; and the ideographic space too)
+    # (str.split takes &nbsp; and the ideographic space as spaces too)
+    return " ".join(text.replace(HARD_SPACE, " ").split())
 
 
-# ---- HTML tables ------------------------------------------------------------------------
+# ---- HTML: tables and text in one pass ---------------------------------------------------
+
+HARD_SPACE = "\ue000"  # a space inside <pre>, kept through the clean-up of the text
+
 
 class _Table:
-    """One <table> being read: its rows so far and the spans still covering rows below."""
+    """One <table> being read: its rows so far (cells as text with their line breaks) and
+    the spans still covering rows below."""
 
     def __init__(self, quoted: bool) -> None:
         self.quoted = quoted
@@ -96,7 +101,7 @@ class _Table:
     def end_cell(self) -> None:
         if self.cell is None or self.row is None:
             return
-        text = _collapse("".join(self.cell))
+        text = "".join(self.cell)
         self._fill_from_above()
         colspan, rowspan = self.span
         for _ in range(colspan):
@@ -123,65 +128,80 @@ class _Table:
                 self.below[len(self.row)] = (text, left - 1)
             self.row.append(text)
 
-    def text(self) -> str:
-        return " ".join(" ".join(row) for row in self.rows)
 
+class _HtmlParser(HTMLParser):
+    """The tables of an HTML body and its text. A table's text is known when it closes: a
+    data table is one line per row, cells apart by tabs (a <br> in a cell is a space); a
+    layout table (one column, or holding a data table) keeps its cells' paragraphs."""
 
-class _TableParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
+        self.text: list[str] = []  # outside any table
         self.open: list[_Table] = []
         self.found: list[Rows] = []
         self.skipping = 0
         self.quoting = 0
+        self.pre = 0
+
+    def _add(self, text: str) -> None:
+        if self.open:
+            self.open[-1].add(text)
+        else:
+            self.text.append(text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in SKIPPED:
             self.skipping += 1
-        elif tag == "blockquote":
-            self.quoting += 1
         elif tag == "table":
             self.open.append(_Table(quoted=self.quoting > 0))
-        elif not self.open:
-            return
-        elif tag == "tr":
+        elif tag == "tr" and self.open:
             self.open[-1].start_row()
-        elif tag in ("td", "th"):
+        elif tag in ("td", "th") and self.open:
             named = dict(attrs)
             self.open[-1].start_cell(_span(named.get("colspan")), _span(named.get("rowspan")))
         elif tag == "br" or tag in BLOCKS:
-            self.open[-1].add(" ")
+            self._add("\n")
+            self.quoting += tag == "blockquote"
+            self.pre += tag == "pre"
 
     def handle_endtag(self, tag: str) -> None:
         if tag in SKIPPED:
             self.skipping = max(0, self.skipping - 1)
-        elif tag == "blockquote":
-            self.quoting = max(0, self.quoting - 1)
-        elif not self.open:
-            return
-        elif tag == "table":
+        elif tag == "table" and self.open:
             self._close_table()
-        elif tag == "tr":
+        elif tag == "tr" and self.open:
             self.open[-1].end_row()
-        elif tag in ("td", "th"):
+        elif tag in ("td", "th") and self.open:
             self.open[-1].end_cell()
+        elif tag in BLOCKS:
+            self._add("\n")
+            if tag == "blockquote":
+                self.quoting = max(0, self.quoting - 1)
+            if tag == "pre":
+                self.pre = max(0, self.pre - 1)
 
     def handle_data(self, data: str) -> None:
-        if self.open and not self.skipping:
-            self.open[-1].add(data)
+        if self.skipping:
+            return
+        if self.pre:
+            self._add(data.replace(" ", HARD_SPACE).replace("\xa0", HARD_SPACE))
+        else:
+            self._add(re.sub(r"\s+", " ", data))
 
     def _close_table(self) -> None:
         table = self.open.pop()
         table.end_row()
-        rows = None if table.holds_table else _tidy(table.rows)
-        if rows is not None and not table.quoted:
-            self.found.append(rows)
-        if self.open:
-            parent = self.open[-1]
-            if rows is not None or table.holds_table:
-                parent.holds_table = True  # the innermost table with rows is the table
-            else:
-                parent.add(" " + table.text() + " ")
+        rows = None if table.holds_table else _tidy(
+            [[_collapse(cell) for cell in row] for row in table.rows])
+        if rows is not None:
+            if not table.quoted:
+                self.found.append(rows)
+            text = "\n".join("\t".join(row) for row in rows)
+        else:
+            text = "\n".join(cell for row in table.rows for cell in row)
+        if self.open and (rows is not None or table.holds_table):
+            self.open[-1].holds_table = True  # the innermost table with rows is the table
+        self._add("\n" + text + "\n")
 
     def close(self) -> None:
         super().close()
@@ -196,72 +216,30 @@ def _span(value: str | None) -> int:
         return 1
 
 
-def html_tables(html: str) -> list[Rows]:
-    """The tables of an HTML body with at least two rows and two columns, innermost first
-    where tables nest (the outer ones are layout), in the order they close."""
-    parser = _TableParser()
+@functools.lru_cache(maxsize=4)  # (the tables and the text of one body are asked for apart)
+def _parse_html(html: str) -> tuple[tuple[Rows, ...], str]:
+    parser = _HtmlParser()
     parser.feed(html)
     parser.close()
-    return parser.found
+    lines = []
+    for line in "".join(parser.text).split("\n"):
+        line = re.sub(r" *\t *", "\t", re.sub(r" {2,}", " ", line)).strip(" ")
+        lines.append(line.replace(HARD_SPACE, " ").rstrip())
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    return tuple(parser.found), text
 
 
-# ---- HTML as text -----------------------------------------------------------------------
-
-class _TextParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.skipping = 0
-        self.pre = 0
-        self.row_cells = 0
-
-    def _at_line_start(self) -> bool:
-        return not self.out or self.out[-1].endswith(("\n", "\t"))
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in SKIPPED:
-            self.skipping += 1
-        elif tag == "br":
-            self.out.append("\n")
-        elif tag in ("td", "th"):
-            if self.row_cells:
-                self.out.append("\t")
-            self.row_cells += 1
-        elif tag in BLOCKS:
-            self.out.append("\n")
-            self.row_cells = 0
-            self.pre += tag == "pre"
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in SKIPPED:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in BLOCKS:
-            self.out.append("\n")
-            self.row_cells = 0
-            if tag == "pre":
-                self.pre = max(0, self.pre - 1)
-
-    def handle_data(self, data: str) -> None:
-        if self.skipping:
-            return
-        if self.pre:
-            self.out.append(data.replace("\xa0", " "))
-            return
-        text = re.sub(r"\s+", " ", data)
-        if self._at_line_start():
-            text = text.lstrip()
-        if text:
-            self.out.append(text)
+def html_tables(html: str) -> list[Rows]:
+    """The tables of an HTML body with at least two rows and two columns, the innermost
+    where tables nest (the outer ones are layout), in the order they close; tables in a
+    quoted reply (<blockquote>) are left out."""
+    return [[list(row) for row in rows] for rows in _parse_html(html)[0]]
 
 
 def html_text(html: str) -> str:
-    """The readable text of an HTML body: one line per paragraph, row or <br>, table cells
-    separated by tabs, entities decoded, styles and scripts left out."""
-    parser = _TextParser()
-    parser.feed(html)
-    parser.close()
-    lines = [line.rstrip(" \t") for line in "".join(parser.out).split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    """The readable text of an HTML body: a line per paragraph, <br> and table row, a data
+    table's cells apart by tabs, entities decoded, styles and scripts left out."""
+    return _parse_html(html)[1]
 
 
 # ---- text tables ------------------------------------------------------------------------
@@ -346,8 +324,9 @@ def _width(char: str) -> int:
 
 def _aligned(lines: list[str]) -> Rows | None:
     """Lines split where every line has a space at the same screen columns: a gap two or
-    more columns wide, or one column wide where most lines have two spaces or more there
-    (a tight header above wide data). Leading indentation is not a gap."""
+    more columns wide, or one column wide where each line has two spaces or more around it
+    (a single space shared by chance, as in "Blue widget" over "Red gadget", is no gap).
+    Leading indentation is not a gap; past a line's end counts as space."""
     placed: list[list[tuple[int, str]]] = []  # per line: (screen column, character)
     masks: list[bytearray] = []  # per line: 1 where its screen column is blank
     for line in lines:
@@ -370,8 +349,7 @@ def _aligned(lines: list[str]) -> Rows | None:
         start = column
         while column < width and blank[column]:
             column += 1
-        wide = column - start >= 2 or 2 * sum(
-            _wide_there(m, start) for m in masks) >= len(masks)
+        wide = column - start >= 2 or all(_wide_there(m, start) for m in masks)
         if start > 0 and column < width and wide:
             cuts.append((start, column))
     if not cuts:

@@ -408,15 +408,16 @@ class _Walk:
         if name.lower().endswith(".eml") and not inline:
             self.forward(_PARSER.parsebytes(data), where, body, depth)
             return
+        if declared == "application/ms-tnef" or name.lower() == "winmail.dat" \
+                or zipped.is_tnef(data):
+            self.tnef(data, name, declared, where, label)
+            return
         self.document(name, data, declared, where, label, "inline" if inline else "attachment")
 
     def document(self, name: str, data: bytes, declared: str, where: str, label: str,
                  kind: str) -> None:
         """An attachment's bytes: a Part, or the files inside it (zip, TNEF)."""
         suffix = sniff(data, name)
-        if suffix == ".tnef" or declared == "application/ms-tnef":
-            self.tnef(data, name, declared, where, label)
-            return
         if suffix in (*zipped.WORKBOOKS, ".zip", ".docx") and not zipped.zip_is_whole(data):
             self.problem(where, name, "damaged-attachment", f"{label}: it is a zip archive "
                          "whose end is missing (cut off); it is not read as data")
@@ -441,9 +442,11 @@ class _Walk:
         payload = entity.get_payload()
         encoded = _raw(payload) if isinstance(payload, str) else b""
         if encoding == "base64":
-            if len(encoded) * 7 // 10 > limit:  # (checked before anything is decoded)
-                refuse("attachment-too-large", f"it is about {len(encoded) * 3 // 4:,} bytes, "
-                       f"over the limit of {limit:,} bytes; it is not read")
+            # The size is known before anything is decoded: 3 bytes per 4 characters.
+            size = (len(encoded) - encoded.count(b"\n") - encoded.count(b"\r")) * 3 // 4
+            if size > limit:
+                refuse("attachment-too-large", f"it is about {size:,} bytes, over the limit "
+                       f"of {limit:,} bytes; it is not read")
                 return None
             data, defect = _base64(encoded)
         elif encoding == "quoted-printable":

@@ -129,7 +129,7 @@ def _text_head(data: bytes) -> str | None:
     head = data[:TEXT_PROBE]
     encoding = detect_encoding(head)
     if not encoding.startswith(("utf-16", "utf-32")):
-        controls = len(head) - len(head.translate(None, NOT_CONTROL))
+        controls = len(head.translate(None, NOT_CONTROL))  # (only the controls are left)
         if looks_binary(head) or controls > len(head) // 100:
             return None
     return head.decode(encoding, errors="replace").lstrip("\ufeff")
@@ -279,12 +279,27 @@ def _code_page_name(name: str) -> str:
         return name
     if raw.isascii():
         return name
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            pass
-    return name
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        chinese = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return name
+    # cp437's accented letters (0x80-0xA8) also pair up into GB18030 characters, but rare
+    # ones: a real Chinese name is (almost) all characters of the common GB2312 set.
+    wide = [ch for ch in chinese if not ch.isascii()]
+    common = sum(1 for ch in wide if _in_gb2312(ch))
+    return chinese if common >= 0.8 * len(wide) else name
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _unicode_path(extra: bytes) -> str:

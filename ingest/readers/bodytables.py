@@ -149,6 +149,13 @@ class _HtmlParser(HTMLParser):
         else:
             self.text.append(text)
 
+    def _break(self) -> None:
+        """A line break, unless the text (or cell) is at a line's start: nested blocks
+        make one break, not several."""
+        sink = self.open[-1].cell if self.open else self.text
+        if sink and not sink[-1].endswith("\n"):
+            sink.append("\n")
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in SKIPPED:
             self.skipping += 1
@@ -159,8 +166,10 @@ class _HtmlParser(HTMLParser):
         elif tag in ("td", "th") and self.open:
             named = dict(attrs)
             self.open[-1].start_cell(_span(named.get("colspan")), _span(named.get("rowspan")))
-        elif tag == "br" or tag in BLOCKS:
+        elif tag == "br":
             self._add("\n")
+        elif tag in BLOCKS:
+            self._break()
             self.quoting += tag == "blockquote"
             self.pre += tag == "pre"
 
@@ -174,7 +183,7 @@ class _HtmlParser(HTMLParser):
         elif tag in ("td", "th") and self.open:
             self.open[-1].end_cell()
         elif tag in BLOCKS:
-            self._add("\n")
+            self._break()
             if tag == "blockquote":
                 self.quoting = max(0, self.quoting - 1)
             if tag == "pre":
@@ -201,7 +210,9 @@ class _HtmlParser(HTMLParser):
             text = "\n".join(cell for row in table.rows for cell in row)
         if self.open and (rows is not None or table.holds_table):
             self.open[-1].holds_table = True  # the innermost table with rows is the table
-        self._add("\n" + text + "\n")
+        self._break()
+        self._add(text)
+        self._break()
 
     def close(self) -> None:
         super().close()

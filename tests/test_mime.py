@@ -82,6 +82,17 @@ def test_header_decoding_never_raises(raw: bytes | str) -> None:
     assert isinstance(decode_header_text(raw), str)
 
 
+LABELS = ["utf-8", "gb2312", "utf-16", "utf-7", "hex", "rot13", "undefined", "idna",
+          "punycode", "unicode-escape", "base64", "zlib", "no-such", "", "gbk*zh"]
+
+
+@given(st.sampled_from(LABELS), st.sampled_from("BbQq"), st.text(max_size=40))
+@settings(max_examples=300)
+def test_encoded_words_in_any_label_never_raise(label: str, kind: str, payload: str) -> None:
+    decoded = decode_header_text(f"x =?{label}?{kind}?{payload}?= y")
+    assert isinstance(decoded, str) and "\x00" not in decoded
+
+
 # ---- attachment names -------------------------------------------------------------------
 
 def test_rfc2231_name_with_continuations_in_gb18030() -> None:
@@ -253,6 +264,30 @@ def test_forwards_nested_deeper_than_ten_are_not_read() -> None:
         corpus.entity("Content-Type: message/rfc822", body=corpus.inner_mail(
             "PO", corpus.attachment('filename="deep.xlsx"', XLSX))))))
     assert [p.where for p in shallow.parts] == ["1/2"]
+
+
+def test_a_forward_as_an_eml_file_or_in_base64_is_read_too() -> None:
+    inner = corpus.inner_mail("PO#5", corpus.attachment('filename="PO-5.xlsx"', XLSX))
+    as_file = corpus.simple(corpus.attachment('filename="PO#5.eml"', inner,
+                                              "application/octet-stream"))
+    encoded = corpus.simple(corpus.entity("Content-Type: message/rfc822",
+                                          "Content-Transfer-Encoding: base64",
+                                          body=corpus.b64(inner)))
+    for raw in (as_file, encoded):
+        mail = parse_mail(raw)
+        assert [(p.name, p.where, p.data) for p in mail.parts] == [("PO-5.xlsx", "2/2", XLSX)]
+        assert mail.subject == "PO#2026-001" and "Delivery date: 2026-12-20" in mail.body_text
+
+
+def test_parts_nested_too_deep_for_the_parser_are_a_damaged_mail() -> None:
+    body = corpus.text_part("hi\n")
+    for level in range(2000):
+        boundary = f"=_d{level}"
+        body = corpus.entity(f'Content-Type: multipart/mixed; boundary="{boundary}"',
+                             body=corpus.multipart(body, boundary=boundary))
+    mail = parse_mail(b"From: a@b.example\r\nSubject: deep\r\nMIME-Version: 1.0\r\n" + body)
+    assert (mail.subject, mail.sender, mail.parts) == ("deep", "a@b.example", ())
+    assert [p.code for p in mail.problems] == ["damaged-mail"]
 
 
 # ---- TNEF -------------------------------------------------------------------------------

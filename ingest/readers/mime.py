@@ -81,6 +81,7 @@ MAX_FORWARD_DEPTH = 10
 _PARSER = BytesParser(policy=policy.compat32)
 ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 FOLDING = re.compile(r"[ \t]*(?:\r\n|\r|\n)[ \t]*")
+CONTROLS = re.compile(r"[\x00-\x1f\x7f]")  # (a decoded word may hold any byte: no NULs out)
 # Labels that are in practice GB18030, a superset of all of them: a GBK character in a
 # subject labelled GB2312 is common and must not come out garbled.
 GB_LABELS = frozenset(("gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "ms936", "gb18030",
@@ -110,28 +111,41 @@ def _codec(label: str | None) -> str | None:
     if label in GB_LABELS or label.startswith("gb2312"):
         return "gb18030"
     try:
-        return codecs.lookup(label.removesuffix("-i")).name
-    except LookupError:
-        return None
+        name = codecs.lookup(label.removesuffix("-i")).name
+        b"0".decode(name)  # (raises LookupError for codecs of no text: "hex", "rot13")
+    except UnicodeDecodeError:
+        pass  # (a text encoding that one byte is not enough for: UTF-16)
+    except (LookupError, UnicodeError, ValueError):
+        return None  # (no text encoding, or "undefined")
+    return name
 
 
 def decode_bytes(raw: bytes, label: str | None = None) -> str:
     """Text from bytes in a declared charset; when they are not that (or none is declared):
     UTF-8, then GB18030, then the declared charset with replacements, else Latin-1."""
-    if raw.isascii():
-        return raw.decode("ascii")
     codec = _codec(label)
+    if raw.isascii() and codec in (None, "ascii", "utf-8", "gb18030", "latin-1", "iso8859-1",
+                                   "cp1252", "big5", "cp949", "euc_kr", "shift_jis"):
+        return raw.decode("ascii")  # (the common case, and the fastest)
     for encoding in ((codec,) if codec else ()) + FALLBACKS:
         try:
             return raw.decode(encoding)
-        except UnicodeDecodeError:
+        except (UnicodeError, ValueError):  # (odd codecs raise more than UnicodeDecodeError)
             pass
-    return raw.decode(codec, errors="replace") if codec else raw.decode("latin-1")
+    try:
+        return raw.decode(codec, errors="replace") if codec else raw.decode("latin-1")
+    except (UnicodeError, ValueError):
+        return raw.decode("latin-1")
 
 
 def _raw(value: str | bytes) -> bytes:
     """A header value's bytes: the parser keeps 8-bit bytes as lone surrogates."""
-    return value if isinstance(value, bytes) else value.encode("utf-8", "surrogateescape")
+    if isinstance(value, bytes):
+        return value
+    try:
+        return value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # (a surrogate no parser made: a caller's odd string)
+        return value.encode("utf-8", "replace")
 
 
 def decode_header_text(raw: str | bytes) -> str:
@@ -163,7 +177,11 @@ def decode_header_text(raw: str | bytes) -> str:
     if run_charset is not None:
         out.append(decode_bytes(bytes(run), run_charset))
     out.append(text[end:])
-    return "".join(out).strip()
+    return CONTROLS.sub(_no_control, "".join(out)).strip()
+
+
+def _no_control(match: re.Match[str]) -> str:
+    return " " if match.group(0) in "\t\r\n" else ""
 
 
 def _word_bytes(encoding: str, payload: str) -> bytes | None:
@@ -277,19 +295,34 @@ def parse_mail(data: bytes, limits: MailLimits = MailLimits()) -> Mail:
     """The mail's headers, body text, documents and problems. Never raises for what is in
     the bytes: a damaged mail or attachment is a Problem."""
     walk = _Walk(limits)
-    message = _PARSER.parsebytes(data)
+    too_deep = ("the mail is damaged: its parts are nested too deep to follow; it is not "
+                "read")
+    try:
+        message = _PARSER.parsebytes(data)
+    except RecursionError:
+        message = _PARSER.parsebytes(data, headersonly=True)
+        walk.problem("", "", "damaged-mail", too_deep)
+        return _mail(message, "", [], walk.problems)
     if not data.strip() or not message.keys():
         walk.problem("", "", "damaged-mail", "the mail has no header fields: it is not an "
                      "e-mail message (MIME)" if data.strip() else "the mail is empty")
         return Mail("", "", "", "", "", "", (), tuple(walk.problems))
-    body = walk.message(message, "", 0)
+    try:
+        body = walk.message(message, "", 0)
+        return _mail(message, body.full_text(), walk.parts(), walk.problems)
+    except RecursionError:
+        walk.problem("", "", "damaged-mail", too_deep)
+        return _mail(message, "", [], walk.problems)
+
+
+def _mail(message: Message, body_text: str, parts: list[Part], problems: list[Problem]
+          ) -> Mail:
     sender, sender_name = _address(_header(message, "from") or "")
     return Mail(message_id=_message_id(_header(message, "message-id") or ""),
                 subject=decode_header_text(_header(message, "subject") or ""),
                 sender=sender, sender_name=sender_name,
-                sent_at=_iso_date(_header(message, "date") or ""),
-                body_text=body.full_text(), parts=tuple(walk.parts()),
-                problems=tuple(walk.problems))
+                sent_at=_iso_date(_header(message, "date") or ""), body_text=body_text,
+                parts=tuple(parts), problems=tuple(problems))
 
 
 @dataclass
@@ -366,7 +399,7 @@ class _Walk:
         elif entity.get_content_type() == "message/rfc822" and entity.is_multipart():
             inner = entity.get_payload(0)
             if isinstance(inner, Message):
-                self.forward(inner, where, body, depth)
+                self.forward(_encoded_forward(entity, inner), where, body, depth)
         else:
             self.leaf(entity, where, body, related=related, cut=cut, depth=depth)
 
@@ -437,8 +470,7 @@ class _Walk:
                 self.problem(where, name, code, f"{label}: {reason}")
 
         limit = self.limits.max_attachment_bytes
-        encoding = (_header(entity, "content-transfer-encoding") or "").split(";")[0]
-        encoding = encoding.strip().lower()
+        encoding = _transfer_encoding(entity)
         payload = entity.get_payload()
         encoded = _raw(payload) if isinstance(payload, str) else b""
         if encoding == "base64":
@@ -511,6 +543,24 @@ class _Walk:
                 continue
             inner_label = f"attachment {shown!r} (in winmail.dat, part {where})"
             self.document(shown, blob, declared, inner_where, inner_label, "attachment")
+
+
+def _transfer_encoding(entity: Message) -> str:
+    return (_header(entity, "content-transfer-encoding") or "").split(";")[0].strip().lower()
+
+
+def _encoded_forward(entity: Message, inner: Message) -> Message:
+    """A forwarded mail sent in base64 or quoted-printable (MIME forbids it, some mailers do
+    it): the parser took the encoded text for a mail without headers; it is decoded and
+    parsed again."""
+    encoding = _transfer_encoding(entity)
+    text = inner.get_payload()
+    if encoding not in ("base64", "quoted-printable") or inner.keys() or \
+            not isinstance(text, str):
+        return inner
+    raw = _raw(text)
+    return _PARSER.parsebytes(_base64(raw)[0] if encoding == "base64" else
+                              binascii.a2b_qp(raw))
 
 
 def _base64(encoded: bytes) -> tuple[bytes, str]:

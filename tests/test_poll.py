@@ -44,7 +44,8 @@ def po_mail(po: str, *, sender: str = "dana@acme.example", subject: str | None =
     mail["Date"] = "Sat, 05 Dec 2026 10:00:00 -0800"
     mail["Message-ID"] = message_id or f"<{po}.{abs(hash(subject)) % 1000}@acme.example>"
     mail.set_content(body if body is not None else
-                     f"Please ship:\nPO#: {po}\nPO Date: 2026-12-05\nBuyer: Dana\n")
+                     f"Please ship:\nPO#: {po}\nPO Date: 12/05/2026\nBuyer: Dana\n"
+                     "Currency: USD\n")
     data = po_csv(po) if attachment is None else attachment
     if data:
         mail.add_attachment(data, maintype=maintype, subtype=subtype,
@@ -245,7 +246,7 @@ def test_xoauth2_login_with_a_token_command(imap_server_factory, tmp_path: Path,
     api.poll(settings)
     box.append("INBOX", [po_mail("4500000061")])
     assert clean_lines(api.poll(settings)).height == 2
-    assert server.introspection_requests() >= 1
+    assert server.introspection_requests >= 1
     token.write_text("not-a-token", encoding="utf-8")
     refused = api.poll(settings)
     assert refused.exit_code == 5

@@ -44,7 +44,7 @@ class ImapSource:
         self.config = config
         self.name = config.name
         self.mailbox: Mailbox = config.mailbox
-        self.since = since or self.mailbox.since
+        self.since_once = since  # ``poll --since``: older mail too, this once
         self.client: IMAPClient | None = None
         self.uidvalidity = 0
         self.uidnext = 0
@@ -65,21 +65,25 @@ class ImapSource:
             return self._order_mails(uids)
 
     def _new_uids(self, cursor: tuple[int, int] | None) -> list[int]:
-        """UIDs to examine: after the cursor; on the first poll only mail from ``since``
-        on (else none: a new source takes mail from now on, not years of history); all of
-        the folder when its UIDVALIDITY changed (what was output before is known to the
-        ledger by its bytes, so nothing comes out twice)."""
+        """UIDs to examine: after the cursor; on the first poll only mail from the source's
+        ``since`` on (else none: a new source takes mail from now on, not years of
+        history); all of the folder when its UIDVALIDITY changed (what was output before is
+        known to the ledger by its bytes, so nothing comes out twice). ``poll --since``
+        adds the mail from that date on, this once."""
         assert self.client is not None
         skip_done: list[Any] = ["UNKEYWORD", DONE_KEYWORD]
+        found: set[int] = set()
         if cursor is not None and cursor[0] == self.uidvalidity:
-            found = self.client.search(["UID", f"{cursor[1]}:*", *skip_done])
             # (``N:*`` with N past the last UID still matches the last message)
-            return sorted(u for u in found if u >= cursor[1])
-        if self.since is not None:
-            return sorted(self.client.search(["SINCE", self.since, *skip_done]))
-        if cursor is not None:  # UIDVALIDITY changed: the mailbox was recreated or moved
-            return sorted(self.client.search(["NOT", "DELETED", *skip_done]))
-        return []
+            found = {u for u in self.client.search(["UID", f"{cursor[1]}:*", *skip_done])
+                     if u >= cursor[1]}
+        elif cursor is not None:  # UIDVALIDITY changed: the mailbox was recreated or moved
+            found = set(self.client.search(["NOT", "DELETED", *skip_done]))
+        elif self.mailbox.since is not None:
+            found = set(self.client.search(["SINCE", self.mailbox.since, *skip_done]))
+        if self.since_once is not None:
+            found |= set(self.client.search(["SINCE", self.since_once, *skip_done]))
+        return sorted(found)
 
     def _order_mails(self, uids: list[int]) -> list[Input]:
         """The mails among ``uids`` whose subject and sender make them order mails, whole."""

@@ -115,7 +115,10 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
             checked.sort(key=lambda c: listing.get(c.name, len(listing)))  # (as listed)
             try:
                 crash_point("prepared")
-                if checked or report.unreadable or arrived:
+                # (a source that could not be reached publishes no batch of its own: a
+                # mailbox down for an hour must not leave a dozen empty batches)
+                if checked or arrived or any(e.get("code") != "source-unreachable"
+                                             for e in report.unreadable):
                     _publish(checked, ledger, plan, report, events)
             finally:
                 for one in checked:
@@ -161,7 +164,7 @@ def _list(sources: Sequence[Source], report: RunReport, events: Events, ledger: 
             entry = {"path": exc.path, "code": exc.code, "reason": exc.reason}
             report.unreadable.append(entry)
             events.emit("source_unreachable", source=source.name, **entry,
-                        message=f"cannot list source {source.name}: {exc.reason}")
+                        message=exc.reason)  # (the reason names the source)
     return listed
 
 

@@ -67,7 +67,7 @@ FAULTS: dict[str, Fault] = {
     "TLS to the plain port": ({"plain": True}, _port(None), "TLS failed"),
     "plain to the TLS port": ({"tls": "none"}, _port(None), "no answer within 3 s"),
     "server hangs before greeting": ({}, _hanging(False), "no answer within 3 s"),
-    "server hangs after greeting": ({}, _hanging(True), "no answer within 3 s"),
+    "server hangs after greeting": ({"tls": "none"}, _hanging(True), "no answer within 3 s"),
     "connection dropped mid-fetch": ({}, _dropping, "dropped the connection"),
     "missing folder": ({"folder": "Orders/PO"}, _port(None), "folder 'Orders/PO' does not exist"),
 }

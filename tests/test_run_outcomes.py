@@ -43,11 +43,10 @@ def test_a_source_folder_that_is_not_there_is_named_not_a_quiet_night(tmp_path: 
     (tmp_path / "drop").mkdir()
     shutil.copy(TMALL, tmp_path / "drop" / "export.csv")
     result = run_cli("run", "--config", str(config), cwd=tmp_path)
-    assert result.returncode == ExitCode.UNREADABLE, result.stderr
-    assert f"cannot list source gone: source gone: {tmp_path / 'gone'} does not exist" \
-        in result.stderr
+    assert result.returncode == ExitCode.SOURCE_UNREACHABLE, result.stderr
+    assert f"cannot list source gone: {tmp_path / 'gone'} does not exist" in result.stderr
     assert "14 lines" in result.stderr  # the other source was read
-    assert "[exit 3]" in history(tmp_path / "state")
+    assert "[exit 5]" in history(tmp_path / "state")
 
 
 def test_a_full_disk_is_an_environment_error_naming_the_folder(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ class FolderSource:
         if not folder.is_dir():
             what = "is not a folder" if folder.exists() else "does not exist"
             raise InputError.of(str(folder), "source-unreachable",
-                                reason=f"source {self.name}: {folder} {what}")
+                                reason=f"cannot list source {self.name}: {folder} {what}")
         return [Input.from_path(path, source=self.name, channel=self.config.channel)
                 for path in list_files(folder, self.config.patterns)]
 

@@ -47,6 +47,14 @@ CASES: dict[str, str | tuple[str, ...]] = {
 }
 
 
+# Mailed purchase orders: a mail is read by the mappings of what it carries, so its case is
+# named after the mail (samples/mail/), not a mapping.
+MAIL_CASES: dict[str, str | tuple[str, ...]] = {
+    "mail-po-acme-xlsx": "samples/mail/acme-PO-4500012399.eml",
+    "mail-po-huaxin-body-table": "samples/mail/huaxin-HX-20261206-003.eml",
+}
+
+
 def sample_files(sample: str | tuple[str, ...]) -> list[Path]:
     """A case's files, absolute: one, or both halves of a two-file export."""
     return [ROOT / name for name in ((sample,) if isinstance(sample, str) else sample)]

@@ -11,12 +11,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from golden import CASES, GOLDEN, ROOT, produce
+from golden import CASES, GOLDEN, MAIL_CASES, ROOT, produce
 
 if __name__ == "__main__":
     os.chdir(ROOT)
     with tempfile.TemporaryDirectory() as tmp:
-        for channel, sample in CASES.items():
+        for channel, sample in (CASES | MAIL_CASES).items():
             orders, rejects = produce(sample, Path(tmp) / channel)  # a fresh ledger each
             target = GOLDEN / channel
             target.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from conftest import MAPPINGS, SAMPLES
-from golden import CASES, ROOT, case_name, pair_halves, sample_files
+from golden import CASES, MAIL_CASES, ROOT, case_name, pair_halves, sample_files
 
 from ingest.api import ingest
 from ingest.inputs import Input
@@ -43,7 +43,8 @@ def test_sample_is_detected_as_its_own_channel_and_no_other(name: str) -> None:
 
 def test_every_sample_folder_is_a_golden_case() -> None:
     folders = {p.name for p in SAMPLES.iterdir() if p.is_dir() and p.name != "__pycache__"}
-    assert folders == {f.parent.name for sample in CASES.values() for f in sample_files(sample)}
+    cases = [*CASES.values(), *MAIL_CASES.values()]
+    assert folders == {f.parent.name for sample in cases for f in sample_files(sample)}
     # one case per mapping (layout), named after it; a two-file export is one case, named
     # after its channel and layout (tmall, tmall-2021; tmall.toml's one-file layout is a
     # test fixture's)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from golden import CASES, GOLDEN, produce
+from golden import CASES, GOLDEN, MAIL_CASES, produce
 from polars.testing import assert_frame_equal
 
 
-@pytest.mark.parametrize("channel", sorted(CASES))
+@pytest.mark.parametrize("channel", sorted(CASES | MAIL_CASES))
 def test_sample_matches_golden(channel: str, at_root: Path, tmp_path: Path) -> None:
-    orders, rejects = produce(CASES[channel], tmp_path)
+    orders, rejects = produce((CASES | MAIL_CASES)[channel], tmp_path)
     expected_orders = pl.read_csv(GOLDEN / channel / "orders.csv", infer_schema=False)
     expected_rejects = pl.read_csv(GOLDEN / channel / "rejects.csv", infer_schema=False)
     assert_frame_equal(orders, expected_orders)

@@ -372,6 +372,13 @@ def test_a_zip_inside_a_zip_and_an_encrypted_member_are_problems_the_rest_is_rea
         "encrypted (password-protected); it is not read")
 
 
+def test_a_member_that_lies_about_its_size_is_not_read_past_it() -> None:
+    mail = parse_mail(corpus.zip_lying_sizes())
+    assert [p.name for p in mail.parts] == ["liar.zip/ok.csv"]
+    code, reason = problems(mail)["liar.zip/small.csv"]
+    assert code == "damaged-attachment" and "cannot be unpacked" in reason
+
+
 # ---- bodies -----------------------------------------------------------------------------
 
 def test_html_only_mail_gives_its_table_and_its_text() -> None:

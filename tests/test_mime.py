@@ -333,6 +333,9 @@ def test_an_attachment_over_the_limit_is_refused_before_it_is_decoded() -> None:
     assert problems(parse_mail(broken, MailLimits(max_attachment_bytes=3000)))["b.csv"][0] \
         == "attachment-too-large"
     assert len(parse_mail(corpus.big_attachment(4000)).parts) == 1
+    huge_text = corpus.entity(*corpus.top(content_type="text/plain"), body=b"x" * 4000)
+    [problem] = parse_mail(huge_text, MailLimits(max_attachment_bytes=3000)).problems
+    assert (problem.code, problem.where) == ("attachment-too-large", "1")
 
 
 # ---- zips -------------------------------------------------------------------------------

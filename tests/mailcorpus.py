@@ -70,9 +70,11 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(64))
 
 
 def raw_zip(members: list[tuple[bytes, bytes]], *, flags: int = 0, deflate: bool = True,
-            encrypted: tuple[bytes, ...] = ()) -> bytes:
+            encrypted: tuple[bytes, ...] = (), declared: dict[bytes, int] | None = None
+            ) -> bytes:
     """A zip written by hand, so member names are the given bytes (GBK from Chinese
-    Windows, cp437, UTF-8 with its flag) and flags are as given (an encrypted one)."""
+    Windows, cp437, UTF-8 with its flag), flags are as given (an encrypted one) and sizes
+    may lie (``declared``: the unpacked size the archive claims)."""
     out = bytearray()
     central = bytearray()
     for name, data in members:
@@ -81,10 +83,11 @@ def raw_zip(members: list[tuple[bytes, bytes]], *, flags: int = 0, deflate: bool
         member_flags = flags | (0x1 if name in encrypted else 0)
         crc = zlib.crc32(data)
         offset = len(out)
+        size = (declared or {}).get(name, len(data))
         out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, member_flags, method, 0, 0x5A21,
-                           crc, len(packed), len(data), len(name), 0) + name + packed
+                           crc, len(packed), size, len(name), 0) + name + packed
         central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, member_flags, method,
-                               0, 0x5A21, crc, len(packed), len(data), len(name), 0, 0, 0,
+                               0, 0x5A21, crc, len(packed), size, len(name), 0, 0, 0,
                                0, 0, offset) + name
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central),
                       len(out), 0)
@@ -409,6 +412,15 @@ def zip_nested_and_encrypted() -> bytes:
                              "application/zip"))
 
 
+def zip_lying_sizes() -> bytes:
+    """A member that claims to unpack to 100 bytes and holds 4 MB: it stops at 100 (and
+    fails its CRC check); the member beside it is read."""
+    members = [(b"small.csv", b"9" * (4 * 1024 * 1024)), (b"ok.csv", CSV_PO)]
+    return simple(attachment('filename="liar.zip"', raw_zip(members,
+                                                            declared={b"small.csv": 100}),
+                             "application/zip"))
+
+
 def zip_cut_off() -> bytes:
     return simple(attachment('filename="po.xlsx"', po_xlsx()[:-300]))
 
@@ -568,6 +580,7 @@ MAILS: dict[str, Callable[[], bytes]] = {
     "zip_bomb_ratio": zip_bomb_ratio,
     "zip_many_members": zip_many_members,
     "zip_nested_and_encrypted": zip_nested_and_encrypted,
+    "zip_lying_sizes": zip_lying_sizes,
     "zip_cut_off": zip_cut_off,
     "html_only": html_only,
     "text_only": text_only,

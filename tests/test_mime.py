@@ -333,6 +333,9 @@ def test_an_attachment_over_the_limit_is_refused_before_it_is_decoded() -> None:
     assert problems(parse_mail(broken, MailLimits(max_attachment_bytes=3000)))["b.csv"][0] \
         == "attachment-too-large"
     assert len(parse_mail(corpus.big_attachment(4000)).parts) == 1
+    huge_text = corpus.entity(*corpus.top(content_type="text/plain"), body=b"x" * 4000)
+    [problem] = parse_mail(huge_text, MailLimits(max_attachment_bytes=3000)).problems
+    assert (problem.code, problem.where) == ("attachment-too-large", "1")
 
 
 # ---- zips -------------------------------------------------------------------------------
@@ -370,6 +373,13 @@ def test_a_zip_inside_a_zip_and_an_encrypted_member_are_problems_the_rest_is_rea
     assert found["mixed.zip/secret.xlsx"] == (
         "damaged-attachment", "attachment 'mixed.zip' (part 2): its file 'secret.xlsx': it is "
         "encrypted (password-protected); it is not read")
+
+
+def test_a_member_that_lies_about_its_size_is_not_read_past_it() -> None:
+    mail = parse_mail(corpus.zip_lying_sizes())
+    assert [p.name for p in mail.parts] == ["liar.zip/ok.csv"]
+    code, reason = problems(mail)["liar.zip/small.csv"]
+    assert code == "damaged-attachment" and "cannot be unpacked" in reason
 
 
 # ---- bodies -----------------------------------------------------------------------------

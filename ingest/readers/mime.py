@@ -421,7 +421,7 @@ class _Walk:
             return
         if content_type in ("text/plain", "text/html") and not name \
                 and disposition != "attachment":
-            self.body_text(entity, content_type, _param(type_params, "charset"), body)
+            self.body_text(entity, where, content_type, _param(type_params, "charset"), body)
             return
         # An image the HTML body shows (a logo, a signature): not an order document, and a
         # broken one is no problem of the mail's.
@@ -499,8 +499,15 @@ class _Walk:
             return None
         return data
 
-    def body_text(self, entity: Message, content_type: str, charset: str | None,
+    def body_text(self, entity: Message, where: str, content_type: str, charset: str | None,
                   body: _Body) -> None:
+        payload = entity.get_payload()
+        size = len(payload) if isinstance(payload, str) else 0
+        if size > self.limits.max_attachment_bytes:  # (its tables would take minutes)
+            self.problem(where, "", "attachment-too-large", f"the mail's text (part {where}) "
+                         f"is {size:,} bytes, over the limit of "
+                         f"{self.limits.max_attachment_bytes:,} bytes; it is not read")
+            return
         decoded = entity.get_payload(decode=True)
         raw = decoded if isinstance(decoded, bytes) else b""
         text = decode_bytes(raw, charset).replace("\r\n", "\n").replace("\r", "\n")

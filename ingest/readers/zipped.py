@@ -66,12 +66,12 @@ def sniff(data: bytes, name: str = "") -> str:
 def _zip_kind(data: bytes, named: str) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
+            names = {name.lower() for name in archive.namelist()}
             if "xl/workbook.bin" in names:
                 return ".xlsb"
             if "xl/workbook.xml" in names:
                 types = _small_member(archive, "[Content_Types].xml")
-                macro = b"macroEnabled" in types or "xl/vbaProject.bin" in names
+                macro = b"macroEnabled" in types or "xl/vbaproject.bin" in names
                 return ".xlsm" if macro else ".xlsx"
             if "mimetype" in names:
                 kind = _small_member(archive, "mimetype")

@@ -112,7 +112,9 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
                 done, arrived = _join_halves(halves, store, plan, report, events, checked,
                                              outcomes)
             listing = {one.name: i for i, (_, one) in enumerate(listed)}
-            checked.sort(key=lambda c: listing.get(c.name, len(listing)))  # (as listed)
+            # (as listed; a mail's parts where their mail was, in their mail's order)
+            checked.sort(key=lambda c: listing.get(c.input.origin.get("listed", c.name),
+                                                   len(listing)))
             try:
                 crash_point("prepared")
                 # (a source that could not be reached publishes no batch of its own: a

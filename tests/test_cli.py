@@ -38,9 +38,9 @@ def test_exit_1_when_rows_are_rejected_with_one_line_summary(tmp_path: Path) -> 
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    # (234 = 134 + 83 + 6 waiting + 11 order rows joined into their items' lines: both
-    # Tmall pairs, 2016-2019 and 2021+, in one run)
-    assert lines[0].startswith("25 files, 234 lines: 134 clean (30 warnings), 83 rejected, "
+    # (242 = 142 + 83 + 6 waiting + 11 order rows joined into their items' lines: both
+    # Tmall pairs, 2016-2019 and 2021+, in one run; the two mailed POs' parts are inputs)
+    assert lines[0].startswith("27 files, 242 lines: 142 clean (30 warnings), 83 rejected, "
                                "6 waiting, 11 order rows joined -> ")
     batch = Path(lines[0].split(" -> ")[1])
     assert (batch / "orders.csv").is_file() and (batch / "manifest.json").is_file()
@@ -152,10 +152,11 @@ def test_folder_input_is_expanded_and_sources_are_absolute_paths(tmp_path: Path)
     result = run_cli("ingest", "samples", "--out", str(tmp_path), "--json", cwd=ROOT)
     manifest = json.loads(result.stdout)["manifest"]
     paths = [i["path"] for i in manifest["inputs"]]
-    assert paths == sorted(paths) and len(paths) == 25
+    assert paths == sorted(paths) and len(paths) == 27
     assert f"{ROOT}/samples/shopify/orders_export_1.csv" in paths
     assert f"{ROOT}/samples/tmall/ExportOrderList202411120800.csv" in paths
     assert f"{ROOT}/samples/po/acme-PO-4500012345.xlsx" in paths
+    assert f"{ROOT}/samples/mail/acme-PO-4500012399.eml/PO-4500012399.xlsx" in paths
     orders = pl.read_csv(Path(json.loads(result.stdout)["batch_dir"]) / "orders.csv",
                          infer_schema=False)
     assert set(orders["source"]) <= set(paths)

@@ -81,7 +81,7 @@ def _opened(one: Input, name: str, index: int, mail: Mail) -> OpenedMail:
         label = _unique(part.name, taken)
         if part.suffix in READERS:
             origin = {**one.origin, "mail": name, "message_id": mail.message_id,
-                      "part": part.where, "attachment": part.name}
+                      "part": part.where, "attachment": part.name, "listed": one.name}
             if one.suffix == ".mbox":
                 origin["message"] = str(index)
             opened.parts.append(Input.from_bytes(

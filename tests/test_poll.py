@@ -65,7 +65,8 @@ def unrelated_mail(n: int) -> bytes:
 def write_config(tmp_path: Path, box: Mailbox, *, extra: str = "", port: int | None = None,
                  host: str | None = None, folder_source: bool = False) -> Path:
     lines = [
-        'out_dir = "out"', 'state_dir = "state"', "", "[[sources]]", 'name = "po-mail"',
+        'out_dir = "out"', 'state_dir = "state"', 'archive_dir = "archive"',
+        'quarantine_dir = "quarantine"', "", "[[sources]]", 'name = "po-mail"',
         'kind = "imap"', f'host = "{host or box.host}"', f"port = {port or box.tls_port}",
         f'ca_file = "{box.ca_file}"', f'user = "{box.user}"',
         'password_env = "TEST_PO_MAIL_PASSWORD"', 'subject = ["PO#", "采购订单"]',

@@ -141,6 +141,7 @@ def test_one_bad_mailbox_stops_neither_the_others_nor_the_folders(
     assert sorted(i["path"].rsplit("/", 1)[-1] for i in report.manifest["inputs"]) == [
         "PO-4500000111.csv", "PO-4500000112.csv"]
     assert not folder(mailbox) and not any(drop.iterdir())
+    assert list((tmp_path / "archive" / "drop").glob("*/orders.eml"))
 
 
 def test_a_server_that_dies_while_mail_is_moved_loses_nothing(

@@ -268,3 +268,23 @@ def test_a_server_without_move_gets_a_copy_and_a_keyword(imap_server_factory,  #
     assert len(flags) == 1 and b"$ordermill-done" in next(iter(flags.values()))
     assert api.poll(settings).manifest is None
     assert api.poll(settings, since=date(2020, 1, 1)).manifest is None  # (passed over)
+
+
+def test_hard_headers_and_an_oversized_attachment_through_the_mailbox(
+        mailbox: Mailbox, settings_for) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_for(mailbox, extra="max_attachment_mb = 0.01")
+    api.poll(settings)
+    # A subject labelled GB2312 holding a GBK-only character (镕), as Chinese clients send
+    # it: decoded as GB18030, it matches the subject rule; the server's SEARCH would not.
+    subject = "=?gb2312?B?" + __import__("base64").b64encode(
+        "采购订单 镕金属 4500000081".encode("gb18030")).decode() + "?="
+    gbk = po_mail("4500000081", sender="buyer@huaxin.example").replace(
+        b"Subject: PO# 4500000081 ACME Industrial", f"Subject: {subject}".encode())
+    big = po_mail("4500000082", attachment=po_csv("4500000082", lines=400))
+    mailbox.append("INBOX", [gbk, big])
+    report = api.poll(settings)
+    assert report.manifest is not None
+    assert [i["path"].rsplit("/", 1)[-1] for i in report.manifest["inputs"]] == [
+        "PO-4500000081.csv"]
+    assert [e["code"] for e in report.unreadable] == ["attachment-too-large"]
+    assert len(folder(mailbox, PROCESSED)) == 1 and len(folder(mailbox, REVIEW)) == 1

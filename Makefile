@@ -19,6 +19,8 @@ demo: install
 	@echo "== the batch:"; ls -l out/demo/*/
 	@echo "== first rejects (source, row, codes):"; \
 	  cut -d, -f1-4 out/demo/*/rejects.csv | head -8
+	@echo "== the mailed POs (samples/mail/*.eml: an xlsx attachment, a table in the body):"; \
+	  grep -h '\.eml/' out/demo/*/orders.csv | cut -d, -f2-6 | head -8
 	@echo "== the same again: the ledger knows these files, nothing is output twice"
 	@$(DEMO)
 

@@ -281,6 +281,8 @@ def _read_mail(source: Source, one: Input, reading: _Reading) -> Outcome:
     a passing reason; for review otherwise (a damaged or unreadable part, a document with
     no reader yet, nothing to read at all), with every reason."""
     try:
+        if (kind := one.not_regular()) is not None:  # (reading a FIFO would wait forever)
+            raise InputError.of(one.name, "not-a-file", reason=kind)
         mails = open_mails(one)
     except Exception as raised:
         return reading.failed(one, raised)

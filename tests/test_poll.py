@@ -171,6 +171,11 @@ def test_a_mail_with_nothing_readable_goes_to_review_with_the_reason(
     finally:
         ledger.close()
     assert outcomes == ["ingested", "review", "review"]
+    shown = subprocess.run([str(ORDERMILL), "history", "--config", str(tmp_path /
+                                                                      "ordermill.toml")],
+                           capture_output=True, text=True, cwd=tmp_path, check=True).stdout
+    assert "[no-reader] attachment 'scan.pdf' is a PDF document" in shown
+    assert f"-> imap://{mailbox.user}@localhost/{REVIEW}" in shown
 
 
 def test_the_same_attachment_in_a_resend_is_ingested_once(

@@ -29,7 +29,7 @@ from ingest.errors import InputError
 from ingest.inputs import Fate, Input, Outcome
 from ingest.ledger import Ledger
 from ingest.mailbox import Mailbox, secret
-from ingest.readers.mime import decode_header_text, sender_matches, subject_matches
+from ingest.readers.mailheaders import decode_header_text, sender_matches, subject_matches
 
 FETCH_BATCH = 200  # messages per FETCH: one round trip each, bounded memory
 HEADERS = b"BODY[HEADER.FIELDS (SUBJECT FROM MESSAGE-ID DATE)]"

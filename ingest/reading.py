@@ -69,6 +69,9 @@ class CheckedInput:
     # The order file of a two-file export: its rows joined into the lines of its partner,
     # the item file (``ingest.pairs``). ``rows_in`` counts them: a term of the accounting.
     joined: int = 0
+    # An input read whole: its passed lines as the one frame ``lines`` reads, so that the
+    # batch takes the lines of many small inputs together (None for a big input's pieces).
+    memory: pl.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -204,6 +207,7 @@ def _read(one: Input, match: Match, hashed: Callable[[], Digest],
     # 8 bytes an order. A clash only makes the file read whole, never a wrong result.
     orders: list[pl.Series] = []
     rows_in = 0
+    memory: pl.DataFrame | None = None
     try:
         for raw_table in tables:
             shaped = shape(raw_table, mapping)  # (whole or a piece: shaped the same way)
@@ -216,6 +220,7 @@ def _read(one: Input, match: Match, hashed: Callable[[], Digest],
             raw = table.frame if whole else _compact(
                 table.frame.filter(pl.col(ROW).is_in(checked.touched.implode())))
             store.put(checked.passed)
+            memory = checked.passed if whole else None
             store.put(checked.warnings, kind="warnings")
             if not whole:
                 store.put(table.frame.drop(READER_CODE, READER_DETAIL), kind="raw")
@@ -224,6 +229,7 @@ def _read(one: Input, match: Match, hashed: Callable[[], Digest],
             if progress is not None:
                 progress(table)
             del raw_table, shaped, table, raw, checked
+        memory = memory if len(parts) == 1 else None  # (one table read whole)
         lines, raw_pieces = store.close(), store.close(kind="raw")
         warnings = store.close(kind="warnings")
         if not whole and spread_orders(orders):
@@ -243,7 +249,7 @@ def _read(one: Input, match: Match, hashed: Callable[[], Digest],
         pl.concat([c.rejected_orders for c in checks]), rows_in, warnings,
         sum(c.waiting for c in checks),
         input_details(match, first, layout, missing, checks[0].form),
-        raw_pieces, store)
+        raw_pieces, store, memory=memory)
 
 
 def _share(progress: Callable[[float], None] | None,

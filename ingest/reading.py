@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -29,11 +30,15 @@ from ingest.readers.base import (
     READER_CODE,
     READER_DETAIL,
     ROW,
+    SMALL_BYTES,
     ChunkDocument,
     NotChunkable,
     RawTable,
 )
 from ingest.spill import InMemory, LineStore, Spill
+
+if TYPE_CHECKING:
+    from ingest.together import Together
 
 
 @dataclass
@@ -112,6 +117,18 @@ class ReadHalf:
     size: int
 
 
+@dataclass(frozen=True)
+class ReadTable:
+    """An input read whole (stages two and three), its table not yet shaped or mapped: a
+    small input waits to be mapped with others (``ingest.together``)."""
+
+    input: Input
+    match: Match
+    table: RawTable
+    sha256: str
+    size: int
+
+
 def read_input(one: Input, mappings: list[Mapping], channel: str | None = None,
                default_timezone: str = "UTC", digest: Digest | None = None,
                chunk_bytes: int | None = None, spill_dir: Path | None = None,
@@ -132,31 +149,39 @@ def read_input(one: Input, mappings: list[Mapping], channel: str | None = None,
 def read_any(one: Input, mappings: list[Mapping], channel: str | None = None,
              default_timezone: str = "UTC", digest: Digest | None = None,
              chunk_bytes: int | None = None, spill_dir: Path | None = None,
-             progress: Callable[[float], None] | None = None) -> CheckedInput | ReadHalf:
+             progress: Callable[[float], None] | None = None,
+             together: Together | None = None) -> CheckedInput | ReadHalf:
     """Read, map and row-check one input. Raises InputError when it cannot be read at all.
     A text file bigger than ``chunk_bytes`` is read in pieces of about that size (default
     ``CHUNK_BYTES``), with the same result; its passed lines wait in a temporary folder
     under ``spill_dir`` (default: the system's) until they are written. Callers that hashed
     the input before pass its ``digest`` in: the bytes read must be those bytes.
-    ``progress`` hears the share of a big file read so far (0 to 1), piece by piece."""
+    ``progress`` hears the share of a big file read so far (0 to 1), piece by piece.
+    With ``together``, a small input is read now and mapped with other small inputs later
+    (``ingest.together``): the ``CheckedInput`` returned is complete once
+    ``together.complete()`` has run."""
     # The ledger knows the input by its sha256, so the digest is of exactly the bytes the
     # reader parsed (each reader hashes what it reads: ``Document.digest``). A file written
     # to while it is read is left for the next run, whole: its bytes differ from those
     # hashed before, or its size, time or inode moved.
     before = one.fingerprint()
     result = _read_once(one, mappings, channel, default_timezone, chunk_bytes, spill_dir,
-                        progress)
+                        progress, together is not None)
     if one.fingerprint() != before or result.size != before[0] or (
             digest is not None and digest != (result.sha256, result.size)):
         if isinstance(result, CheckedInput):
             result.cleanup()
         raise InputError.of(one.name, "changed-during-run")
+    if isinstance(result, ReadTable):
+        assert together is not None
+        return together.add(result)
     return result
 
 
 def _read_once(one: Input, mappings: list[Mapping], channel: str | None,
                default_timezone: str, chunk_bytes: int | None, spill_dir: Path | None,
-               progress: Callable[[float], None] | None) -> CheckedInput | ReadHalf:
+               progress: Callable[[float], None] | None, together: bool = False
+               ) -> CheckedInput | ReadHalf | ReadTable:
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     size = one.size()
     with open_document(one) as document:
@@ -174,6 +199,8 @@ def _read_once(one: Input, mappings: list[Mapping], channel: str | None,
             except NotChunkable:
                 pass  # read whole below: that path handles (and explains) the damage
         table = document.read(match.options, match.header_row)
+    if together and size <= SMALL_BYTES:
+        return ReadTable(one, match, table, *hashed())
     return _read(one, match, hashed, iter([table]), InMemory(), default_timezone, whole=True)
 
 

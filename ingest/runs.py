@@ -44,6 +44,7 @@ from ingest.publish import publish_batch
 from ingest.reading import CheckedInput, ReadHalf, read_any
 from ingest.report import RunReport
 from ingest.sources import Source
+from ingest.together import Together
 from ingest.unpaired import Unpaired, UnpairedStore
 from ingest.validate import load_in_background
 from ingest.verdicts import finish
@@ -172,6 +173,7 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
     checked: list[CheckedInput] = []
     outcomes: list[tuple[Source, Outcome]] = []
     waiting_sizes = {w.size: w for w in waiting}
+    together = Together(plan.timezone)  # small inputs: read one by one, mapped together
     for index, (source, one) in enumerate(listed):
         events.step(one.name, index, len(listed))
         try:
@@ -194,7 +196,8 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
                 continue
             result = read_any(one, plan.mappings, plan.channel or one.channel, plan.timezone,
                               admitted, spill_dir=spill_dir,
-                              progress=_within(events, one.name, index, len(listed)))
+                              progress=_within(events, one.name, index, len(listed)),
+                              together=together)
             intake.read(one, (result.sha256, result.size))
             if isinstance(result, ReadHalf):
                 halves.new.append((source, Half.of(result)))
@@ -202,14 +205,23 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
             checked.append(result)
             outcomes.append((source, Outcome(one, Fate.INGESTED)))
         except Exception as raised:  # (an InputError, or anything else: _input_failure)
-            exc = _input_failure(one, raised)
-            entry = {"path": one.name, "code": exc.code, "reason": exc.reason}
-            report.unreadable.append(entry)
-            events.emit("input_unreadable", **entry,
-                        message=f"cannot read {one.name}: {exc.reason}")
-            fate = Fate.RETRY if is_transient(exc.code) else Fate.UNREADABLE
-            outcomes.append((source, Outcome(one, fate, exc.code, exc.reason)))
+            outcomes.append((source, _unreadable(one, raised, report, events)))
+    # The small inputs' mapping, together: one that fails there is unreadable on its own.
+    for failed, error in together.complete():
+        checked[:] = [c for c in checked if c is not failed]
+        at = next(i for i, (_, o) in enumerate(outcomes) if o.input is failed.input)
+        outcomes[at] = (outcomes[at][0], _unreadable(failed.input, error, report, events))
     return checked, outcomes
+
+
+def _unreadable(one: Input, raised: Exception, report: RunReport, events: Events) -> Outcome:
+    """Report an input that could not be read; its outcome."""
+    exc = _input_failure(one, raised)
+    entry = {"path": one.name, "code": exc.code, "reason": exc.reason}
+    report.unreadable.append(entry)
+    events.emit("input_unreadable", **entry, message=f"cannot read {one.name}: {exc.reason}")
+    fate = Fate.RETRY if is_transient(exc.code) else Fate.UNREADABLE
+    return Outcome(one, fate, exc.code, exc.reason)
 
 
 def _join_halves(halves: _Halves, store: UnpairedStore, plan: RunPlan, report: RunReport,

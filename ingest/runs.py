@@ -46,6 +46,7 @@ from ingest.readers.mail import open_mails
 from ingest.reading import CheckedInput, ReadHalf, read_any
 from ingest.report import RunReport
 from ingest.sources import Source
+from ingest.together import Together
 from ingest.unpaired import Unpaired, UnpairedStore
 from ingest.validate import load_in_background
 from ingest.verdicts import finish
@@ -196,6 +197,7 @@ class _Reading:
     waiting: list[Unpaired]
     halves: _Halves
     checked: list[CheckedInput] = field(default_factory=list)
+    together: Together = field(default_factory=Together)  # small inputs, mapped together
 
     def failed(self, one: Input, raised: Exception) -> Outcome:
         """The input's failure, reported (named, with its reason) and as its outcome."""
@@ -215,7 +217,8 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
     of two-file exports are read, not mapped: they go to ``halves`` (their outcome is
     decided when they are joined, ``_join_halves``), as do copies of waiting halves. A mail
     is opened and its parts read; its outcome is theirs taken together (``_read_mail``)."""
-    reading = _Reading(plan, intake, report, events, spill_dir, waiting, halves)
+    reading = _Reading(plan, intake, report, events, spill_dir, waiting, halves,
+                       together=Together(plan.timezone))
     outcomes: list[tuple[Source, Outcome]] = []
     for index, (source, one) in enumerate(listed):
         events.step(one.name, index, len(listed))
@@ -226,6 +229,22 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
                                 _within(events, one.name, index, len(listed)))
         if outcome is not None:
             outcomes.append((source, outcome))
+    # The small inputs' mapping, together: one that fails there is unreadable on its own,
+    # and a mail it came in goes to review with the reason.
+    for failed, error in reading.together.complete():
+        reading.checked[:] = [c for c in reading.checked if c is not failed]
+        outcome = reading.failed(failed.input, error)
+        listed_as = failed.input.origin.get("listed", failed.input.name)
+        at = next(i for i, (_, o) in enumerate(outcomes)
+                  if o.input is failed.input or o.input.name == listed_as)
+        source, before = outcomes[at]
+        if before.input is failed.input:
+            outcomes[at] = (source, outcome)
+        elif before.fate is not Fate.RETRY:  # (a mail: the part's reason joins its own)
+            why = f"{failed.input.name}: {outcome.reason}"
+            outcomes[at] = (source, Outcome(
+                before.input, Fate.UNREADABLE, before.code or outcome.code,
+                f"{before.reason}; {why}" if before.reason else why))
     return reading.checked, outcomes
 
 
@@ -253,7 +272,8 @@ def _read_one(source: Source, one: Input, reading: _Reading,
             return Outcome(one, Fate.ALREADY_INGESTED)
         plan = reading.plan
         result = read_any(one, plan.mappings, plan.channel or one.channel, plan.timezone,
-                          admitted, spill_dir=reading.spill_dir, progress=progress)
+                          admitted, spill_dir=reading.spill_dir, progress=progress,
+                          together=reading.together)
         intake.read(one, (result.sha256, result.size))
         if isinstance(result, ReadHalf):
             reading.halves.new.append((source, Half.of(result)))

@@ -94,8 +94,8 @@ def formula_gap_messages(raw: RawTable, mapping: Mapping) -> RawTable:
     """Rows the reader marked ``formula-without-value`` keep the mark only when the mapping
     reads one of those columns, with a message naming the field and the column."""
     frame = raw.frame
-    if READER_CODE not in frame.columns or not frame.height:
-        return raw
+    if READER_CODE not in frame.columns or not (frame[READER_CODE] == FORMULA_GAP).any():
+        return raw  # (most tables: no such row, nothing to render)
     messages: dict[str, str] = {}
     for name, rule in mapping.fields.items():
         for column in rule.source_columns:

@@ -34,6 +34,7 @@ from ingest.readers.options import ReaderOptions
 PEEK_ROWS = 50
 WHITESPACE_RUN = re.compile(r"\s+")
 CHUNK_BYTES = 64 << 20  # a piece of a big file: small against memory, big against overhead
+SMALL_BYTES = 1 << 20  # an input up to this size is mapped with others (``ingest.together``)
 FORMULA_GAP = "formula-without-value"  # a reader code whose detail lists column names ...
 GAP_SEPARATOR = "\x1f"  # ... separated by this; the mapping turns it into the message
 

@@ -48,6 +48,7 @@ from ingest.readers.encoding import (
     undecodable,
     utf8_transcoder,
 )
+from ingest.readers.layout import context_rows, table_end
 from ingest.readers.options import ReaderOptions
 
 DELIMITERS = (",", "\t", ";", "|")
@@ -100,7 +101,8 @@ class CsvDocument(Opened):
         _LineLengths(source.name).feed(data)  # before the parser copies a giant line
         if _mac_line_ends(data):
             data = data.replace(b"\r", b"\n")
-        delimiter, header, start = _header(data[:HEAD_BYTES], options, source, header_row)
+        data_head = data[:HEAD_BYTES]
+        delimiter, header, start = _header(data_head, options, source, header_row)
         body = data[start:]
         del data  # the body is a copy: one file's worth of memory less at the peak
         try:
@@ -122,6 +124,12 @@ class CsvDocument(Opened):
                              code="malformed-csv") from None
         raw = _table(source, frame, header, header_row, options, encoding, delimiter)
         raw.layout["above_header"] = header_row - 1
+        if options.form:  # (the form's rows above the table, for the mapping's labels)
+            above = _head_records(data_head.decode("utf-8", errors="ignore"), delimiter,
+                                  limit=header_row - 1)
+            raw.rows_outside[:0] = [(number, cells) for number, (row, _) in
+                                    enumerate(above, start=1)
+                                    if any(cells := [cell.strip() for cell in row])]
         if parser != "fast":
             raw.notes.append("quotes inside unquoted fields: read leniently, as Excel does")
         return raw
@@ -133,6 +141,8 @@ class CsvDocument(Opened):
         is read and decoded piece by piece. Row numbers, codes and layout counts are the
         whole file's (``above_header`` comes with the first piece).
         Raises ``NotChunkable`` (possibly after some pieces) where ``read`` must be used."""
+        if options.form:
+            raise NotChunkable  # (a form's table ends where its totals start: read whole)
         source = self.input
         try:
             handle = HashingReader(source.open())  # what is parsed is what is hashed
@@ -304,9 +314,20 @@ def _table(source: Input, frame: pl.DataFrame, header: list[str], header_row: in
     """Parsed records as the table under the header: spreadsheet row numbers, blank and
     footer rows left out and counted."""
     frame = frame.with_columns((pl.col(ROW) + header_row + 1).alias(ROW))
-    table, layout = split_table(frame, header, options.footer)
+    if not options.form:
+        table, layout = split_table(frame, header, options.footer)
+        table = table.drop([c for c in table.columns if c.startswith("__extra")])
+        return RawTable(source.name, header, header_row, table, encoding, delimiter, layout)
+    # A form's table (``ReaderOptions.form``) ends as a workbook's does; the rows below it
+    # are kept, as cells, for the mapping's labels.
+    end, at_footer = table_end(frame, header, options.footer)
+    outside = context_rows(frame.select(header), end, frame.height, header_row + 1)
+    table, layout = split_table(frame.head(end), header, None)
     table = table.drop([c for c in table.columns if c.startswith("__extra")])
-    return RawTable(source.name, header, header_row, table, encoding, delimiter, layout)
+    layout["footer"] = int(at_footer)
+    layout["below_table"] = frame.height - end - int(at_footer)
+    return RawTable(source.name, header, header_row, table, encoding, delimiter, layout,
+                    rows_outside=outside)
 
 
 def _utf8_blocks(first: bytes, handle: HashingReader, encoding: str,

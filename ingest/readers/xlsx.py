@@ -30,6 +30,7 @@ from ingest.readers.base import (
     FORMULA_GAP,
     GAP_SEPARATOR,
     PEEK_ROWS,
+    SMALL_BYTES,
     Opened,
     Peek,
     RawTable,
@@ -43,7 +44,16 @@ CONTEXT_BELOW = 200  # rows below the table kept for form labels (the rest is on
 ZIP_KINDS = (".xlsx", ".xlsm")
 PACKED_KINDS = (*ZIP_KINDS, ".xlsb", ".ods")  # workbooks that are zip archives
 KEEP_SHEETS = 4  # sheets a document keeps loaded: detection peeks a few at most; a bound
+# A workbook up to this size has its first sheets loaded in the call that opens it: one
+# round trip to the child process instead of one per sheet (detection peeks every sheet a
+# mapping might read), and the grids come back through the pipe, not through files.
+EAGER_BYTES = SMALL_BYTES
+EAGER_SHEETS = KEEP_SHEETS
 Scan = tuple[sheetxml.SheetScan, tuple[int, int] | None]
+# A sheet loaded in the child as the workbook was opened: its grid and scan, or how its
+# load failed (as ``isolated.call`` tells it: "input-error" with the InputError's
+# arguments, "error" with the words of any other exception).
+Preloaded = tuple[str, object]
 # calamine lets go of the GIL while it parses: a sheet's XML scan runs beside its load (in
 # the child process).
 _SCANS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-sheet-xml")
@@ -74,6 +84,7 @@ class XlsxDocument(Opened):
         self._data: bytes | None = None
         self._sheets: list[str] | None = None
         self._kept: dict[str, tuple[pl.DataFrame, Scan]] = {}
+        self._preloaded: dict[str, Preloaded] = {}
         self._peeks: dict[str, Peek] = {}
 
     @property
@@ -147,6 +158,7 @@ class XlsxDocument(Opened):
 
     def close(self) -> None:
         self._kept.clear()
+        self._preloaded.clear()
         self._peeks.clear()
         self._sheets = None
         self._data = None
@@ -154,7 +166,7 @@ class XlsxDocument(Opened):
     def _book(self) -> list[str]:
         """The workbook's sheet names, once it is known to open."""
         if self._sheets is None:
-            self._sheets = _open(self.input.name, self.input.suffix, self.data)
+            self._sheets, self._preloaded = _open(self.input.name, self.input.suffix, self.data)
         return self._sheets
 
     def _loaded(self, sheet: str, last_use: bool = False) -> tuple[pl.DataFrame, Scan]:
@@ -165,7 +177,10 @@ class XlsxDocument(Opened):
             self._kept.clear()
         if entry is None:
             self._book()
-            entry = _load(self.input.name, self.input.suffix, self.data, sheet)
+            preloaded = self._preloaded.pop(sheet, None)
+            entry = _load(self.input.name, self.input.suffix, self.data, sheet) \
+                if preloaded is None else _unpacked(self.input.name, self.input.suffix,
+                                                     self.data, preloaded)
             if not last_use:
                 while len(self._kept) >= KEEP_SHEETS:
                     self._kept.pop(next(iter(self._kept)))
@@ -205,8 +220,9 @@ def _gaps(scan: sheetxml.SheetScan, header: list[str], header_row: int, offset: 
                         schema={ROW: pl.Int64, "__gaps": pl.String})
 
 
-def _open(name: str, suffix: str, data: bytes) -> list[str]:
-    """The workbook's sheet names, or an InputError saying what the file is instead."""
+def _open(name: str, suffix: str, data: bytes) -> tuple[list[str], dict[str, Preloaded]]:
+    """The workbook's sheet names, or an InputError saying what the file is instead; for a
+    small workbook, its first sheets loaded as well (``EAGER_BYTES``)."""
     if cfb.is_cfb(data):
         kind = cfb.kind(data)
         if kind == "encrypted":
@@ -218,14 +234,19 @@ def _open(name: str, suffix: str, data: bytes) -> list[str]:
                              f"{suffix} name: rename it to .xls", code="unreadable-workbook")
     if suffix in PACKED_KINDS and zipfile.is_zipfile(io.BytesIO(data)):
         _check_packing(name, data)
+    eager = EAGER_SHEETS if len(data) <= EAGER_BYTES else 0
     try:
-        sheets = isolated.call(name, _child_sheets, data)
+        sheets, preloaded = isolated.call(name, _child_book, name, suffix, data, eager)
     except isolated.Failure as exc:  # calamine raises its own error types for damaged files
         raise InputError(name, _why_unreadable(suffix, data, exc), code="unreadable-workbook"
                          ) from None
+    _check_sheet_count(name, sheets)
+    return sheets, preloaded
+
+
+def _check_sheet_count(name: str, sheets: list[str]) -> None:
     # Detection may peek every sheet: thousands of them take minutes.
     limits.SHEETS.check(name, len(sheets), "a workbook of order exports has a few")
-    return sheets
 
 
 def _check_packing(name: str, data: bytes) -> None:
@@ -310,24 +331,62 @@ def _load(name: str, suffix: str, data: bytes, sheet: str) -> tuple[pl.DataFrame
         Path(path).unlink(missing_ok=True)
 
 
-def _child_sheets(data: bytes) -> list[str]:
-    """In the child: the workbook's sheet names."""
-    return list(fastexcel.read_excel(data).sheet_names)
+def _unpacked(name: str, suffix: str, data: bytes, preloaded: Preloaded
+              ) -> tuple[pl.DataFrame, Scan]:
+    """A sheet the child loaded as the workbook was opened, or its load's failure raised as
+    ``_load`` raises it."""
+    status, value = preloaded
+    if status == "input-error":
+        raise InputError(*value)  # type: ignore[misc]
+    if status == "error":
+        raise InputError(name, _why_unreadable(suffix, data, isolated.Failure(value)),
+                         code="unreadable-workbook")
+    return value  # type: ignore[return-value]
+
+
+def _child_book(name: str, suffix: str, data: bytes, eager: int
+                ) -> tuple[list[str], dict[str, Preloaded]]:
+    """In the child: the workbook's sheet names, and its first ``eager`` sheets loaded
+    (``_child_grid``), each with its own outcome: a sheet that fails to load fails its
+    input only when it is used, as if it were loaded then."""
+    book = fastexcel.read_excel(data)
+    sheets = list(book.sheet_names)
+    if not eager:
+        return sheets, {}
+    _check_sheet_count(name, sheets)  # (before any sheet is loaded)
+    preloaded: dict[str, Preloaded] = {}
+    for sheet in sheets[:eager]:
+        try:
+            preloaded[sheet] = ("ok", _child_grid(name, suffix, data, sheet, book))
+        except InputError as exc:
+            preloaded[sheet] = ("input-error", (exc.path, exc.reason, exc.code))
+        except Exception as exc:  # (in the words ``isolated`` sends any exception back in)
+            first = (str(exc).splitlines() or [""])[0]
+            preloaded[sheet] = ("error", f"{type(exc).__name__}: {first}" if first
+                                else type(exc).__name__)
+    return sheets, preloaded
 
 
 def _child_sheet(name: str, suffix: str, data: bytes, sheet: str, path: str) -> Scan:
+    """In the child: the sheet (``_child_grid``) handed back through ``path``."""
+    grid, scan = _child_grid(name, suffix, data, sheet)
+    isolated.write_frame(grid, path)
+    return scan
+
+
+def _child_grid(name: str, suffix: str, data: bytes, sheet: str,
+                book: fastexcel.ExcelReader | None = None) -> tuple[pl.DataFrame, Scan]:
     """In the child: the sheet's extent checked (before calamine sizes its grid), then its
-    cells as strings, handed back through ``path``, while its XML is scanned beside them
-    (calamine lets go of the GIL)."""
+    cells as strings, while its XML is scanned beside them (calamine lets go of the GIL)."""
     _check_extent(name, suffix, data, sheet)
     scanned = _SCANS.submit(_scan_xml, name, suffix, data, sheet)
     try:
-        loaded = fastexcel.read_excel(data).load_sheet(sheet, header_row=None,
-                                                       dtypes="string", skip_rows=0)
-        isolated.write_frame(loaded.to_polars(), path)
+        loaded = (book or fastexcel.read_excel(data)).load_sheet(
+            sheet, header_row=None, dtypes="string", skip_rows=0)
+        grid = loaded.to_polars()
     finally:
         scan = scanned.result()
-    return scan
+    return grid, scan
 
 
 def _scan_xml(name: str, suffix: str, data: bytes, sheet: str) -> Scan:

@@ -149,8 +149,8 @@ def _complete(members: list[_Member], frame: pl.DataFrame, checked: CheckedTable
         input_.warnings = [warnings[place].lazy()] if warnings[place].height else []
         input_.waiting = int(waiting.get(place, 0))
         table = member.shaped.table
-        input_.details = input_details(member.match, table, dict(table.layout),
-                                       checked.missing_columns, member.form)
+        input_.details = {**input_.details, **input_details(  # (kept: a mail's lineage)
+            member.match, table, dict(table.layout), checked.missing_columns, member.form)}
 
 
 def _split(frame: pl.DataFrame, count: int) -> list[pl.DataFrame]:

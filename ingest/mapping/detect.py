@@ -39,7 +39,7 @@ from typing import Protocol
 from ingest.errors import InputError
 from ingest.inputs import Input
 from ingest.mapping.model import Mapping
-from ingest.readers.base import Document, Peek, find_header, normalise_name
+from ingest.readers.base import Document, Peek, find_header, normalise_name, normalised
 from ingest.readers.options import ReaderOptions
 
 
@@ -184,7 +184,7 @@ def _columns_found(peek: Peek, header_row: int, mapping: Mapping) -> int:
     index = header_row - peek.first_row
     if not 0 <= index < len(peek.names):
         return 0
-    return len({normalise_name(c) for c in mapping.used_columns} & peek.names[index])
+    return len(normalised(tuple(sorted(mapping.used_columns))) & peek.names[index])
 
 
 def _tried(mapping: Mapping, sheets: list[str]) -> list[ReaderOptions]:
@@ -235,7 +235,7 @@ def _has_signature(peek: Peek, header_row: int, mapping: Mapping) -> bool:
     index = header_row - peek.first_row
     if not 0 <= index < len(peek.rows):
         return False
-    return {normalise_name(s) for s in mapping.header_contains} <= peek.names[index]
+    return normalised(mapping.header_contains) <= peek.names[index]
 
 
 def near_misses(peek: Peek, mappings: list[Mapping]) -> list[NearMiss]:

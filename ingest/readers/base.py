@@ -219,11 +219,17 @@ SMALL_TABLE_ROWS = 10_000  # a table this small is marked in one pass (``split_t
 
 def find_header(peek: Peek, signature: tuple[str, ...]) -> int | None:
     """Spreadsheet row number of the first peeked row holding every signature name."""
-    wanted = {normalise_name(s) for s in signature}
+    wanted = normalised(signature)
     for offset, names in enumerate(peek.names):
         if wanted <= names:
             return peek.first_row + offset
     return None
+
+
+@lru_cache(maxsize=1 << 10)
+def normalised(names: tuple[str, ...]) -> frozenset[str]:
+    """A signature's (or any list of column names') names as they compare, once."""
+    return frozenset(normalise_name(name) for name in names)
 
 
 # What an export or a spreadsheet leaves around a header name: a byte-order mark, tabs

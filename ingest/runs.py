@@ -173,7 +173,8 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
     checked: list[CheckedInput] = []
     outcomes: list[tuple[Source, Outcome]] = []
     waiting_sizes = {w.size: w for w in waiting}
-    together = Together(plan.timezone)  # small inputs: read one by one, mapped together
+    # Small inputs: read one by one (readers starting on the next ones), mapped together.
+    together = Together(plan.timezone, upcoming=[one for _, one in listed])
     for index, (source, one) in enumerate(listed):
         events.step(one.name, index, len(listed))
         try:

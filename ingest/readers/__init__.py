@@ -7,8 +7,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ingest.errors import InputError
 from ingest.inputs import Input
+from ingest.readers import xlsx
 from ingest.readers.base import ChunkDocument, Document, Peek, RawTable, Reader
 from ingest.readers.csv import CsvReader
 from ingest.readers.options import ReaderOptions
@@ -44,5 +47,11 @@ def open_document(source: Input) -> Document:
     return reader_for(source).open(source)
 
 
+def read_ahead(inputs: Iterable[Input]) -> None:
+    """Inputs the run will read next: a reader may start on them now (small workbooks go to
+    the parser's process, which reads them while the run works on the ones before)."""
+    xlsx.read_ahead(inputs)
+
+
 __all__ = ["READERS", "ChunkDocument", "Document", "Peek", "RawTable", "Reader",
-           "ReaderOptions", "open_document", "reader_for", "register"]
+           "ReaderOptions", "open_document", "read_ahead", "reader_for", "register"]

@@ -34,6 +34,7 @@ a peek) the document keeps, for as long as it is open.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Protocol
 
 from ingest.errors import InputError
@@ -192,7 +193,13 @@ def _tried(mapping: Mapping, sheets: list[str]) -> list[ReaderOptions]:
     sheet in turn when it names none (for a workbook)."""
     if mapping.reader.sheet is not None or not sheets:
         return [mapping.reader]
-    return [replace(mapping.reader, sheet=sheet) for sheet in sheets]
+    return _on_sheets(mapping.reader, tuple(sheets))
+
+
+@lru_cache(maxsize=1 << 10)
+def _on_sheets(options: ReaderOptions, sheets: tuple[str, ...]) -> list[ReaderOptions]:
+    """``options`` pointed at each sheet (every mapping, every workbook of a layout: once)."""
+    return [replace(options, sheet=sheet) for sheet in sheets]
 
 
 def _has_sheet(sheets: list[str], sheet: str | int | None) -> bool:

@@ -55,6 +55,12 @@ class Peek:
         signature is looked for in them, so they are normalised once."""
         return [frozenset(normalise_name(cell) for cell in row if cell) for row in self.rows]
 
+    @cached_property
+    def all_names(self) -> frozenset[str]:
+        """Every peeked row's names: a signature not among them is in no row (most
+        mappings' signatures, for any one file: told at once)."""
+        return frozenset().union(*self.names)
+
 
 @dataclass
 class RawTable:
@@ -220,6 +226,8 @@ SMALL_TABLE_ROWS = 10_000  # a table this small is marked in one pass (``split_t
 def find_header(peek: Peek, signature: tuple[str, ...]) -> int | None:
     """Spreadsheet row number of the first peeked row holding every signature name."""
     wanted = normalised(signature)
+    if not wanted <= peek.all_names:
+        return None
     for offset, names in enumerate(peek.names):
         if wanted <= names:
             return peek.first_row + offset

@@ -72,13 +72,14 @@ def _small_table_end(body: pl.DataFrame, names: list[str], footer: str | None
     candidates = [i for i, count in enumerate(filled) if 0 < count <= sparse]
     footers: set[int] = set()
     if candidates:
-        first = pl.Series([next(v for v in rows[i] if v) for i in candidates],
-                          dtype=pl.String).str.strip_chars()
+        first = pl.col("first").str.strip_chars()
         hit = first.str.contains(DEFAULT_FOOTER)
         if footer:
             hit = hit | first.str.contains(footer)
-        footers = {i for i, yes in zip(candidates, hit.fill_null(False).to_list(), strict=True)
-                   if yes}
+        texts = pl.DataFrame({"first": [next(v for v in rows[i] if v) for i in candidates]},
+                             schema={"first": pl.String})
+        footers = {i for i, yes in zip(candidates, texts.select(hit.fill_null(False))
+                                       .to_series().to_list(), strict=True) if yes}
     following: int | None = None  # the filling of the next non-blank row
     ahead: list[int | None] = [None] * len(rows)
     for i in range(len(rows) - 1, -1, -1):

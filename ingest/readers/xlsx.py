@@ -151,11 +151,13 @@ class XlsxDocument(Opened):
         body = body.head(end)
         if scan.merges:
             body = fill_merges(body, scan.merges, header_row + 1, offset, header)
-        body = body.with_row_index(ROW).with_columns(
-            (pl.col(ROW).cast(pl.Int64) + header_row + 1).alias(ROW))
+        body = body.with_row_index(ROW)  # (numbered here, not by a query: cheaper)
+        body.replace_column(0, pl.Series(ROW, range(header_row + 1, header_row + 1 + end),
+                                         dtype=pl.Int64))
         body = _mark_rows(body, extra, _gaps(scan, header, header_row, offset))
         table, layout = split_table(body, header, None)
-        table = table.drop(extra)
+        if extra:
+            table = table.drop(extra)
         layout["above_header"] = header_row - 1
         layout["footer"] = int(at_footer)  # the totals/notes row where the table ends ...
         layout["below_table"] = grid.height - header_row - end - int(at_footer)  # ... and below
@@ -202,6 +204,9 @@ def _mark_rows(body: pl.DataFrame, extra: list[str], gaps: pl.DataFrame | None
                ) -> pl.DataFrame:
     """The reader's verdict per row: values right of the header, else formula cells that
     were saved without a value (which columns, for the mapping to name the fields)."""
+    if not extra and gaps is None:  # (most sheets: every row sound, no query needed)
+        return body.hstack([pl.Series(READER_CODE, [None] * body.height, dtype=pl.String),
+                            pl.Series(READER_DETAIL, [None] * body.height, dtype=pl.String)])
     overflow = pl.any_horizontal([pl.col(c).is_not_null() & (pl.col(c) != "")
                                   for c in extra]) if extra else pl.lit(False)
     code: pl.Expr = pl.when(overflow).then(pl.lit("too-many-fields"))

@@ -165,6 +165,8 @@ def read_any(one: Input, mappings: list[Mapping], channel: str | None = None,
     # reader parsed (each reader hashes what it reads: ``Document.digest``). A file written
     # to while it is read is left for the next run, whole: its bytes differ from those
     # hashed before, or its size, time or inode moved.
+    if together is not None:
+        together.reading(one)
     before = one.fingerprint()
     result = _read_once(one, mappings, channel, default_timezone, chunk_bytes, spill_dir,
                         progress, together is not None)

@@ -42,7 +42,7 @@ from ingest.pairs import (
 )
 from ingest.publish import publish_batch
 from ingest.readers import CONTAINER_SUFFIXES
-from ingest.readers.mail import open_mails
+from ingest.readers.mail import OpenedMail, open_mails
 from ingest.reading import CheckedInput, ReadHalf, read_any
 from ingest.report import RunReport
 from ingest.sources import Source
@@ -217,13 +217,27 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
     of two-file exports are read, not mapped: they go to ``halves`` (their outcome is
     decided when they are joined, ``_join_halves``), as do copies of waiting halves. A mail
     is opened and its parts read; its outcome is theirs taken together (``_read_mail``)."""
-    reading = _Reading(plan, intake, report, events, spill_dir, waiting, halves,
-                       together=Together(plan.timezone))
+    reading = _Reading(plan, intake, report, events, spill_dir, waiting, halves)
+    # Mails are opened first, so that their parts are among the inputs the readers may start
+    # on ahead (small workbooks go to the parser's process while the run works).
+    opened: dict[int, list[OpenedMail] | Outcome] = {}
+    upcoming: list[Input] = []
+    for _, one in listed:
+        if one.suffix in CONTAINER_SUFFIXES:
+            opened[id(one)] = mails = _open_mail(one, reading)
+            if isinstance(mails, list):
+                upcoming += [part for mail in mails for part in mail.parts]
+        else:
+            upcoming.append(one)
+    # Small inputs: read one by one, mapped together.
+    reading.together = Together(plan.timezone, upcoming=upcoming)
     outcomes: list[tuple[Source, Outcome]] = []
     for index, (source, one) in enumerate(listed):
         events.step(one.name, index, len(listed))
         if one.suffix in CONTAINER_SUFFIXES:
-            outcome: Outcome | None = _read_mail(source, one, reading)
+            mails = opened[id(one)]
+            outcome: Outcome | None = mails if isinstance(mails, Outcome) else _read_mail(
+                source, one, mails, reading)
         else:
             outcome = _read_one(source, one, reading,
                                 _within(events, one.name, index, len(listed)))
@@ -295,17 +309,23 @@ def _read_one(source: Source, one: Input, reading: _Reading,
         return reading.failed(one, raised)
 
 
-def _read_mail(source: Source, one: Input, reading: _Reading) -> Outcome:
-    """Open a mail (or an mbox of them) and read its parts. Its outcome: read, when every
-    part was read (or was read before); for the next run, when a part could not be read for
-    a passing reason; for review otherwise (a damaged or unreadable part, a document with
-    no reader yet, nothing to read at all), with every reason."""
+def _open_mail(one: Input, reading: _Reading) -> list[OpenedMail] | Outcome:
+    """A mail input (one mail, or an mbox of them) opened; its failure's outcome when it
+    cannot be read at all."""
     try:
         if (kind := one.not_regular()) is not None:  # (reading a FIFO would wait forever)
             raise InputError.of(one.name, "not-a-file", reason=kind)
-        mails = open_mails(one)
+        return open_mails(one)
     except Exception as raised:
         return reading.failed(one, raised)
+
+
+def _read_mail(source: Source, one: Input, mails: list[OpenedMail],
+               reading: _Reading) -> Outcome:
+    """Read an opened mail's parts. Its outcome: read, when every part was read (or was
+    read before); for the next run, when a part could not be read for a passing reason;
+    for review otherwise (a damaged or unreadable part, a document with no reader yet,
+    nothing to read at all), with every reason."""
     reasons: list[str] = []
     codes: list[str] = []
     retry = False

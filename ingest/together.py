@@ -18,19 +18,23 @@ its table) come as a column instead of a constant.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import polars as pl
 
 from ingest.columns import INPUT_SHIFT, READER_CODE, READER_DETAIL, ROW
+from ingest.inputs import Input
 from ingest.lines import CheckedTable, map_and_check
 from ingest.mapping.detect import Match
 from ingest.mapping.form import form_values
 from ingest.mapping.orders import ShapedTable, shape
+from ingest.readers import read_ahead
 from ingest.reading import CheckedInput, ReadTable, input_details
 
 GROUP_ROWS = 100_000  # a group is mapped once it holds this many rows (memory stays bounded)
 FORM = "__form_"  # + field: each input's form value, as a column of the group
+AHEAD_INPUTS = 4  # inputs after the one read that readers may start on
 PLACE = "__place"  # an input's place in its group, while the results are split
 _PENDING = pl.DataFrame()  # what an input holds until its group is mapped
 
@@ -48,13 +52,26 @@ class _Member:
 class Together:
     """Small inputs, read one by one (``add``), mapped and checked in groups: when a group
     is full, and the rest by ``complete``. Until then, the ``CheckedInput`` that ``add``
-    gave holds what was read (its rows as read, its counts of rows) but no lines."""
+    gave holds what was read (its rows as read, its counts of rows) but no lines.
+
+    ``upcoming``: the run's inputs in the order they are read; as each is read, the readers
+    may start on the next few (``reading``: small workbooks go to the parser's process)."""
 
     default_timezone: str = "UTC"
     group_rows: int = GROUP_ROWS
+    upcoming: Sequence[Input] = ()
+    _places: dict[int, int] = field(default_factory=dict)
     _groups: dict[tuple[object, ...], list[_Member]] = field(default_factory=dict)
     _rows: dict[tuple[object, ...], int] = field(default_factory=dict)
     _failed: list[tuple[CheckedInput, Exception]] = field(default_factory=list)
+
+    def reading(self, one: Input) -> None:
+        """``one`` is about to be read: readers may start on it and the inputs after it."""
+        if not self._places:
+            self._places = {id(upcoming): at for at, upcoming in enumerate(self.upcoming)}
+        at = self._places.get(id(one))
+        if at is not None and self.upcoming[at] is one:
+            read_ahead(self.upcoming[at:at + 1 + AHEAD_INPUTS])
 
     def add(self, read: ReadTable) -> CheckedInput:
         """The input shaped now (so a failure here is the input's own), mapped later."""

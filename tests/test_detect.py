@@ -139,17 +139,17 @@ def test_a_sheet_peeked_for_detection_is_loaded_once_for_the_read(
         monkeypatch.setattr(xlsx_module, "EAGER_BYTES", 0)
     calls: list[str] = []
     loads: list[str] = []
-    real_call, real_load = isolated.call, xlsx_module._load
+    real_submit, real_load = isolated.submit, xlsx_module._load
 
-    def counted_call(name: str, function: Any, *args: Any) -> Any:
+    def counted_submit(name: str, function: Any, *args: Any) -> Any:
         calls.append(function.__name__)
-        return real_call(name, function, *args)
+        return real_submit(name, function, *args)
 
     def counted_load(name: str, path: Path, book: Any, sheet: str) -> pl.DataFrame:
         loads.append(sheet)
         return real_load(name, path, book, sheet)
 
-    monkeypatch.setattr(isolated, "call", counted_call)
+    monkeypatch.setattr(isolated, "submit", counted_submit)
     monkeypatch.setattr(xlsx_module, "_load", counted_load)
     toy = mapping({"header_contains": ["No", "Qty"]})
     for _ in range(2):  # a second document of the same file keeps nothing of the first

@@ -15,7 +15,9 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -24,7 +26,7 @@ import polars as pl
 
 from ingest.columns import READER_CODE, READER_DETAIL, ROW
 from ingest.errors import InputError
-from ingest.inputs import Input, digest_of
+from ingest.inputs import Digest, Input, digest_of
 from ingest.readers import cfb, isolated, limits, sheetxml
 from ingest.readers.base import (
     FORMULA_GAP,
@@ -86,11 +88,16 @@ class XlsxDocument(Opened):
         self._kept: dict[str, tuple[pl.DataFrame, Scan]] = {}
         self._preloaded: dict[str, Preloaded] = {}
         self._peeks: dict[str, Peek] = {}
+        self._opening: Opening | None = None  # the child's answer, when it was read ahead
 
     @property
     def data(self) -> bytes:
-        """The workbook's bytes, read on first use."""
+        """The workbook's bytes, read on first use (or when it was read ahead: then)."""
         if self._data is None:
+            early = _early(self.input)
+            if early is not None:
+                self._data, self.digest, self._opening = early.data, early.digest, early.ticket
+                return self._data
             isolated.warm()  # (it boots while the workbook is read and checked here)
             self._data = self.input.read_bytes()
             self.digest = digest_of(self._data)
@@ -144,11 +151,13 @@ class XlsxDocument(Opened):
         body = body.head(end)
         if scan.merges:
             body = fill_merges(body, scan.merges, header_row + 1, offset, header)
-        body = body.with_row_index(ROW).with_columns(
-            (pl.col(ROW).cast(pl.Int64) + header_row + 1).alias(ROW))
+        body = body.with_row_index(ROW)  # (numbered here, not by a query: cheaper)
+        body.replace_column(0, pl.Series(ROW, range(header_row + 1, header_row + 1 + end),
+                                         dtype=pl.Int64))
         body = _mark_rows(body, extra, _gaps(scan, header, header_row, offset))
         table, layout = split_table(body, header, None)
-        table = table.drop(extra)
+        if extra:
+            table = table.drop(extra)
         layout["above_header"] = header_row - 1
         layout["footer"] = int(at_footer)  # the totals/notes row where the table ends ...
         layout["below_table"] = grid.height - header_row - end - int(at_footer)  # ... and below
@@ -166,7 +175,10 @@ class XlsxDocument(Opened):
     def _book(self) -> list[str]:
         """The workbook's sheet names, once it is known to open."""
         if self._sheets is None:
-            self._sheets, self._preloaded = _open(self.input.name, self.input.suffix, self.data)
+            data = self.data
+            self._sheets, self._preloaded = _open(self.input.name, self.input.suffix, data,
+                                                  self._opening)
+            self._opening = None
         return self._sheets
 
     def _loaded(self, sheet: str, last_use: bool = False) -> tuple[pl.DataFrame, Scan]:
@@ -192,6 +204,9 @@ def _mark_rows(body: pl.DataFrame, extra: list[str], gaps: pl.DataFrame | None
                ) -> pl.DataFrame:
     """The reader's verdict per row: values right of the header, else formula cells that
     were saved without a value (which columns, for the mapping to name the fields)."""
+    if not extra and gaps is None:  # (most sheets: every row sound, no query needed)
+        return body.hstack([pl.Series(READER_CODE, [None] * body.height, dtype=pl.String),
+                            pl.Series(READER_DETAIL, [None] * body.height, dtype=pl.String)])
     overflow = pl.any_horizontal([pl.col(c).is_not_null() & (pl.col(c) != "")
                                   for c in extra]) if extra else pl.lit(False)
     code: pl.Expr = pl.when(overflow).then(pl.lit("too-many-fields"))
@@ -220,9 +235,85 @@ def _gaps(scan: sheetxml.SheetScan, header: list[str], header_row: int, offset: 
                         schema={ROW: pl.Int64, "__gaps": pl.String})
 
 
-def _open(name: str, suffix: str, data: bytes) -> tuple[list[str], dict[str, Preloaded]]:
+def _open(name: str, suffix: str, data: bytes, opening: Opening | None = None
+          ) -> tuple[list[str], dict[str, Preloaded]]:
     """The workbook's sheet names, or an InputError saying what the file is instead; for a
-    small workbook, its first sheets loaded as well (``EAGER_BYTES``)."""
+    small workbook, its first sheets loaded as well (``EAGER_BYTES``). ``opening``: the
+    child's work on it, sent ahead (``read_ahead``, which checked what is checked here)."""
+    if opening is None:
+        _check_kind(name, suffix, data)
+        eager = EAGER_SHEETS if len(data) <= EAGER_BYTES else 0
+        opening = isolated.submit(name, _child_book, name, suffix, data, eager)
+    try:
+        sheets, preloaded = opening.result()
+    except isolated.Failure as exc:  # calamine raises its own error types for damaged files
+        raise InputError(name, _why_unreadable(suffix, data, exc), code="unreadable-workbook"
+                         ) from None
+    _check_sheet_count(name, sheets)
+    return sheets, preloaded
+
+
+Opening = isolated.Ticket[tuple[list[str], dict[str, Preloaded]]]
+
+
+@dataclass(frozen=True)
+class _Early:
+    """A workbook read ahead: its bytes, their digest, and the child's work on them."""
+
+    input: Input
+    fingerprint: tuple[int, ...]
+    data: bytes
+    digest: Digest | Future[Digest]
+    ticket: Opening
+
+
+_AHEAD: dict[int, _Early] = {}  # the workbooks read ahead, by their input (its id)
+AHEAD_KEPT = 16  # (those of inputs the run then skipped are let go of, oldest first)
+
+
+def read_ahead(inputs: Iterable[Input]) -> None:
+    """Send these workbooks (the small ones, as far as the pipe to the child has room) to
+    the parser's process now: it reads them while the run works on the inputs before
+    them. A document takes the answer when it opens its workbook, if the file has not
+    changed since (``_early``); else the workbook is read as if never read ahead."""
+    for one in inputs:
+        if one.suffix not in XlsxReader.suffixes or id(one) in _AHEAD:
+            continue
+        if not isolated.room():
+            return  # (the pipe is full: later)
+        try:
+            if one.not_regular() is not None or not one.exists() or (
+                    one.size() > isolated.AHEAD_BYTES):
+                continue
+            fingerprint = one.fingerprint()
+            data = one.read_bytes()
+            if one.fingerprint() != fingerprint:
+                continue
+            _check_kind(one.name, one.suffix, data)
+        except InputError:
+            continue  # (its own reading will say so, in its turn)
+        ticket = isolated.ahead(one.name, len(data), _child_book, one.name, one.suffix, data,
+                                EAGER_SHEETS)
+        if ticket is not None:
+            _AHEAD[id(one)] = _Early(one, fingerprint, data, digest_of(data), ticket)
+        while len(_AHEAD) > AHEAD_KEPT:
+            _AHEAD.pop(next(iter(_AHEAD)))
+
+
+def _early(one: Input) -> _Early | None:
+    """The input's workbook as read ahead, if the file is as it was then."""
+    early = _AHEAD.pop(id(one), None)
+    if early is None or early.input is not one:
+        return None
+    try:
+        return early if one.fingerprint() == early.fingerprint else None
+    except InputError:
+        return None
+
+
+def _check_kind(name: str, suffix: str, data: bytes) -> None:
+    """What the workbook's bytes say it is, before any parser sees it: an encrypted or a
+    misnamed legacy file, a zip whose parts would unpack to too much."""
     if cfb.is_cfb(data):
         kind = cfb.kind(data)
         if kind == "encrypted":
@@ -234,14 +325,6 @@ def _open(name: str, suffix: str, data: bytes) -> tuple[list[str], dict[str, Pre
                              f"{suffix} name: rename it to .xls", code="unreadable-workbook")
     if suffix in PACKED_KINDS and zipfile.is_zipfile(io.BytesIO(data)):
         _check_packing(name, data)
-    eager = EAGER_SHEETS if len(data) <= EAGER_BYTES else 0
-    try:
-        sheets, preloaded = isolated.call(name, _child_book, name, suffix, data, eager)
-    except isolated.Failure as exc:  # calamine raises its own error types for damaged files
-        raise InputError(name, _why_unreadable(suffix, data, exc), code="unreadable-workbook"
-                         ) from None
-    _check_sheet_count(name, sheets)
-    return sheets, preloaded
 
 
 def _check_sheet_count(name: str, sheets: list[str]) -> None:

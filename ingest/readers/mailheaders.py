@@ -32,6 +32,13 @@ FALLBACKS = ("utf-8", "gb18030")
 
 # ---- headers ----------------------------------------------------------------------------
 
+# Codecs Python has that are not charsets of mail: ``unicode_escape`` would read backslash
+# escapes in an attacker's bytes, ``idna``/``punycode`` are for host names.
+PYTHON_ONLY_CODECS = frozenset(("unicode-escape", "raw-unicode-escape", "unicode_escape",
+                                "raw_unicode_escape", "idna", "punycode", "palmos",
+                                "mbcs", "oem"))
+
+
 def codec_of(label: str | None) -> str | None:
     """The Python codec of a charset label, None when unknown (then the fallbacks decide)."""
     if not label:
@@ -46,6 +53,8 @@ def codec_of(label: str | None) -> str | None:
         pass  # (a text encoding that one byte is not enough for: UTF-16)
     except (LookupError, UnicodeError, ValueError):
         return None  # (no text encoding, or "undefined")
+    if name in PYTHON_ONLY_CODECS:
+        return None  # (Python's own codecs no mailer writes: they would interpret the text)
     return name
 
 

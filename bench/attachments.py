@@ -316,8 +316,9 @@ class _Grid:
 
 
 def _saved(book: object, values: dict[str, Decimal]) -> bytes:
-    """The workbook's bytes as the sender's Excel saves them: fixed timestamps, and each
-    formula's value beside it (``<v>``; openpyxl alone saves formulas bare)."""
+    """The workbook's bytes as the sender's Excel saves them: fixed timestamps (the same
+    bytes every time), and each formula's value beside it (``<v>``; openpyxl alone saves
+    formulas bare)."""
     book.properties.created = book.properties.modified = SAVED  # type: ignore[attr-defined]
     buffer = io.BytesIO()
     book.save(buffer)  # type: ignore[attr-defined]
@@ -327,6 +328,9 @@ def _saved(book: object, values: dict[str, Decimal]) -> bytes:
         for info in archive.infolist():
             data = archive.read(info.filename)
             info.date_time = SAVED.timetuple()[:6]
+            if info.filename == "docProps/core.xml":  # (openpyxl stamps the time of saving)
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>"
+                              + f"{SAVED:%Y-%m-%dT%H:%M:%SZ}".encode(), data)
             if info.filename == "xl/worksheets/sheet1.xml" and values:
                 text = data.decode("utf-8")
                 for ref, value in values.items():

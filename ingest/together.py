@@ -83,8 +83,9 @@ class Together:
             read.input, read.sha256, read.size, mapping, table.header, table.frame,
             lines=[], hashes=_PENDING, reasons=_PENDING, rejected_orders=_PENDING,
             rows_in=table.frame.height)
+        # (a reader's columns are text but for __row: the same names, the same types)
         key = (id(mapping), tuple(table.header), table.delimiter is None,
-               tuple(shaped.substitutes.items()), tuple(frame.schema.items()))
+               tuple(shaped.substitutes.items()), tuple(frame.columns))
         self._groups.setdefault(key, []).append(
             _Member(checked, read.match, shaped, frame, form_values(mapping, table)))
         self._rows[key] = self._rows.get(key, 0) + frame.height

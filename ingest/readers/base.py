@@ -199,7 +199,13 @@ def split_table(frame: pl.DataFrame, header: list[str], footer: str | None) -> t
             is_footer = is_footer | two.str.strip_chars().str.contains(footer).fill_null(False)
         at_footer = is_footer & ~blank
         dropped, footers = blank | at_footer, int(at_footer.sum())
-    table = frame.filter(~dropped) if dropped.any() else frame
+    if not dropped.any():
+        table = frame
+    elif frame.height <= SMALL_TABLE_ROWS:  # (a gather by position: cheaper than a query)
+        table = frame[pl.Series([i for i, gone in enumerate(dropped.to_list()) if not gone],
+                                dtype=pl.UInt32)]
+    else:
+        table = frame.filter(~dropped)
     return table, {"blank": int(blank.sum()), "footer": footers}
 
 

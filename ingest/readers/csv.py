@@ -74,23 +74,31 @@ class CsvDocument(Opened):
 
     def __init__(self, source: Input) -> None:
         super().__init__(source)
-        # Peeks by what changes them (detection tries each mapping's options; most share).
+        # Peeks by what changes them (detection tries each mapping's options; most share),
+        # and by what they come to: an automatic delimiter is the one it finds.
         self._peeks: dict[tuple[str, str], Peek] = {}
+        self._found: dict[tuple[str, str], Peek] = {}
+        self._head: bytes | None = None  # the first bytes, read once for every peek
         self._whole: bytes | None = None  # a file no longer than a peek's head: read once
 
     def peek(self, options: ReaderOptions) -> Peek:
         key = (options.encoding, options.delimiter)
         if key not in self._peeks:
-            # One byte past the head: decode_head then knows the file goes on, and a
-            # character cut at the head's end is left out rather than called undecodable.
-            head = _read(self.input, HEAD_BYTES + 1)
-            if len(head) <= HEAD_BYTES:
-                self._whole = head  # (the read parses these bytes: what is hashed)
-            text, encoding = decode_head(head, options.encoding, self.input.name)
+            if self._head is None:
+                # One byte past the head: decode_head then knows the file goes on, and a
+                # character cut at the head's end is left out rather than called
+                # undecodable.
+                self._head = _read(self.input, HEAD_BYTES + 1)
+                if len(self._head) <= HEAD_BYTES:
+                    self._whole = self._head  # (the read parses these bytes: what is hashed)
+            text, encoding = decode_head(self._head, options.encoding, self.input.name)
             delimiter = _delimiter(text, options, self.input)
-            rows = [row for row, _ in _head_records(text, delimiter)]
-            _check_width(self.input.name, rows)
-            self._peeks[key] = Peek(rows=rows, encoding=encoding, delimiter=delimiter)
+            found = (encoding, delimiter)
+            if found not in self._found:
+                rows = [row for row, _ in _head_records(text, delimiter)]
+                _check_width(self.input.name, rows)
+                self._found[found] = Peek(rows=rows, encoding=encoding, delimiter=delimiter)
+            self._peeks[key] = self._found[found]
         return self._peeks[key]
 
     def sheets(self) -> list[str]:

@@ -70,16 +70,9 @@ def _small_table_end(body: pl.DataFrame, names: list[str], footer: str | None
     filled = [sum(1 for v in row if v) for row in rows]
     sparse = max(2, len(names) // 2)
     candidates = [i for i, count in enumerate(filled) if 0 < count <= sparse]
-    footers: set[int] = set()
-    if candidates:
-        first = pl.col("first").str.strip_chars()
-        hit = first.str.contains(DEFAULT_FOOTER)
-        if footer:
-            hit = hit | first.str.contains(footer)
-        texts = pl.DataFrame({"first": [next(v for v in rows[i] if v) for i in candidates]},
-                             schema={"first": pl.String})
-        footers = {i for i, yes in zip(candidates, texts.select(hit.fill_null(False))
-                                       .to_series().to_list(), strict=True) if yes}
+    texts = [next(v for v in rows[i] if v) for i in candidates]
+    known = footer_words(texts, footer)
+    footers = {i for i, text in zip(candidates, texts, strict=True) if known[text]}
     following: int | None = None  # the filling of the next non-blank row
     ahead: list[int | None] = [None] * len(rows)
     for i in range(len(rows) - 1, -1, -1):
@@ -92,6 +85,31 @@ def _small_table_end(body: pl.DataFrame, names: list[str], footer: str | None
         if i in footers or run_end:
             return i, i in footers
     return body.height, False
+
+
+_FOOTER_WORDS: dict[tuple[str | None, str], bool] = {}  # (pattern, text) -> a footer's?
+FOOTER_WORDS_KEPT = 1 << 14
+
+
+def footer_words(texts: list[str], footer: str | None) -> dict[str, bool]:
+    """Whether each first cell (trimmed) reads like a footer: ``DEFAULT_FOOTER`` or the
+    mapping's ``footer``, matched by polars (so that the patterns mean what they mean on a
+    big table). Forms repeat their footers (Subtotal, 合计, the signature line) file after
+    file: each text is matched once a run, the others in one query."""
+    known = {t: _FOOTER_WORDS[(footer, t)] for t in texts if (footer, t) in _FOOTER_WORDS}
+    new = [t for t in dict.fromkeys(texts) if t not in known]
+    if new:
+        first = pl.col("first").str.strip_chars()
+        hit = first.str.contains(DEFAULT_FOOTER)
+        if footer:
+            hit = hit | first.str.contains(footer)
+        found = pl.DataFrame({"first": new}, schema={"first": pl.String}).select(
+            hit.fill_null(False)).to_series().to_list()
+        known.update((text, bool(yes)) for text, yes in zip(new, found, strict=True))
+        if len(_FOOTER_WORDS) + len(new) > FOOTER_WORDS_KEPT:
+            _FOOTER_WORDS.clear()
+        _FOOTER_WORDS.update(((footer, text), known[text]) for text in new)
+    return known
 
 
 def fill_merges(body: pl.DataFrame, merges: list[Merge], first_body_row: int,

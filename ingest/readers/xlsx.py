@@ -133,8 +133,8 @@ class XlsxDocument(Opened):
         # Columns right of the last named header cell are overflow: values there are an error.
         width = max((i + 1 for i, cell in enumerate(header_cells) if cell.strip()), default=0)
         header = unique_header(header_cells[:width])
-        body = grid.slice(header_row).rename(dict(zip(grid.columns[:width], header,
-                                                        strict=True)))
+        body = grid.slice(header_row)
+        body.columns = [*header, *grid.columns[width:]]  # (renamed in place: no query)
         extra: list[str] = []
         if grid.width > width:
             # Overflow columns as one (its first value): a sheet can be 16,384 columns wide,

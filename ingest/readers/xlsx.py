@@ -364,7 +364,7 @@ def _check_extent(name: str, suffix: str, data: bytes, sheet: str) -> None:
         return
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            member = sheetxml.sheet_member(archive, sheet)
+            member = _sheet_member(archive, data, sheet)
             if member is None:
                 return
             extent = sheetxml.extent(archive, member)
@@ -462,6 +462,10 @@ def _child_grid(name: str, suffix: str, data: bytes, sheet: str,
     """In the child: the sheet's extent checked (before calamine sizes its grid), then its
     cells as strings, while its XML is scanned beside them (calamine lets go of the GIL)."""
     _check_extent(name, suffix, data, sheet)
+    if len(data) <= EAGER_BYTES:  # (a small sheet: handing the scan to a thread costs more)
+        grid = (book or fastexcel.read_excel(data)).load_sheet(
+            sheet, header_row=None, dtypes="string", skip_rows=0).to_polars()
+        return grid, _scan_xml(name, suffix, data, sheet)
     scanned = _SCANS.submit(_scan_xml, name, suffix, data, sheet)
     try:
         loaded = (book or fastexcel.read_excel(data)).load_sheet(
@@ -472,6 +476,22 @@ def _child_grid(name: str, suffix: str, data: bytes, sheet: str,
     return grid, scan
 
 
+def _sheet_member(archive: zipfile.ZipFile, data: bytes, sheet: str) -> str | None:
+    """``sheetxml.sheet_member``; a small workbook's found once for its extent check and
+    its scan (each parses the workbook's index)."""
+    if len(data) > EAGER_BYTES:
+        return sheetxml.sheet_member(archive, sheet)
+    key = (data, sheet)
+    if key not in _MEMBERS:
+        if len(_MEMBERS) >= 16:
+            _MEMBERS.clear()
+        _MEMBERS[key] = sheetxml.sheet_member(archive, sheet)
+    return _MEMBERS[key]
+
+
+_MEMBERS: dict[tuple[bytes, str], str | None] = {}  # (in the child: small workbooks only)
+
+
 def _scan_xml(name: str, suffix: str, data: bytes, sheet: str) -> Scan:
     """Merges and formula gaps (xlsx only: other formats say nothing of them here), and the
     first cell holding a value when there are any (to place calamine's grid)."""
@@ -479,7 +499,7 @@ def _scan_xml(name: str, suffix: str, data: bytes, sheet: str) -> Scan:
         return sheetxml.SheetScan(), None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            member = sheetxml.sheet_member(archive, sheet)
+            member = _sheet_member(archive, data, sheet)
             if member is None:
                 return sheetxml.SheetScan(), None
             scan = sheetxml.scan_sheet(archive, member)

@@ -224,16 +224,17 @@ class Outcome:
 
 def check_rows(frame: pl.DataFrame, labels: dict[str, str], mapped: frozenset[str],
                divided: dict[str, str] | None = None, errors: frozenset[str] = frozenset(),
-               prices_include_tax: bool | None = None) -> Outcome:
+               prices_include_tax: bool | None = None, together: bool = False) -> Outcome:
     """Every one-row check over ``frame`` (which carries ``ID``), in one pass; reasons are
     built only for rows that fail, warnings only for the rows they name. ``errors``: the
     warning codes the mapping makes errors (``[checks] errors``)."""
     # One input is one channel: its orders are grouped by order_id (within each input, when
-    # small inputs are checked together: ``order_group``).
+    # small inputs are checked ``together``: ``order_group``).
+    order = order_group(together)
     checks = source_checks(mapped, divided) + contact_checks(mapped) + value_checks() + (
-        order_checks(order_group(), tuple(name for name in order_amounts() if name in mapped)))
+        order_checks(order, tuple(name for name in order_amounts() if name in mapped)))
     if "order_total" in mapped:
-        checks += total_checks(order_group(), prices_include_tax)
+        checks += total_checks(order, prices_include_tax)
     # A row the reader found damaged gets that reason alone: its fields may be shifted or
     # cut, so what they say is noise.
     damaged = pl.col(READER_CODE).is_not_null()

@@ -41,10 +41,11 @@ class CheckedTable:
 
 
 def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str,
-                  form: dict[str, pl.Expr] | None = None) -> CheckedTable:
+                  form: dict[str, pl.Expr] | None = None, together: bool = False
+                  ) -> CheckedTable:
     """Map a table into typed standard columns, run the one-row checks, hash passed lines.
-    ``form``: see ``compile_mapping``."""
-    compiled = compile_mapping(mapping, table, default_timezone, form)
+    ``form``, ``together``: see ``compile_mapping``."""
+    compiled = compile_mapping(mapping, table, default_timezone, form, together)
     typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()
     # Orders not complete yet wait for the export that carries them whole: they are counted,
     # not checked (a missing price is no fault of theirs), and not hashed, so nothing
@@ -55,7 +56,7 @@ def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str,
     if waiting:
         typed = typed.filter(~pl.col(WAITING))
     outcome = check_rows(typed, compiled.labels, compiled.mapped, compiled.divided,
-                         mapping.checks.errors, mapping.checks.prices_include_tax)
+                         mapping.checks.errors, mapping.checks.prices_include_tax, together)
     reasons = outcome.reasons.rename({ID: ROW})
     warnings = outcome.warnings.rename({ID: ROW}).join(
         typed.select(ROW, "order_id"), on=ROW, how="left", maintain_order="left").select(

@@ -135,7 +135,7 @@ def _map_group(members: list[_Member], default_timezone: str) -> None:
           .gather(place) for name in forms])
     shaped = ShapedTable(replace(first.shaped.table, frame=frame), first.shaped.substitutes)
     checked = map_and_check(shaped, mapping, default_timezone,
-                            {name: pl.col(FORM + name) for name in forms})
+                            {name: pl.col(FORM + name) for name in forms}, together=True)
     _complete(members, frame, checked)
 
 

@@ -91,10 +91,11 @@ class _InMemory:
 
     @classmethod
     def of(cls, checked: list[CheckedInput]) -> _InMemory | None:
-        whole = [(i, c, c.memory) for i, c in enumerate(checked) if c.memory is not None]
+        whole = [(i, c, c.memory) for i, c in enumerate(checked)
+                 if c.memory is not None and _in_memory(c)]
         if not whole:
             return None
-        lines = pl.concat([memory for _, _, memory in whole])
+        lines = pl.concat([memory for _, _, memory in whole]).clone()  # (one alone: its own)
         ends = pl.Series([memory.height for _, _, memory in whole]).cum_sum()
         places = pl.Series(INPUT, [i for i, _, _ in whole], dtype=pl.UInt32)
         lines.insert_column(0, places.gather(
@@ -179,7 +180,7 @@ def finish(checked: list[CheckedInput], batch_id: str,
     fields = pl.concat([
         *([memory.lines.lazy().select(INPUT, ROW, *FIELD_HASHES)] if memory else []),
         *(pl.concat(c.lines).select(pl.lit(i, pl.UInt32).alias(INPUT), ROW, *FIELD_HASHES)
-          for i, c in enumerate(checked) if c.memory is None)])
+          for i, c in enumerate(checked) if not _in_memory(c))])
     verdict = classify(hashed, history, fields,
                        {channel_id(c.channel): c.channel for c in checked}, IDENTITY)
     keyed = _keyed(hashed.select(IDENTITY), verdict)
@@ -202,7 +203,7 @@ def finish(checked: list[CheckedInput], batch_id: str,
         reasons = _reasons(c, h, cross)
         clean_rows = c.hashes.height - mine.dropped.len()
         clean_parts: list[pl.DataFrame | pl.LazyFrame]
-        if c.memory is not None:
+        if _in_memory(c):
             clean_parts = [clean.slice(at, clean_rows)]
             key_parts.append(keys.slice(at, clean_rows))
             at += clean_rows
@@ -216,6 +217,16 @@ def finish(checked: list[CheckedInput], batch_id: str,
         result.warning_parts, result.warnings = _warnings(c, reasons[ROW], mine.dropped)
         results.append(result)
     return Finished(results, pl.concat(_runs(key_parts)))
+
+
+MEMORY_ROWS = 100_000  # an input read whole with more lines is written as before: lazily
+
+
+def _in_memory(c: CheckedInput) -> bool:
+    """Whether the input's lines take part in the batch's frame (``_InMemory``): those of
+    an input read whole, unless it is big (its clean lines are then computed as they are
+    written, not copied first)."""
+    return c.memory is not None and c.memory.height <= MEMORY_ROWS
 
 
 def _runs(parts: list[pl.DataFrame | pl.LazyFrame]) -> list[pl.LazyFrame]:
@@ -314,7 +325,7 @@ def _held_back(checked: list[CheckedInput], memory: _InMemory | None) -> list[pl
             maintain_order="left").lazy()] if memory is not None else []),
         *(pl.concat(c.lines).select(ROW, "order_id").with_columns(
             pl.lit(i, pl.UInt32).alias(INPUT), pl.lit(c.channel).alias("channel"))
-          for i, c in enumerate(checked) if c.memory is None and c.channel in channels)]
+          for i, c in enumerate(checked) if not _in_memory(c) and c.channel in channels)]
     found = (pl.concat(candidates)
              .join(wanted.lazy(), on=["channel", "order_id"], how="semi", maintain_order="left")
              .collect(engine="streaming"))

@@ -339,3 +339,22 @@ def list_profiles(directory: Path | None = None) -> list[ProfileInfo]:
                                  tuple(f"{f.name}.{ext}" for f in p.files), p.template,
                                  str(path)))
     return infos
+
+
+def profiles_text(infos: list[ProfileInfo]) -> str:
+    """``ordermill profiles``: each profile, its files, codes and how updates go out."""
+    out = []
+    for info in infos:
+        if info.problems:
+            out.append(f"{info.name}  BROKEN ({info.path}): " + "; ".join(info.problems))
+            continue
+        codes = ", ".join(info.codes) or "none"
+        out.append(f"{info.name}  {info.erp}\n    files: {', '.join(info.files)}  "
+                   f"codes: {codes}  updates: {info.updates}\n    template: {info.template}")
+    return "\n".join(out)
+
+
+def check_profile(path: Path) -> Profile:
+    """A profile file loaded and checked (``ordermill profiles check``): ``ProfileError``
+    lists every problem, each with its key and the nearest name for a typo."""
+    return load_profile(path)

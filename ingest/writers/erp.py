@@ -66,7 +66,7 @@ def write_profile(clean: pl.DataFrame, job: ProfileJob, staging: Path,
     lines = clean if job.inputs is None else clean.filter(pl.col("source").is_in(job.inputs))
     lines = _ordered(lines)
     lines, held = _with_codes(lines, profile, job.lookups)
-    held_orders = held.select(ORDER).unique().height if held.height else 0
+    held_orders = lines.filter(pl.col("__held")).select(ORDER).unique().height
     kept = lines.filter(~pl.col("__held"))
     update = (pl.col("change_type") == "update").any().over(ORDER)
     outputs: list[Written] = []
@@ -312,8 +312,10 @@ def _write_json(frame: pl.DataFrame, profile: Profile, path: Path) -> int:
         *[pl.col(f).first() for f in order_fields],
         pl.col("__lines_total").first().alias("lines_total"),
         pl.struct(line_fields).alias("lines"),
-        pl.struct(pl.col("batch_id").first().alias("batch_id"),
-                  pl.col("source").unique(maintain_order=True).alias("sources")
-                  ).alias("lineage"))
+        pl.col("batch_id").first().alias("__batch"),
+        pl.col("source").unique(maintain_order=True).alias("__sources"),
+    ).with_columns(pl.struct(pl.col("__batch").alias("batch_id"),
+                             pl.col("__sources").alias("sources")).alias("lineage")
+                   ).drop("__batch", "__sources")
     docs.write_ndjson(path)
     return docs.height

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,6 +51,7 @@ from ingest.unpaired import Unpaired, UnpairedStore
 from ingest.validate import load_in_background
 from ingest.verdicts import finish
 from ingest.writers.batch import new_batch_id
+from ingest.writers.erp import ProfileJob
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class RunPlan:
     channel: str | None = None  # read every input with this mapping (no detection)
     force: bool = False
     pair_wait_days: float = 3.0  # how long half of a two-file export waits for the other
+    profiles: tuple[ProfileJob, ...] = ()  # ERP layouts written beside the standard files
 
 
 @dataclass
@@ -465,9 +467,12 @@ def _publish(checked: list[CheckedInput], ledger: Ledger, plan: RunPlan, report:
              events: Events) -> None:
     batch_id = new_batch_id()
     finished = finish(checked, batch_id, ledger.history())
+    # A profile named for some sources takes the lines of the inputs they listed.
+    profiles = [job if job.sources is None else replace(job, inputs=frozenset(
+        c.name for c in checked if c.input.source in job.sources)) for job in plan.profiles]
     report.batch_dir, report.manifest = publish_batch(
         finished, report.unreadable, ledger, plan.out_dir, plan.output_format, report.run_id,
-        batch_id, report.unpaired)
+        batch_id, report.unpaired, profiles)
     for entry in report.manifest["inputs"]:
         events.emit("input_done", **{k: entry[k] for k in (
             "path", "channel", "rows_in", "clean", "rejected", "duplicates", "updates",

@@ -25,7 +25,7 @@ from polars.io.plugins import register_io_source
 from ingest.schema import SCHEMA_VERSION, polars_schema
 from ingest.validate import validate_clean
 from ingest.verdicts import REJECT_LEAD, WARNING_COLUMNS, InputResult
-from ingest.writers import writer_for
+from ingest.writers import COMPANIONS, writer_for
 from ingest.writers.formats import write_rejects
 
 
@@ -98,6 +98,13 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
             write(frame, target)
             fsync_path(target)
             outputs.append({"file": name, "rows": rows, "sha256": _sha256(target)})
+        for name, companion in COMPANIONS.items():
+            target = staging / name
+            written = companion(results, target, batch_id)
+            if written is None:
+                continue
+            fsync_path(target)
+            outputs.append({"file": name, "rows": written, "sha256": _sha256(target)})
         # (``waiting``: halves of two-file exports waiting for their partner, ``ingest.pairs``)
         manifest = _manifest(batch_id, results, unreadable, outputs, waiting)
         manifest_path = staging / "manifest.json"

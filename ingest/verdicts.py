@@ -235,6 +235,32 @@ def finish(checked: list[CheckedInput], batch_id: str,
     return Finished(results, pl.concat(_runs(key_parts)))
 
 
+def reject_rows(finished: Finished) -> pl.DataFrame:
+    """The ledger's record of the batch's rejects (``Ledger.write_rejects``): source,
+    source_row, channel, codes, status of each rejected row ("rejected"), and of each row
+    of a rejects file fed back in that came through ("resolved")."""
+    parts = [r.rejects.select(pl.col("source").cast(pl.String),
+                              pl.col("source_row").cast(pl.Int64), pl.col("channel"),
+                              pl.col("codes"), pl.lit("rejected").alias("status"))
+             for r in finished.results if r.rejects.height]
+    for r in finished.results:
+        if r.fed_back_rows is None:
+            continue
+        again = r.rejects["source_row"].cast(pl.Int64).implode()
+        through = r.fed_back_rows.filter(~r.fed_back_rows.is_in(again))
+        parts.append(pl.DataFrame({"source": r.path, "source_row": through,
+                                   "channel": r.channel, "codes": None,
+                                   "status": "resolved"},
+                                  schema={"source": pl.String, "source_row": pl.Int64,
+                                          "channel": pl.String, "codes": pl.String,
+                                          "status": pl.String}))
+    if not parts:
+        return pl.DataFrame(schema={"source": pl.String, "source_row": pl.Int64,
+                                    "channel": pl.String, "codes": pl.String,
+                                    "status": pl.String})
+    return pl.concat(parts)
+
+
 MEMORY_ROWS = 100_000  # an input read whole with more lines is written as before: lazily
 
 

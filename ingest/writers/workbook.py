@@ -35,6 +35,9 @@ EXCEL_ROWS = 1_048_576
 MAX_COMMENTS = 20_000  # per sheet; beyond, cells are filled and the messages column says why
 WIDTH_SAMPLE = 200  # rows looked at for a column's width
 INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+# Characters XML 1.0 cannot hold (a NUL byte in a damaged row): shown as U+FFFD.
+ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+REPLACEMENT = "\ufffd"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 # kind -> (fill colour, what a comment calls it). Colours that read in print.
@@ -130,6 +133,7 @@ def write_workbook(sheets: Sequence[SheetData], path: Path, batch_id: str,
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
+    sheets = [_legal(s) for s in sheets]
     names = sheet_names([(s.channel, s.source) for s in sheets])
     _summary(book, sheets, names, batch_id)
     written = 0
@@ -138,6 +142,20 @@ def write_workbook(sheets: Sequence[SheetData], path: Path, batch_id: str,
     _marker(book, sheets, names, batch_id)
     book.save(path)
     return written
+
+
+def _legal(data: SheetData) -> SheetData:
+    """The sheet's texts without the characters XML cannot hold, column-wise."""
+    def clean(text: str) -> str:
+        return re.sub(ILLEGAL, REPLACEMENT, text)
+
+    return SheetData(
+        clean(data.source), clean(data.channel), clean(data.mapping),
+        [clean(c) for c in data.columns],
+        data.rows.with_columns(pl.col(pl.String).str.replace_all(ILLEGAL, REPLACEMENT)),
+        data.marks.with_columns(pl.col("message", "column").str.replace_all(ILLEGAL,
+                                                                             REPLACEMENT)),
+        data.kinds, data.total, data.form)
 
 
 class _Styles:

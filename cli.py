@@ -280,9 +280,21 @@ def history(
     state_dir: StateOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
+    outstanding: Annotated[bool, typer.Option(
+        "--outstanding", help="Instead: the rejected rows still outstanding (not fed back "
+        "fixed and come through), oldest batch first.")] = False,
 ) -> None:
-    """Past runs and their batches with counts, newest first."""
+    """Past runs and their batches with counts, newest first.
+
+    \b
+    Examples:
+      ordermill history -n 5
+      ordermill history --outstanding        # rejected rows not yet fixed and fed back
+    """
     settings = load_settings({"state_dir": str(state_dir) if state_dir else None}, config)
+    if outstanding:
+        _outstanding(api.outstanding(settings), as_json)
+        return
     runs = api.history(settings, limit)
     if as_json:
         typer.echo(json.dumps(runs, indent=2, ensure_ascii=False))
@@ -310,6 +322,19 @@ def history(
         for moved in (entry["summary"] or {}).get("moved", []):
             if moved["why"] not in ("archived", "processed"):  # (quarantine, review)
                 typer.echo(f"     moved: {moved['path']} -> {moved['to']}")
+
+
+def _outstanding(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("nothing outstanding: every rejected row was fixed and fed back")
+        return
+    typer.echo(f"{len(rows):,} rejected row(s) outstanding (batch, source:row, codes):")
+    for row in rows:
+        typer.echo(f"  {row['batch_id']}  {row['source']}:{row['source_row']}  "
+                   f"{row['codes']}")
 
 
 @config_app.command("show")

@@ -37,7 +37,7 @@ from ingest.writers.erp import ProfileJob
 from ingest.writers.lookups import parse_lookups
 from ingest.writers.profiles import find_profile
 
-__all__ = ["RunReport", "history", "ingest", "poll", "run"]
+__all__ = ["RunReport", "history", "ingest", "outstanding", "poll", "run"]
 
 
 def with_reader_overrides(mappings: list[Mapping], *, encoding: str | None = None,
@@ -137,6 +137,19 @@ def history(settings: Settings | None = None, limit: int = 50) -> list[dict[str,
         return ledger.runs(limit)
     finally:
         ledger.close()
+
+
+def outstanding(settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Rejected rows still outstanding, oldest batch first: rejected and not since fed back
+    (fixed in a rejects file) and come through. Each: batch_id, source, source_row,
+    channel, codes."""
+    settings = settings or load_settings()
+    ledger = Ledger(settings.state_dir)
+    try:
+        rows = ledger.outstanding().sort("seq", "source", "source_row")
+    finally:
+        ledger.close()
+    return rows.select("batch_id", "source", "source_row", "channel", "codes").to_dicts()
 
 
 def _plan(settings: Settings, command: str, *, out: str | Path | None = None,

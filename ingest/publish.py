@@ -24,7 +24,7 @@ from typing import Any
 from ingest.errors import writing_to
 from ingest.faults import crash_point
 from ingest.ledger import Ledger
-from ingest.verdicts import Finished
+from ingest.verdicts import Finished, reject_rows
 from ingest.writers.batch import new_batch_id, stage_batch
 from ingest.writers.erp import ProfileJob
 
@@ -41,6 +41,7 @@ def publish_batch(finished: Finished, unreadable: list[dict[str, str]], ledger: 
     with writing_to(state):
         seq = ledger.next_seq()
         key_file = ledger.write_keys(batch_id, seq, finished.keys)
+        ledger.write_rejects(batch_id, seq, reject_rows(finished))
     crash_point("keys-written")
     with writing_to(out_dir):
         staged = stage_batch(finished.results, unreadable, out_dir, batch_id, output_format,

@@ -25,7 +25,7 @@ from polars.io.plugins import register_io_source
 from ingest.schema import SCHEMA_VERSION, polars_schema
 from ingest.validate import validate_clean
 from ingest.verdicts import REJECT_LEAD, WARNING_COLUMNS, InputResult
-from ingest.writers import writer_for
+from ingest.writers import COMPANIONS, writer_for
 from ingest.writers.erp import PROFILES_DIR, ProfileJob, write_profile
 from ingest.writers.formats import write_rejects
 
@@ -107,6 +107,13 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
             write(frame, target)
             fsync_path(target)
             outputs.append({"file": name, "rows": rows, "sha256": _sha256(target)})
+        for name, companion in COMPANIONS.items():
+            target = staging / name
+            rows_written = companion(results, target, batch_id)
+            if rows_written is None:
+                continue
+            fsync_path(target)
+            outputs.append({"file": name, "rows": rows_written, "sha256": _sha256(target)})
         sections: dict[str, Any] = {}
         for job in profiles:
             assert lines is not None

@@ -312,6 +312,39 @@ CODES: dict[str, Code] = _catalogue(
           "no mapping recognises the file (the reason shows its header line and the nearest "
           "mappings; \"holds no table\" for an empty sheet)",
           transient=False),
+    # Scans, faxes and PDFs read by OCR (``ingest.readers.scan``, ``ingest.ocr_checks``). A
+    # line OCR cannot vouch for goes to a person with the reason: no silent misreads. These
+    # row checks apply to OCR'd lines only (a PDF's text layer is not OCR'd).
+    _row("ocr-amount-mismatch", "{detail}",
+         "a line read by OCR whose quantity × unit price is not its amount as read: one of "
+         "the three was misread (the line goes to review; confidence orders the queue)"),
+    _row("ocr-line-sequence", "{detail}",
+         "a line read by OCR whose line number is not the next in sequence on its page (a "
+         "row lost, merged or shifted by the table's reading)"),
+    _row("ocr-total-mismatch", "{detail}",
+         "the lines read by OCR do not add up to the total printed on the PO (or the "
+         "total could not be read): every line of it no other check flagged goes to review"),
+    _row("unknown-sku", "{detail}",
+         "a SKU read by OCR that is not in the product list (`[checks] products` in the "
+         "mapping, or `ORDERMILL_PRODUCTS`); without a product list every OCR'd SKU is "
+         "unverified and its line goes to review"),
+    _file("unreadable-scan", "{reason}",
+          "an image, TIFF or PDF that cannot be decoded (corrupt, truncated, not what its "
+          "name says)", transient=False),
+    _file("encrypted-pdf", "{reason}",
+          "a password-protected PDF: ask the sender for a copy without a password",
+          transient=False),
+    _file("image-bomb", "{reason}",
+          "an image or PDF page of more pixels than `ORDERMILL_MAX_PAGE_PIXELS` (a "
+          "decompression bomb, or a scan at an absurd resolution): refused before it is "
+          "decoded", transient=False),
+    _file("no-table-found", "{reason}",
+          "no page of the scan holds a ruled table ordermill can read: a blank page, a "
+          "photo of something else, handwriting (tesseract does not read handwriting) or a "
+          "table without ruling lines; the document goes to review whole", transient=False),
+    _file("ocr-unavailable", "{reason}",
+          "the OCR engine (tesseract with its eng and chi_sim data) is not installed: the "
+          "scan is left where it is and read once it is", transient=True),
 )
 
 

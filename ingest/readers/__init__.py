@@ -12,6 +12,7 @@ from ingest.inputs import Input
 from ingest.readers.base import ChunkDocument, Document, Peek, RawTable, Reader
 from ingest.readers.csv import CsvReader
 from ingest.readers.options import ReaderOptions
+from ingest.readers.scan import ScanReader
 from ingest.readers.xlsx import XlsxReader
 
 READERS: dict[str, Reader] = {}
@@ -32,6 +33,7 @@ def register(reader: Reader) -> None:
 
 register(CsvReader())
 register(XlsxReader())
+register(ScanReader())  # scans, faxes and PDFs, through OCR
 
 
 def reader_for(source: Input) -> Reader:

@@ -126,9 +126,11 @@ def find_grid(mask: Ink, dpi: int) -> Grid | None:
     left = min(x0 for _, x0, _ in table)
     right = max(x1 for _, _, x1 in table)
     span = bottom - top
-    long_v = _runs(mask[max(0, top - 3):bottom + 4, :], min(v_len, max(10, span // 2)),
-                   axis=0)
+    window = min(v_len, max(10, span // 2))
+    long_v = _runs(mask[max(0, top - 3):bottom + 4, :], window, axis=0)
     crossing = long_v.sum(axis=0)
+    # (a line from the top to the bottom line ends span - window + 1 windows)
+    span = max(1, span - window)
     margin = max(6, dpi // 25)
     xs_found = []
     for first, last in _groups(crossing >= 0.6 * span, gap=3):

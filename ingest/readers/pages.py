@@ -158,7 +158,7 @@ def _pdf_page(name: str, index: int, page: object) -> Page:
     for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
         assert isinstance(obj, pdfium.PdfImage)
         pixels = obj.get_px_size()
-        left, _, right, _ = obj.get_pos()
+        left, _, right, _ = obj.get_bounds()
         if pixels[0] * pixels[1] > best and right > left:
             best = pixels[0] * pixels[1]
             dpi = round(pixels[0] / ((right - left) / 72))

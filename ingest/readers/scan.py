@@ -326,7 +326,7 @@ def _header_label(text: str) -> str:
     ruled POs use when within a quarter of their length."""
     text = unicodedata.normalize("NFKC", text)
     chinese = "".join(CJK.findall(text))
-    latin = " ".join(CJK.sub(" ", text).replace("/", " ").split()).strip(" |-—_")
+    latin = " ".join(CJK.sub(" ", text).replace("/", " ").split()).strip(" |-—_,;:'\"")
     parts = [p for p in (chinese, latin) if p]
     return "/".join(_snap_word(p) for p in parts)
 

@@ -285,8 +285,9 @@ CODES: dict[str, Code] = _catalogue(
           "body table ordermill reads: it goes to the review folder",
           transient=False),
     _file("no-reader", "{reason}",
-          "a mail attachment of a kind ordermill has no reader for yet (a PDF, a scan or a "
-          "photo): the mail goes to the review folder, naming the attachment",
+          "a mail attachment of a kind ordermill has no reader for (an image other than "
+          "PNG, JPEG or TIFF: GIF, BMP, WebP): the mail goes to the review folder, naming "
+          "the attachment",
           transient=False),
     _file("damaged-attachment", "{reason}",
           "an attachment whose bytes are damaged (broken base64, cut short, an encrypted zip "

@@ -40,7 +40,7 @@ from pathlib import Path
 import polars as pl
 
 from ingest.columns import RAW, READER_CODE, READER_DETAIL, ROW
-from ingest.mapping.compile import expected_line_total
+from ingest.mapping.compile import expected_line_total, input_of_row
 from ingest.mapping.model import Mapping
 from ingest.readers.base import RawTable
 from ingest.readers.scan import CONFIDENCE, ENGINE, TEXT_LAYER
@@ -162,6 +162,12 @@ def _text(*parts: str | pl.Expr) -> pl.Expr:
 Finding = tuple[str, pl.Expr]
 
 
+def _po(mapped: set[str]) -> list[pl.Expr]:
+    """A PO's lines: its number within its input (small inputs are mapped together,
+    ``ingest.together``: two scans may both have lost their PO number)."""
+    return [pl.col("order_id"), input_of_row()] if "order_id" in mapped else [input_of_row()]
+
+
 def _amount(mapped: set[str]) -> Finding | None:
     if not {"quantity", "unit_price", "line_total"} <= mapped:
         return None
@@ -177,9 +183,8 @@ def _amount(mapped: set[str]) -> Finding | None:
 def _sequence(mapped: set[str]) -> Finding | None:
     if "line_no" not in mapped:
         return None
-    order = "order_id" if "order_id" in mapped else None
     position = pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
-    expected = position.over(order) if order else position
+    expected = position.over(_po(mapped))
     line = pl.col("line_no")
     wrong = line.is_null() | (line != expected)
     return "ocr-line-sequence", pl.when(wrong).then(_text(
@@ -203,13 +208,8 @@ def _sku(mapped: set[str], products: frozenset[str] | None, path: Path | None
 def _total(mapped: set[str], flagged: pl.Expr) -> pl.Expr | None:
     if "order_total" not in mapped or "line_total" not in mapped:
         return None
-    order = ["order_id"] if "order_id" in mapped else None
-
-    def over(expr: pl.Expr) -> pl.Expr:
-        return expr.over(order) if order else expr
-
-    lines = over(pl.col("line_total").sum()).cast(MONEY, strict=False)
-    any_flagged = over(flagged.any())
+    lines = pl.col("line_total").sum().over(_po(mapped)).cast(MONEY, strict=False)
+    any_flagged = flagged.any().over(_po(mapped))
     stated = pl.col("order_total")
     unread = stated.is_null()
     wrong = ~any_flagged & (unread | (lines != stated))

@@ -25,15 +25,14 @@ Z/2, O/0, B/8 and ``.``/``-`` cost 0.3: at most 1.5, and 0.5 ahead of the runner
 the measured faxes it fixed 59 SKUs and broke none.
 
 The product list: ``[checks] products = "products.csv"`` in the mapping (relative to it),
-else the file named by ``ORDERMILL_PRODUCTS``: a CSV with a ``sku`` column (else its first
-column), or a text file of one SKU a line.
+else ``products`` in ordermill.toml or ``ORDERMILL_PRODUCTS``: a CSV with a ``sku`` column
+(else its first column), or a text file of one SKU a line.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,18 +45,15 @@ from ingest.readers.base import RawTable
 from ingest.readers.scan import CONFIDENCE, ENGINE, TEXT_LAYER
 from ingest.schema import MONEY
 
-PRODUCTS_ENV = "ORDERMILL_PRODUCTS"
 LOOK_ALIKES = ("S5", "T1", "Z2", "Z7", "O0", "B8", "I1", "L1", "G6", ".-", "D0", "Q0", "A4")
 SNAP_MAX, SNAP_LEAD = 1.5, 0.5
 CHECKED = ("quantity", "unit_price", "line_total", "line_no")
 
 
 def products_path(mapping: Mapping) -> Path | None:
-    named = getattr(mapping.checks, "products", None)
-    if named:
-        return Path(named)
-    env = os.environ.get(PRODUCTS_ENV, "").strip()
-    return Path(env) if env else None
+    """The mapping's product list: its own ``[checks] products``, else the configured one
+    (``products`` in ordermill.toml, ``ORDERMILL_PRODUCTS``: ``ingest.api.with_products``)."""
+    return Path(mapping.checks.products) if mapping.checks.products else None
 
 
 @lru_cache(maxsize=8)
@@ -200,7 +196,8 @@ def _sku(mapped: set[str], products: frozenset[str] | None, path: Path | None
     if products is None:
         return "unknown-sku", pl.when(sku.is_not_null()).then(_text(
             "SKU ", sku, " was read by OCR and no product list is configured ([checks] "
-            "products in the mapping, or ORDERMILL_PRODUCTS): it cannot be verified"))
+            "products in the mapping, products in ordermill.toml or ORDERMILL_PRODUCTS): "
+            "it cannot be verified"))
     return "unknown-sku", pl.when(sku.is_not_null() & ~sku.is_in(sorted(products))).then(
         _text("SKU ", sku, f" (as read) is not in the product list {path}"))
 

@@ -6,11 +6,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint bench install sysdeps testdeps clean
+.PHONY: demo test lint bench install sysdeps testdeps ocrdeps clean
 
 DEMO := $(BIN)/ordermill ingest samples --out out/demo --state-dir out/demo-state
 
-demo: install
+demo: install ocrdeps
 	@rm -rf out/demo out/demo-state
 	@echo "== ordermill ingest samples/ --out out/demo"
 	@$(DEMO); code=$$?; \
@@ -51,9 +51,20 @@ sysdeps:
 	  echo "installing python3-venv with apt-get"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }
 
+# Scans and faxes are read with tesseract (English and Simplified Chinese data); the OCR tests
+# and the benchmark render their pages with a CJK font. About 30 MB, installed once.
+ocrdeps:
+	@{ command -v tesseract && tesseract --list-langs 2>/dev/null | grep -qx chi_sim \
+	   && tesseract --list-langs 2>/dev/null | grep -qx eng \
+	   && [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; } >/dev/null 2>&1 || { \
+	  echo "installing tesseract-ocr (eng, chi_sim) and fonts-wqy-microhei with apt-get (OCR)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim \
+	    fonts-wqy-microhei; }
+
 # The IMAP tests start their own Dovecot on loopback (tests/imapserver.py); only `make test`
 # needs it. Installed once: later runs find the binaries and skip apt-get.
-testdeps:
+testdeps: ocrdeps
 	@{ command -v openssl && PATH="$$PATH:/usr/sbin:/sbin" command -v dovecot \
 	   && { [ -x /usr/lib/dovecot/imap ] || [ -x /usr/libexec/dovecot/imap ]; }; } >/dev/null 2>&1 || { \
 	  echo "installing dovecot-core, dovecot-imapd and openssl with apt-get (IMAP tests)"; \

@@ -193,7 +193,9 @@ READER_CODES = ("too-many-fields", "too-few-fields", "truncated-row", "nul-byte"
 # Codes whose detail is the whole message: the stage that marks the row words it (the
 # mapping, a formula's fields; the join of a two-file export, ``ingest.pairs``).
 WHOLE_DETAIL = ("formula-without-value", "no-order-row", "no-item-rows", "partner-missing",
-                "ambiguous-packed-item")
+                "ambiguous-packed-item",
+                # lines read by OCR that it cannot vouch for (``ingest.ocr_checks``)
+                "ocr-amount-mismatch", "ocr-line-sequence", "ocr-total-mismatch", "unknown-sku")
 
 
 def _reader_message() -> pl.Expr:

@@ -250,13 +250,14 @@ CODES: dict[str, Code] = _catalogue(
           transient=False),
     _file("reader-crashed", "{reason}",
           "the workbook parser (calamine, run in a child process) died on the file, most often "
-          "because it asked for more memory than `ORDERMILL_READ_MEMORY_MB` allows: the file "
+          "because it asked for more memory than `ORDERMILL_READ_MEMORY_MB` allows (for a "
+          "scan: a worker reading one of its pages, `ORDERMILL_OCR_MEMORY_MB`): the file "
           "is quarantined and the run goes on",
           transient=False),
     _file("read-timeout", "{reason}",
-          "the workbook parser did not finish within `ORDERMILL_READ_SECONDS` and was "
-          "stopped: the file is quarantined and the run goes on; if it is genuine, raise the "
-          "limit and put it back",
+          "the workbook parser did not finish within `ORDERMILL_READ_SECONDS` (a scan: a "
+          "tesseract call within `ORDERMILL_OCR_SECONDS`) and was stopped: the file is "
+          "quarantined and the run goes on; if it is genuine, raise the limit and put it back",
           transient=False),
     _file("unsupported-format", "{reason}", "no reader for the file's extension",
           transient=False),
@@ -294,8 +295,9 @@ CODES: dict[str, Code] = _catalogue(
           "body table ordermill reads: it goes to the review folder",
           transient=False),
     _file("no-reader", "{reason}",
-          "a mail attachment of a kind ordermill has no reader for yet (a PDF, a scan or a "
-          "photo): the mail goes to the review folder, naming the attachment",
+          "a mail attachment of a kind ordermill has no reader for (an image other than "
+          "PNG, JPEG or TIFF: GIF, BMP, WebP): the mail goes to the review folder, naming "
+          "the attachment",
           transient=False),
     _file("damaged-attachment", "{reason}",
           "an attachment whose bytes are damaged (broken base64, cut short, an encrypted zip "
@@ -321,6 +323,39 @@ CODES: dict[str, Code] = _catalogue(
           "no mapping recognises the file (the reason shows its header line and the nearest "
           "mappings; \"holds no table\" for an empty sheet)",
           transient=False),
+    # Scans, faxes and PDFs read by OCR (``ingest.readers.scan``, ``ingest.ocr_checks``). A
+    # line OCR cannot vouch for goes to a person with the reason: no silent misreads. These
+    # row checks apply to OCR'd lines only (a PDF's text layer is not OCR'd).
+    _row("ocr-amount-mismatch", "{detail}",
+         "a line read by OCR whose quantity × unit price is not its amount as read: one of "
+         "the three was misread (the line goes to review; confidence orders the queue)"),
+    _row("ocr-line-sequence", "{detail}",
+         "a line read by OCR whose line number is not the next in sequence on its page (a "
+         "row lost, merged or shifted by the table's reading)"),
+    _row("ocr-total-mismatch", "{detail}",
+         "the lines read by OCR do not add up to the total printed on the PO (or the "
+         "total could not be read): every line of it no other check flagged goes to review"),
+    _row("unknown-sku", "{detail}",
+         "a SKU read by OCR that is not in the product list (`[checks] products` in the "
+         "mapping, `products` in ordermill.toml or `ORDERMILL_PRODUCTS`); without a "
+         "product list every OCR'd SKU is unverified and its line goes to review"),
+    _file("unreadable-scan", "{reason}",
+          "an image, TIFF or PDF that cannot be decoded (corrupt, truncated, not what its "
+          "name says)", transient=False),
+    _file("encrypted-pdf", "{reason}",
+          "a password-protected PDF: ask the sender for a copy without a password",
+          transient=False),
+    _file("image-bomb", "{reason}",
+          "an image or PDF page of more pixels than `ORDERMILL_MAX_PAGE_PIXELS` (a "
+          "decompression bomb, or a scan at an absurd resolution): refused before it is "
+          "decoded", transient=False),
+    _file("no-table-found", "{reason}",
+          "no page of the scan holds a ruled table ordermill can read: a blank page, a "
+          "photo of something else, handwriting (tesseract does not read handwriting) or a "
+          "table without ruling lines; the document goes to review whole", transient=False),
+    _file("ocr-unavailable", "{reason}",
+          "the OCR engine (tesseract with its eng and chi_sim data) is not installed: the "
+          "scan is left where it is and read once it is", transient=True),
 )
 
 

@@ -20,3 +20,7 @@ PACKED_LINES = 1 << 20
 # __row, so every stage keyed by __row works unchanged; what looks at an order's lines
 # groups by the input too (``ingest.mapping.compile.order_group``). 2**40 rows an input.
 INPUT_SHIFT = 40
+# A row's picture (PNG bytes) a reader kept (a scan's table row): written beside the
+# batch's rejects, and its path put in the rejects' EVIDENCE column (``ingest.writers.batch``).
+CROP = "ocr:crop"
+EVIDENCE = "evidence"

@@ -18,6 +18,7 @@ from ingest.dedupe import FIELD_HASHES, LINE_HASHES, hash_lines
 from ingest.mapping.compile import compile_mapping
 from ingest.mapping.model import Mapping
 from ingest.mapping.orders import ShapedTable
+from ingest.ocr_checks import route as route_ocr
 from ingest.readers.base import ROW
 
 
@@ -55,6 +56,7 @@ def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str,
     waiting_rows = typed.filter(pl.col(WAITING))[ROW] if waiting else typed[ROW].clear()
     if waiting:
         typed = typed.filter(~pl.col(WAITING))
+    typed = route_ocr(typed, table.table, mapping)  # (lines read by OCR only)
     outcome = check_rows(typed, compiled.labels, compiled.mapped, compiled.divided,
                          mapping.checks.errors, mapping.checks.prices_include_tax, together)
     reasons = outcome.reasons.rename({ID: ROW})

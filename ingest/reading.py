@@ -346,9 +346,26 @@ def input_details(match: Match, table: RawTable, layout: dict[str, int],
         details["sheet"] = match.sheet
     if form:
         details["form"] = form
+        if table.lineage:
+            details["form_lineage"] = form_lineage(form, table)
+    details.update(table.details)
     if missing_columns:
         details["missing_columns"] = list(missing_columns)
     return details
+
+
+def form_lineage(form: dict[str, str | None], table: RawTable) -> dict[str, str]:
+    """How each form value found was read (a scan's: confidence and engine): the reader's
+    lineage of the first row outside the table that holds the value."""
+    found: dict[str, str] = {}
+    for name, value in form.items():
+        if not value:
+            continue
+        for row, cells in table.rows_outside:
+            if row in table.lineage and any(value in cell for cell in cells):
+                found[name] = table.lineage[row]
+                break
+    return found
 
 
 def forced_note(match: Match) -> str:

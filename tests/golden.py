@@ -44,6 +44,9 @@ CASES: dict[str, str | tuple[str, ...]] = {
     "woocommerce-webtoffee": "samples/woocommerce/order_export_2024-11-12-10-32-15.csv",
     "po-acme": "samples/po/acme-PO-4500012345.xlsx",
     "po-huaxin": "samples/po/huaxin-PO-HX-20241118-007.xlsx",
+    # a faxed PO read by OCR (bench/ocr_corpus.py, level L1); no product list: every line
+    # goes to review with unknown-sku
+    "po-scan": "samples/po/fax-PO-2026-10112.tif",
 }
 
 

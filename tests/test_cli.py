@@ -38,9 +38,10 @@ def test_exit_1_when_rows_are_rejected_with_one_line_summary(tmp_path: Path) -> 
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    # (242 = 142 + 83 + 6 waiting + 11 order rows joined into their items' lines: both
-    # Tmall pairs, 2016-2019 and 2021+, in one run; the two mailed POs' parts are inputs)
-    assert lines[0].startswith("27 files, 242 lines: 142 clean (30 warnings), 83 rejected, "
+    # (248 = 142 + 89 + 6 waiting + 11 order rows joined into their items' lines: both
+    # Tmall pairs, 2016-2019 and 2021+, in one run; the two mailed POs' parts are inputs;
+    # the faxed PO's 6 lines go to review: no product list is configured)
+    assert lines[0].startswith("28 files, 248 lines: 142 clean (30 warnings), 89 rejected, "
                                "6 waiting, 11 order rows joined -> ")
     batch = Path(lines[0].split(" -> ")[1])
     assert (batch / "orders.csv").is_file() and (batch / "manifest.json").is_file()
@@ -114,18 +115,21 @@ def test_exit_3_for_each_unreadable_kind(tmp_path: Path) -> None:
     binary.write_bytes(b"PK\x03\x04\x00\x00\x00binary")
     not_xlsx = tmp_path / "fake.xlsx"
     not_xlsx.write_text("not a workbook", encoding="utf-8")
-    unknown = tmp_path / "notes.pdf"
-    unknown.write_bytes(b"%PDF-1.4")
+    unknown = tmp_path / "notes.docx"
+    unknown.write_bytes(b"PK\x03\x04")
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.4")
     missing = tmp_path / "missing.csv"
     out = tmp_path / "out"
-    result = run_cli("ingest", *map(str, [empty, binary, not_xlsx, unknown, missing]),
+    result = run_cli("ingest", *map(str, [empty, binary, not_xlsx, unknown, scan, missing]),
                      "--out", str(out), "--json")
     assert result.returncode == 3
     assert no_traceback(result.stderr)
     manifest = json.loads(result.stdout)["manifest"]
     reasons = {Path(u["path"]).name: u["code"] for u in manifest["unreadable"]}
     assert reasons == {"empty.csv": "empty-file", "binary.csv": "binary-file",
-                       "fake.xlsx": "unreadable-workbook", "notes.pdf": "unsupported-format",
+                       "fake.xlsx": "unreadable-workbook", "notes.docx": "unsupported-format",
+                       "scan.pdf": "unreadable-scan",
                        "missing.csv": "missing-file"}
     for name in reasons:
         assert f"cannot read {tmp_path / name}: " in result.stderr
@@ -152,7 +156,7 @@ def test_folder_input_is_expanded_and_sources_are_absolute_paths(tmp_path: Path)
     result = run_cli("ingest", "samples", "--out", str(tmp_path), "--json", cwd=ROOT)
     manifest = json.loads(result.stdout)["manifest"]
     paths = [i["path"] for i in manifest["inputs"]]
-    assert paths == sorted(paths) and len(paths) == 27
+    assert paths == sorted(paths) and len(paths) == 28
     assert f"{ROOT}/samples/shopify/orders_export_1.csv" in paths
     assert f"{ROOT}/samples/tmall/ExportOrderList202411120800.csv" in paths
     assert f"{ROOT}/samples/po/acme-PO-4500012345.xlsx" in paths

@@ -40,7 +40,9 @@ unit_price = { column = "Unit price" }
 
 # mail -> the codes that send it to review (empty: read whole)
 EXPECTED = {
-    "lying_types.eml": {"no-reader", "unknown-channel"},  # a JPEG; a tab text of no order
+    # a JPEG (its bytes, named .gif: read as the scan it is; a stub, so unreadable); a tab
+    # text of no order
+    "lying_types.eml": {"unreadable-scan", "unknown-channel"},
     "broken_base64.eml": {"damaged-attachment"},
     "cut_off_mail.eml": {"damaged-mail", "damaged-attachment"},
     "cut_mid_line.eml": {"damaged-mail", "damaged-attachment"},
@@ -51,7 +53,7 @@ EXPECTED = {
     "zip_nested_and_encrypted.eml": {"zip-bomb", "damaged-attachment"},
     "zip_cut_off.eml": {"damaged-attachment"},
     "zip_lying_sizes.eml": {"damaged-attachment"},
-    "zip_attachment.eml": {"no-reader"},  # a scan beside the workbooks in the zip
+    "zip_attachment.eml": {"unreadable-scan"},  # a stub scan beside the workbooks in the zip
     "html_only.eml": {"no-order-data"},
     "text_only.eml": {"no-order-data"},
     "big_attachment.eml": set(),
@@ -180,7 +182,7 @@ def test_a_mail_file_in_a_folder_source_is_archived_or_quarantined(tmp_path: Pat
     assert report.exit_code == 3
     assert not list(drop.iterdir())
     reason = (tmp_path / "quarantine" / "drop" / "scan.eml.reason.txt").read_text("utf-8")
-    assert "'scan.pdf' is a PDF document" in reason
+    assert "scan.pdf: is not a PDF ordermill can open" in reason
     assert list((tmp_path / "archive" / "drop").glob("*/good.eml"))
 
 

@@ -26,7 +26,7 @@ def problem(data: dict[str, Any]) -> str:
 def test_bundled_mappings_load() -> None:
     channels = sorted({m.channel for m in load_mappings(MAPPINGS)})
     assert channels == ["1688", "amazon", "douyin", "ebay", "jd", "pinduoduo", "po-acme",
-                        "po-huaxin", "shopify", "tmall", "woocommerce"]
+                        "po-huaxin", "po-scan", "shopify", "tmall", "woocommerce"]
     layouts = {m.name: m.layout for m in load_mappings(MAPPINGS)
                if m.channel in ("jd", "1688", "pinduoduo", "douyin")}
     assert layouts == {"jd": "2016", "jd-2018": "2018", "1688": "2025", "1688-core31": "core31",

@@ -159,9 +159,10 @@ def test_a_mail_with_nothing_readable_goes_to_review_with_the_reason(
     report = api.poll(settings)
     assert report.exit_code == 3
     codes = {entry["code"] for entry in report.unreadable}
-    assert codes == {"no-reader", "no-order-data"}
+    assert codes == {"unreadable-scan", "no-order-data"}  # (a PDF with no pages)
     reasons = " ".join(entry["reason"] for entry in report.unreadable)
-    assert "'scan.pdf' is a PDF document" in reasons and "has no attachment or body" in reasons
+    assert "is not a PDF ordermill can open" in reasons
+    assert "has no attachment or body" in reasons
     assert len(folder(mailbox, REVIEW)) == 2 and len(folder(mailbox, PROCESSED)) == 1
     past = api.history(settings)[0]
     assert {e["code"] for e in past["summary"]["unreadable"]} == codes
@@ -174,7 +175,7 @@ def test_a_mail_with_nothing_readable_goes_to_review_with_the_reason(
     shown = subprocess.run([str(ORDERMILL), "history", "--config", str(tmp_path /
                                                                       "ordermill.toml")],
                            capture_output=True, text=True, cwd=tmp_path, check=True).stdout
-    assert "[no-reader] attachment 'scan.pdf' is a PDF document" in shown
+    assert "[unreadable-scan] " in shown and "is not a PDF ordermill can open" in shown
     assert f"-> imap://{mailbox.user}@localhost/{REVIEW}" in shown
 
 

@@ -204,7 +204,7 @@ def test_run_reads_the_same_kinds_of_file_as_ingest_of_a_folder(tmp_path: Path) 
     # reader registry: .xls, .xlsb and .ods were read by one and not the other.
     drop = tmp_path / "drop"
     drop.mkdir()
-    for suffix in (*READERS, ".pdf", ".csv.part"):
+    for suffix in (*READERS, ".docx", ".csv.part"):
         (drop / f"export{suffix}").write_bytes(b"")
     config = tmp_path / "ordermill.toml"
     config.write_text('[[sources]]\nname = "drop"\npath = "drop"\n', encoding="utf-8")
@@ -213,7 +213,7 @@ def test_run_reads_the_same_kinds_of_file_as_ingest_of_a_folder(tmp_path: Path) 
                                                           settings).list_inputs())
     assert listed == sorted(Path(i.name).name for i in GivenPaths([drop]).list_inputs())
     assert {".xls", ".xlsb", ".ods", ".csv", ".xlsx"} <= {Path(n).suffix for n in listed}
-    assert "export.pdf" not in listed
+    assert "export.docx" not in listed
 
 
 def test_bad_config_names_file_key_and_problem(tmp_path: Path) -> None:
@@ -307,12 +307,12 @@ def test_a_file_that_cannot_be_opened_now_waits_for_the_next_run(
 def test_a_folder_source_takes_names_in_any_case_as_ingest_does(tmp_path: Path) -> None:
     drop = tmp_path / "drop"
     drop.mkdir()
-    for name in ("ORDERS.CSV", "export.Xlsx", "notes.PDF"):
+    for name in ("ORDERS.CSV", "export.Xlsx", "notes.DOCX", "fax.TIF"):
         (drop / name).write_bytes(b"")
     config = tmp_path / "ordermill.toml"
     config.write_text('[[sources]]\nname = "drop"\npath = "drop"\n', encoding="utf-8")
     settings = load_settings({}, str(config), {})
     listed = sorted(Path(i.name).name for i in configured(settings.source("drop"),
                                                           settings).list_inputs())
-    assert listed == ["ORDERS.CSV", "export.Xlsx"]
+    assert listed == ["ORDERS.CSV", "export.Xlsx", "fax.TIF"]
     assert listed == sorted(Path(i.name).name for i in GivenPaths([drop]).list_inputs())

@@ -287,7 +287,7 @@ def _packed_items(orders: _Reader) -> PackedItems | None:
 def _checks(table: _Reader) -> Checks:
     """``[checks] errors = ["masked-contact"]``: warnings this channel treats as errors;
     ``prices_include_tax = true | false``: how its order totals hold tax."""
-    table.only(("errors", "prices_include_tax"))
+    table.only(("errors", "prices_include_tax", "products"))
     warnings = [c.code for c in codes_of("warning")]
     for name in table.texts("errors"):
         if name not in warnings:
@@ -298,7 +298,10 @@ def _checks(table: _Reader) -> Checks:
     included = table.table.get("prices_include_tax")
     if included is not None and not isinstance(included, bool):
         raise table.fail("prices_include_tax", "must be true or false")
-    return Checks(frozenset(table.texts("errors")), included)
+    products = table.text("products")
+    if products is not None:
+        products = str(Path(table.path).parent / products)
+    return Checks(frozenset(table.texts("errors")), included, products)
 
 
 def _waiting(table: _Reader) -> Waiting | None:

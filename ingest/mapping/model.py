@@ -112,6 +112,9 @@ class Checks:
 
     errors: frozenset[str] = frozenset()
     prices_include_tax: bool | None = None
+    # The buyer's product list (a path, resolved against the mapping's folder): OCR'd SKUs
+    # are snapped to it and checked against it (``ingest.ocr_checks``).
+    products: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from ingest.readers import xlsx
 from ingest.readers.base import ChunkDocument, Document, Peek, RawTable, Reader
 from ingest.readers.csv import CsvReader
 from ingest.readers.options import ReaderOptions
+from ingest.readers.scan import ScanReader
 from ingest.readers.xlsx import XlsxReader
 
 READERS: dict[str, Reader] = {}
@@ -35,6 +36,7 @@ def register(reader: Reader) -> None:
 
 register(CsvReader())
 register(XlsxReader())
+register(ScanReader())  # scans, faxes and PDFs, through OCR
 
 
 def reader_for(source: Input) -> Reader:

@@ -79,6 +79,12 @@ class RawTable:
     # A piece of a big file (``ChunkDocument``): how many bytes of the file were read when it
     # was cut, for progress. None for a whole table.
     read_to: int | None = None
+    # What the reader tells of how it read the input, for its manifest entry (a scan: its
+    # pages, its engines, each table row's cell confidences).
+    details: dict[str, object] = field(default_factory=dict)
+    # How rows outside the table were read, by row number (a scan's form lines: their
+    # confidence and engine): the manifest names it beside each form value found there.
+    lineage: dict[int, str] = field(default_factory=dict)
 
 
 class Document(Protocol):

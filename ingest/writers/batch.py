@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 from polars.io.plugins import register_io_source
 
+from ingest.columns import CROP, EVIDENCE
 from ingest.schema import SCHEMA_VERSION, polars_schema
 from ingest.validate import validate_clean
 from ingest.verdicts import REJECT_LEAD, WARNING_COLUMNS, InputResult
@@ -93,6 +94,7 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
         rejects = pl.concat([r.rejects for r in results], how="diagonal") if results else (
             pl.DataFrame(schema={name: pl.String for name in REJECT_LEAD}))
         rejects = rejects.with_columns(pl.col("source_row").cast(pl.Int64, strict=False))
+        rejects = write_evidence(rejects, staging, {r.path: r.sha256 for r in results})
         warning_parts = [part for r in results for part in r.warning_parts]
         warnings = pl.concat(warning_parts) if warning_parts else pl.LazyFrame(
             schema={name: pl.Int64 if name == "source_row" else pl.String
@@ -137,6 +139,33 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return Staged(staging, out_dir / batch_id, manifest)
+
+
+def write_evidence(rejects: pl.DataFrame, staging: Path, digests: dict[str, str]
+                   ) -> pl.DataFrame:
+    """The rejected rows' pictures (a scan's rows, ``CROP``) written beside the rejects as
+    ``evidence/<input's name>-<its sha256, 10 digits>-row<row>.png``, the column holding
+    them replaced by ``evidence``: each file's path relative to the batch folder."""
+    if CROP not in rejects.columns:
+        return rejects
+    paths: list[str | None] = []
+    folder = staging / EVIDENCE
+    for source, row, picture in rejects.select("source", "source_row", CROP).iter_rows():
+        if picture is None:
+            paths.append(None)
+            continue
+        tag = (digests.get(str(source)) or hashlib.sha256(str(source).encode()).hexdigest())[:10]
+        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(source).stem)
+        relative = f"{EVIDENCE}/{stem[:40]}-{tag}-row{row}.png"
+        folder.mkdir(exist_ok=True)
+        (staging / relative).write_bytes(picture)
+        fsync_path(staging / relative)
+        paths.append(relative)
+    if folder.exists():
+        fsync_path(folder)
+    # (a source column of that name keeps it: the pictures' column is named apart)
+    name = EVIDENCE if EVIDENCE not in rejects.columns else f"{EVIDENCE} (ordermill)"
+    return rejects.with_columns(pl.Series(name, paths, dtype=pl.String)).drop(CROP)
 
 
 def validated_lines(parts: list[pl.DataFrame | pl.LazyFrame]) -> pl.LazyFrame:

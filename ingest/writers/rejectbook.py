@@ -21,7 +21,10 @@ HELD_ONLY = "incomplete-order"
 def sheet_data(result: InputResult) -> SheetData | None:
     """The input's sheet: its rejected rows, then up to ``WARNED_LINES`` warned ones, in
     source-row order; None when it has neither."""
-    own = result.rejects.columns[len(REJECT_LEAD):]
+    # (bytes are no cell: a scanned row's picture is in the batch's evidence/ folder,
+    # linked from rejects.csv)
+    own = [name for name, kind in list(result.rejects.schema.items())[len(REJECT_LEAD):]
+           if kind != pl.Binary]
     parts = []
     if result.rejects.height:
         parts.append(result.rejects.select(

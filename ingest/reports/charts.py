@@ -96,16 +96,17 @@ class Scene:
 
 def text_width(text: str, size: float) -> float:
     """About how wide a text is drawn: wide for CJK, narrow for Latin."""
-    return sum(size if ord(ch) > 0x2E80 else size * 0.56 for ch in text)
+    return sum(size if ord(ch) > 0x2E80 else size * 0.6 for ch in text)
 
 
-def clip(text: str, size: float, room: float) -> str:
-    """The text shortened with an ellipsis to fit ``room``."""
+def clip(text: str, size: float, room: float, keep_end: bool = False) -> str:
+    """The text shortened with an ellipsis to fit ``room`` (its start kept, or its end:
+    a path's file name matters more than its folders)."""
     if text_width(text, size) <= room:
         return text
     while text and text_width(text + "…", size) > room:
-        text = text[:-1]
-    return text + "…"
+        text = text[1:] if keep_end else text[:-1]
+    return "…" + text if keep_end else text + "…"
 
 
 def nice_ticks(top: float, count: int = 5) -> list[float]:
@@ -185,7 +186,7 @@ def legend(scene: Scene, x: float, y: float, labels: Sequence[str], room: float)
     """Legend entries in rows within ``room``; returns the height used."""
     at, row = x, 0
     for index, label in enumerate(labels):
-        width = text_width(label, 10) + 24
+        width = text_width(label, 10) + 28
         if at > x and at + width > x + room:
             at, row = x, row + 1
         swatch(scene, at, y + row * 16, index, label)
@@ -221,15 +222,16 @@ def axes(scene: Scene, frame: Frame, ticks: list[float], percent: bool = False,
         scene.add(Line(frame.left, bottom, frame.left + frame.width, bottom, INK, 1))
 
 
-def x_labels(scene: Scene, frame: Frame, labels: Sequence[str], centres: Sequence[float]
-             ) -> None:
-    """Category labels under the axis, thinned to fit, turned when long."""
+def x_labels(scene: Scene, frame: Frame, labels: Sequence[str], centres: Sequence[float],
+             thin: bool = True) -> None:
+    """Labels under the axis: days thinned to fit, categories turned when long (each one
+    is shown)."""
     if not labels:
         return
     widest = max(text_width(s, 9) for s in labels)
     slot = frame.width / len(labels)
-    turned = widest > slot * 3 and widest > 30
-    every = max(1, math.ceil((14 if turned else widest + 6) / slot))
+    turned = widest + 6 > slot and not thin
+    every = max(1, math.ceil((14 if turned else widest + 6) / slot)) if thin else 1
     base = frame.top + frame.height + 13
     for index, (label, x) in enumerate(zip(labels, centres, strict=True)):
         if index % every:
@@ -339,8 +341,8 @@ def pareto(title: str, categories: Sequence[str], counts: Sequence[float],
     scene.add(Line(frame.left + 60, 11, frame.left + 82, 11, PALETTE[1], 2, (6, 3)),
               Marker(frame.left + 71, 11, "square", PALETTE[1]),
               Text(frame.left + 87, 15, "cumulative share (right axis)", 10))
-    x_labels(scene, frame, [clip(c, 9, 120) for c in categories],
-             [frame.left + (i + 0.5) * slot for i in range(len(categories))])
+    x_labels(scene, frame, [clip(c, 9, 110) for c in categories],
+             [frame.left + (i + 0.5) * slot for i in range(len(categories))], thin=False)
     return scene
 
 
@@ -359,7 +361,8 @@ def hbars(title: str, labels: Sequence[str], values: Sequence[float], width: flo
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 14 + i * row
         w = value / ticks[-1] * plot if ticks[-1] else 0
-        scene.add(Text(left - 6, y + row / 2 + 3, clip(label, 10, room), 10, "end"))
+        scene.add(Text(left - 6, y + row / 2 + 3, clip(label, 10, room, keep_end=True), 10,
+                       "end"))
         scene.add(Rect(left, y + 3, max(w, 1), row - 8, PALETTE[5]))
         scene.add(Text(left + w + 4, y + row / 2 + 3, number(value), 10))
     scene.add(Line(left, 10, left, height - 22, INK, 1))

@@ -228,8 +228,7 @@ def _inputs(figures: Figures) -> Section:
     if not top.height:
         section.note = "No input had a rejected line in this period."
         return section
-    names = [f"{p.rsplit('/', 1)[-1]} ({c})" for p, c in zip(top["path"], top["channel"],
-                                                             strict=True)]
+    names = [f"{p} ({c})" for p, c in zip(top["path"], top["channel"], strict=True)]
     section.charts.append(charts.hbars("Rejected lines per input", names,
                                        top["rejected"].to_list()))
     section.tables.append(Table(

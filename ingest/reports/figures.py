@@ -85,11 +85,20 @@ class Figures:
 
 
 def connect_read_only(ledger: Path) -> sqlite3.Connection:
-    """The ledger opened so that nothing can be written through it (``mode=ro``)."""
+    """The ledger opened so that nothing can be written through it (``mode=ro``; SQLite may
+    add its coordination files beside a WAL database, as for any reader). A ledger in a
+    folder this user cannot write is opened as an unchanging file."""
     if not ledger.is_file():
         raise UsageError(f"no ledger at {ledger}: nothing has been ingested with this state "
                          "directory yet (see --state-dir and `ordermill config show`)")
-    return sqlite3.connect(f"{ledger.resolve().as_uri()}?mode=ro", uri=True)
+    uri = ledger.resolve().as_uri()
+    db = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    try:
+        db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.OperationalError:
+        db.close()
+        db = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+    return db
 
 
 def load(ledger: Path, period: Period) -> Figures:

@@ -13,10 +13,11 @@ from ingest.reports.daily import Report, Section, Table
 
 STYLE = """
 :root { color-scheme: light; }
-body { font-family: %(font)s; color: #222; margin: 24px auto; max-width: 1280px;
+body { font-family: FONT_STACK; color: #222; margin: 24px auto; max-width: 1280px;
        padding: 0 16px; line-height: 1.4; background: #fff; }
 h1 { font-size: 24px; margin: 0 0 4px; }
-h2 { font-size: 18px; margin: 28px 0 4px; border-bottom: 2px solid #0072B2; padding-bottom: 2px; }
+h2 { font-size: 18px; margin: 28px 0 4px; border-bottom: 2px solid #0072B2;
+     padding-bottom: 2px; }
 .period { color: #444; margin: 0 0 16px; }
 .note { color: #444; margin: 4px 0 10px; max-width: 70em; }
 .message { font-size: 18px; padding: 16px; border: 2px dashed #D55E00; }
@@ -28,22 +29,23 @@ h2 { font-size: 18px; margin: 28px 0 4px; border-bottom: 2px solid #0072B2; padd
 .pair { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
 .charts { display: flex; flex-wrap: wrap; gap: 8px; flex: 0 1 auto; }
 figure { margin: 0; }
-figure svg { max-width: 100%%; height: auto; }
+figure svg { max-width: 100%; height: auto; }
 .tables { flex: 1 1 420px; min-width: 0; overflow-x: auto; }
-table { border-collapse: collapse; font-size: 12px; margin: 0 0 12px; width: 100%%; }
+table { border-collapse: collapse; font-size: 12px; margin: 0 0 12px; width: 100%; }
 caption { text-align: left; font-weight: bold; padding: 2px 0 4px; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: left;
          vertical-align: top; }
 th { background: #f2f2f2; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
+figcaption { font-weight: bold; font-size: 13px; margin: 0 0 2px; }
 footer { margin-top: 32px; color: #555; font-size: 12px; }
 @media print {
   body { margin: 0; max-width: none; }
   section { break-inside: avoid-page; }
   h2 { break-after: avoid; }
 }
-""" % {"font": charts.FONT}
+""".replace("FONT_STACK", charts.FONT)
 
 
 def render(report: Report) -> str:
@@ -79,7 +81,8 @@ def _section(section: Section) -> str:
     out.append('<div class="pair">')
     if section.charts:
         out.append('<div class="charts">')
-        out.extend(f"<figure>{charts.svg(scene)}</figure>" for scene in section.charts)
+        out.extend(f"<figure><figcaption>{escape(scene.title)}</figcaption>"
+                   f"{charts.svg(scene)}</figure>" for scene in section.charts)
         out.append("</div>")
     if section.tables:
         out.append('<div class="tables">')

@@ -237,7 +237,7 @@ def x_labels(scene: Scene, frame: Frame, labels: Sequence[str], centres: Sequenc
         if index % every:
             continue
         if turned:
-            scene.add(Text(x + 3, base - 4, clip(label, 9, 70), 9, "end", rotate=-40))
+            scene.add(Text(x + 3, base - 4, clip(label, 9, 105), 9, "end", rotate=-40))
         else:
             scene.add(Text(x, base, label, 9, "middle"))
 
@@ -317,13 +317,12 @@ def pareto(title: str, categories: Sequence[str], counts: Sequence[float],
     scene = Scene(width, height, title)
     total = sum(counts) or 1
     ticks = nice_ticks(max(counts, default=0))
-    frame = Frame(56, 24, width - 110, height - 120, ticks[-1])
+    frame = Frame(56, 24, width - 110, height - 104, ticks[-1])
     axes(scene, frame, ticks)
     share = Frame(frame.left, frame.top, frame.width, frame.height, 100)
     axes(scene, share, [0, 20, 40, 60, 80, 100], percent=True, right=True)
     y80 = share.y(80)
     scene.add(Line(frame.left, y80, frame.left + frame.width, y80, PALETTE[5], 1, (4, 3)))
-    scene.add(Text(frame.left + frame.width - 2, y80 - 3, "80 %", 9, "end", PALETTE[5]))
     slot = frame.width / max(len(categories), 1)
     bar = slot * 0.7
     running, points = 0.0, []
@@ -341,6 +340,8 @@ def pareto(title: str, categories: Sequence[str], counts: Sequence[float],
     scene.add(Line(frame.left + 60, 11, frame.left + 82, 11, PALETTE[1], 2, (6, 3)),
               Marker(frame.left + 71, 11, "square", PALETTE[1]),
               Text(frame.left + 87, 15, "cumulative share (right axis)", 10))
+    at = frame.left + 87 + text_width("cumulative share (right axis)", 10) + 14
+    scene.add(Line(at, 11, at + 22, 11, PALETTE[5], 1, (4, 3)), Text(at + 27, 15, "80 %", 10))
     x_labels(scene, frame, [clip(c, 9, 110) for c in categories],
              [frame.left + (i + 0.5) * slot for i in range(len(categories))], thin=False)
     return scene

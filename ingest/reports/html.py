@@ -30,14 +30,14 @@ h2 { font-size: 18px; margin: 28px 0 4px; border-bottom: 2px solid #0072B2;
 .charts { display: flex; flex-wrap: wrap; gap: 8px; flex: 0 1 auto; }
 figure { margin: 0; }
 figure svg { max-width: 100%; height: auto; }
-.tables { flex: 1 1 420px; min-width: 0; overflow-x: auto; }
+.tables { flex: 1 1 480px; }
 table { border-collapse: collapse; font-size: 12px; margin: 0 0 12px; width: 100%; }
 caption { text-align: left; font-weight: bold; padding: 2px 0 4px; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: left;
          vertical-align: top; }
 th { background: #f2f2f2; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td { overflow-wrap: break-word; }
+td { overflow-wrap: normal; }
 figcaption { font-weight: bold; font-size: 13px; margin: 0 0 2px; }
 footer { margin-top: 32px; color: #555; font-size: 12px; }
 @media print {

@@ -264,7 +264,8 @@ def stacked_bars(title: str, categories: Sequence[str], series: dict[str, Sequen
             colour, hatch = series_look(index)
             top, bottom = frame.y(base + value), frame.y(base)
             scene.add(Rect(x, top, bar, bottom - top, colour))
-            scene.add(*hatch_lines(x, top, bar, bottom - top, hatch))
+            if bar >= 4:  # (a hatch on a hairline bar is noise)
+                scene.add(*hatch_lines(x, top, bar, bottom - top, hatch))
             base += value
     x_labels(scene, frame, categories, [frame.left + (i + 0.5) * slot
                                         for i in range(len(categories))])

@@ -20,6 +20,7 @@ from ingest.reports.figures import COUNTS, Figures
 
 CHANNEL_PARETOS = 4  # channels with the most rejects get a Pareto of their own
 DAY_ROWS = 62  # periods longer than this are tabled by week
+WEEKLY_BARS = 92  # and charted in bars by week beyond this
 
 
 @dataclass(frozen=True)
@@ -110,15 +111,21 @@ def _label(day: date, figures: Figures) -> str:
 
 
 def _volume(figures: Figures) -> Section:
-    days = _days(figures)
+    days = _days(figures).select("day")
+    by_day = figures.by_day
+    title = "Lines in per channel per day"
+    if days.height > WEEKLY_BARS:  # (a year of daily bars would be hairlines: weeks)
+        week = pl.col("day").dt.truncate("1w")
+        days = days.select(week).unique().sort("day")
+        by_day = by_day.group_by(week, "channel").agg(pl.col("rows_in").sum())
+        title = "Lines in per channel per week (from Monday)"
     channels = (figures.by_day.group_by("channel").agg(pl.col(*COUNTS, "inputs").sum())
                 .sort(["rows_in", "channel"], descending=[True, False]))
-    wide = (figures.by_day.pivot("channel", index="day", values="rows_in")
-            if figures.by_day.height else pl.DataFrame({"day": []}, schema={"day": pl.Date}))
-    wide = days.select("day").join(wide, on="day", how="left").fill_null(0)
+    wide = (by_day.pivot("channel", index="day", values="rows_in")
+            if by_day.height else pl.DataFrame({"day": []}, schema={"day": pl.Date}))
+    wide = days.join(wide, on="day", how="left").fill_null(0)
     series = {name: wide[name].to_list() for name in channels["channel"] if name in wide.columns}
-    chart = charts.stacked_bars("Lines in per channel per day",
-                                [_label(d, figures) for d in days["day"]], series)
+    chart = charts.stacked_bars(title, [_label(d, figures) for d in days["day"]], series)
     rows = [[name or "(none)", _n(r["inputs"]), _n(r["rows_in"]), _n(r["clean"]),
              _n(r["rejected"]), _rate(r["rejected"], r["clean"] + r["rejected"]),
              _n(r["duplicates"]), _n(r["updates"]), _n(r["warnings"])]

@@ -146,12 +146,13 @@ def _load(db: sqlite3.Connection, ledger: Path, period: Period) -> Figures:
                .agg(pl.col("inputs", *COUNTS).sum())
                .sort(["rows_in", "created_at"], descending=True)
                .head(TOP))
-    codes = {"channel": STR, "code": STR, "lines": INT}
-    by_code = ("SELECT i.channel, c.code, SUM(c.lines) FROM report_codes c JOIN report_inputs i "
-               f"ON i.input_id = c.input_id WHERE c.kind = ? AND {IN_PERIOD_I} "
-               "GROUP BY i.channel, c.code")
-    reasons = _frame(db, by_code, ("reject", *span), codes)
-    warnings = _frame(db, by_code, ("warning", *span), codes)
+    codes = _frame(
+        db, "SELECT c.kind, i.channel, c.code, SUM(c.lines) FROM report_codes c JOIN "
+        f"report_inputs i ON i.input_id = c.input_id WHERE {IN_PERIOD_I} "
+        "GROUP BY c.kind, i.channel, c.code", span,
+        {"kind": STR, "channel": STR, "code": STR, "lines": INT})
+    reasons = codes.filter(pl.col("kind") == "reject").drop("kind")
+    warnings = codes.filter(pl.col("kind") == "warning").drop("kind")
     top_inputs = _frame(
         db, "SELECT i.path, i.channel, i.batch_id, i.created_at, i.rows_in, i.rejected, "
         "(SELECT c.code FROM report_codes c WHERE c.input_id = i.input_id AND c.kind = "

@@ -16,6 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from reportlab import rl_config
 from reportlab.graphics.shapes import Circle, Drawing, Group, Polygon, PolyLine, String
 from reportlab.graphics.shapes import Line as RLLine
 from reportlab.graphics.shapes import Rect as RLRect
@@ -144,6 +145,9 @@ def _shape(shape: charts.Shape, h: float) -> Any:
 def render(report: Report) -> bytes:
     """The report as PDF bytes."""
     _fonts()
+    # Our shapes are checked by our tests: reportlab's check of every attribute set costs
+    # a third of the time for a chart of thousands of shapes.
+    rl_config.shapeChecking = 0
     styles = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=styles["BodyText"], fontSize=9, leading=12)
     small = ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9)

@@ -21,10 +21,10 @@ h2 { font-size: 18px; margin: 28px 0 4px; border-bottom: 2px solid #0072B2;
 .period { color: #444; margin: 0 0 16px; }
 .note { color: #444; margin: 4px 0 10px; max-width: 70em; }
 .message { font-size: 18px; padding: 16px; border: 2px dashed #D55E00; }
-.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(140px, 1fr));
+.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr));
          gap: 8px; margin: 0 0 8px; }
 .tile { border: 1px solid #bbb; border-left: 5px solid #0072B2; padding: 6px 10px; }
-.tile .value { font-size: 22px; font-weight: bold; display: block; }
+.tile .value { font-size: 20px; font-weight: bold; display: block; white-space: nowrap; }
 .tile .label { font-size: 12px; color: #444; }
 .pair { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
 .charts { display: flex; flex-wrap: wrap; gap: 8px; flex: 0 1 auto; }

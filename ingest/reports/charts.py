@@ -1,4 +1,4 @@
-"""Reports: the daily report's charts, drawn by our own small code as shapes, then as SVG or PDF.
+"""Reporting: the daily report's charts, drawn by our own small code as shapes, then as SVG or PDF.
 
 A chart is a ``Scene``: rectangles, lines, polylines, markers and text in a box whose y
 axis points down (as in SVG). ``svg`` writes it as a static inline SVG element (no script,

@@ -1,4 +1,4 @@
-"""Reports: the daily report's content, from the ledger's figures to sections of charts and tables.
+"""Reporting: the daily report's content, from the ledger's figures to charts and tables.
 
 Each section holds its charts (``ingest.reports.charts`` scenes) and, beside them, the
 tables with the numbers, so that the HTML page (``ingest.reports.html``) and the PDF

@@ -1,4 +1,4 @@
-"""Reports: the daily report's figures, summed in SQL from the ledger's counts (read-only).
+"""Reporting: the daily report's figures, summed in SQL from the ledger's counts (read-only).
 
 The ledger keeps a few rows per input of each batch (``ingest.ledger_counts``); a period's
 figures are a handful of ``GROUP BY`` queries over them, whatever size the batches were. The

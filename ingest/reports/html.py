@@ -1,4 +1,4 @@
-"""Reports: the daily report as one self-contained HTML page (inline CSS and SVG, nothing fetched).
+"""Reporting: the daily report as one self-contained HTML page (inline CSS and SVG).
 
 No script, no web font, no image from anywhere: the page opens offline, in a mail, in any
 browser, and prints (``@media print``). Every chart has its numbers in a table beside it.

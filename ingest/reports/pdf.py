@@ -1,4 +1,4 @@
-"""Reports: the daily report as a PDF (reportlab), the same sections, charts and tables as the page.
+"""Reporting: the daily report as a PDF (reportlab), the same sections as the page.
 
 reportlab installs from PyPI alone (no system library: weasyprint would need Pango from
 the system), is BSD-licensed and maintained. It does not read SVG, so the charts' shapes

@@ -1,4 +1,4 @@
-"""Reports: the daily report written to a file, HTML or PDF, from the ledger (read-only).
+"""Reporting: the daily report written to a file, HTML or PDF, from the ledger (read-only).
 
 ``ingest.api.report`` calls this; the command line prints what it returns.
 """

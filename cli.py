@@ -26,6 +26,7 @@ from ingest.tools.channels import channels_text, explain, explanation_lines, lis
 from ingest.tools.check import check_beside, check_paths
 from ingest.tools.preview import preview_file, preview_text
 from ingest.writers import WRITERS
+from ingest.writers.profiles import ProfileError, check_profile, list_profiles, profiles_text
 
 # ``\b`` keeps click from rewrapping the lines; the meanings are the catalogue's.
 EXIT_CODES_HELP = "\b\nExit codes:\n" + "\n".join(
@@ -48,6 +49,10 @@ mappings_app = typer.Typer(
     "preview the export with it, then ingest (README: \"Add a new channel\").",
     no_args_is_help=True)
 app.add_typer(mappings_app, name="mappings")
+profiles_app = typer.Typer(
+    help="ERP import profiles: list them, check a profile file (README: \"ERP profiles\").",
+    invoke_without_command=True)
+app.add_typer(profiles_app, name="profiles")
 
 
 if TYPE_CHECKING:
@@ -76,6 +81,14 @@ LogOption = Annotated[LogFormat, typer.Option(
     "on stderr (run start/end, each input, each quarantined file).")]
 ForceOption = Annotated[bool, typer.Option(
     "--force", help="Ingest files again even if the ledger has seen them.")]
+ProfileOption = Annotated[list[str] | None, typer.Option(
+    "--profile", "-p", help="Also write the clean lines in this ERP's import layout, in "
+    "the batch's profiles/<name>/ (repeat it, or a comma list: odoo,json; see `ordermill "
+    "profiles`) [default: from config].", show_default=False)]
+
+
+def _profiles(profile: list[str] | None) -> str | None:
+    return ",".join(profile) if profile else None
 
 
 def _version(value: bool) -> None:
@@ -159,6 +172,7 @@ def ingest(
         "--mappings", help="Directory of mapping files [default: from config, else the "
         "bundled mappings/].", show_default=False)] = None,
     force: ForceOption = False,
+    profile: ProfileOption = None,
     state_dir: StateOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -174,10 +188,12 @@ def ingest(
       ordermill ingest samples/ --out out
       ordermill ingest tmall_export.csv --format parquet --json > result.json
       ordermill ingest orders.xlsx --channel shopify --sheet Orders
+      ordermill ingest samples/shopify --profile odoo --profile json
     """
     settings = load_settings({"out_dir": str(out) if out else None,
                               "format": output_format.value if output_format else None,
                               "state_dir": str(state_dir) if state_dir else None,
+                              "profile": _profiles(profile),
                               "mappings_dir": str(mappings) if mappings else None}, config)
     bar, step = _progress_bar(len(paths))
     with bar:
@@ -193,6 +209,7 @@ def run(
         help="Names of configured sources [default: all of them].", show_default=False)
     ] = None,
     force: ForceOption = False,
+    profile: ProfileOption = None,
     state_dir: StateOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -210,7 +227,8 @@ def run(
       ordermill run tmall-shop --json     # one source, result as JSON
       ordermill run --log-format json     # structured logs on stderr
     """
-    settings = load_settings({"state_dir": str(state_dir) if state_dir else None}, config)
+    settings = load_settings({"state_dir": str(state_dir) if state_dir else None,
+                              "profile": _profiles(profile)}, config)
     bar, step = _progress_bar(0)
     with bar:
         report = api.run(settings, sources or (), force=force,
@@ -228,6 +246,7 @@ def poll(
         help="This once, also take order mail from this date on (YYYY-MM-DD): a first poll "
         "otherwise takes only mail that arrives from then on.")] = None,
     force: ForceOption = False,
+    profile: ProfileOption = None,
     state_dir: StateOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -246,7 +265,8 @@ def poll(
       ordermill poll po-mail --since 2026-12-01
       */5 * * * * cd /srv/orders && ordermill poll --log-format json 2>>poll.log
     """
-    settings = load_settings({"state_dir": str(state_dir) if state_dir else None}, config)
+    settings = load_settings({"state_dir": str(state_dir) if state_dir else None,
+                              "profile": _profiles(profile)}, config)
     bar, step = _progress_bar(0)
     with bar:
         report = api.poll(settings, sources or (), since=since.date() if since else None,
@@ -260,9 +280,21 @@ def history(
     state_dir: StateOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
+    outstanding: Annotated[bool, typer.Option(
+        "--outstanding", help="Instead: the rejected rows still outstanding (not fed back "
+        "fixed and come through), oldest batch first.")] = False,
 ) -> None:
-    """Past runs and their batches with counts, newest first."""
+    """Past runs and their batches with counts, newest first.
+
+    \b
+    Examples:
+      ordermill history -n 5
+      ordermill history --outstanding        # rejected rows not yet fixed and fed back
+    """
     settings = load_settings({"state_dir": str(state_dir) if state_dir else None}, config)
+    if outstanding:
+        _outstanding(api.outstanding(settings), as_json)
+        return
     runs = api.history(settings, limit)
     if as_json:
         typer.echo(json.dumps(runs, indent=2, ensure_ascii=False))
@@ -334,6 +366,19 @@ def report(
     if written.message:
         typer.echo(f"note: {written.message}", err=True)
     typer.echo(written.summary_line(), err=True)
+
+
+def _outstanding(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("nothing outstanding: every rejected row was fixed and fed back")
+        return
+    typer.echo(f"{len(rows):,} rejected row(s) outstanding (batch, source:row, codes):")
+    for row in rows:
+        typer.echo(f"  {row['batch_id']}  {row['source']}:{row['source_row']}  "
+                   f"{row['codes']}")
 
 
 @config_app.command("show")
@@ -523,6 +568,50 @@ def mappings_preview(
     shown = preview_file(file, mapping, settings.mappings_dir, rows, settings.timezone)
     typer.echo(preview_text(shown))
     raise typer.Exit(int(ExitCode.REJECTS if shown.rejected else ExitCode.CLEAN))
+
+
+ProfilesDirOption = Annotated[Path | None, typer.Option(
+    "--profiles", help="Directory of your own profile files [default: from config "
+    "(profiles_dir); the bundled ones are always listed].", show_default=False)]
+
+
+@profiles_app.callback()
+def profiles_main(ctx: typer.Context, profiles: ProfilesDirOption = None,
+                  config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """The ERP profiles (bundled and your own): files, codes looked up, how updates go."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = load_settings({"profiles_dir": str(profiles) if profiles else None}, config)
+    infos = list_profiles(settings.profiles_dir)
+    if as_json:
+        typer.echo(json.dumps([vars(i) for i in infos], indent=2, ensure_ascii=False))
+        return
+    typer.echo(profiles_text(infos))
+
+
+@profiles_app.command("check", epilog="""\b
+Examples:
+  ordermill profiles check my-profiles/acme-erp.toml
+\b
+Exit codes: 0 the profile is fine, 2 it has problems""")
+def profiles_check(
+    files: Annotated[list[Path], typer.Argument(help="Profile files (*.toml).",
+                                                show_default=False)],
+) -> None:
+    """Check profile files: every problem with its key and the nearest name for a typo."""
+    broken = 0
+    for file in files:
+        try:
+            loaded = check_profile(file)
+        except ProfileError as exc:
+            broken += 1
+            for problem in exc.problems:
+                typer.echo(f"{file}: {problem}", err=True)
+            continue
+        typer.echo(f"{file}: OK: {loaded.name} ({loaded.erp}), "
+                   f"{len(loaded.files)} file(s), codes: {', '.join(loaded.codes) or 'none'}")
+    if broken:
+        raise typer.Exit(int(ExitCode.USAGE))
 
 
 def main() -> None:

@@ -25,11 +25,13 @@ import csv
 import datetime as dt
 import io
 import random
-import re
-import zipfile
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "samples"))
+from gen_po import as_excel_saves  # (the samples' own Excel-like saving)
 
 SAVED = dt.datetime(2024, 11, 18, 9, 0)  # every file's save time: the bytes never change
 BAD_EVERY = 40  # one file in this many holds a bad line
@@ -322,27 +324,7 @@ def _saved(book: object, values: dict[str, Decimal]) -> bytes:
     book.properties.created = book.properties.modified = SAVED  # type: ignore[attr-defined]
     buffer = io.BytesIO()
     book.save(buffer)  # type: ignore[attr-defined]
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive, zipfile.ZipFile(
-            out, "w", zipfile.ZIP_DEFLATED) as rewritten:
-        for info in archive.infolist():
-            data = archive.read(info.filename)
-            info.date_time = SAVED.timetuple()[:6]
-            if info.filename == "docProps/core.xml":  # (openpyxl stamps the time of saving)
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>"
-                              + f"{SAVED:%Y-%m-%dT%H:%M:%SZ}".encode(), data)
-            if info.filename == "xl/worksheets/sheet1.xml" and values:
-                text = data.decode("utf-8")
-                for ref, value in values.items():
-                    text, count = re.subn(
-                        rf'(<c r="{ref}"[^>]*>)(<f>.*?</f>)<v\s*/>',
-                        lambda m, v=value: f"{m.group(1)}{m.group(2)}<v>{v.normalize():f}</v>",
-                        text)
-                    if count != 1:
-                        raise ValueError(f"formula cell {ref} not found")
-                data = text.encode("utf-8")
-            rewritten.writestr(info, data)
-    return out.getvalue()
+    return as_excel_saves(buffer.getvalue(), {"xl/worksheets/sheet1.xml": values}, SAVED)
 
 
 def main() -> None:

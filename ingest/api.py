@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ingest.config import Settings, load_settings
+from ingest.config import Settings, Source, load_settings, split_names
 from ingest.errors import UsageError
 from ingest.events import QUIET, Events
 from ingest.ledger import Ledger
@@ -35,8 +35,11 @@ from ingest.reports.write import DailyReport, write_report
 from ingest.runs import RunPlan, run_sources
 from ingest.sources import GivenPaths, configured
 from ingest.writers import writer_for
+from ingest.writers.erp import ProfileJob
+from ingest.writers.lookups import parse_lookups
+from ingest.writers.profiles import find_profile
 
-__all__ = ["RunReport", "history", "ingest", "poll", "report", "run"]
+__all__ = ["RunReport", "history", "ingest", "outstanding", "poll", "report", "run"]
 
 
 def with_reader_overrides(mappings: list[Mapping], *, encoding: str | None = None,
@@ -68,6 +71,7 @@ def ingest(
     encoding: str | None = None,
     sheet: str | None = None,
     force: bool = False,
+    profiles: Sequence[str] | None = None,
     events: Events = QUIET,
 ) -> RunReport:
     """Ingest files (or folders of them) into one published batch, through the ledger:
@@ -82,7 +86,8 @@ def ingest(
     settings = settings or load_settings()
     plan = _plan(settings, "ingest", out=out, state_dir=state_dir,
                  output_format=output_format, mappings=mappings, mappings_dir=mappings_dir,
-                 channel=channel, encoding=encoding, sheet=sheet, force=force)
+                 channel=channel, encoding=encoding, sheet=sheet, force=force,
+                 profiles=profiles)
     # A mail file given here is routed as the configured mailboxes route their mail.
     routes = tuple((r.sender, r.channel) for source in settings.sources if source.mailbox
                    for r in source.mailbox.routes)
@@ -99,7 +104,8 @@ def run(settings: Settings, source_names: Sequence[str] = (), *, force: bool = F
     if not chosen:
         raise UsageError("no sources configured: add [[sources]] to ordermill.toml (see "
                          "`ordermill config show`), or use `ordermill ingest FILE...`")
-    plan = _plan(settings, "run " + " ".join(s.name for s in chosen), force=force)
+    plan = _plan(settings, "run " + " ".join(s.name for s in chosen), force=force,
+                 sources=chosen)
     return run_sources([configured(s, settings) for s in chosen], plan, events)
 
 
@@ -120,7 +126,8 @@ def poll(settings: Settings, source_names: Sequence[str] = (), *, since: date | 
     if not chosen:
         raise UsageError("no mailbox sources configured: add a [[sources]] with kind = "
                          "\"imap\" to ordermill.toml (see the README, \"Mailboxes\")")
-    plan = _plan(settings, "poll " + " ".join(s.name for s in chosen), force=force)
+    plan = _plan(settings, "poll " + " ".join(s.name for s in chosen), force=force,
+                 sources=chosen)
     return run_sources([configured(s, settings, since=since) for s in chosen], plan, events)
 
 
@@ -147,11 +154,25 @@ def report(settings: Settings | None = None, *, since: date | None = None,
                         Path(out) if out is not None else None, output_format)
 
 
+def outstanding(settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Rejected rows still outstanding, oldest batch first: rejected and not since fed back
+    (fixed in a rejects file) and come through. Each: batch_id, source, source_row,
+    channel, codes."""
+    settings = settings or load_settings()
+    ledger = Ledger(settings.state_dir)
+    try:
+        rows = ledger.outstanding().sort("seq", "source", "source_row")
+    finally:
+        ledger.close()
+    return rows.select("batch_id", "source", "source_row", "channel", "codes").to_dicts()
+
+
 def _plan(settings: Settings, command: str, *, out: str | Path | None = None,
           state_dir: str | Path | None = None, output_format: str | None = None,
           mappings: list[Mapping] | None = None, mappings_dir: str | Path | None = None,
           channel: str | None = None, encoding: str | None = None, sheet: str | None = None,
-          force: bool = False) -> RunPlan:
+          force: bool = False, profiles: Sequence[str] | None = None,
+          sources: Sequence[Source] = ()) -> RunPlan:
     """Options and settings resolved into what a run needs; usage errors before any work."""
     output_format = output_format or settings.output_format
     writer_for(output_format)  # a bad format is a usage error before anything is read
@@ -165,4 +186,28 @@ def _plan(settings: Settings, command: str, *, out: str | Path | None = None,
         out_dir=Path(out) if out is not None else settings.out_dir,
         state_dir=Path(state_dir) if state_dir is not None else settings.state_dir,
         output_format=output_format, timezone=settings.timezone, channel=channel,
-        force=force, pair_wait_days=settings.pair_wait_days)
+        force=force, pair_wait_days=settings.pair_wait_days,
+        profiles=profile_jobs(settings, split_names(profiles) or settings.profiles, sources))
+
+
+def profile_jobs(settings: Settings, names: Sequence[str], sources: Sequence[Source] = ()
+                 ) -> tuple[ProfileJob, ...]:
+    """The ERP profiles a run writes: ``names`` for every line, and each source's own for
+    its lines; each loaded and checked, with the code tables it uses (read now: a bad
+    profile or table is a usage error before anything is read)."""
+    wanted: dict[str, frozenset[str] | None] = dict.fromkeys(names)
+    for source in sources:
+        for name in source.profiles:
+            if name in wanted and wanted[name] is None:
+                continue
+            wanted[name] = (wanted.get(name) or frozenset()) | {source.name}
+    if not wanted:
+        return ()
+    loaded = [find_profile(name, settings.profiles_dir) for name in wanted]
+    lookups = {}
+    if any(p.codes for p in loaded) and settings.lookups:
+        where = settings.config_path or Path("ordermill.toml")
+        lookups = parse_lookups(settings.lookups, where.parent, str(where))
+    return tuple(ProfileJob(p, {k: v for k, v in lookups.items() if k in p.codes},
+                            settings.timezone, sources=sources_of)
+                 for p, sources_of in zip(loaded, wanted.values(), strict=True))

@@ -199,6 +199,15 @@ CODES: dict[str, Code] = _catalogue(
              "{field}: {value!r} in column {column} is not an e-mail address; left empty",
              "not an e-mail address of the form name@domain.tld: the field is left empty, the "
              "line goes through"),
+    # ERP profiles (``ingest.writers.erp``): a clean line that one profile cannot write.
+    _warning("missing-code",
+             "{field} {value!r} has no code in {detail}: its order is left out of this "
+             "profile's files",
+             "a line of an ERP profile's files whose code (item, customer, sales "
+             "organisation, warehouse) the configured lookup table does not hold, or whose "
+             "source value is empty where there is no table: its whole order is left out of "
+             "that profile's files (never imported with a blank code) and listed in the "
+             "profile's `held.csv`; the standard files and other profiles still carry it"),
     # Rows not complete yet: neither clean nor rejected; a later export carries them whole.
     _waiting("not-yet-priced",
              "order {value} is not complete yet ({detail}): taken from a later export",

@@ -77,8 +77,12 @@ SETTINGS: dict[str, tuple[str, str, str]] = {
                        "where unreadable files go, with <name>.reason.txt beside them"),
     "pair_wait_days": ("3", "ORDERMILL_PAIR_WAIT_DAYS",
                        "days half of a two-file export waits for the other (partner-missing)"),
+    "profile": ("", "ORDERMILL_PROFILE",
+                "ERP profiles written beside the standard files (comma list, e.g. odoo,json)"),
+    "profiles_dir": ("", "ORDERMILL_PROFILES",
+                     "directory of your own profile files (besides the bundled ones)"),
 }
-SOURCE_KEYS = ("name", "kind", "path", "patterns", "channel")
+SOURCE_KEYS = ("name", "kind", "path", "patterns", "channel", "profile")
 SOURCE_KINDS = ("folder", "imap")  # an imap source's keys: ingest.mailbox
 
 
@@ -101,6 +105,7 @@ class Source:
     channel: str | None = None
     kind: str = "folder"
     mailbox: Mailbox | None = None
+    profiles: tuple[str, ...] = ()  # ERP profiles for this source's lines only
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,16 @@ class Settings:
     sources: tuple[Source, ...] = ()
     config_path: Path | None = None
     sources_origin: str = "default"
+    lookups: dict[str, Any] = field(default_factory=dict)  # [lookups], read when a run needs it
+
+    @property
+    def profiles(self) -> tuple[str, ...]:
+        """The ERP profiles every batch is written in too (``profile``: a comma list)."""
+        return split_names(self.values["profile"])
+
+    @property
+    def profiles_dir(self) -> Path | None:
+        return Path(self.values["profiles_dir"]) if self.values["profiles_dir"] else None
 
     @property
     def output_format(self) -> str:
@@ -170,6 +185,8 @@ class Settings:
             else:
                 value = (f"{source.kind} {source.path} [{','.join(source.patterns)}] "
                          f"channel={source.channel or 'auto'}")
+            if source.profiles:
+                value += f" profile={','.join(source.profiles)}"
             rows.append((f"sources.{source.name}", value, self.sources_origin))
         return rows
 
@@ -200,7 +217,7 @@ def load_settings(options: Mapping[str, str | None] | None = None, config: str |
         elif environ.get(env_name):
             values[name], origins[name] = environ[env_name], f"env {env_name}"
         elif name in data:
-            value = str(data[name])
+            value = ",".join(data[name]) if isinstance(data[name], list) else str(data[name])
             if name.endswith("_dir") and value and path is not None:
                 value = str(path.parent / value)  # relative to the config file, not the cwd
             values[name], origins[name] = value, f"file {path}"
@@ -208,7 +225,21 @@ def load_settings(options: Mapping[str, str | None] | None = None, config: str |
             values[name], origins[name] = default, "default"
     _check_values(values, origins)
     sources = _sources(data.get("sources", []), str(path)) if path else ()
-    return Settings(values, origins, sources, path, f"file {path}" if path else "default")
+    lookups = data.get("lookups", {})
+    if not isinstance(lookups, dict):
+        raise ConfigError(str(path), "lookups", "must be a table: [lookups] item = \"items.csv\"")
+    return Settings(values, origins, sources, path, f"file {path}" if path else "default",
+                    lookups)
+
+
+def split_names(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Profile names from a comma list or a list of them (repeated options), in order,
+    each once."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else list(value)
+    names = [n.strip() for item in items for n in item.split(",") if n.strip()]
+    return tuple(dict.fromkeys(names))
 
 
 def _read_file(path: Path, explicit: bool) -> dict[str, Any]:
@@ -220,7 +251,7 @@ def _read_file(path: Path, explicit: bool) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "", f"is not valid TOML: {exc}") from None
-    allowed = (*SETTINGS, "sources")
+    allowed = (*SETTINGS, "sources", "lookups")
     for key in data:
         if any(word in key.lower() for word in SECRET_WORDS):
             raise ConfigError(str(path), key, "secrets are never read from the config file; "
@@ -231,7 +262,10 @@ def _read_file(path: Path, explicit: bool) -> dict[str, Any]:
         if key == "pair_wait_days" and isinstance(data[key], int | float) \
                 and not isinstance(data[key], bool):
             continue
-        if key != "sources" and not isinstance(data[key], str):
+        if key == "profile" and isinstance(data[key], list) \
+                and all(isinstance(v, str) for v in data[key]):
+            continue  # (profile = ["odoo", "json"])
+        if key not in ("sources", "lookups") and not isinstance(data[key], str):
             # (the value is not shown: a secret pasted into the wrong key must not reach logs)
             raise ConfigError(str(path), key, "must be a string, not a "
                               + _TOML_TYPES.get(type(data[key]).__name__, "value"))
@@ -298,12 +332,18 @@ def _sources(raw: Any, path: str) -> tuple[Source, ...]:
         channel = item.get("channel")
         if channel is not None and not isinstance(channel, str):
             raise ConfigError(path, f"{key}.channel", "must be a channel name")
+        profile = item.pop("profile", None) if kind == "imap" else item.get("profile")
+        if profile is not None and not (isinstance(profile, str) or (
+                isinstance(profile, list) and all(isinstance(p, str) for p in profile))):
+            raise ConfigError(path, f"{key}.profile", "must be a profile name or a list of "
+                              "them (profile = \"odoo\")")
+        profiles = split_names(profile)
         base = Path(path).parent
         if kind == "imap":
             def fail(sub: str, problem: str, where: str = f"{key}") -> ConfigError:
                 return ConfigError(path, f"{where}.{sub}", problem)
             sources.append(Source(name, None, (), channel, kind,
-                                  parse_mailbox(item, fail, base)))
+                                  parse_mailbox(item, fail, base), profiles))
             continue
         folder = item.get("path")
         if not isinstance(folder, str) or not folder:
@@ -313,5 +353,6 @@ def _sources(raw: Any, path: str) -> tuple[Source, ...]:
             patterns = [patterns]
         if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
             raise ConfigError(path, f"{key}.patterns", "must be a list of glob patterns")
-        sources.append(Source(name, base / folder, tuple(patterns), channel, kind))
+        sources.append(Source(name, base / folder, tuple(patterns), channel, kind,
+                              profiles=profiles))
     return tuple(sources)

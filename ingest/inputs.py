@@ -45,6 +45,9 @@ class Input:
     # form labels read as they read a sheet's form area (``ingest.mapping.form``).
     context: tuple[tuple[str, ...], ...] = ()
     optional: bool = False  # a body table: one no mapping recognises is not an order
+    # Rows of a rejects file fed back in (``ingest.feedback``): the row each of its table's
+    # rows was in its original input, in order, so that ``source_row`` names that row.
+    row_numbers: tuple[int, ...] = ()
 
     @classmethod
     def from_path(cls, path: str | Path, *, source: str | None = None,
@@ -63,12 +66,12 @@ class Input:
                    origin: dict[str, str] | None = None, source: str | None = None,
                    channel: str | None = None, routes: tuple[tuple[str, str], ...] = (),
                    max_attachment_bytes: int | None = None,
-                   context: tuple[tuple[str, ...], ...] = (), optional: bool = False
-                   ) -> Input:
+                   context: tuple[tuple[str, ...], ...] = (), optional: bool = False,
+                   row_numbers: tuple[int, ...] = ()) -> Input:
         return cls(name, (suffix or Path(name).suffix).lower(), data=data,
                    origin=origin or {"kind": "bytes"}, source=source, channel=channel,
                    routes=routes, max_attachment_bytes=max_attachment_bytes,
-                   context=context, optional=optional)
+                   context=context, optional=optional, row_numbers=row_numbers)
 
     def exists(self) -> bool:
         """Whether there is a file to read. Raises InputError (``cannot-open``) when that

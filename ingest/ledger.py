@@ -81,6 +81,10 @@ CREATE TABLE IF NOT EXISTS mails (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS mails_message_id ON mails(message_id);
+CREATE TABLE IF NOT EXISTS reject_files (
+    path TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pending (
     batch_id TEXT PRIMARY KEY,
     seq INTEGER NOT NULL,
@@ -89,6 +93,12 @@ CREATE TABLE IF NOT EXISTS pending (
     run_id INTEGER
 );
 """
+# A batch's rows for ``Ledger.outstanding``: each rejected row, and each row of a rejects
+# file fed back in that came through (status "resolved").
+REJECTS: dict[str, pl.DataType] = {
+    "seq": pl.Int64(), "batch_id": pl.String(), "source": pl.String(),
+    "source_row": pl.Int64(), "channel": pl.String(), "codes": pl.String(),
+    "status": pl.String()}
 BATCH_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
 COMPACT_AFTER = 32  # key files; then they are merged into one, latest version per key
 
@@ -109,6 +119,7 @@ class Ledger:
         self.state_dir = state_dir
         self.keys_dir = state_dir / "keys"
         self.keys_dir.mkdir(parents=True, exist_ok=True)
+        self.rejects_dir = state_dir / "rejects"
         self.db = sqlite3.connect(state_dir / "ledger.sqlite", isolation_level=None,
                                   timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -219,6 +230,33 @@ class Ledger:
         partial.rename(self.keys_dir / name)
         return name
 
+    def write_rejects(self, batch_id: str, seq: int, rows: pl.DataFrame) -> None:
+        """The batch's rejected rows and the rows fed back that came through (``REJECTS``),
+        for ``outstanding``: written before the batch is published, counted once it is
+        committed (the file's name follows from the pending row)."""
+        if not rows.height:
+            return
+        self.rejects_dir.mkdir(exist_ok=True)
+        name = f"{seq:08d}-{batch_id}.parquet"
+        partial = self.rejects_dir / f".{name}.partial"
+        rows.with_columns(pl.lit(seq, pl.Int64).alias("seq"),
+                          pl.lit(batch_id).alias("batch_id")).select(
+            list(REJECTS)).cast(REJECTS).write_parquet(partial)  # type: ignore[arg-type]
+        partial.rename(self.rejects_dir / name)
+
+    def outstanding(self) -> pl.DataFrame:
+        """Rejected rows not since fed back and come through (as a clean line, a duplicate
+        or an update): for each (source, source_row), its latest state, where that is
+        rejected. A row deleted from a rejects file before it was fed back stays here."""
+        files = [self.rejects_dir / row[0] for row in self.db.execute(
+            "SELECT path FROM reject_files ORDER BY seq")]
+        if not files:
+            return pl.DataFrame(schema=REJECTS)
+        return (pl.scan_parquet(files).sort("seq")
+                .unique(subset=["source", "source_row"], keep="last", maintain_order=True)
+                .filter(pl.col("status") == "rejected")
+                .collect(engine="streaming"))
+
     def mark_pending(self, batch_id: str, seq: int, out_dir: Path, key_file: str,
                      run_id: int | None) -> None:
         self.db.execute("INSERT INTO pending (batch_id, seq, out_dir, key_file, run_id) "
@@ -244,6 +282,9 @@ class Ledger:
                  for i in manifest["inputs"]])
             db.execute("INSERT INTO key_files (path, max_seq) VALUES (?, ?)", (key_file, seq))
             ledger_counts.record_batch(db, batch_id, run_id, manifest)
+            rejects = f"{seq:08d}-{batch_id}.parquet"
+            if (self.rejects_dir / rejects).is_file():
+                db.execute("INSERT INTO reject_files (path, seq) VALUES (?, ?)", (rejects, seq))
             db.execute("DELETE FROM pending WHERE batch_id = ?", (batch_id,))
 
     def recover(self, out_dir: Path) -> list[str]:
@@ -274,6 +315,13 @@ class Ledger:
         for stray in self.keys_dir.iterdir():
             if stray.name not in registered | pending:
                 stray.unlink()  # written by a run killed before it published
+        if self.rejects_dir.is_dir():
+            counted = {row[0] for row in self.db.execute("SELECT path FROM reject_files")}
+            waiting = {f"{seq:08d}-{b}.parquet" for b, seq in self.db.execute(
+                "SELECT batch_id, seq FROM pending")}
+            for stray in self.rejects_dir.iterdir():
+                if stray.name not in counted | waiting:
+                    stray.unlink()
         return done
 
     def compact(self) -> None:

@@ -17,30 +17,35 @@ finds the manifest and commits it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ingest.errors import writing_to
 from ingest.faults import crash_point
 from ingest.ledger import Ledger
-from ingest.verdicts import Finished
+from ingest.verdicts import Finished, reject_rows
 from ingest.writers.batch import new_batch_id, stage_batch
+from ingest.writers.erp import ProfileJob
 
 
 def publish_batch(finished: Finished, unreadable: list[dict[str, str]], ledger: Ledger,
                   out_dir: Path, output_format: str, run_id: int,
                   batch_id: str | None = None,
-                  waiting: list[dict[str, Any]] | None = None) -> tuple[Path, dict[str, Any]]:
-    """Publish ``finished`` as a new batch under ``out_dir``: its folder and manifest."""
+                  waiting: list[dict[str, Any]] | None = None,
+                  profiles: Sequence[ProfileJob] = ()) -> tuple[Path, dict[str, Any]]:
+    """Publish ``finished`` as a new batch under ``out_dir``: its folder and manifest (and
+    the lines in each ERP profile's layout, inside the batch folder)."""
     batch_id = batch_id or new_batch_id()
     state = ledger.state_dir
     with writing_to(state):
         seq = ledger.next_seq()
         key_file = ledger.write_keys(batch_id, seq, finished.keys)
+        ledger.write_rejects(batch_id, seq, reject_rows(finished))
     crash_point("keys-written")
     with writing_to(out_dir):
         staged = stage_batch(finished.results, unreadable, out_dir, batch_id, output_format,
-                             waiting)
+                             waiting, profiles)
     try:
         crash_point("staged")
         with writing_to(state):

@@ -194,19 +194,32 @@ def _read_once(one: Input, mappings: list[Mapping], channel: str | None,
             table = document.read(match.options, match.header_row)
             sha256, read = hashed()
             return ReadHalf(one, match, table, sha256, read)
-        if size > chunk_bytes and isinstance(document, ChunkDocument):
+        if size > chunk_bytes and isinstance(document, ChunkDocument) and not one.row_numbers:
             try:
                 return _read(one, match, hashed, order_tables(document, match, chunk_bytes),
                              Spill(spill_dir), default_timezone, whole=False,
                              progress=_share(progress, size))
             except NotChunkable:
                 pass  # read whole below: that path handles (and explains) the damage
-        table = document.read(match.options, match.header_row)
+        table = renumbered(document.read(match.options, match.header_row), one)
     if together and size <= SMALL_BYTES:
         if one.context:  # a mail's part: the mail's subject and body are form rows too
             table.rows_outside = [*table.rows_outside, *context_rows(one)]
         return ReadTable(one, match, table, *hashed())
     return _read(one, match, hashed, iter([table]), InMemory(), default_timezone, whole=True)
+
+
+def renumbered(table: RawTable, one: Input) -> RawTable:
+    """A fed-back input's rows (``ingest.feedback``) under the numbers they had in their
+    original input, so that every stage after names that row; a workbook's rows are read
+    as a spreadsheet's (a date cell the analyst typed is a date)."""
+    if not one.row_numbers or table.frame.height != len(one.row_numbers):
+        return table
+    numbers = pl.Series(one.row_numbers, dtype=table.frame.schema[ROW])
+    table.frame = table.frame.with_columns(numbers.alias(ROW))
+    if one.origin.get("spreadsheet") == "True":
+        table.delimiter = None
+    return table
 
 
 def _hashed(document: Document) -> Callable[[], Digest]:

@@ -85,7 +85,14 @@ class RunReport:
         if t["unreadable"]:
             line += f", {t['unreadable']:,} unreadable"
         line += f" -> {self.batch_dir}" if self.batch_dir else " -> no new batch"
-        return "\n".join([line, *self.forced_notes()])
+        return "\n".join([line, *self.forced_notes(), *self.profile_notes()])
+
+    def profile_notes(self) -> list[str]:
+        """One line per ERP profile that held orders out for missing codes."""
+        profiles = (self.manifest or {}).get("profiles", {})
+        return [f"  {name}: {entry['held_orders']:,} order(s) held out for missing codes "
+                f"(profiles/{name}/held.csv)"
+                for name, entry in profiles.items() if entry["held_orders"]]
 
     def forced_notes(self) -> list[str]:
         """One line per input read with a mapping forced by ``--channel`` although its

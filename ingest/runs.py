@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from ingest.codes import is_transient
@@ -26,6 +27,7 @@ from ingest.errors import (
 )
 from ingest.events import QUIET, Events
 from ingest.faults import crash_point
+from ingest.feedback import feedback_mappings, is_rejects_file, open_rejects
 from ingest.inputs import Fate, Input, Outcome
 from ingest.intake import Intake, Skip
 from ingest.ledger import Ledger
@@ -51,6 +53,7 @@ from ingest.unpaired import Unpaired, UnpairedStore
 from ingest.validate import load_in_background
 from ingest.verdicts import finish
 from ingest.writers.batch import new_batch_id
+from ingest.writers.erp import ProfileJob
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class RunPlan:
     channel: str | None = None  # read every input with this mapping (no detection)
     force: bool = False
     pair_wait_days: float = 3.0  # how long half of a two-file export waits for the other
+    profiles: tuple[ProfileJob, ...] = ()  # ERP layouts written beside the standard files
 
 
 @dataclass
@@ -199,6 +203,10 @@ class _Reading:
     checked: list[CheckedInput] = field(default_factory=list)
     together: Together = field(default_factory=Together)  # small inputs, mapped together
 
+    @cached_property
+    def fed_back_mappings(self) -> list[Mapping]:
+        return feedback_mappings(self.plan.mappings)
+
     def failed(self, one: Input, raised: Exception) -> Outcome:
         """The input's failure, reported (named, with its reason) and as its outcome."""
         exc = _input_failure(one, raised)
@@ -221,12 +229,17 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
     # Mails are opened first, so that their parts are among the inputs the readers may start
     # on ahead (small workbooks go to the parser's process while the run works).
     opened: dict[int, list[OpenedMail] | Outcome] = {}
+    fed: dict[int, list[Input] | Outcome] = {}  # rejects files fed back in: their inputs
     upcoming: list[Input] = []
     for _, one in listed:
         if one.suffix in CONTAINER_SUFFIXES:
             opened[id(one)] = mails = _open_mail(one, reading)
             if isinstance(mails, list):
                 upcoming += [part for mail in mails for part in mail.parts]
+        elif is_rejects_file(one):
+            fed[id(one)] = parts = _open_rejects(one, reading)
+            if isinstance(parts, list):
+                upcoming += parts
         else:
             upcoming.append(one)
     # Small inputs: read one by one, mapped together.
@@ -238,6 +251,10 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
             mails = opened[id(one)]
             outcome: Outcome | None = mails if isinstance(mails, Outcome) else _read_mail(
                 source, one, mails, reading)
+        elif id(one) in fed:
+            parts = fed[id(one)]
+            outcome = parts if isinstance(parts, Outcome) else _read_fed_back(
+                source, one, parts, reading)
         else:
             outcome = _read_one(source, one, reading,
                                 _within(events, one.name, index, len(listed)))
@@ -285,7 +302,10 @@ def _read_one(source: Source, one: Input, reading: _Reading,
                         f"{admitted.reason}; use --force to ingest it again")
             return Outcome(one, Fate.ALREADY_INGESTED)
         plan = reading.plan
-        result = read_any(one, plan.mappings, plan.channel or one.channel, plan.timezone,
+        mappings, channel = plan.mappings, plan.channel or one.channel
+        if one.origin.get("kind") == "rejects":  # (a rejects file's rows: their own mapping)
+            mappings, channel = reading.fed_back_mappings, one.channel
+        result = read_any(one, mappings, channel, plan.timezone,
                           admitted, spill_dir=reading.spill_dir, progress=progress,
                           together=reading.together)
         intake.read(one, (result.sha256, result.size))
@@ -354,6 +374,30 @@ def _read_mail(source: Source, one: Input, mails: list[OpenedMail],
         return Outcome(one, Fate.RETRY, "cannot-open", "a part could not be read now")
     if reasons:
         return Outcome(one, Fate.UNREADABLE, codes[0], "; ".join(reasons))
+    return Outcome(one, Fate.INGESTED)
+
+
+def _open_rejects(one: Input, reading: _Reading) -> list[Input] | Outcome:
+    """A rejects file fed back in, opened into the inputs it holds rows of; its failure's
+    outcome when it cannot be read."""
+    try:
+        parts, passed_over = open_rejects(one, reading.plan.mappings)
+    except Exception as raised:
+        return reading.failed(one, raised)
+    for reason in passed_over:
+        reading.events.emit("input_passed_over", path=one.name, reason=reason,
+                            message=f"passed over in {one.name}: {reason}")
+    return parts
+
+
+def _read_fed_back(source: Source, one: Input, parts: list[Input],
+                   reading: _Reading) -> Outcome:
+    """Read the inputs of a rejects file fed back in. Its outcome: read, when each was
+    read (or was before); otherwise that of the first that was not."""
+    for part in parts:
+        outcome = _read_one(source, part, reading)
+        if outcome is not None and outcome.fate not in (Fate.INGESTED, Fate.ALREADY_INGESTED):
+            return Outcome(one, outcome.fate, outcome.code, f"{part.name}: {outcome.reason}")
     return Outcome(one, Fate.INGESTED)
 
 
@@ -465,9 +509,12 @@ def _publish(checked: list[CheckedInput], ledger: Ledger, plan: RunPlan, report:
              events: Events) -> None:
     batch_id = new_batch_id()
     finished = finish(checked, batch_id, ledger.history())
+    # A profile named for some sources takes the lines of the inputs they listed.
+    profiles = [job if job.sources is None else replace(job, inputs=frozenset(
+        c.name for c in checked if c.input.source in job.sources)) for job in plan.profiles]
     report.batch_dir, report.manifest = publish_batch(
         finished, report.unreadable, ledger, plan.out_dir, plan.output_format, report.run_id,
-        batch_id, report.unpaired)
+        batch_id, report.unpaired, profiles)
     for entry in report.manifest["inputs"]:
         events.emit("input_done", **{k: entry[k] for k in (
             "path", "channel", "rows_in", "clean", "rejected", "duplicates", "updates",

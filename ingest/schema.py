@@ -19,8 +19,8 @@ from typing import Literal
 import polars as pl
 
 # 2: change_type and changed_fields; 3: order_discount_amount, shipping_amount;
-# 4: tax_amount, order_total
-SCHEMA_VERSION = 4
+# 4: tax_amount, order_total; 5: corrected_from
+SCHEMA_VERSION = 5
 
 MONEY = pl.Decimal(18, 2)
 INSTANT = pl.Datetime("us", "UTC")
@@ -85,6 +85,10 @@ FIELDS: tuple[Field, ...] = (
           doc="Row number a person sees when opening the source in a spreadsheet "
           "(the header row and any rows above it count; the first data row under a row-1 header "
           "is 2)."),
+    Field("corrected_from",
+          doc="Set when the line was fixed in a rejects file and fed back in: the batch and "
+          "file it was corrected in (`20261122T043000Z-3fa9c1/rejects.xlsx`); `source` and "
+          "`source_row` still name the original input and row. Empty otherwise."),
     # order
     Field("order_id", required=True,
           doc="The channel's order number, always a string (leading zeros and 19-digit "
@@ -162,7 +166,7 @@ FIELDS: tuple[Field, ...] = (
     Field("changed_fields", doc="For updates, the fields that changed, `;`-separated."),
 )
 
-LINEAGE_FIELDS = ("batch_id", "channel", "source", "source_row")
+LINEAGE_FIELDS = ("batch_id", "channel", "source", "source_row", "corrected_from")
 CHANGE_FIELDS = ("change_type", "changed_fields")
 _BY_NAME = {f.name: f for f in FIELDS}
 

@@ -69,6 +69,16 @@ class InputResult:
     # The customer (buyer_id, else buyer_name) of each rejected row whose own values failed
     # a check, for the daily report; None when no rejected row names one.
     reject_customers: pl.Series | None = None
+    # For the rejects workbook (``ingest.writers.rejectbook``): the source's own columns in
+    # its order, each field's source columns, and the warned lines as read (``source_row``,
+    # codes, messages, then those columns, as ``rejects`` has them) with their warnings
+    # (``source_row``, field, message), at most ``WARNED_LINES`` of them.
+    header: list[str] = field(default_factory=list)
+    columns_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    warned: pl.DataFrame | None = None
+    warned_cells: pl.DataFrame | None = None
+    # A rejects file's rows fed back in (``ingest.feedback``): the source rows it brought.
+    fed_back_rows: pl.Series | None = None
 
     @cached_property
     def clean(self) -> pl.DataFrame:
@@ -107,9 +117,10 @@ class _InMemory:
         inputs = pl.DataFrame({
             INPUT: places, "channel": [c.channel for _, c, _ in whole],
             "source": [c.name for _, c, _ in whole],
+            "corrected_from": [c.input.origin.get("corrected_from") for _, c, _ in whole],
             "__packed": [c.mapping.packed_items is not None for _, c, _ in whole]},
             schema={INPUT: pl.UInt32, "channel": pl.String, "source": pl.String,
-                    "__packed": pl.Boolean})
+                    "corrected_from": pl.String, "__packed": pl.Boolean})
         return cls(lines, inputs)
 
     def output(self, gone: pl.DataFrame, updates: pl.DataFrame, batch_id: str
@@ -133,7 +144,9 @@ class _InMemory:
             pl.lit(batch_id).alias("batch_id"), "channel", "source",
             pl.when(pl.col("__packed")).then(pl.col(ROW) // PACKED_LINES)
             .otherwise(pl.col(ROW)).alias("source_row"),
-            pl.exclude(ROW, INPUT, "channel", "source", "__packed", "__changed", "__update"),
+            pl.exclude(ROW, INPUT, "channel", "source", "__packed", "__changed", "__update",
+                       "corrected_from"),
+            "corrected_from",
             change_type.alias("change_type"),
             changed_fields.alias("changed_fields"),
         ).select(*field_names(), *CHANGE)
@@ -220,8 +233,37 @@ def finish(checked: list[CheckedInput], batch_id: str,
                          count.get("update", 0))
         result.warning_parts, result.warnings, result.warning_codes = _warnings(
             c, reasons[ROW], mine.dropped)
+        if result.warnings:
+            result.warned, result.warned_cells = _warned(c, reasons[ROW], mine.dropped,
+                                                         result.rejects.columns)
         results.append(result)
     return Finished(results, pl.concat(_runs(key_parts)))
+
+
+def reject_rows(finished: Finished) -> pl.DataFrame:
+    """The ledger's record of the batch's rejects (``Ledger.write_rejects``): source,
+    source_row, channel, codes, status of each rejected row ("rejected"), and of each row
+    of a rejects file fed back in that came through ("resolved")."""
+    parts = [r.rejects.select(pl.col("source").cast(pl.String),
+                              pl.col("source_row").cast(pl.Int64), pl.col("channel"),
+                              pl.col("codes"), pl.lit("rejected").alias("status"))
+             for r in finished.results if r.rejects.height]
+    for r in finished.results:
+        if r.fed_back_rows is None:
+            continue
+        again = r.rejects["source_row"].cast(pl.Int64).implode()
+        through = r.fed_back_rows.filter(~r.fed_back_rows.is_in(again))
+        parts.append(pl.DataFrame({"source": r.path, "source_row": through,
+                                   "channel": r.channel, "codes": None,
+                                   "status": "resolved"},
+                                  schema={"source": pl.String, "source_row": pl.Int64,
+                                          "channel": pl.String, "codes": pl.String,
+                                          "status": pl.String}))
+    if not parts:
+        return pl.DataFrame(schema={"source": pl.String, "source_row": pl.Int64,
+                                    "channel": pl.String, "codes": pl.String,
+                                    "status": pl.String})
+    return pl.concat(parts)
 
 
 MEMORY_ROWS = 100_000  # an input read whole with more lines is written as before: lazily
@@ -376,6 +418,29 @@ def _warnings(c: CheckedInput, rejected: pl.Series, dropped: pl.Series
     return parts, sum(by_code.values()), by_code
 
 
+WARNED_LINES = 10_000  # warned lines per input shown in the rejects workbook (warnings.csv: all)
+
+
+def _warned(c: CheckedInput, rejected: pl.Series, dropped: pl.Series, layout: list[str]
+            ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The first ``WARNED_LINES`` warned lines of an input as read, in the layout of its
+    rejects (``layout``), and their warnings (source_row, field, message)."""
+    gone = pl.concat([rejected.cast(pl.Int64), dropped.cast(pl.Int64)]).unique().implode()
+    found = pl.concat([part.filter(~pl.col(ROW).cast(pl.Int64).is_in(gone))
+                       .select(ROW, "field", "code", "message") for part in c.warnings])
+    rows = found.select(ROW).unique(maintain_order=True).head(WARNED_LINES).collect()[ROW]
+    cells = found.filter(pl.col(ROW).is_in(rows.implode())).collect(engine="streaming")
+    by_row = cells.group_by(ROW, maintain_order=True).agg(
+        pl.col("code").unique(maintain_order=True).str.join(";").alias("codes"),
+        pl.col("message").str.join(" | ").alias("messages"))
+    shown = dict(zip(c.header, layout[len(REJECT_LEAD):], strict=True))
+    raw = c.raw_rows(rows).rename(shown)
+    warned = by_row.join(raw, on=ROW, how="left").select(
+        pl.lit(c.name).alias("source"), _source_row(c).alias("source_row"),
+        pl.lit(c.channel).alias("channel"), "codes", "messages", *shown.values())
+    return warned, cells.select(_source_row(c).alias("source_row"), "field", "message")
+
+
 def _output(part: pl.LazyFrame, verdicts: _Verdicts) -> pl.LazyFrame:
     """The lines of a piece that are output: not held back, not duplicates."""
     if not verdicts.dropped.len():
@@ -401,6 +466,7 @@ def _clean_lines(c: CheckedInput, part: pl.LazyFrame, verdicts: _Verdicts,
         pl.lit(c.channel).alias("channel"),
         pl.lit(c.name).alias("source"),
         _source_row(c).alias("source_row"),
+        pl.lit(c.input.origin.get("corrected_from"), pl.String).alias("corrected_from"),
         pl.exclude(ROW),
         change_type.alias("change_type"),
         changed_fields.alias("changed_fields"),
@@ -445,10 +511,20 @@ def _result(c: CheckedInput, clean_parts: list[pl.DataFrame | pl.LazyFrame], cle
         raise AssertionError(f"{c.name}: {c.rows_in} rows in, {clean_rows} clean + "
                              f"{rejects.height} rejected + {duplicates} duplicates + "
                              f"{c.waiting} waiting + {c.joined} joined")
+    fed = c.input.row_numbers
     return InputResult(c.name, c.sha256, c.size, c.channel, c.rows_in, clean_parts,
                        clean_rows, rejects, duplicates, updates, c.details, c.store,
-                       waiting=c.waiting, joined=c.joined,
+                       waiting=c.waiting, joined=c.joined, header=list(c.header),
+                       columns_of=_columns_of(c),
+                       fed_back_rows=pl.Series(fed, dtype=pl.Int64) if fed else None,
                        reject_customers=_customers(c.rejected_orders))
+
+
+def _columns_of(c: CheckedInput) -> dict[str, tuple[str, ...]]:
+    """Each mapped field's source columns, as the rejects show them (a form label's field
+    has none: its value is not in the table)."""
+    return {name: rule.source_columns for name, rule in c.mapping.fields.items()
+            if rule.form is None and rule.source_columns}
 
 
 def _customers(rejected_orders: pl.DataFrame) -> pl.Series | None:

@@ -12,6 +12,7 @@ formulas stay bare (what a script-written file looks like).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import zipfile
 from decimal import Decimal
@@ -159,23 +160,36 @@ def save(workbook: openpyxl.Workbook, target: Path, values: dict[str, Decimal]) 
 
 def cache_formulas(path: Path, values: dict[str, dict[str, Decimal]]) -> None:
     """Write each formula's value into its cell (``<v>``), as Excel does when it saves."""
-    with zipfile.ZipFile(path) as archive:
-        members = [(info, archive.read(info.filename)) for info in archive.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for info, data in members:
-            info.date_time = SAVED.timetuple()[:6]
+    path.write_bytes(as_excel_saves(path.read_bytes(), values, SAVED, path.name))
+
+
+def as_excel_saves(data: bytes, values: dict[str, dict[str, Decimal]], saved: dt.datetime,
+                   label: str = "workbook") -> bytes:
+    """An openpyxl-saved workbook's bytes as Excel saves them: each formula's value in its
+    cell (``<v>``; openpyxl alone saves formulas bare), and every timestamp ``saved`` (the
+    same bytes every time). ``values``: part name -> cell reference -> value."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, zipfile.ZipFile(
+            out, "w", zipfile.ZIP_DEFLATED) as rewritten:
+        for info in archive.infolist():
+            part = archive.read(info.filename)
+            info.date_time = saved.timetuple()[:6]
+            if info.filename == "docProps/core.xml":  # (openpyxl stamps the time of saving)
+                part = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>"
+                              + f"{saved:%Y-%m-%dT%H:%M:%SZ}".encode(), part)
             cells = values.get(info.filename)
             if cells:
-                text = data.decode("utf-8")
+                text = part.decode("utf-8")
                 for ref, value in cells.items():
                     text, count = re.subn(
                         rf'(<c r="{ref}"[^>]*>)(<f>.*?</f>)<v\s*/>',
                         lambda m, v=value: f"{m.group(1)}{m.group(2)}<v>{v.normalize():f}</v>",
                         text)
                     if count != 1:
-                        raise ValueError(f"{path.name}: formula cell {ref} not found")
-                data = text.encode("utf-8")
-            archive.writestr(info, data)
+                        raise ValueError(f"{label}: formula cell {ref} not found")
+                part = text.encode("utf-8")
+            rewritten.writestr(info, part)
+    return out.getvalue()
 
 
 def write_po_samples() -> None:

@@ -86,3 +86,51 @@ def produce(sample: str | tuple[str, ...], out: Path) -> tuple[pl.DataFrame, pl.
     # files hold no machine's folders.
     relative = pl.col("source").str.strip_prefix(f"{ROOT}/")
     return orders.drop("batch_id").with_columns(relative), rejects.with_columns(relative)
+
+
+# ERP profiles: the lines of these samples in every bundled profile's layout, checked in
+# under tests/golden/profiles/<profile>/ (an xlsx as the text of its cells, one row a line).
+PROFILE_SAMPLES = ("samples/shopify/orders_export_1.csv",
+                   "samples/po/acme-PO-4500012345.xlsx", "samples/1688/历史订单_2025-11-08.xlsx")
+
+
+def profile_outputs(batch_dir: Path) -> dict[str, str]:
+    """Each profile file of a batch as text (relative name -> text): CSV and NDJSON as
+    written (the batch id and this checkout's folder taken out), an xlsx as its cells."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    batch_id = batch_dir.name
+    found: dict[str, str] = {}
+    for path in sorted((batch_dir / "profiles").rglob("*")):
+        if not path.is_file():
+            continue
+        name = str(path.relative_to(batch_dir / "profiles"))
+        if path.suffix == ".xlsx":
+            book = load_workbook(path, read_only=True)
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            for sheet in book.worksheets:
+                buffer.write(f"# sheet {sheet.title}\n")
+                for row in sheet.iter_rows(values_only=True):
+                    writer.writerow(["" if v is None else v for v in row])
+            book.close()
+            found[name + ".csv"] = buffer.getvalue()
+            continue
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
+        prefix = "BOM " if raw.startswith(b"\xef\xbb\xbf") else ""
+        found[name] = prefix + text.replace(batch_id, "<batch>").replace(f"{ROOT}/", "")
+    return found
+
+
+def produce_profiles(out: Path) -> dict[str, str]:
+    """``PROFILE_SAMPLES`` ingested with every bundled profile into a fresh ledger."""
+    from ingest.writers.profiles import profile_files
+
+    report = ingest(list(PROFILE_SAMPLES), out / "out", state_dir=out / "state",
+                    profiles=list(profile_files()))
+    assert report.batch_dir is not None
+    return profile_outputs(report.batch_dir)

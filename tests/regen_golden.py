@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from golden import CASES, GOLDEN, MAIL_CASES, ROOT, produce
+from golden import CASES, GOLDEN, MAIL_CASES, ROOT, produce, produce_profiles
 
 if __name__ == "__main__":
     os.chdir(ROOT)
@@ -23,3 +23,8 @@ if __name__ == "__main__":
             orders.write_csv(target / "orders.csv")
             rejects.write_csv(target / "rejects.csv")
             print(f"{channel}: {orders.height} orders, {rejects.height} rejects -> {target}")
+        profiles = GOLDEN / "profiles"
+        for name, text in produce_profiles(Path(tmp) / "profiles").items():
+            (profiles / name).parent.mkdir(parents=True, exist_ok=True)
+            (profiles / name).write_text(text, encoding="utf-8")
+            print(f"profiles/{name}")

@@ -22,7 +22,7 @@ import pytest
 from conftest import ROOT, SAMPLES
 
 # What the wheel is built from: the sources of the ``[project]`` and nothing else.
-PROJECT_FILES = ("pyproject.toml", "README.md", "cli.py", "ingest", "mappings")
+PROJECT_FILES = ("pyproject.toml", "README.md", "cli.py", "ingest", "mappings", "profiles")
 
 
 @pytest.fixture(scope="module")

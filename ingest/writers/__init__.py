@@ -5,8 +5,9 @@ setting's check and ``writer_for`` all read it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -25,6 +26,27 @@ def register(name: str, extension: str, writer: Writer) -> None:
 register("csv", "csv", write_csv)
 register("parquet", "parquet", write_parquet)
 register("ndjson", "ndjson", write_ndjson)
+
+
+# Files for people beside a batch's own (orders, rejects.csv, warnings.csv), written from
+# the batch's results when it has something for them: file name -> writer(results, path,
+# batch id), which returns the rows written, or None when it wrote nothing.
+Companion = Callable[[Sequence[Any], Path, str], "int | None"]
+COMPANIONS: dict[str, Companion] = {}
+
+
+def register_companion(name: str, writer: Companion) -> None:
+    COMPANIONS[name] = writer
+
+
+def _rejects_workbook(results: Sequence[Any], path: Path, batch_id: str) -> int | None:
+    # (imported when a batch is written: openpyxl is not loaded for --help or a quiet run)
+    from ingest.writers.rejectbook import write_rejects_workbook
+
+    return write_rejects_workbook(results, path, batch_id)
+
+
+register_companion("rejects.xlsx", _rejects_workbook)
 
 
 def writer_for(name: str) -> tuple[str, Writer]:

@@ -13,7 +13,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +25,8 @@ from polars.io.plugins import register_io_source
 from ingest.schema import SCHEMA_VERSION, polars_schema
 from ingest.validate import validate_clean
 from ingest.verdicts import REJECT_LEAD, WARNING_COLUMNS, InputResult
-from ingest.writers import writer_for
+from ingest.writers import COMPANIONS, writer_for
+from ingest.writers.erp import PROFILES_DIR, ProfileJob, write_profile
 from ingest.writers.formats import write_rejects
 
 
@@ -72,15 +73,23 @@ class Staged:
 
 def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], out_dir: Path,
                 batch_id: str, output_format: str = "csv",
-                waiting: list[dict[str, Any]] | None = None) -> Staged:
+                waiting: list[dict[str, Any]] | None = None,
+                profiles: Sequence[ProfileJob] = ()) -> Staged:
     """Write orders, rejects and manifest for ``results`` into a staging folder under
-    ``out_dir``, flushed to disk. Nothing is left behind when writing fails."""
+    ``out_dir``, flushed to disk, and the clean lines in each ERP profile's layout
+    (``profiles/<name>/``, ``ingest.writers.erp``). Nothing is left behind when writing
+    fails."""
     extension, write_orders = writer_for(output_format)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / f".{batch_id}.partial"
     staging.mkdir()
     try:
         clean = validated_lines([part for r in results for part in r.clean_parts])
+        # ERP profiles group the lines by order: the batch's lines are computed (and
+        # validated) once, in memory, for the standard file and every profile.
+        lines = clean.collect() if profiles else None
+        if lines is not None:
+            clean = lines.lazy()
         rejects = pl.concat([r.rejects for r in results], how="diagonal") if results else (
             pl.DataFrame(schema={name: pl.String for name in REJECT_LEAD}))
         rejects = rejects.with_columns(pl.col("source_row").cast(pl.Int64, strict=False))
@@ -98,8 +107,27 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
             write(frame, target)
             fsync_path(target)
             outputs.append({"file": name, "rows": rows, "sha256": _sha256(target)})
+        for name, companion in COMPANIONS.items():
+            target = staging / name
+            rows_written = companion(results, target, batch_id)
+            if rows_written is None:
+                continue
+            fsync_path(target)
+            outputs.append({"file": name, "rows": rows_written, "sha256": _sha256(target)})
+        sections: dict[str, Any] = {}
+        for job in profiles:
+            assert lines is not None
+            written, sections[job.profile.name] = write_profile(lines, job, staging, _sha256)
+            for entry in written:
+                fsync_path(staging / entry["file"])
+            fsync_path(staging / PROFILES_DIR / job.profile.name)
+            outputs.extend(written)
+        if profiles:
+            fsync_path(staging / PROFILES_DIR)
         # (``waiting``: halves of two-file exports waiting for their partner, ``ingest.pairs``)
         manifest = _manifest(batch_id, results, unreadable, outputs, waiting)
+        if sections:
+            manifest["profiles"] = sections
         manifest_path = staging / "manifest.json"
         manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                  encoding="utf-8")

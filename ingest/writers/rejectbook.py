@@ -1,0 +1,66 @@
+"""Writing, the last stage: a batch's rejected and warned rows as the rejects workbook's sheets.
+
+Turns each input's result (``ingest.verdicts.InputResult``) into the rows and cell marks of
+its sheet, column-wise, and hands them to the workbook writer (``ingest.writers.workbook``),
+which knows the format. Written when a batch has rejected or warned rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from ingest.verdicts import REJECT_LEAD, InputResult
+from ingest.writers.workbook import LEAD, SheetData, marks_for, write_workbook
+
+HELD_ONLY = "incomplete-order"
+
+
+def sheet_data(result: InputResult) -> SheetData | None:
+    """The input's sheet: its rejected rows, then up to ``WARNED_LINES`` warned ones, in
+    source-row order; None when it has neither."""
+    own = result.rejects.columns[len(REJECT_LEAD):]
+    parts = []
+    if result.rejects.height:
+        parts.append(result.rejects.select(
+            pl.col("source_row").cast(pl.Int64), "codes", "messages", *own,
+            pl.when(pl.col("codes") == HELD_ONLY).then(pl.lit("held"))
+            .otherwise(pl.lit("reject")).alias("__kind")))
+    if result.warned is not None and result.warned.height:
+        parts.append(result.warned.select(
+            pl.col("source_row").cast(pl.Int64), "codes", "messages", *own,
+            pl.lit("warning").alias("__kind")))
+    if not parts:
+        return None
+    rows = pl.concat(parts, how="vertical_relaxed").sort("source_row", maintain_order=True)
+    rows = rows.with_columns(pl.col("__kind").cast(pl.String))
+    kinds = rows["__kind"]
+    positions = rows.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("__pos"),
+                            "source_row", "__kind")
+    warnings = None
+    if result.warned_cells is not None and result.warned_cells.height:
+        warnings = (positions.filter(pl.col("__kind") == "warning")
+                    .join(result.warned_cells.with_columns(pl.col("source_row").cast(pl.Int64)),
+                          on="source_row").select("__pos", "field", "message"))
+    rejected = rows.with_columns(pl.when(pl.col("__kind") == "warning").then(None)
+                                 .otherwise(pl.col("messages")).alias("messages"))
+    marks = marks_for(rejected, result.columns_of, warnings)
+    text = rows.drop("__kind").select(pl.all().cast(pl.String))
+    text.columns = [*LEAD, *own]
+    header = list(result.header) if len(result.header) == len(own) else own
+    mapping = str(result.details.get("mapping", result.channel))
+    form = result.details.get("form")
+    return SheetData(result.path, result.channel, mapping, header, text, marks, kinds,
+                     text.height, dict(form) if isinstance(form, dict) else {})
+
+
+def write_rejects_workbook(results: Sequence[InputResult], path: Path, batch_id: str
+                           ) -> int | None:
+    """``rejects.xlsx`` for the batch: None (nothing written) when no input has a rejected
+    or warned row."""
+    sheets = [data for r in results if (data := sheet_data(r)) is not None]
+    if not sheets:
+        return None
+    return write_workbook(sheets, path, batch_id)

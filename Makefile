@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint bench install sysdeps testdeps ocrdeps clean
+.PHONY: demo test lint bench install sysdeps testdeps ocrdeps reportdeps clean
 
 DEMO := $(BIN)/ordermill ingest samples --out out/demo --state-dir out/demo-state
 
@@ -23,6 +23,9 @@ demo: install ocrdeps
 	  grep -h '\.eml/' out/demo/*/orders.csv | cut -d, -f2-6 | head -8
 	@echo "== the same again: the ledger knows these files, nothing is output twice"
 	@$(DEMO)
+	@echo "== the daily report from the ledger (HTML page, and the same as PDF):"
+	@$(BIN)/ordermill report --state-dir out/demo-state --out out/demo-report.html
+	@$(BIN)/ordermill report --state-dir out/demo-state --format pdf --out out/demo-report.pdf
 
 # Lint first: CI runs `make test` (.ci/run), so a ruff or mypy failure fails CI too.
 test: lint testdeps
@@ -70,6 +73,20 @@ testdeps: ocrdeps
 	  echo "installing dovecot-core, dovecot-imapd and openssl with apt-get (IMAP tests)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends dovecot-core dovecot-imapd openssl; }
+	@$(MAKE) --no-print-directory reportdeps
+
+# The daily report's tests render the page in a real headless Chromium (a screenshot and its
+# DOM) and the PDF with pdftoppm; a font with Chinese glyphs for both (file names, customers)
+# and poppler's data for PDF readers' own CJK fonts. Installed once, like Dovecot.
+reportdeps:
+	@{ command -v chromium-headless-shell && command -v pdftoppm \
+	   && [ -d /usr/share/poppler/cMap ] && [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; \
+	 } >/dev/null 2>&1 || { \
+	  echo "installing chromium-headless-shell, poppler-utils, poppler-data and" \
+	    "fonts-wqy-zenhei with apt-get (report tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium-headless-shell poppler-utils poppler-data \
+	    fonts-wqy-zenhei; }
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

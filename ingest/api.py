@@ -8,6 +8,7 @@
     report = poll(load_settings())         # the mailboxes only: cron, every few minutes
     for past in history(load_settings()):  # past runs and their batches, newest first
         print(past["run_id"], past["exit_code"])
+    report(load_settings(), out="report.html")   # the daily report of the last 30 days
 
 A facade: each function resolves its options against the settings and hands the work to
 the module whose job it is (``ingest.runs`` for a run, ``ingest.ledger`` for history).
@@ -30,6 +31,7 @@ from ingest.mapping.loader import load_mappings
 from ingest.mapping.model import Mapping
 from ingest.readers.encoding import ENCODINGS
 from ingest.report import RunReport
+from ingest.reports.write import DailyReport, write_report
 from ingest.runs import RunPlan, run_sources
 from ingest.sources import GivenPaths, configured
 from ingest.writers import writer_for
@@ -37,7 +39,7 @@ from ingest.writers.erp import ProfileJob
 from ingest.writers.lookups import parse_lookups
 from ingest.writers.profiles import find_profile
 
-__all__ = ["RunReport", "history", "ingest", "outstanding", "poll", "run"]
+__all__ = ["RunReport", "history", "ingest", "outstanding", "poll", "report", "run"]
 
 
 def with_reader_overrides(mappings: list[Mapping], *, encoding: str | None = None,
@@ -146,6 +148,19 @@ def history(settings: Settings | None = None, limit: int = 50) -> list[dict[str,
         return ledger.runs(limit)
     finally:
         ledger.close()
+
+
+def report(settings: Settings | None = None, *, since: date | None = None,
+           until: date | None = None, out: str | Path | None = None,
+           output_format: str = "html", state_dir: str | Path | None = None
+           ) -> DailyReport:
+    """The daily report of a period (default: the last 30 days) from the ledger, written
+    to ``out`` (default ``report.html`` or ``report.pdf``) as one self-contained HTML page
+    or a PDF. Reads the ledger only; raises ``UsageError`` when there is none."""
+    settings = settings or load_settings()
+    ledger = Path(state_dir) if state_dir is not None else settings.state_dir
+    return write_report(ledger / "ledger.sqlite", since, until, settings.timezone,
+                        Path(out) if out is not None else None, output_format)
 
 
 def outstanding(settings: Settings | None = None) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from typing import Any
 
 import polars as pl
 
+from ingest import ledger_counts
 from ingest.dedupe import HISTORY_SCHEMA
 
 SCHEMA = """
@@ -124,6 +125,7 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        ledger_counts.migrate(self.db)  # (the daily report's counts)
 
     def close(self) -> None:
         self.db.close()
@@ -145,8 +147,14 @@ class Ledger:
         return int(cursor.lastrowid or 0)
 
     def finish_run(self, run_id: int, exit_code: int, summary: dict[str, Any]) -> None:
-        self.db.execute("UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? "
-                        "WHERE run_id = ?", (_now(), exit_code, json.dumps(summary), run_id))
+        """Record how a run ended, and the inputs and sources it could not read (for a run
+        that published no batch, or a source that failed after it did)."""
+        now = _now()
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? "
+                       "WHERE run_id = ?", (now, exit_code, json.dumps(summary), run_id))
+            ledger_counts.record_problems(db, run_id, summary.get("batch_id"),
+                                          summary.get("unreadable") or [], now)
 
     # inputs -------------------------------------------------------------------------------
     def seen(self, sha256: str) -> SeenInput | None:
@@ -273,6 +281,7 @@ class Ledger:
                 [(i["sha256"], i["size"], i["path"], i["channel"], batch_id, _now())
                  for i in manifest["inputs"]])
             db.execute("INSERT INTO key_files (path, max_seq) VALUES (?, ?)", (key_file, seq))
+            ledger_counts.record_batch(db, batch_id, run_id, manifest)
             rejects = f"{seq:08d}-{batch_id}.parquet"
             if (self.rejects_dir / rejects).is_file():
                 db.execute("INSERT INTO reject_files (path, seq) VALUES (?, ?)", (rejects, seq))

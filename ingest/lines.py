@@ -30,7 +30,7 @@ class CheckedTable:
     passed: pl.DataFrame
     hashes: pl.DataFrame  # __row and LINE_HASHES of the passed rows
     reasons: pl.DataFrame  # __row, codes, messages of the rejected rows
-    rejected_orders: pl.DataFrame  # __row, order_id of the rejected rows
+    rejected_orders: pl.DataFrame  # __row, order_id, customer of the rejected rows
     touched: pl.Series  # __row of every row whose order has a rejected line (incl. them)
     order_ids: pl.Series  # the distinct order numbers of the table
     # __row, order_id, field, code, value, message: one row per warning (``checks.WARNINGS``)
@@ -63,7 +63,7 @@ def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str,
     warnings = outcome.warnings.rename({ID: ROW}).join(
         typed.select(ROW, "order_id"), on=ROW, how="left", maintain_order="left").select(
         ROW, "order_id", "field", "code", "value", "message")
-    rejected_orders = typed.select(ROW, "order_id").filter(~outcome.passed)
+    rejected_orders = typed.select(ROW, "order_id", _customer(typed)).filter(~outcome.passed)
     touched = typed.filter(~outcome.passed | pl.col("order_id").is_in(
         rejected_orders["order_id"].drop_nulls().implode()))[ROW]
     missing_columns, found = compiled.missing_columns, compiled.form
@@ -84,6 +84,16 @@ def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str,
     return CheckedTable(lines, hashes.select(passed[ROW], *LINE_HASHES), reasons,
                         rejected_orders, touched, order_ids, warnings, waiting,
                         missing_columns, found, waiting_rows)
+
+
+def _customer(typed: pl.DataFrame) -> pl.Expr:
+    """Whose row it is, for the daily report's customers with rejects: the buyer's account,
+    else the buyer's name (a PO's customer), as mapped; null when the mapping has neither."""
+    present = [pl.col(name) for name in CUSTOMER_FIELDS if name in typed.columns]
+    return (pl.coalesce(present) if present else pl.lit(None, pl.String)).alias("customer")
+
+
+CUSTOMER_FIELDS = ("buyer_id", "buyer_name")
 
 
 def _standard(typed: pl.DataFrame) -> list[str]:

@@ -60,7 +60,7 @@ class CheckedInput:
     lines: list[pl.LazyFrame]
     hashes: pl.DataFrame  # __row and LINE_HASHES of every passed line, in file order
     reasons: pl.DataFrame  # __row, codes, messages
-    rejected_orders: pl.DataFrame  # __row, order_id of the rejected rows
+    rejected_orders: pl.DataFrame  # __row, order_id, customer of the rejected rows
     rows_in: int
     # The warnings, one frame per piece (in memory or spilled, like the lines): __row,
     # order_id, field, code, value, message.

@@ -63,8 +63,12 @@ class InputResult:
     # The warnings of the clean lines (``WARNING_COLUMNS``), lazy like the lines, and how many.
     warning_parts: list[pl.LazyFrame] = field(default_factory=list)
     warnings: int = 0
+    warning_codes: dict[str, int] = field(default_factory=dict)  # how many of each code
     waiting: int = 0  # rows of orders not complete yet: neither clean nor rejected
     joined: int = 0  # order rows of a two-file export joined into its partner's lines
+    # The customer (buyer_id, else buyer_name) of each rejected row whose own values failed
+    # a check, for the daily report; None when no rejected row names one.
+    reject_customers: pl.Series | None = None
     # For the rejects workbook (``ingest.writers.rejectbook``): the source's own columns in
     # its order, each field's source columns, and the warned lines as read (``source_row``,
     # codes, messages, then those columns, as ``rejects`` has them) with their warnings
@@ -227,7 +231,8 @@ def finish(checked: list[CheckedInput], batch_id: str,
             if mine.change.height else {}
         result = _result(c, clean_parts, clean_rows, reasons, count.get("duplicate", 0),
                          count.get("update", 0))
-        result.warning_parts, result.warnings = _warnings(c, reasons[ROW], mine.dropped)
+        result.warning_parts, result.warnings, result.warning_codes = _warnings(
+            c, reasons[ROW], mine.dropped)
         if result.warnings:
             result.warned, result.warned_cells = _warned(c, reasons[ROW], mine.dropped,
                                                          result.rejects.columns)
@@ -399,17 +404,18 @@ def _cross_channel(c: CheckedInput, change: pl.DataFrame) -> pl.DataFrame:
 
 
 def _warnings(c: CheckedInput, rejected: pl.Series, dropped: pl.Series
-              ) -> tuple[list[pl.LazyFrame], int]:
+              ) -> tuple[list[pl.LazyFrame], int, dict[str, int]]:
     """The warnings of an input's clean lines (not of rejected rows or lines not output),
-    in the layout of warnings.csv, and how many there are."""
+    in the layout of warnings.csv, how many there are, and how many of each code."""
     if not c.warnings:
-        return [], 0
+        return [], 0, {}
     gone = pl.concat([rejected.cast(pl.Int64), dropped.cast(pl.Int64)]).unique().implode()
     parts = [part.filter(~pl.col(ROW).cast(pl.Int64).is_in(gone)).select(
         pl.lit(c.name).alias("source"), _source_row(c).cast(pl.Int64).alias("source_row"),
         "order_id", "field", "code", "value", "message") for part in c.warnings]
-    count = pl.concat(parts).select(pl.len()).collect(engine="streaming").item()
-    return parts, int(count)
+    codes = pl.concat(parts).group_by("code").len().collect(engine="streaming")
+    by_code = {str(code): int(n) for code, n in codes.iter_rows()}
+    return parts, sum(by_code.values()), by_code
 
 
 WARNED_LINES = 10_000  # warned lines per input shown in the rejects workbook (warnings.csv: all)
@@ -510,7 +516,8 @@ def _result(c: CheckedInput, clean_parts: list[pl.DataFrame | pl.LazyFrame], cle
                        clean_rows, rejects, duplicates, updates, c.details, c.store,
                        waiting=c.waiting, joined=c.joined, header=list(c.header),
                        columns_of=_columns_of(c),
-                       fed_back_rows=pl.Series(fed, dtype=pl.Int64) if fed else None)
+                       fed_back_rows=pl.Series(fed, dtype=pl.Int64) if fed else None,
+                       reject_customers=_customers(c.rejected_orders))
 
 
 def _columns_of(c: CheckedInput) -> dict[str, tuple[str, ...]]:
@@ -518,3 +525,12 @@ def _columns_of(c: CheckedInput) -> dict[str, tuple[str, ...]]:
     has none: its value is not in the table)."""
     return {name: rule.source_columns for name, rule in c.mapping.fields.items()
             if rule.form is None and rule.source_columns}
+
+
+def _customers(rejected_orders: pl.DataFrame) -> pl.Series | None:
+    """The named customers of the rejected rows (``ingest.lines``), or None: most inputs
+    have no rejected row or no customer field, and cost no query."""
+    if not rejected_orders.height or "customer" not in rejected_orders.columns:
+        return None
+    named = rejected_orders["customer"].drop_nulls()
+    return named if named.len() else None

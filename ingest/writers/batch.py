@@ -219,6 +219,34 @@ def _groups(parts: list[pl.DataFrame | pl.LazyFrame]) -> Iterator[pl.DataFrame]:
         yield pl.concat(run)
 
 
+def _reject_codes(results: list[InputResult]) -> list[dict[str, int]]:
+    """Per input, how many rejected lines carry each code: one query for the batch."""
+    counts: list[dict[str, int]] = [{} for _ in results]
+    rejecting = [pl.DataFrame([pl.repeat(i, r.rejects.height, dtype=pl.Int64, eager=True)
+                               .alias("input"), r.rejects["codes"].cast(pl.String)])
+                 for i, r in enumerate(results) if r.rejects.height]
+    if not rejecting:
+        return counts
+    found = (pl.concat(rejecting).lazy()
+             .select("input", pl.col("codes").str.split(";"))
+             .explode("codes")
+             .select("input", pl.col("codes").str.strip_chars().alias("code"))
+             .filter(pl.col("code") != "")
+             .group_by("input", "code").len()
+             .sort("input", "code")
+             .collect())
+    for index, code, lines in found.iter_rows():
+        counts[index][code] = lines
+    return counts
+
+
+def _value_counts(values: pl.Series | None) -> dict[str, int]:
+    if values is None or not values.len():
+        return {}
+    counted = values.value_counts(sort=True, name="lines")
+    return {str(name): int(n) for name, n in counted.iter_rows()}
+
+
 def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[str, str]],
               outputs: list[dict[str, Any]],
               waiting: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -237,8 +265,14 @@ def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[s
             "warnings": r.warnings,
             **({"joined": r.joined} if r.details.get("pair") else {}),
             **r.details,
+            # What the daily report needs, counted once here (``ingest.reports``): rejected
+            # lines per code (a line with two codes counts for each), warnings per code,
+            # rejected lines per named customer.
+            "reject_codes": codes,
+            "warning_codes": dict(sorted(r.warning_codes.items())),
+            "reject_customers": _value_counts(r.reject_customers),
         }
-        for r in results
+        for r, codes in zip(results, _reject_codes(results), strict=True)
     ]
     return {
         "batch_id": batch_id,

@@ -30,6 +30,8 @@ from ingest.mapping.loader import load_mappings
 from ingest.mapping.model import Mapping
 from ingest.readers.encoding import ENCODINGS
 from ingest.report import RunReport
+from ingest.rules import prepare
+from ingest.rules.merges import merge_config
 from ingest.runs import RunPlan, run_sources
 from ingest.sources import GivenPaths, configured
 from ingest.writers import writer_for
@@ -150,6 +152,10 @@ def _plan(settings: Settings, command: str, *, out: str | Path | None = None,
     writer_for(output_format)  # a bad format is a usage error before anything is read
     loaded = with_reader_overrides(mappings or load_mappings(mappings_dir or settings.mappings_dir),
                                    encoding=encoding, sheet=sheet)
+    where = str(settings.config_path or "ordermill.toml")
+    rules, warnings = prepare(settings.rules, settings.reference, settings.base_dir, where)
+    if rules is not None:  # (the lines of every mapping are checked with them)
+        loaded = [replace(m, rules=rules) for m in loaded]
     if channel is not None and not forced_candidates(loaded, channel):
         raise UsageError(f"unknown channel or mapping {channel!r}; known: "
                          + ", ".join(known_names(loaded)))
@@ -158,7 +164,8 @@ def _plan(settings: Settings, command: str, *, out: str | Path | None = None,
         out_dir=Path(out) if out is not None else settings.out_dir,
         state_dir=Path(state_dir) if state_dir is not None else settings.state_dir,
         output_format=output_format, timezone=settings.timezone, channel=channel,
-        force=force, pair_wait_days=settings.pair_wait_days,
+        force=force, pair_wait_days=settings.pair_wait_days, rules=rules,
+        rule_warnings=tuple(warnings), merge=merge_config(settings.merge, where),
         profiles=profile_jobs(settings, split_names(profiles) or settings.profiles, sources))
 
 

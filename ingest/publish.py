@@ -46,7 +46,7 @@ def publish_batch(finished: Finished, unreadable: list[dict[str, str]], ledger: 
         seq = ledger.next_seq()
         keys = finished.keys
         if rules is not None and rules.released_keys is not None:  # (released holds' lines)
-            keys = pl.concat([keys, rules.released_keys.lazy()], how="vertical_relaxed")
+            keys = pl.concat([keys, rules.released_keys.lazy()], how="diagonal_relaxed")
         key_file = ledger.write_keys(batch_id, seq, keys)
     crash_point("keys-written")
     with writing_to(out_dir):

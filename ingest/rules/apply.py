@@ -108,7 +108,9 @@ def apply_rules(frame: pl.DataFrame, run: RuleRun, channel: str, key: str) -> Ap
                 for r in holds]
     with_orders = hit_frame.with_columns(work[ORDER_KEY].alias(ORDER_KEY))
     if messages:
-        with_orders = with_orders.hstack(work.select(messages))
+        # (with_columns: a message without placeholders is a literal, one per line)
+        with_orders = with_orders.hstack(work.with_columns(messages).select(
+            [f"__m{hold_index[r.name]}" for r in holds]).get_columns())
     applied = with_orders.lazy().select(*columns).collect()
     rejecting = [(r, hold_index[r.name]) for r in rules if r.action == "reject"]
     rejected = (hit_frame.select(pl.any_horizontal([hit[r.name] for r, _ in rejecting]))

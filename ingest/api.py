@@ -34,9 +34,9 @@ from ingest.mapping.model import Mapping
 from ingest.readers.encoding import ENCODINGS
 from ingest.report import RunReport
 from ingest.rules import prepare
+from ingest.rules.merges import merge_config
 from ingest.rules.model import RuleSet, load_rules
 from ingest.rules.preview import RulePreview, preview_rules
-from ingest.rules.merges import merge_config
 from ingest.runs import RunPlan, run_sources
 from ingest.sources import GivenPaths, configured
 from ingest.writers import writer_for

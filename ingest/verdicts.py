@@ -30,8 +30,8 @@ from ingest.dedupe import (
 )
 from ingest.readers.base import ROW
 from ingest.reading import CheckedInput
-from ingest.schema import CHANGE_TYPES, field_names
 from ingest.rules.apply import HOLD_APPROVER, HOLD_MESSAGE, HOLD_RULE, RULES_HIT
+from ingest.schema import CHANGE_TYPES, field_names
 from ingest.spill import LineStore
 
 INPUT = "__input"  # an input's place in the batch: with __row, a row's identity

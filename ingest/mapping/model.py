@@ -6,9 +6,9 @@ How its files are read (``ReaderOptions``) belongs to the readers, and is only n
 
 from __future__ import annotations
 
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 from ingest.readers.options import ReaderOptions
 

@@ -10,6 +10,7 @@ A hold always takes the whole order, as a reject does (the ERP never gets half a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -75,12 +76,12 @@ def apply_rules(frame: pl.DataFrame, run: RuleRun, channel: str, key: str) -> Ap
     alive: pl.Expr = pl.lit(True)
     hits: list[pl.Expr] = []
     for i, rule in enumerate(rules):
-        hit = pl.col(f"r{i}") & alive
-        hits.append(hit.alias(rule.name))
+        one = pl.col(f"r{i}") & alive
+        hits.append(one.alias(rule.name))
         if rule.stop or rule.action == "reject":
             alive = alive & ~pl.col(f"r{i}")
     hit_frame = raw.select(pl.col(key), *hits).collect()
-    hit = {rule.name: pl.col(rule.name) for rule in rules}
+    hit: dict[str, pl.Expr] = {rule.name: pl.col(rule.name) for rule in rules}
     columns: list[pl.Expr] = []
     for target in ("warehouse", "priority"):
         setters = [(hit[r.name], value) for r in rules if r.action == "set"
@@ -93,15 +94,17 @@ def apply_rules(frame: pl.DataFrame, run: RuleRun, channel: str, key: str) -> Ap
     columns.append(_joined(flags).alias("flags"))
     holds = [r for r in rules if r.action == "hold"]
     hold_index = {r.name: i for i, r in enumerate(rules)}
-    for out, value in ((HOLD_RULE, lambda r, i: pl.lit(r.name)),
-                       (HOLD_APPROVER, lambda r, i: pl.lit(r.approver)),
-                       (HOLD_MESSAGE, lambda r, i: pl.col(f"__m{i}"))):
-        expr = pl.lit(None, pl.String)
+    values: list[tuple[str, Callable[[Rule, int], pl.Expr]]] = [
+        (HOLD_RULE, lambda r, i: pl.lit(r.name)),
+        (HOLD_APPROVER, lambda r, i: pl.lit(r.approver)),
+        (HOLD_MESSAGE, lambda r, i: pl.col(f"__m{i}"))]
+    for out_name, make in values:
+        held: pl.Expr = pl.lit(None, pl.String)
         for rule in reversed(holds):  # (an order's first hold rule, in rule order)
             i = hold_index[rule.name]
-            expr = pl.when(hit[rule.name].any().over(ORDER_KEY)).then(value(rule, i)) \
-                .otherwise(expr)
-        columns.append(expr.alias(out))
+            held = pl.when(hit[rule.name].any().over(ORDER_KEY)).then(make(rule, i)) \
+                .otherwise(held)
+        columns.append(held.alias(out_name))
     named = [pl.when(hit[r.name]).then(pl.lit(r.name)) for r in rules if r.action != "reject"]
     columns.append(_joined(named).alias(RULES_HIT))
     messages = [run.messages[hold_index[r.name]].alias(f"__m{hold_index[r.name]}")
@@ -119,7 +122,7 @@ def apply_rules(frame: pl.DataFrame, run: RuleRun, channel: str, key: str) -> Ap
     return Applied(applied, rejected.fill_null(False), rejects, hit_frame.drop(key))
 
 
-def _joined(parts: list[pl.Expr]) -> pl.Expr:
+def _joined(parts: Sequence[pl.Expr]) -> pl.Expr:
     if not parts:
         return pl.lit(None, pl.String)
     text = pl.concat_str(parts, separator=";", ignore_nulls=True)

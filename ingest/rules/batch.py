@@ -45,7 +45,8 @@ class RulesStep:
 def _hold_ids(holds: pl.DataFrame, batch_id: str) -> pl.Expr:
     key = pl.concat_str([pl.col("channel"), pl.col("order_id"), pl.lit(batch_id)],
                         separator="\x1f")
-    return pl.lit("H") + key.nchash.xxhash64().cast(pl.String)  # type: ignore[attr-defined]
+    hashed: pl.Expr = key.nchash.xxhash64()  # type: ignore[attr-defined]
+    return pl.lit("H") + hashed.cast(pl.String)
 
 
 def run_step(finished: Finished, ledger: Ledger, batch_id: str, rules: RuleRun | None,
@@ -181,8 +182,11 @@ def _merges(finished: Finished, step: RulesStep, ledger: Ledger, merge: MergeCon
 
 def _with_group(part: pl.DataFrame | pl.LazyFrame, groups: pl.DataFrame
                 ) -> pl.DataFrame | pl.LazyFrame:
-    joined = part.join(groups.lazy() if isinstance(part, pl.LazyFrame) else groups,
-                       on=["channel", "order_id"], how="left", maintain_order="left")
+    if isinstance(part, pl.LazyFrame):
+        lazy = part.join(groups.lazy(), on=["channel", "order_id"], how="left",
+                         maintain_order="left")
+        return lazy.with_columns(pl.col("__group").alias("merge_group")).drop("__group")
+    joined = part.join(groups, on=["channel", "order_id"], how="left", maintain_order="left")
     return joined.with_columns(pl.col("__group").alias("merge_group")).drop("__group")
 
 

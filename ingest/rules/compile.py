@@ -141,11 +141,9 @@ def _one_text(transform: Callable[[pl.Expr], pl.Expr], kind: Kind = "text") -> F
 
 def _is_empty(ctx: Context, call: Call, args: list[Compiled]) -> Compiled:
     _arity(ctx, call, 1)
-    expr = args[0].expr
-    if args[0].kind == "text":
-        expr = expr.str.strip_chars().fill_null("") == ""
-    else:
-        expr = expr.is_null()
+    value = args[0].expr
+    expr = (value.str.strip_chars().fill_null("") == "") if args[0].kind == "text" \
+        else value.is_null()
     return Compiled(expr, "bool", args[0].tables, args[0].aggregate)
 
 

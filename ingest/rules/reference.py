@@ -213,26 +213,26 @@ def _normalised(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:
             typed.append(expr.str.to_uppercase().alias(out))
         else:
             typed.append(expr.alias(out))
-    out = frame.select(typed)
+    result = frame.select(typed)
     for name in columns:  # a value given that does not parse
         if name not in found or name in ("hs_code", "origin", "name"):
             continue
         column = ref_column(table, name)
         bad = frame.with_row_index("__line", offset=2).filter(
-            out[column].is_null() & pl.col(found[name]).str.strip_chars().fill_null("").ne(""))
+            result[column].is_null() & pl.col(found[name]).str.strip_chars().fill_null("").ne(""))
         if bad.height:
             sample = ", ".join(f"row {r}: {v!r}" for r, v in
                                bad.select("__line", found[name]).head(3).iter_rows())
             raise ReferenceError(table, str(spec.path), f"{bad.height} value(s) of {name} do "
                                  f"not parse ({sample})")
-    empty = out.filter(pl.col(KEY).fill_null("") == "").height
+    empty = result.filter(pl.col(KEY).fill_null("") == "").height
     if empty:
         raise ReferenceError(table, str(spec.path), f"{empty} row(s) with an empty {key}")
-    twice = out.filter(pl.col(KEY).is_duplicated())[KEY].unique().sort().head(3).to_list()
+    twice = result.filter(pl.col(KEY).is_duplicated())[KEY].unique().sort().head(3).to_list()
     if twice:
         raise ReferenceError(table, str(spec.path), f"{key} {twice[0]!r} is in more than one "
                              "row: each must be in one")
-    return out
+    return result
 
 
 def _dtype(table: str, name: str) -> pl.DataType:

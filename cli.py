@@ -53,6 +53,15 @@ profiles_app = typer.Typer(
     help="ERP import profiles: list them, check a profile file (README: \"ERP profiles\").",
     invoke_without_command=True)
 app.add_typer(profiles_app, name="profiles")
+rules_app = typer.Typer(help="Check order rule files and preview what they hit.",
+                        no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+holds_app = typer.Typer(help="Orders held for approval by a rule: list and approve.",
+                        no_args_is_help=True)
+app.add_typer(holds_app, name="holds")
+merges_app = typer.Typer(help="Repeat orders merged by [merge]: list and undo.",
+                         no_args_is_help=True)
+app.add_typer(merges_app, name="merges")
 
 
 if TYPE_CHECKING:
@@ -612,6 +621,146 @@ def profiles_check(
                    f"{len(loaded.files)} file(s), codes: {', '.join(loaded.codes) or 'none'}")
     if broken:
         raise typer.Exit(int(ExitCode.USAGE))
+
+
+@rules_app.command("check", epilog="""\b
+Examples:
+  ordermill rules check rules/              # every rule file of a folder
+  ordermill rules check rules/stock.toml
+\b
+Exit codes: 0 every rule is fine, 2 a rule has a problem (named with its position)""")
+def rules_check(
+    files: Annotated[list[Path], typer.Argument(help="Rule files or folders of them.")],
+) -> None:
+    """Check rule files: every name, function and value of each condition, with the rule,
+    the position and the nearest name for a typo."""
+    loaded = api.rules_check(files)
+    if not loaded.rules:
+        raise UsageError(f"no rules in {', '.join(map(str, files))}")
+    for rule in loaded.rules:
+        tables = f" (reads {', '.join(sorted(rule.tables))})" if rule.tables else ""
+        typer.echo(f"{rule.path}: {rule.name}: {rule.action} {rule.scope}{tables}")
+    typer.echo(f"{len(loaded.rules)} rule(s) OK in {len(loaded.files)} file(s)")
+
+
+@rules_app.command("preview", epilog="""\b
+Examples:
+  ordermill rules preview rules/flags.toml --on samples/tmall/export.csv
+\b
+Nothing is written: no batch, no ledger.""")
+def rules_preview(
+    file: Annotated[Path, typer.Argument(help="A rule file (or a folder of them).")],
+    on: Annotated[Path, typer.Option("--on", help="An export to run the rules over.")],
+    mappings: MappingsOption = None,
+    channel: Annotated[str | None, typer.Option(help="Read with this mapping.")] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Which lines of an export each rule hits (by source row), with the configured
+    reference data; nothing is written."""
+    settings = load_settings({"mappings_dir": str(mappings) if mappings else None}, config)
+    shown = api.rules_preview(file, on, settings, channel=channel)
+    if as_json:
+        typer.echo(json.dumps(shown.__dict__, indent=2, ensure_ascii=False))
+        return
+    typer.echo(shown.text())
+
+
+@holds_app.command("list")
+def holds_list(
+    status: Annotated[str | None, typer.Option(
+        help="pending, approved, released or superseded [default: all]")] = None,
+    state_dir: StateOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Orders held for approval, newest first: the rule, who approves, what became of it."""
+    settings = load_settings({"state_dir": str(state_dir) if state_dir else None}, config)
+    found = api.holds(settings, status)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    if not found:
+        typer.echo("no holds")
+    for hold in found:
+        done = {"approved": f" by {hold['approved_by']}",
+                "released": f" by {hold['approved_by']} in batch {hold['released_batch']}"
+                }.get(hold["status"], "")
+        typer.echo(f"{hold['hold_id']}  {hold['channel']}:{hold['order_id']}  "
+                   f"{hold['rule']} (approver: {hold['approver']})  {hold['lines']} line(s)  "
+                   f"{hold['status']}{done}  {hold['message'] or ''}")
+
+
+@holds_app.command("approve", epilog="""\b
+Examples:
+  ordermill holds approve H1234567890 --by "Li Na"
+  ordermill holds approve --file out/<batch>/holds.csv --by "Li Na"   # rows kept, or approved=yes
+\b
+The approved orders' lines are published at once in a new batch, exactly once.""")
+def holds_approve(
+    hold_ids: Annotated[list[str] | None, typer.Argument(help="Hold ids.")] = None,
+    by: Annotated[str, typer.Option("--by", help="Who approves (recorded).")] = "",
+    file: Annotated[Path | None, typer.Option(
+        "--file", help="A copy of holds.csv: its hold_id rows (approved = yes, if it has "
+        "that column).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where the batch goes.")] = None,
+    state_dir: StateOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Approve held orders: their lines go out in a new batch, once (an id approved before
+    is said so, never output twice)."""
+    settings = load_settings({"state_dir": str(state_dir) if state_dir else None}, config)
+    ids = list(hold_ids or []) + (api.approvals_file(file) if file else [])
+    if not ids:
+        raise UsageError("name hold ids, or --file with a copy of holds.csv")
+    outcome, report = api.approve_holds(settings, ids, by, out=out)
+    if as_json:
+        typer.echo(json.dumps({"holds": outcome, "result": report.summary() if report
+                               else None}, indent=2, ensure_ascii=False, default=str))
+    else:
+        for hold_id, what in outcome.items():
+            typer.echo(f"{hold_id}: " + {"approved": "approved", "unknown": "no such hold"}.get(
+                what, f"not approved: already {what}"), err=what != "approved")
+        if report is not None:
+            typer.echo(report.summary_line(), err=True)
+    if any(what != "approved" for what in outcome.values()):
+        raise typer.Exit(int(ExitCode.REJECTS))
+
+
+@merges_app.command("list")
+def merges_list(state_dir: StateOption = None, config: ConfigOption = None,
+                as_json: JsonOption = False) -> None:
+    """The merges of the published batches, with their reasons; undone ones say by whom."""
+    settings = load_settings({"state_dir": str(state_dir) if state_dir else None}, config)
+    found = api.merges(settings)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    if not found["merges"]:
+        typer.echo("no merges")
+    for group in found["merges"]:
+        undone = group.get("undone")
+        note = f"  UNDONE by {undone['undone_by']} at {undone['undone_at']}" if undone else ""
+        typer.echo(f"{group['merge_group']}  batch {group['batch_id']}  "
+                   f"{', '.join(group['orders'])}  ({group['reason']}){note}")
+
+
+@merges_app.command("undo")
+def merges_undo(
+    group: Annotated[str, typer.Argument(help="The merge group (channel:order_id).")],
+    by: Annotated[str, typer.Option("--by", help="Who undoes it (recorded).")] = "",
+    reason: Annotated[str | None, typer.Option(help="Why (recorded).")] = None,
+    state_dir: StateOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Undo a merge: recorded in the ledger, nothing deleted (the orders were never
+    changed); its orders never merge again."""
+    settings = load_settings({"state_dir": str(state_dir) if state_dir else None}, config)
+    if api.undo_merge(settings, group, by, reason):
+        typer.echo(f"{group}: undone; its orders stay as they are and merge no more")
+    else:
+        typer.echo(f"{group}: was undone before", err=True)
 
 
 def main() -> None:

@@ -16,11 +16,14 @@ the module whose job it is (``ingest.runs`` for a run, ``ingest.ledger`` for his
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import polars as pl
 
 from ingest.config import Settings, Source, load_settings, split_names
 from ingest.errors import UsageError
@@ -32,6 +35,10 @@ from ingest.mapping.model import Mapping
 from ingest.readers.encoding import ENCODINGS
 from ingest.report import RunReport
 from ingest.reports.write import DailyReport, write_report
+from ingest.rules import prepare
+from ingest.rules.merges import merge_config
+from ingest.rules.model import RuleSet, load_rules
+from ingest.rules.preview import RulePreview, preview_rules
 from ingest.runs import RunPlan, run_sources
 from ingest.sources import GivenPaths, configured
 from ingest.writers import writer_for
@@ -39,7 +46,8 @@ from ingest.writers.erp import ProfileJob
 from ingest.writers.lookups import parse_lookups
 from ingest.writers.profiles import find_profile
 
-__all__ = ["RunReport", "history", "ingest", "outstanding", "poll", "report", "run"]
+__all__ = ["RunReport", "approve_holds", "history", "holds", "ingest", "merges", "outstanding",
+           "poll", "report", "rules_check", "rules_preview", "run", "undo_merge"]
 
 
 def with_reader_overrides(mappings: list[Mapping], *, encoding: str | None = None,
@@ -188,6 +196,10 @@ def _plan(settings: Settings, command: str, *, out: str | Path | None = None,
     loaded = with_reader_overrides(mappings or load_mappings(mappings_dir or settings.mappings_dir),
                                    encoding=encoding, sheet=sheet)
     loaded = with_products(loaded, settings.products)
+    where = str(settings.config_path or "ordermill.toml")
+    rules, warnings = prepare(settings.rules, settings.reference, settings.base_dir, where)
+    if rules is not None:  # (the lines of every mapping are checked with them)
+        loaded = [replace(m, rules=rules) for m in loaded]
     if channel is not None and not forced_candidates(loaded, channel):
         raise UsageError(f"unknown channel or mapping {channel!r}; known: "
                          + ", ".join(known_names(loaded)))
@@ -196,7 +208,8 @@ def _plan(settings: Settings, command: str, *, out: str | Path | None = None,
         out_dir=Path(out) if out is not None else settings.out_dir,
         state_dir=Path(state_dir) if state_dir is not None else settings.state_dir,
         output_format=output_format, timezone=settings.timezone, channel=channel,
-        force=force, pair_wait_days=settings.pair_wait_days,
+        force=force, pair_wait_days=settings.pair_wait_days, rules=rules,
+        rule_warnings=tuple(warnings), merge=merge_config(settings.merge, where),
         profiles=profile_jobs(settings, split_names(profiles) or settings.profiles, sources))
 
 
@@ -221,3 +234,102 @@ def profile_jobs(settings: Settings, names: Sequence[str], sources: Sequence[Sou
     return tuple(ProfileJob(p, {k: v for k, v in lookups.items() if k in p.codes},
                             settings.timezone, sources=sources_of)
                  for p, sources_of in zip(loaded, wanted.values(), strict=True))
+
+
+# Order rules ------------------------------------------------------------------------------
+
+def rules_check(paths: Sequence[str | Path]) -> RuleSet:
+    """Load and check rule files (or folders of them); ``RuleError`` names the file, the
+    rule, the position in its condition and the nearest name for a typo."""
+    return load_rules([Path(p) for p in paths])
+
+
+def rules_preview(rule_file: str | Path, on: str | Path, settings: Settings | None = None, *,
+                  mappings_dir: str | Path | None = None, channel: str | None = None
+                  ) -> RulePreview:
+    """Which lines of ``on`` each rule of ``rule_file`` hits, with the configured reference
+    data; nothing is written."""
+    settings = settings or load_settings()
+    where = str(settings.config_path or "ordermill.toml")
+    run, _ = prepare([Path(rule_file)], settings.reference, settings.base_dir, where)
+    assert run is not None
+    mappings = load_mappings(mappings_dir or settings.mappings_dir)
+    return preview_rules(Path(on), run, mappings, settings.timezone, channel)
+
+
+def holds(settings: Settings | None = None, status: str | None = None
+          ) -> list[dict[str, Any]]:
+    """Orders held for approval (all, or of one status), newest first."""
+    settings = settings or load_settings()
+    ledger = Ledger(settings.state_dir)
+    try:
+        return ledger.holds(status)
+    finally:
+        ledger.close()
+
+
+def approve_holds(settings: Settings, hold_ids: Sequence[str], by: str, *,
+                  out: str | Path | None = None, state_dir: str | Path | None = None,
+                  events: Events = QUIET) -> tuple[dict[str, str], RunReport | None]:
+    """Approve holds by id (each once: an id approved, released or superseded before is
+    reported, not approved again), then publish their lines in a new batch. Returns what
+    became of each id and the batch's report (None when nothing was approved)."""
+    if not by.strip():
+        raise UsageError("say who approves: --by NAME")
+    if state_dir is not None:
+        settings = replace(settings, values={**settings.values, "state_dir": str(state_dir)})
+    ledger = Ledger(settings.state_dir)
+    try:
+        outcome = {hold_id: ledger.approve(hold_id, by.strip()) for hold_id in hold_ids}
+    finally:
+        ledger.close()
+    if "approved" not in outcome.values():
+        return outcome, None
+    plan = _plan(settings, "approve " + " ".join(hold_ids), out=out)
+    return outcome, run_sources([], plan, events)
+
+
+def approvals_file(path: str | Path) -> list[str]:
+    """The hold ids a person approved in a copy of holds.csv: every row's ``hold_id``, or
+    only the rows whose ``approved`` column says yes when it has one."""
+    frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    frame = frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
+    if "hold_id" not in frame.columns:
+        raise UsageError(f"{path}: no hold_id column (feed back a copy of a batch's holds.csv)")
+    if "approved" in frame.columns:
+        frame = frame.filter(pl.col("approved").str.strip_chars().str.to_lowercase()
+                             .is_in(["yes", "y", "true", "x", "1", "是", "ok"]))
+    return frame["hold_id"].drop_nulls().str.strip_chars().unique(maintain_order=True).to_list()
+
+
+def merges(settings: Settings | None = None) -> dict[str, Any]:
+    """The merges of the published batches (from their manifests) and the undone groups."""
+    settings = settings or load_settings()
+    ledger = Ledger(settings.state_dir)
+    try:
+        undone = {u["merge_group"]: u for u in ledger.merges_undone()}
+        groups: list[dict[str, Any]] = []
+        for run_entry in ledger.runs(limit=1000):
+            for batch in run_entry["batches"]:
+                manifest = Path(batch["out_dir"]) / batch["batch_id"] / "manifest.json"
+                if not manifest.is_file():
+                    continue
+                data = json.loads(manifest.read_text("utf-8"))
+                for group in (data.get("rules") or {}).get("merges", []):
+                    groups.append({**group, "batch_id": batch["batch_id"],
+                                   "undone": undone.get(group["merge_group"])})
+        return {"merges": groups, "undone": list(undone.values())}
+    finally:
+        ledger.close()
+
+
+def undo_merge(settings: Settings, group: str, by: str, reason: str | None = None) -> bool:
+    """Undo a merge group: recorded in the ledger (who, when, why), nothing deleted; its
+    orders never merge again. False when it was undone before."""
+    if not by.strip():
+        raise UsageError("say who undoes it: --by NAME")
+    ledger = Ledger(settings.state_dir)
+    try:
+        return ledger.undo_merge(group, by.strip(), reason)
+    finally:
+        ledger.close()

@@ -451,9 +451,34 @@ EXIT_MEANINGS: dict[ExitCode, str] = {
 }
 
 
-def markdown_table(kind: Kind | Literal["exit"]) -> str:
+def rule_code(name: str, action: str, meaning: str) -> Code:
+    """The catalogue entry of an order rule (``ingest.rules``): operations name their own
+    codes, so rule codes are not listed in ``CODES``; a rule's name is refused when it is
+    one of them. A reject rule's code is a row code like the others: its message is the
+    rule's own (``{detail}``)."""
+    if name in CODES:
+        raise ValueError(f"{name!r} is one of ordermill's own codes")
+    return Code(name, "row", "{detail}", f"{action}: {meaning}")
+
+
+def bundled_rule_codes() -> list[Code]:
+    """The codes of the bundled example rules (top-level ``rules/``), in file order."""
+    from pathlib import Path
+
+    from ingest.rules.model import load_rules
+    folder = Path(__file__).resolve().parent.parent / "rules"
+    if not folder.is_dir():
+        return []
+    return [rule_code(r.name, r.action, r.description or r.message)
+            for r in load_rules([folder]).rules]
+
+
+def markdown_table(kind: Kind | Literal["exit", "rule"]) -> str:
     """The README's table of the codes of ``kind``, generated so the docs cannot drift."""
-    if kind == "exit":
+    if kind == "rule":
+        rows = ["| code | meaning |", "| --- | --- |"]
+        rows += [f"| `{c.code}` | {c.meaning} |" for c in bundled_rule_codes()]
+    elif kind == "exit":
         rows = ["| code | meaning |", "| --- | --- |"]
         rows += [f"| {int(member)} | {member.meaning} |" for member in ExitCode]
     elif kind == "file":

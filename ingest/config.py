@@ -84,6 +84,8 @@ SETTINGS: dict[str, tuple[str, str, str]] = {
     "products": ("", "ORDERMILL_PRODUCTS",
                  "the product list OCR'd SKUs are checked against (a CSV with a sku column, "
                  "or one SKU a line); a mapping's [checks] products wins"),
+    "rules": ("", "ORDERMILL_RULES",
+              "order rule files or folders of them, run in this order (comma list)"),
 }
 SOURCE_KEYS = ("name", "kind", "path", "patterns", "channel", "profile")
 SOURCE_KINDS = ("folder", "imap")  # an imap source's keys: ingest.mailbox
@@ -119,11 +121,27 @@ class Settings:
     config_path: Path | None = None
     sources_origin: str = "default"
     lookups: dict[str, Any] = field(default_factory=dict)  # [lookups], read when a run needs it
+    reference: dict[str, Any] = field(default_factory=dict)  # [reference.*]: the rules' data
+    merge: dict[str, Any] | None = None  # [merge]: repeat orders merged (``ingest.rules``)
 
     @property
     def profiles(self) -> tuple[str, ...]:
         """The ERP profiles every batch is written in too (``profile``: a comma list)."""
         return split_names(self.values["profile"])
+
+    @property
+    def rules(self) -> tuple[Path, ...]:
+        """The rule files (or folders), in order; relative to the config file when named
+        there."""
+        base = self.config_path.parent if self.config_path is not None and \
+            self.origins["rules"].startswith("file") else Path()
+        return tuple(p if p.is_absolute() else base / p
+                     for p in map(Path, split_names(self.values["rules"])))
+
+    @property
+    def base_dir(self) -> Path:
+        """Where relative paths of the config file's tables are taken from."""
+        return self.config_path.parent if self.config_path is not None else Path()
 
     @property
     def profiles_dir(self) -> Path | None:
@@ -237,8 +255,14 @@ def load_settings(options: Mapping[str, str | None] | None = None, config: str |
     lookups = data.get("lookups", {})
     if not isinstance(lookups, dict):
         raise ConfigError(str(path), "lookups", "must be a table: [lookups] item = \"items.csv\"")
+    reference = data.get("reference", {})
+    if not isinstance(reference, dict):
+        raise ConfigError(str(path), "reference", "must be tables: [reference.stock] ...")
+    merge = data.get("merge")
+    if merge is not None and not isinstance(merge, dict):
+        raise ConfigError(str(path), "merge", "must be a table: [merge]")
     return Settings(values, origins, sources, path, f"file {path}" if path else "default",
-                    lookups)
+                    lookups, reference, merge)
 
 
 def split_names(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -260,7 +284,7 @@ def _read_file(path: Path, explicit: bool) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "", f"is not valid TOML: {exc}") from None
-    allowed = (*SETTINGS, "sources", "lookups")
+    allowed = (*SETTINGS, "sources", "lookups", "reference", "merge")
     for key in data:
         if any(word in key.lower() for word in SECRET_WORDS):
             raise ConfigError(str(path), key, "secrets are never read from the config file; "
@@ -271,10 +295,11 @@ def _read_file(path: Path, explicit: bool) -> dict[str, Any]:
         if key == "pair_wait_days" and isinstance(data[key], int | float) \
                 and not isinstance(data[key], bool):
             continue
-        if key == "profile" and isinstance(data[key], list) \
+        if key in ("profile", "rules") and isinstance(data[key], list) \
                 and all(isinstance(v, str) for v in data[key]):
             continue  # (profile = ["odoo", "json"])
-        if key not in ("sources", "lookups") and not isinstance(data[key], str):
+        if key not in ("sources", "lookups", "reference", "merge") \
+                and not isinstance(data[key], str):
             # (the value is not shown: a secret pasted into the wrong key must not reach logs)
             raise ConfigError(str(path), key, "must be a string, not a "
                               + _TOML_TYPES.get(type(data[key]).__name__, "value"))

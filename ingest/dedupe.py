@@ -16,10 +16,10 @@ from functools import cache
 import polars as pl
 import polars_hash  # noqa: F401  (registers the .nchash namespace)
 
-from ingest.schema import CHANGE_TYPES, LINEAGE_FIELDS, field_names
+from ingest.schema import CHANGE_TYPES, LINEAGE_FIELDS, RULE_FIELDS, field_names
 
 KEY = ["key_hi", "key_lo"]
-CONTENT_FIELDS = [f for f in field_names() if f not in LINEAGE_FIELDS]
+CONTENT_FIELDS = [f for f in field_names() if f not in LINEAGE_FIELDS + RULE_FIELDS]
 POS = "__pos"  # a line's place in the batch, inside this module only
 NULL_MARK = "\x00"  # stands for an empty value inside hashes: differs from ""
 

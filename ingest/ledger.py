@@ -85,6 +85,43 @@ CREATE TABLE IF NOT EXISTS reject_files (
     path TEXT PRIMARY KEY,
     seq INTEGER NOT NULL
 );
+-- Order rules (``ingest.rules``), added later: created where missing, nothing else changes.
+CREATE TABLE IF NOT EXISTS holds (
+    hold_id TEXT PRIMARY KEY,
+    channel TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    approver TEXT NOT NULL,
+    message TEXT,
+    lines INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    held_batch TEXT NOT NULL,
+    held_at TEXT NOT NULL,
+    status TEXT NOT NULL,            -- pending, approved, released, superseded
+    approved_by TEXT,
+    approved_at TEXT,
+    released_batch TEXT
+);
+CREATE INDEX IF NOT EXISTS holds_order ON holds(channel, order_id);
+CREATE TABLE IF NOT EXISTS rule_counts (
+    batch_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    action TEXT NOT NULL,
+    lines INTEGER NOT NULL,
+    orders INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rule_counts_day ON rule_counts(day);
+CREATE TABLE IF NOT EXISTS merge_files (
+    path TEXT PRIMARY KEY,
+    batch_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS merges_undone (
+    merge_group TEXT PRIMARY KEY,
+    undone_by TEXT NOT NULL,
+    undone_at TEXT NOT NULL,
+    reason TEXT
+);
 CREATE TABLE IF NOT EXISTS pending (
     batch_id TEXT PRIMARY KEY,
     seq INTEGER NOT NULL,
@@ -285,6 +322,7 @@ class Ledger:
             rejects = f"{seq:08d}-{batch_id}.parquet"
             if (self.rejects_dir / rejects).is_file():
                 db.execute("INSERT INTO reject_files (path, seq) VALUES (?, ?)", (rejects, seq))
+            _record_rules(db, batch_id, manifest)
             db.execute("DELETE FROM pending WHERE batch_id = ?", (batch_id,))
 
     def recover(self, out_dir: Path) -> list[str]:
@@ -343,6 +381,62 @@ class Ledger:
         for old in files:
             (self.keys_dir / old).unlink(missing_ok=True)
 
+    # order rules: holds, merges, counts ------------------------------------------------------
+    def holds(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Holds, newest first (of one status, when given)."""
+        keys = ("hold_id", "channel", "order_id", "rule", "approver", "message", "lines",
+                "file", "held_batch", "held_at", "status", "approved_by", "approved_at",
+                "released_batch")
+        where, args = ("WHERE status = ?", (status,)) if status else ("", ())
+        rows = self.db.execute(f"SELECT {', '.join(keys)} FROM holds {where} "
+                               "ORDER BY held_at DESC, hold_id", args).fetchall()
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def approve(self, hold_id: str, by: str) -> str:
+        """Approve a pending hold: its lines go out with the next batch, once. Returns what
+        became of it: approved, or why not (unknown; approved, released or superseded
+        before)."""
+        with self.transaction() as db:
+            row = db.execute("SELECT status FROM holds WHERE hold_id = ?",
+                             (hold_id,)).fetchone()
+            if row is None:
+                return "unknown"
+            if row[0] != "pending":
+                return str(row[0])
+            db.execute("UPDATE holds SET status = 'approved', approved_by = ?, "
+                       "approved_at = ? WHERE hold_id = ?", (by, _now(), hold_id))
+            return "approved"
+
+    def rule_counts(self, since_day: str | None = None) -> list[dict[str, Any]]:
+        """Per batch and rule: what the rules did (the daily report reads these)."""
+        keys = ("batch_id", "day", "rule", "action", "lines", "orders")
+        where, args = ("WHERE day >= ?", (since_day,)) if since_day else ("", ())
+        rows = self.db.execute(f"SELECT {', '.join(keys)} FROM rule_counts {where} "
+                               "ORDER BY day, batch_id, rule", args).fetchall()
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def merge_history(self) -> list[Path]:
+        """The merge-key files of committed batches (``ingest.rules.merges``)."""
+        return [self.state_dir / "merges" / row[0] for row in
+                self.db.execute("SELECT path FROM merge_files ORDER BY path")]
+
+    def undone_merges(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT merge_group FROM merges_undone")}
+
+    def undo_merge(self, group: str, by: str, reason: str | None) -> bool:
+        """Undo a merge group: recorded, never deleted; False when it was undone before."""
+        with self.transaction() as db:
+            cursor = db.execute("INSERT OR IGNORE INTO merges_undone (merge_group, undone_by, "
+                                "undone_at, reason) VALUES (?, ?, ?, ?)",
+                                (group, by, _now(), reason))
+            return cursor.rowcount == 1
+
+    def merges_undone(self) -> list[dict[str, Any]]:
+        keys = ("merge_group", "undone_by", "undone_at", "reason")
+        rows = self.db.execute(f"SELECT {', '.join(keys)} FROM merges_undone "
+                               "ORDER BY undone_at").fetchall()
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
     # reporting ----------------------------------------------------------------------------
     def runs(self, limit: int = 50) -> list[dict[str, Any]]:
         rows = self.db.execute(
@@ -361,3 +455,32 @@ class Ledger:
                         "summary": json.loads(summary) if summary else None,
                         "batches": batches})
         return out
+
+
+def _record_rules(db: sqlite3.Connection, batch_id: str, manifest: dict[str, Any]) -> None:
+    """The order rules' part of a batch's commit, from its manifest (so a batch committed by
+    recovery records the same): new holds (superseding a pending hold of the same order),
+    holds released, the rule counts, the merge-key file."""
+    rules = manifest.get("rules") or {}
+    now = _now()
+    for hold in rules.get("holds", []):
+        db.execute("UPDATE holds SET status = 'superseded' WHERE channel = ? AND order_id = ? "
+                   "AND status IN ('pending', 'approved') AND hold_id != ?",
+                   (hold["channel"], hold["order_id"], hold["hold_id"]))
+        db.execute("INSERT OR IGNORE INTO holds (hold_id, channel, order_id, rule, approver, "
+                   "message, lines, file, held_batch, held_at, status) VALUES "
+                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+                   (hold["hold_id"], hold["channel"], hold["order_id"], hold["rule"],
+                    hold["approver"], hold.get("message"), hold["lines"], hold["file"],
+                    batch_id, now))
+    for released in rules.get("released", []):
+        db.execute("UPDATE holds SET status = 'released', released_batch = ? WHERE "
+                   "hold_id = ? AND status = 'approved'", (batch_id, released["hold_id"]))
+    day = str(manifest.get("created_at", now))[:10]
+    db.executemany("INSERT INTO rule_counts (batch_id, day, rule, action, lines, orders) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   [(batch_id, day, c["rule"], c["action"], c["lines"], c["orders"])
+                    for c in rules.get("counts", [])])
+    if rules.get("merge_file"):
+        db.execute("INSERT OR IGNORE INTO merge_files (path, batch_id) VALUES (?, ?)",
+                   (rules["merge_file"], batch_id))

@@ -20,6 +20,8 @@ from ingest.mapping.model import Mapping
 from ingest.mapping.orders import ShapedTable
 from ingest.ocr_checks import route as route_ocr
 from ingest.readers.base import ROW
+from ingest.rules.apply import apply_rules
+from ingest.schema import RULE_FIELDS
 
 
 @dataclass(frozen=True)
@@ -63,16 +65,21 @@ def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str,
     warnings = outcome.warnings.rename({ID: ROW}).join(
         typed.select(ROW, "order_id"), on=ROW, how="left", maintain_order="left").select(
         ROW, "order_id", "field", "code", "value", "message")
-    rejected_orders = typed.select(ROW, "order_id", _customer(typed)).filter(~outcome.passed)
-    touched = typed.filter(~outcome.passed | pl.col("order_id").is_in(
+    passed_mask, reasons, ruled = outcome.passed, reasons, None
+    if mapping.rules is not None and mapping.rules.rules:
+        passed_mask, reasons, ruled = _rules(typed, passed_mask, reasons, mapping)
+    rejected_orders = typed.select(ROW, "order_id", _customer(typed)).filter(~passed_mask)
+    touched = typed.filter(~passed_mask | pl.col("order_id").is_in(
         rejected_orders["order_id"].drop_nulls().implode()))[ROW]
     missing_columns, found = compiled.missing_columns, compiled.form
     # Let go of the source texts the values were parsed from before the passed rows are
     # copied out: only the standard columns are alive at the peak.
     standard = typed.select(ROW, *_standard(typed))
     del typed, compiled
-    passed = standard.filter(outcome.passed)
+    passed = standard.filter(passed_mask)
     del standard
+    passed = passed.hstack(ruled.get_columns()) if ruled is not None else passed.with_columns(
+        pl.lit(None, pl.String).alias(name) for name in RULE_FIELDS)
     # Lines are hashed here, a table at a time, not batch-wide: the casts the hashes need
     # stay the size of a piece.
     scopes = {mapping.channel: mapping.key_scope} if mapping.key_scope else {}
@@ -94,6 +101,23 @@ def _customer(typed: pl.DataFrame) -> pl.Expr:
 
 
 CUSTOMER_FIELDS = ("buyer_id", "buyer_name")
+
+
+def _rules(typed: pl.DataFrame, passed: pl.Series, reasons: pl.DataFrame, mapping: Mapping
+           ) -> tuple[pl.Series, pl.DataFrame, pl.DataFrame]:
+    """The order rules over the lines that passed the row checks (``ingest.rules``): the
+    lines a reject rule refuses join the rejected, with the rule's name as their code (so
+    their orders are held back whole like any other); the others get the rules' columns
+    (routing, flags, the order's hold), returned in the passed lines' order."""
+    candidates = typed.filter(passed)
+    applied = apply_rules(candidates, mapping.rules, mapping.channel, ROW)
+    columns = applied.columns.with_columns(pl.lit(None, pl.String).alias("merge_group"))
+    if not applied.rejected.any():
+        return passed, reasons, columns
+    refused = applied.rejects.select(ROW, "codes", "messages")
+    reasons = pl.concat([reasons, refused.cast(reasons.schema)]).sort(ROW)
+    passed = passed & ~typed[ROW].is_in(refused[ROW].implode())
+    return passed, reasons, columns.filter(~applied.rejected)
 
 
 def _standard(typed: pl.DataFrame) -> list[str]:

@@ -21,9 +21,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from ingest.errors import writing_to
 from ingest.faults import crash_point
 from ingest.ledger import Ledger
+from ingest.rules.batch import RulesStep
 from ingest.verdicts import Finished, reject_rows
 from ingest.writers.batch import new_batch_id, stage_batch
 from ingest.writers.erp import ProfileJob
@@ -33,19 +36,23 @@ def publish_batch(finished: Finished, unreadable: list[dict[str, str]], ledger: 
                   out_dir: Path, output_format: str, run_id: int,
                   batch_id: str | None = None,
                   waiting: list[dict[str, Any]] | None = None,
-                  profiles: Sequence[ProfileJob] = ()) -> tuple[Path, dict[str, Any]]:
+                  profiles: Sequence[ProfileJob] = (),
+                  rules: RulesStep | None = None) -> tuple[Path, dict[str, Any]]:
     """Publish ``finished`` as a new batch under ``out_dir``: its folder and manifest (and
     the lines in each ERP profile's layout, inside the batch folder)."""
     batch_id = batch_id or new_batch_id()
     state = ledger.state_dir
     with writing_to(state):
         seq = ledger.next_seq()
-        key_file = ledger.write_keys(batch_id, seq, finished.keys)
+        keys = finished.keys
+        if rules is not None and rules.released_keys is not None:  # (released holds' lines)
+            keys = pl.concat([keys, rules.released_keys.lazy()], how="diagonal_relaxed")
+        key_file = ledger.write_keys(batch_id, seq, keys)
         ledger.write_rejects(batch_id, seq, reject_rows(finished))
     crash_point("keys-written")
     with writing_to(out_dir):
         staged = stage_batch(finished.results, unreadable, out_dir, batch_id, output_format,
-                             waiting, profiles)
+                             waiting, profiles, rules)
     try:
         crash_point("staged")
         with writing_to(state):

@@ -74,6 +74,10 @@ class RunReport:
             line += f", {t['duplicates']:,} duplicates"
         if t.get("waiting"):
             line += f", {t['waiting']:,} waiting"
+        if t.get("held"):
+            line += f", {t['held']:,} held for approval"
+        if t.get("released"):
+            line += f", {t['released']:,} released by approval"
         if t.get("joined"):
             line += f", {t['joined']:,} order rows joined"
         if t.get("unpaired"):

@@ -47,6 +47,9 @@ from ingest.readers import CONTAINER_SUFFIXES
 from ingest.readers.mail import OpenedMail, open_mails
 from ingest.reading import CheckedInput, ReadHalf, read_any
 from ingest.report import RunReport
+from ingest.rules.apply import RuleRun
+from ingest.rules.batch import run_step
+from ingest.rules.merges import MergeConfig
 from ingest.sources import Source
 from ingest.together import Together
 from ingest.unpaired import Unpaired, UnpairedStore
@@ -70,6 +73,9 @@ class RunPlan:
     force: bool = False
     pair_wait_days: float = 3.0  # how long half of a two-file export waits for the other
     profiles: tuple[ProfileJob, ...] = ()  # ERP layouts written beside the standard files
+    rules: RuleRun | None = None  # the order rules (also on each mapping: ``Mapping.rules``)
+    rule_warnings: tuple[str, ...] = ()  # stale reference data used anyway
+    merge: MergeConfig | None = None  # repeat orders merged (``[merge]``)
 
 
 @dataclass
@@ -125,7 +131,8 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
                 # (a source that could not be reached publishes no batch of its own: a
                 # mailbox down for an hour must not leave a dozen empty batches)
                 if checked or arrived or any(e.get("code") != "source-unreachable"
-                                             for e in report.unreadable):
+                                             for e in report.unreadable) \
+                        or ledger.holds("approved"):
                     _publish(checked, ledger, plan, report, events)
             finally:
                 for one in checked:
@@ -509,12 +516,19 @@ def _publish(checked: list[CheckedInput], ledger: Ledger, plan: RunPlan, report:
              events: Events) -> None:
     batch_id = new_batch_id()
     finished = finish(checked, batch_id, ledger.history())
+    with writing_to(plan.state_dir):
+        step = run_step(finished, ledger, batch_id, plan.rules, plan.merge)
+    if plan.rules is not None:
+        step.section["reference"] = list(plan.rules.reference.entries)
+        step.section["files"] = list(plan.rules.rules.files)
+        if plan.rule_warnings:
+            step.section["warnings"] = list(plan.rule_warnings)
     # A profile named for some sources takes the lines of the inputs they listed.
     profiles = [job if job.sources is None else replace(job, inputs=frozenset(
         c.name for c in checked if c.input.source in job.sources)) for job in plan.profiles]
     report.batch_dir, report.manifest = publish_batch(
         finished, report.unreadable, ledger, plan.out_dir, plan.output_format, report.run_id,
-        batch_id, report.unpaired, profiles)
+        batch_id, report.unpaired, profiles, step)
     for entry in report.manifest["inputs"]:
         events.emit("input_done", **{k: entry[k] for k in (
             "path", "channel", "rows_in", "clean", "rejected", "duplicates", "updates",

@@ -19,8 +19,9 @@ from typing import Literal
 import polars as pl
 
 # 2: change_type and changed_fields; 3: order_discount_amount, shipping_amount;
-# 4: tax_amount, order_total; 5: corrected_from
-SCHEMA_VERSION = 5
+# 4: tax_amount, order_total; 5: corrected_from; 6: warehouse, priority, flags, merge_group
+# (order rules)
+SCHEMA_VERSION = 6
 
 MONEY = pl.Decimal(18, 2)
 INSTANT = pl.Datetime("us", "UTC")
@@ -158,6 +159,17 @@ FIELDS: tuple[Field, ...] = (
     Field("hs_code", doc="Harmonized System customs code."),
     Field("country_of_origin", kind="country",
           doc="Country the goods were made in, ISO 3166-1 alpha-2."),
+    # order rules (``ingest.rules``): routing, tags and merges; empty when no rules are set
+    Field("warehouse", doc="The warehouse the line ships from, as a `set` rule routed it "
+          "(by province, channel or SKU); empty when no rule set it."),
+    Field("priority", doc="The line's priority, as a `set` rule gave it; empty when no rule "
+          "set it."),
+    Field("flags", doc="Tags the `flag` rules put on the line (`urgent;bom-check`), "
+          "`;`-separated in rule order; empty when none hit."),
+    Field("merge_group", doc="With merges on (`[merge]`), the order this line's order is "
+          "merged with, as `channel:order_id` of the group's first order (its own when it "
+          "stands alone); the same on every line of the orders merged, also across runs. "
+          "Empty when merges are off."),
     # change: what this line is to the ERP
     Field("change_type", required=True, isin=CHANGE_TYPES,
           doc="`new`: the first time ordermill outputs this line (same channel, order_id "
@@ -167,6 +179,9 @@ FIELDS: tuple[Field, ...] = (
 )
 
 LINEAGE_FIELDS = ("batch_id", "channel", "source", "source_row", "corrected_from")
+# Filled by the order rules, never by a mapping, and not part of a line's content: a rule
+# that routes differently tomorrow does not make yesterday's lines updates.
+RULE_FIELDS = ("warehouse", "priority", "flags", "merge_group")
 CHANGE_FIELDS = ("change_type", "changed_fields")
 _BY_NAME = {f.name: f for f in FIELDS}
 
@@ -218,7 +233,7 @@ def required_fields() -> list[str]:
 
 def mappable_fields() -> list[str]:
     """Fields a mapping may fill: every field except the lineage that ordermill adds."""
-    return [name for name in field_names() if name not in LINEAGE_FIELDS]
+    return [name for name in field_names() if name not in LINEAGE_FIELDS + RULE_FIELDS]
 
 
 def schema_markdown() -> str:

@@ -30,6 +30,7 @@ from ingest.dedupe import (
 )
 from ingest.readers.base import ROW
 from ingest.reading import CheckedInput
+from ingest.rules.apply import HOLD_APPROVER, HOLD_MESSAGE, HOLD_RULE, RULES_HIT
 from ingest.schema import CHANGE_TYPES, field_names
 from ingest.spill import LineStore
 
@@ -39,6 +40,9 @@ REJECT_LEAD = ["source", "source_row", "channel", "codes", "messages"]
 WARNING_COLUMNS = ["source", "source_row", "order_id", "field", "code", "value", "message"]
 CHANGE = ["change_type", "changed_fields"]
 OUTPUT = list(CHANGE_TYPES)  # the change types that are output (and enter the ledger)
+# What the order rules leave on a line beside its fields (``ingest.rules.apply``): carried
+# to the batch step, never written as columns of orders.*.
+RULED = [HOLD_RULE, HOLD_APPROVER, HOLD_MESSAGE, RULES_HIT]
 REASONS: dict[str, pl.DataType] = {ROW: pl.Int64(), "codes": pl.String(), "messages": pl.String()}
 _NO_REASONS = pl.DataFrame(schema=REASONS)  # (shared: frames are never changed in place)
 
@@ -79,6 +83,7 @@ class InputResult:
     warned_cells: pl.DataFrame | None = None
     # A rejects file's rows fed back in (``ingest.feedback``): the source rows it brought.
     fed_back_rows: pl.Series | None = None
+    held: int = 0  # lines of orders an order rule holds for approval (``Finished.holds``)
 
     @cached_property
     def clean(self) -> pl.DataFrame:
@@ -92,6 +97,9 @@ class Finished:
     # The hashes of every line output (new and update), for the ledger's key file: lazy, one
     # frame per piece, like the clean lines (a spilled piece holds its field hashes).
     keys: pl.LazyFrame
+    # The lines held for approval (``ingest.rules.holds``): the standard layout, the hold's
+    # rule, approver and message, and the hashes their keys are written with once released.
+    holds: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -149,7 +157,7 @@ class _InMemory:
             "corrected_from",
             change_type.alias("change_type"),
             changed_fields.alias("changed_fields"),
-        ).select(*field_names(), *CHANGE)
+        ).select(*field_names(), *CHANGE, *[c for c in RULED if c in lines.columns])
         return clean, lines.select(*FIELD_HASHES, *LINE_HASHES, "channel")
 
 
@@ -160,14 +168,16 @@ class _Verdicts:
 
     held: pl.DataFrame  # __row, codes, messages
     change: pl.DataFrame  # __row, change_type, changed_fields, previous_channel: not "new"
+    on_hold: pl.Series = field(default_factory=lambda: pl.Series(ROW, [], pl.Int64))
 
     @cached_property
     def dropped(self) -> pl.Series:
-        """__row of the lines not output: held back, duplicates, cross-channel."""
-        if not self.change.height:
-            return self.held[ROW]
-        return pl.concat([self.held[ROW], self.change.filter(
-            ~pl.col("change_type").is_in(OUTPUT))[ROW]])
+        """__row of the lines not output: held back, duplicates, cross-channel, on hold."""
+        parts = [self.held[ROW].cast(pl.Int64), self.on_hold.cast(pl.Int64)]
+        if self.change.height:
+            parts.append(self.change.filter(~pl.col("change_type").is_in(OUTPUT))[ROW]
+                         .cast(pl.Int64))
+        return pl.concat(parts)
 
     @cached_property
     def updates(self) -> pl.DataFrame:
@@ -203,19 +213,22 @@ def finish(checked: list[CheckedInput], batch_id: str,
     keyed = _keyed(hashed.select(IDENTITY), verdict)
     del hashed
     change = _by_input(keyed, len(checked))
+    holds, on_hold = _on_hold(checked, memory, keyed, batch_id)
     clean = keys = pl.DataFrame()
     if memory is not None:
         gone = pl.concat([
             *(h.select(pl.lit(i, pl.UInt32).alias(INPUT), ROW)
               for i, h in enumerate(held) if h.height),
-            keyed.filter(~pl.col("change_type").is_in(OUTPUT)).select(IDENTITY)])
+            keyed.filter(~pl.col("change_type").is_in(OUTPUT)).select(IDENTITY),
+            *(o.select(pl.lit(i, pl.UInt32).alias(INPUT), pl.col(ROW).cast(pl.Int64))
+              for i, o in enumerate(on_hold) if o.height)])
         clean, keys = memory.output(gone, keyed.filter(pl.col("change_type") == "update"),
                                     batch_id)
     results: list[InputResult] = []
     key_parts: list[pl.DataFrame | pl.LazyFrame] = []
     at = 0  # where the next input read whole starts in ``clean`` and ``keys``
-    for c, h, mine_change in zip(checked, held, change, strict=True):
-        mine = _Verdicts(h, mine_change)
+    for c, h, mine_change, mine_hold in zip(checked, held, change, on_hold, strict=True):
+        mine = _Verdicts(h, mine_change, mine_hold[ROW].cast(pl.Int64))
         cross = _cross_channel(c, mine.change)
         reasons = _reasons(c, h, cross)
         clean_rows = c.hashes.height - mine.dropped.len()
@@ -230,14 +243,14 @@ def finish(checked: list[CheckedInput], batch_id: str,
         count = dict(mine.change["change_type"].value_counts().iter_rows()) \
             if mine.change.height else {}
         result = _result(c, clean_parts, clean_rows, reasons, count.get("duplicate", 0),
-                         count.get("update", 0))
+                         count.get("update", 0), mine_hold.height)
         result.warning_parts, result.warnings, result.warning_codes = _warnings(
             c, reasons[ROW], mine.dropped)
         if result.warnings:
             result.warned, result.warned_cells = _warned(c, reasons[ROW], mine.dropped,
                                                          result.rejects.columns)
         results.append(result)
-    return Finished(results, pl.concat(_runs(key_parts)))
+    return Finished(results, pl.concat(_runs(key_parts)), holds)
 
 
 def reject_rows(finished: Finished) -> pl.DataFrame:
@@ -385,6 +398,42 @@ def _held_back(checked: list[CheckedInput], memory: _InMemory | None) -> list[pl
             for part in _by_input(located.drop(ID), len(checked))]
 
 
+def _on_hold(checked: list[CheckedInput], memory: _InMemory | None, keyed: pl.DataFrame,
+             batch_id: str) -> tuple[pl.DataFrame | None, list[pl.DataFrame]]:
+    """The lines an order rule holds for approval (only new lines and updates: a line
+    output before is a duplicate, whatever the rules say now), in the standard layout with
+    their hold and hashes; and, per input, their __row."""
+    ruled = [i for i, c in enumerate(checked) if c.mapping.rules is not None]
+    empty = pl.DataFrame(schema={ROW: pl.Int64})
+    if not ruled:
+        return None, [empty for _ in checked]
+    parts: list[pl.LazyFrame] = []
+    for i in ruled:
+        c = checked[i]
+        lines = (memory.lines.lazy().filter(pl.col(INPUT) == i).drop(INPUT)
+                 if memory is not None and _in_memory(c) else pl.concat(c.lines))
+        parts.append(lines.filter(pl.col(HOLD_RULE).is_not_null()).select(
+            pl.lit(i, pl.UInt32).alias(INPUT), pl.lit(batch_id).alias("batch_id"),
+            pl.lit(c.channel).alias("channel"), pl.lit(c.name).alias("source"),
+            _source_row(c).alias("source_row"), pl.col(ROW).cast(pl.Int64),
+            pl.lit(c.input.origin.get("corrected_from"), pl.String).alias("corrected_from"),
+            pl.exclude(ROW, "channel", "source", "batch_id", "source_row", "corrected_from")))
+    found = pl.concat(parts, how="diagonal_relaxed").collect(engine="streaming")
+    if not found.height:
+        return None, [empty for _ in checked]
+    not_new = keyed.select(INPUT, pl.col(ROW).cast(pl.Int64), "change_type",
+                           "changed_fields") if keyed.height else None
+    if not_new is not None:
+        found = found.join(not_new, on=IDENTITY, how="left", maintain_order="left").filter(
+            pl.col("change_type").is_null() | pl.col("change_type").is_in(OUTPUT))
+        found = found.with_columns(pl.col("change_type").fill_null("new"))
+    else:
+        found = found.with_columns(pl.lit("new").alias("change_type"),
+                                   pl.lit(None, pl.String).alias("changed_fields"))
+    per_input = _by_input(found.select(INPUT, ROW), len(checked))
+    return found.drop(INPUT, ROW), per_input
+
+
 def _cross_channel(c: CheckedInput, change: pl.DataFrame) -> pl.DataFrame:
     """__row, codes, messages of the lines received before through another channel
     (``change``: the input's verdicts). Rare: their order numbers are looked up in the
@@ -470,7 +519,7 @@ def _clean_lines(c: CheckedInput, part: pl.LazyFrame, verdicts: _Verdicts,
         pl.exclude(ROW),
         change_type.alias("change_type"),
         changed_fields.alias("changed_fields"),
-    ).select(*field_names(), *CHANGE)
+    ).select(*field_names(), *CHANGE, *(RULED if c.mapping.rules is not None else []))
 
 
 def _key_rows(part: pl.LazyFrame, verdicts: _Verdicts, channel: str) -> pl.LazyFrame:
@@ -486,7 +535,8 @@ def _no_rejects(schema: tuple[tuple[str, pl.DataType], ...]) -> pl.DataFrame:
 
 
 def _result(c: CheckedInput, clean_parts: list[pl.DataFrame | pl.LazyFrame], clean_rows: int,
-            reasons: pl.DataFrame, duplicates: int, updates: int) -> InputResult:
+            reasons: pl.DataFrame, duplicates: int, updates: int, held: int = 0
+            ) -> InputResult:
     # A source column named like a lead column (an export of our own rejects, say) is shown
     # beside it, renamed, not in its place.
     shown = {h: f"{h} (as read)" if h in REJECT_LEAD else h for h in c.header}
@@ -507,17 +557,17 @@ def _result(c: CheckedInput, clean_parts: list[pl.DataFrame | pl.LazyFrame], cle
                                ("messages", lead["messages"]),
                                *((new, read[old]) for old, new in shown.items())))
     # The accounting rule: every row is exactly one of these.
-    if clean_rows + rejects.height + duplicates + c.waiting + c.joined != c.rows_in:
+    if clean_rows + rejects.height + duplicates + c.waiting + c.joined + held != c.rows_in:
         raise AssertionError(f"{c.name}: {c.rows_in} rows in, {clean_rows} clean + "
                              f"{rejects.height} rejected + {duplicates} duplicates + "
-                             f"{c.waiting} waiting + {c.joined} joined")
+                             f"{c.waiting} waiting + {c.joined} joined + {held} held")
     fed = c.input.row_numbers
     return InputResult(c.name, c.sha256, c.size, c.channel, c.rows_in, clean_parts,
                        clean_rows, rejects, duplicates, updates, c.details, c.store,
                        waiting=c.waiting, joined=c.joined, header=list(c.header),
                        columns_of=_columns_of(c),
                        fed_back_rows=pl.Series(fed, dtype=pl.Int64) if fed else None,
-                       reject_customers=_customers(c.rejected_orders))
+                       reject_customers=_customers(c.rejected_orders), held=held)
 
 
 def _columns_of(c: CheckedInput) -> dict[str, tuple[str, ...]]:

@@ -172,5 +172,5 @@ def test_a_null_value_makes_the_message_null() -> None:
 def test_readme_holds_exactly_the_generated_tables() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     tables = re.findall(r"^\| code \|.*\n(?:\|.*\n)*", readme, flags=re.MULTILINE)
-    kinds = ("exit", "row", "warning", "waiting", "file")
+    kinds = ("exit", "row", "warning", "waiting", "file", "rule")
     assert tables == [codes.markdown_table(kind) for kind in kinds]

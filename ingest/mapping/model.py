@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 from ingest.readers.options import ReaderOptions
 
@@ -189,6 +190,9 @@ class Mapping:
         several (``amazon (layout order-report, mappings/amazon-order-report.toml)``)."""
         return self.channel if self.layout == "default" else f"{self.channel}/{self.layout}"
     pair: Pair | None = None  # one half of a two-file export (``ingest.pairs``)
+    # The run's order rules (``ingest.rules.apply.RuleRun``), set per run, not by the file:
+    # the lines of this mapping's tables are checked with them after the row checks.
+    rules: Any = None
 
     @property
     def used_columns(self) -> set[str]:

@@ -23,6 +23,7 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from ingest.columns import CROP, EVIDENCE
+from ingest.rules.batch import RulesStep
 from ingest.schema import SCHEMA_VERSION, polars_schema
 from ingest.validate import validate_clean
 from ingest.verdicts import REJECT_LEAD, WARNING_COLUMNS, InputResult
@@ -75,7 +76,8 @@ class Staged:
 def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], out_dir: Path,
                 batch_id: str, output_format: str = "csv",
                 waiting: list[dict[str, Any]] | None = None,
-                profiles: Sequence[ProfileJob] = ()) -> Staged:
+                profiles: Sequence[ProfileJob] = (), rules: RulesStep | None = None
+                ) -> Staged:
     """Write orders, rejects and manifest for ``results`` into a staging folder under
     ``out_dir``, flushed to disk, and the clean lines in each ERP profile's layout
     (``profiles/<name>/``, ``ingest.writers.erp``). Nothing is left behind when writing
@@ -85,7 +87,10 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
     staging = out_dir / f".{batch_id}.partial"
     staging.mkdir()
     try:
-        clean = validated_lines([part for r in results for part in r.clean_parts])
+        released = [rules.released] if rules is not None and rules.released is not None \
+            else []
+        clean = validated_lines([*(part for r in results for part in r.clean_parts),
+                                 *released])
         # ERP profiles group the lines by order: the batch's lines are computed (and
         # validated) once, in memory, for the standard file and every profile.
         lines = clean.collect() if profiles else None
@@ -99,10 +104,13 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
         warnings = pl.concat(warning_parts) if warning_parts else pl.LazyFrame(
             schema={name: pl.Int64 if name == "source_row" else pl.String
                     for name in WARNING_COLUMNS})
-        files = {f"orders.{extension}": (clean, write_orders, sum(r.clean_rows for r in results)),
+        files = {f"orders.{extension}": (clean, write_orders, sum(r.clean_rows for r in results)
+                                         + sum(r.height for r in released)),
                  "rejects.csv": (rejects.lazy(), write_rejects, rejects.height),
                  # For people, like the rejects: UTF-8 with a BOM, formula-guarded.
                  "warnings.csv": (warnings, write_rejects, sum(r.warnings for r in results))}
+        if rules is not None and rules.held is not None:  # orders held for approval
+            files["holds.csv"] = (rules.held.lazy(), write_rejects, rules.held.height)
         outputs = []
         for name, (frame, write, rows) in files.items():
             target = staging / name
@@ -128,6 +136,10 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
             fsync_path(staging / PROFILES_DIR)
         # (``waiting``: halves of two-file exports waiting for their partner, ``ingest.pairs``)
         manifest = _manifest(batch_id, results, unreadable, outputs, waiting)
+        if rules is not None and rules.section:
+            manifest["rules"] = rules.section
+            manifest["totals"]["held"] = sum(r.held for r in results)
+            manifest["totals"]["released"] = sum(r.height for r in released)
         if sections:
             manifest["profiles"] = sections
         manifest_path = staging / "manifest.json"
@@ -263,6 +275,7 @@ def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[s
             "updates": r.updates,
             "waiting": r.waiting,
             "warnings": r.warnings,
+            **({"held": r.held} if r.held else {}),
             **({"joined": r.joined} if r.details.get("pair") else {}),
             **r.details,
             # What the daily report needs, counted once here (``ingest.reports``): rejected

@@ -8,6 +8,7 @@ frames of a few hundred rows at most; nothing here reads lines.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -78,6 +79,8 @@ def build(figures: Figures, generated: str) -> Report:
     sections = [_volume(figures), _exceptions(figures), _reasons(figures), _inputs(figures),
                 _customers(figures), _changes(figures), _problem_section(figures),
                 _batches(figures)]
+    if figures.rules.height:  # (only where order rules ran in the period)
+        sections.insert(3, _rules(figures))
     return Report("ordermill daily report", shown, generated, figures, tiles, sections)
 
 
@@ -263,6 +266,32 @@ def _customers(figures: Figures) -> Section:
           ", ".join(sorted((r["channels"] or "").split(",")))]
          for r in top.iter_rows(named=True)], frozenset({1, 2})))
     return section
+
+
+RULE_ACTIONS = ("reject", "hold", "flag", "set")
+
+
+def _rules(figures: Figures) -> Section:
+    """What the order rules did: lines per day by action, and each rule's lines and orders
+    over the period."""
+    days = _days(figures).select("day")
+    per_day = figures.rules.group_by("day", "action").agg(pl.col("lines").sum())
+    wide = (days.join(per_day.pivot("action", index="day", values="lines"), on="day",
+                      how="left").fill_null(0))
+    series: dict[str, Sequence[float]] = {action: wide[action].to_list()
+                                          for action in RULE_ACTIONS if action in wide.columns}
+    chart = charts.stacked_bars("Lines hit by order rules per day, by action",
+                                [_label(d, figures) for d in days["day"]], series)
+    per_rule = (figures.rules.group_by("rule", "action").agg(pl.col("lines", "orders").sum())
+                .sort(["lines", "rule"], descending=[True, False]))
+    table = Table("Per rule, the whole period", ["rule", "action", "lines", "orders"],
+                  [[rule, action, _n(lines), _n(orders)]
+                   for rule, action, lines, orders in per_rule.iter_rows()],
+                  frozenset({2, 3}))
+    return Section("rules", "Order rules: rejects, holds, flags and routing",
+                   "Lines each order rule hit (rules/*.toml): rejects held their order back, "
+                   "holds wait for approval (`ordermill holds`), flags and routing set columns "
+                   "of lines that went out.", [chart], [table])
 
 
 def _changes(figures: Figures) -> Section:

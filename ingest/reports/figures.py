@@ -75,6 +75,7 @@ class Figures:
     batches: pl.DataFrame  # batch_id, created_at, inputs, COUNTS: the largest by lines in
     problems: pl.DataFrame  # at, kind, path, code, reason, times (unreadable, unreachable)
     review: pl.DataFrame  # at, mailbox, folder, uid, message_id, reason: mails in review
+    rules: pl.DataFrame  # day, rule, action, lines, orders: what the order rules did
     batch_count: int
     earliest: str | None  # the ledger's first and last batch, whatever the period
     latest: str | None
@@ -179,7 +180,26 @@ def _load(db: sqlite3.Connection, ledger: Path, period: Period) -> Figures:
     earliest, latest = db.execute("SELECT MIN(created_at), MAX(created_at) FROM batches"
                                   ).fetchone()
     return Figures(period, ledger, by_day, reasons, warnings, top_inputs, customers, batches,
-                   problems, review, per_batch["batch_id"].n_unique(), earliest, latest)
+                   problems, review, _rules(db, period), per_batch["batch_id"].n_unique(),
+                   earliest, latest)
+
+
+def _rules(db: sqlite3.Connection, period: Period) -> pl.DataFrame:
+    """Lines and orders each order rule hit per day (``ingest.rules``), by the day of the
+    batch in the report's time zone; empty for a ledger from before the rules."""
+    schema = {"created_at": STR, "rule": STR, "action": STR, "lines": INT, "orders": INT}
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    if "rule_counts" not in tables:
+        found = pl.DataFrame(schema=schema)
+    else:
+        found = _frame(
+            db, "SELECT b.created_at, r.rule, r.action, SUM(r.lines), SUM(r.orders) "
+            "FROM rule_counts r JOIN batches b ON b.batch_id = r.batch_id "
+            "WHERE b.created_at >= ? AND b.created_at < ? "
+            "GROUP BY r.batch_id, r.rule, r.action", period.bounds(), schema)
+    return (found.with_columns(_local_day("created_at", period.timezone).alias("day"))
+            .group_by("day", "rule", "action").agg(pl.col("lines", "orders").sum())
+            .sort("day", "rule"))
 
 
 def _local_day(column: str, timezone: str) -> pl.Expr:

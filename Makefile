@@ -38,10 +38,20 @@ lint: install
 
 install: $(STAMP)
 
+# Installed from requirements.lock without their declared dependencies, which the lock
+# lists itself: rapidocr-onnxruntime (Chinese text on scans, ingest/readers/rapid.py)
+# declares the GUI build opencv-python (508 MB with its Qt and video libraries, shared
+# notes); the lock pins opencv-python-headless instead, and onnxruntime, pyclipper,
+# shapely, six, PyYAML and tqdm, the rest of what it declares.
+NODEPS := rapidocr-onnxruntime
+
 $(STAMP): requirements.lock pyproject.toml
 	@$(MAKE) --no-print-directory sysdeps
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	@grep -viE '^($(NODEPS))==' requirements.lock > $(VENV)/requirements.deps
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r $(VENV)/requirements.deps
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps \
+	  $$(grep -iE '^($(NODEPS))==' requirements.lock)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 

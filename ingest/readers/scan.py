@@ -13,15 +13,18 @@ beside its cells, where it came from and how sure the engine was, in columns of 
 
 - ``ocr:page`` and ``ocr:box`` (left,top,right,bottom in the deskewed page's pixels);
 - ``ocr:confidence``: the row's lowest cell confidence (0-100), to order a review queue;
-- ``ocr:cells``: each read cell's confidence (``数量/Qty 96; 单价/Unit Price 91``);
-- ``ocr:engine``: ``tesseract 5.3.0`` or ``pdf text layer``; ``ingest.ocr_checks`` routes
-  the lines of OCR'd rows (never those of a text layer).
+- ``ocr:cells``: each read cell's confidence and engine (``数量/Qty 96 tesseract;
+  品名/Description 98 rapidocr``);
+- ``ocr:engine``: the engines the page was read with (``tesseract 5.3.0 + rapidocr 1.4.4``)
+  or ``pdf text layer``; ``ingest.ocr_checks`` routes the lines of OCR'd rows (never those
+  of a text layer).
 
 How a page is read (shared notes, "OCR of faxed purchase orders"): deskew, the ruling
 grid (``ingest.readers.grid``), each column's cells stacked into one strip read in one call
 with the column's whitelist (``ingest.readers.tesseract``): digits for numbers, capitals and
-digits for codes, ``chi_sim+eng`` for text. A column's kind comes from its header label
-(``KINDS``). A page upside down (its form text reads at low confidence) is turned and read
+digits for codes; text columns and the form area with RapidOCR where installed, else
+``chi_sim+eng`` (``ingest.readers.engines`` chooses). A column's kind comes from its header
+label (``KINDS``). A page upside down (its form text reads at low confidence) is turned and read
 again. A PDF's text layer is taken as it is, placed in the grid its ruling lines draw.
 """
 
@@ -37,8 +40,8 @@ from PIL import Image
 from ingest.columns import READER_CODE, READER_DETAIL, ROW
 from ingest.errors import InputError
 from ingest.inputs import Input, digest_of
+from ingest.readers import engines, tesseract
 from ingest.readers import grid as ruling
-from ingest.readers import tesseract
 from ingest.readers.base import PEEK_ROWS, Opened, Peek, RawTable, split_table, unique_header
 from ingest.readers.options import ReaderOptions
 from ingest.readers.pages import Page, Word, load_pages
@@ -195,7 +198,7 @@ def read_page(name: str, page: Page) -> PageTable | None:
     if page.words is not None:
         return _text_layer_page(page)
     try:
-        engine = tesseract.engine()
+        engine = engines.describe()  # (the engine per column kind: ingest.readers.engines)
     except InputError as exc:
         raise InputError(name, exc.reason, exc.code) from None
     image, angle = ruling.deskew(page.image)
@@ -231,7 +234,7 @@ def _ocr_page(image: Image.Image, page: Page, engine: str) -> PageTable | None:
         return None
     columns = len(grid.xs) - 1
     header_cells = [image.crop(grid.cell(0, c, INSET)) for c in range(columns)]
-    header = [_header_label(r.text) for r in tesseract.read_strip(header_cells, "text")]
+    header = [_header_label(r.text) for r in engines.read_column(header_cells, "text")]
     table = PageTable(page.number, engine, header=header)
     rows = len(grid.ys) - 2
     reads: list[list[tesseract.Read]] = [[] for _ in range(rows)]
@@ -239,7 +242,7 @@ def _ocr_page(image: Image.Image, page: Page, engine: str) -> PageTable | None:
         kind = column_kind(header[column])
         boxes = [grid.cell(row + 1, column, INSET) for row in range(rows)]
         filled = [i for i, box in enumerate(boxes) if not ruling.blank(mask, box)]
-        found = tesseract.read_strip([image.crop(boxes[i]) for i in filled], kind)
+        found = engines.read_column([image.crop(boxes[i]) for i in filled], kind)
         by_row = dict(zip(filled, found, strict=True))
         for row in range(rows):
             reads[row].append(by_row.get(row, tesseract.Read("", -1.0)))
@@ -248,8 +251,8 @@ def _ocr_page(image: Image.Image, page: Page, engine: str) -> PageTable | None:
                    for r in range(rows)]
     above = image.crop((0, 0, image.width, max(0, grid.top - 4)))
     below = image.crop((0, min(image.height, grid.bottom + 4), image.width, image.height))
-    table.above = [(line.cells, line.confidence) for line in tesseract.read_lines(above)]
-    table.below = [(line.cells, line.confidence) for line in tesseract.read_lines(below)]
+    table.above = [(line.cells, line.confidence) for line in engines.read_form(above)]
+    table.below = [(line.cells, line.confidence) for line in engines.read_form(below)]
     return table
 
 
@@ -383,7 +386,7 @@ def _sheet(tables: list[PageTable], notes: list[str]) -> Sheet:
                 PAGE: str(table.number),
                 BOX: ",".join(map(str, box)),
                 CONFIDENCE: f"{lowest:.0f}" if read else "",
-                CELLS: "; ".join(f"{label} {r.confidence:.0f}"
+                CELLS: "; ".join(f"{label} {r.confidence:.0f} {engines.short(r)}".rstrip()
                                  for label, r in zip(table.header, reads, strict=True)
                                  if r.text),
                 ENGINE: table.engine,

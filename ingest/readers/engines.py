@@ -1,0 +1,97 @@
+"""Reading, the second stage: which OCR engine reads which part of a scanned page.
+
+The scan reader (``ingest.readers.scan``) asks here for each column of the ruled table, by
+the column's kind, and for the form area around it:
+
+- ``number`` and ``code`` columns: tesseract, a column's cells stacked into one strip read
+  with the column's character whitelist (``ingest.readers.tesseract``). RapidOCR drops or
+  doubles repeated digits in single number cells (shared notes, second round), and a
+  whitelist keeps tesseract from reading a SKU's ``0`` as a Chinese character;
+- ``text`` columns (names, descriptions; the header labels) and the form area (PO number,
+  date, buyer, phone, address): RapidOCR where it is installed and loads
+  (``ingest.readers.rapid``), else tesseract's ``chi_sim+eng``.
+
+``ORDERMILL_TEXT_OCR=tesseract`` keeps the text with tesseract although RapidOCR is there
+(to compare the two, or to rule one out); ``rapidocr`` insists on it (a scan then waits,
+``ocr-unavailable``, where it is missing); ``auto`` (the default) takes it where it loads.
+
+Every cell read carries its confidence and the name of the engine that read it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from PIL import Image
+
+from ingest.errors import InputError
+from ingest.readers import rapid, tesseract
+
+TEXT_ENGINE_ENV = "ORDERMILL_TEXT_OCR"
+CHOICES = ("auto", "rapidocr", "tesseract")
+
+
+@dataclass(frozen=True)
+class Read(tesseract.Read):
+    """A cell's text and confidence, and the engine that read it (``rapidocr 1.4.4``)."""
+
+    engine: str = ""
+
+
+def text_engine() -> str:
+    """``rapidocr`` or ``tesseract``: who reads text columns and the form area.
+
+    Raises InputError (``ocr-unavailable``) when RapidOCR is asked for and cannot load, or
+    the setting is not one of ``CHOICES``."""
+    wanted = os.environ.get(TEXT_ENGINE_ENV, "auto").strip().lower() or "auto"
+    if wanted not in CHOICES:
+        raise InputError(TEXT_ENGINE_ENV, f"{TEXT_ENGINE_ENV}={wanted!r} is none of "
+                         + ", ".join(CHOICES), code="ocr-unavailable")
+    if wanted == "tesseract":
+        return "tesseract"
+    if rapid.usable():
+        return "rapidocr"
+    if wanted == "rapidocr":
+        raise InputError("rapidocr", f"{TEXT_ENGINE_ENV}=rapidocr, but RapidOCR is not "
+                         f"installed or does not load: pip install --no-deps "
+                         f"{rapid.PACKAGE} and its dependencies (see the Makefile)",
+                         code="ocr-unavailable")
+    return "tesseract"
+
+
+def engine_for(kind: str) -> str:
+    """The engine's full name (``tesseract 5.3.0``, ``rapidocr 1.4.4``) for a column kind
+    (``number``, ``code``, ``text``) or ``form`` (the area around the table)."""
+    if kind in ("number", "code") or text_engine() == "tesseract":
+        return tesseract.engine()
+    return rapid.name()
+
+
+def describe() -> str:
+    """Every engine a page's reading uses: ``tesseract 5.3.0 + rapidocr 1.4.4``."""
+    names = dict.fromkeys(engine_for(kind) for kind in ("number", "text"))
+    return " + ".join(names)
+
+
+def read_column(cells: list[Image.Image], kind: str) -> list[Read]:
+    """A column's cells, by the engine for its kind."""
+    name = engine_for(kind)
+    if name.startswith("rapidocr"):
+        found = rapid.read_cells(cells)
+    else:
+        found = tesseract.read_strip(cells, kind)
+    return [Read(r.text, r.confidence, name if r.text else "") for r in found]
+
+
+def read_form(region: Image.Image) -> list[tesseract.Line]:
+    """The form area's lines, by the engine for text."""
+    if engine_for("form").startswith("rapidocr"):
+        return rapid.read_lines(region)
+    return tesseract.read_lines(region)
+
+
+def short(read: tesseract.Read) -> str:
+    """The engine's name without its version (``rapidocr``), or "" when nothing was read."""
+    engine = read.engine if isinstance(read, Read) else ""
+    return engine.split()[0] if engine else ""

@@ -84,6 +84,27 @@ def read_column(cells: list[Image.Image], kind: str) -> list[Read]:
     return [Read(r.text, r.confidence, name if r.text else "") for r in found]
 
 
+def read_columns(columns: list[tuple[list[Image.Image], str]]) -> list[list[Read]]:
+    """Several columns' cells (each with its kind), read with one call per engine and kind:
+    all number columns of a page in one tesseract strip. pytesseract starts a process per
+    call, and that start, not the reading, was most of a strip's cost: a page's four number
+    columns read in 0.6 CPU s one strip each, 0.2 s as one strip, with the same texts.
+    Returns each column's reads, in the order given."""
+    batches: dict[str, list[int]] = {}
+    for index, (_, kind) in enumerate(columns):
+        batches.setdefault(kind, []).append(index)
+    found: dict[int, list[Read]] = {}
+    for kind, indexes in batches.items():
+        cells = [cell for i in indexes for cell in columns[i][0]]
+        reads = read_column(cells, kind)
+        start = 0
+        for i in indexes:
+            count = len(columns[i][0])
+            found[i] = reads[start:start + count]
+            start += count
+    return [found[i] for i in range(len(columns))]
+
+
 def read_form(region: Image.Image) -> list[tesseract.Line]:
     """The form area's lines, by the engine for text."""
     if engine_for("form").startswith("rapidocr"):

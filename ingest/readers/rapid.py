@@ -43,6 +43,8 @@ MODULE = "rapidocr_onnxruntime"
 DET_SIDE = 800  # text boxes are found on a copy with its longer side at most this
 TEXT_SCORE = 0.5  # a box recognised below this score is dropped (RapidOCR's default)
 MARGIN = 6  # white pixels kept around a cell's ink
+SPECK = 6  # blobs of fewer ink pixels are fax noise (1-bit specks, 2 px once a 200 x 100
+# dpi fax is stretched to square pixels)
 REGION_MARGIN = 12
 
 
@@ -94,6 +96,23 @@ def _bgr(gray: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return np.repeat(gray[:, :, None], 3, axis=2)
 
 
+def _despeckled(gray: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """The image with its specks (blobs of ink under ``SPECK`` pixels) made white: a fax's
+    noise, which RapidOCR otherwise reads as trailing dots (``销轴W4×20...``) and which
+    stretched a cell's ink box. A full stop at 200 dpi is about 16 pixels, and stays."""
+    import cv2  # (installed with RapidOCR: it is one of its dependencies)
+
+    mask = (gray < INK).astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < SPECK)
+    small = small[small > 0]  # (label 0 is the background)
+    if small.size == 0:
+        return gray
+    cleaned = gray.copy()
+    cleaned[np.isin(labels, small)] = 255
+    return cleaned
+
+
 def _ink_box(gray: NDArray[np.uint8], row_ink: int, column_ink: int, margin: int
              ) -> tuple[int, int, int, int] | None:
     """The box (left, top, right, bottom) of the rows holding at least ``row_ink`` ink
@@ -119,8 +138,8 @@ def read_cells(cells: list[Image.Image]) -> list[Read]:
         return []
     crops: list[NDArray[np.uint8] | None] = []
     for cell in cells:
-        gray = _gray(cell)
-        box = _ink_box(gray, 2, 2, MARGIN)
+        gray = _despeckled(_gray(cell))
+        box = _ink_box(gray, 1, 1, MARGIN)
         crops.append(None if box is None else gray[box[1]:box[3], box[0]:box[2]])
     todo = [_bgr(c) for c in crops if c is not None]
     found: list[tuple[str, float]] = engine().text_rec(todo)[0] if todo else []
@@ -142,7 +161,7 @@ def read_lines(region: Image.Image, offset: int = 0) -> list[Line]:
     and read from the page at its own resolution."""
     if region.height < 8 or region.width < 8:
         return []
-    gray = _gray(region)
+    gray = _despeckled(_gray(region))
     box = _ink_box(gray, max(12, gray.shape[1] // 100), 3, REGION_MARGIN)
     if box is None:
         return []
@@ -157,16 +176,23 @@ def read_lines(region: Image.Image, offset: int = 0) -> list[Line]:
     if found is None or len(found) == 0:
         return []
     boxes = [np.asarray(points, dtype=np.float32) / scale for points in found]
-    texts, _ = ocr.text_rec(ocr.get_crop_img_list(_bgr(full), boxes))
+    crops = ocr.get_crop_img_list(_bgr(full), boxes)
+    texts, _ = ocr.text_rec(crops)
+    # The orientation classifier (0 or 180 degrees; it turns what it is given, so a copy):
+    # a line it finds upside down is a line not read right, whatever its recognition score,
+    # which stayed at 54-72 for an upside-down page's form. The scan reader then turns the
+    # page (ingest.readers.scan, UPSIDE_DOWN_BELOW).
+    _, turned, _ = ocr.text_cls(list(crops))
     words: list[tuple[float, float, float, float, str, float]] = []
-    for points, (text, score) in zip(boxes, texts, strict=True):
+    for points, (text, score), (angle, sure) in zip(boxes, texts, turned, strict=True):
         text = clean(str(text))
         if not text or float(score) < TEXT_SCORE:
             continue
+        upright = 1.0 - float(sure) if str(angle) == "180" else 1.0
         xs, ys = points[:, 0], points[:, 1]
         words.append((float(xs.min()) + left0, float(ys.min()) + top0,
                       float(xs.max()) + left0, float(ys.max()) + top0, text,
-                      float(score) * 100))
+                      float(score) * upright * 100))
     return _lines(words, offset)
 
 

@@ -238,12 +238,15 @@ def _ocr_page(image: Image.Image, page: Page, engine: str) -> PageTable | None:
     table = PageTable(page.number, engine, header=header)
     rows = len(grid.ys) - 2
     reads: list[list[tesseract.Read]] = [[] for _ in range(rows)]
+    cut: list[tuple[list[int], list[Image.Image], str]] = []  # filled rows, crops, kind
     for column in range(columns):
-        kind = column_kind(header[column])
         boxes = [grid.cell(row + 1, column, INSET) for row in range(rows)]
         filled = [i for i, box in enumerate(boxes) if not ruling.blank(mask, box)]
-        found = engines.read_column([image.crop(boxes[i]) for i in filled], kind)
-        by_row = dict(zip(filled, found, strict=True))
+        cut.append((filled, [image.crop(boxes[i]) for i in filled], column_kind(header[column])))
+    # (one call per engine and kind: ingest.readers.engines.read_columns)
+    found = engines.read_columns([(crops, kind) for _, crops, kind in cut])
+    for (filled, _, _), column_reads in zip(cut, found, strict=True):
+        by_row = dict(zip(filled, column_reads, strict=True))
         for row in range(rows):
             reads[row].append(by_row.get(row, tesseract.Read("", -1.0)))
     table.rows = reads

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint bench install sysdeps testdeps ocrdeps clean
+.PHONY: demo test lint bench bench-ocr install sysdeps testdeps ocrdeps clean
 
 DEMO := $(BIN)/ordermill ingest samples --out out/demo --state-dir out/demo-state
 
@@ -31,6 +31,12 @@ test: lint testdeps
 # The benchmark suite (minutes; not part of the tests): see bench/README.md.
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# OCR of faxed POs against the synthetic corpus's truth, per fax level: rows right,
+# automation, silent errors, CPU s/page (bench/README.md, "OCR"; about 4 minutes for the 10
+# pages per level it reads by default). BENCH_OCR_ARGS="--pages 3" for a quick look.
+bench-ocr: install ocrdeps
+	$(BIN)/python bench/ocr.py $(BENCH_OCR_ARGS)
 
 lint: install
 	$(BIN)/ruff check ingest cli.py tests bench

@@ -103,7 +103,8 @@ class Level:
     read_cpu: float = 0.0
     ingest_cpu: float = 0.0
     wall: float = 0.0
-    examples: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)  # silent errors
+    misreads: list[str] = field(default_factory=list)  # what the reader got wrong
 
     def share(self, count: int) -> float:
         return 100.0 * count / self.lines if self.lines else 0.0
@@ -166,9 +167,14 @@ def table_of(sheet: scan.Sheet) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def score_reading(stats: Level, page: corpus.Truth, sheet: scan.Sheet | None,
+def score_reading(stats: Level, page_name: str, page: corpus.Truth, sheet: scan.Sheet | None,
                   products: frozenset[str], form_rules: dict[str, Any]) -> None:
     """Rows right and per-field accuracy of one page, from what the reader read."""
+    if sheet is None:
+        stats.misreads.append(f"{page_name}: not read")
+    elif len(table_of(sheet)[1]) != len(page.lines):
+        stats.misreads.append(f"{page_name}: {len(table_of(sheet)[1])} table rows read, "
+                              f"{len(page.lines)} on the page")
     header, rows = table_of(sheet) if sheet is not None else ([], [])
     where = {label: header.index(label) for label in corpus.HEADER if label in header}
 
@@ -194,6 +200,16 @@ def score_reading(stats: Level, page: corpus.Truth, sheet: scan.Sheet | None,
             "amount": amount(cell(row, corpus.HEADER[5])) == amount(line.amount),
         }
         stats.fields.update(name for name, ok in right.items() if ok)
+        truths = {"no": str(line.no), "sku": line.sku, "sku snapped": line.sku,
+                  "name": line.name, "quantity": str(line.quantity),
+                  "unit_price": line.unit_price, "amount": line.amount}
+        reads = {"no": cell(row, corpus.HEADER[0]), "sku": raw_sku, "sku snapped": snapped,
+                 "name": name, "quantity": cell(row, corpus.HEADER[3]),
+                 "unit_price": cell(row, corpus.HEADER[4]),
+                 "amount": cell(row, corpus.HEADER[5])}
+        stats.misreads += [f"{page_name}: line {line.no} {name}: read {reads[name]!r}, is "
+                           f"{truths[name]!r}" for name, ok in right.items()
+                           if not ok and name != "sku"]
         stats.name_errors += distance(squeeze(name), squeeze(line.name))
         if all(right[f] for f in ("sku snapped", "quantity", "unit_price", "amount")):
             stats.rows_right += 1
@@ -208,6 +224,8 @@ def score_reading(stats: Level, page: corpus.Truth, sheet: scan.Sheet | None,
         value = find_value(form_rules[target], outside)
         if FORM_SAME[name](truth[name], value):
             stats.form[name] += 1
+        else:
+            stats.misreads.append(f"{page_name}: {name}: read {value!r}, is {truth[name]!r}")
 
 
 def local_date(instant: str | None) -> str | None:
@@ -314,7 +332,8 @@ def run_level(level: int, pages: int, seed: int, items: list[corpus.Product], wo
     if orders.is_empty():
         orders = pl.DataFrame(schema=dict.fromkeys(("source", *KEY), pl.String))
     for source, page in truths.items():
-        score_reading(stats, page, watch.sheets.get(source), products, form_rules)
+        score_reading(stats, Path(source).name, page, watch.sheets.get(source), products,
+                      form_rules)
     score_routing(stats, truths, orders, rejects)
     unread = [Path(s).name for s in truths if s not in watch.sheets]
     if unread:
@@ -390,6 +409,8 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--work", type=Path, help="keep the pages and batches here")
+    parser.add_argument("--show", type=int, default=30,
+                        help="misreads and silent errors listed per level (default 30)")
     args = parser.parse_args()
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     items = corpus.products(args.seed)
@@ -422,8 +443,10 @@ def main() -> None:
     body = head + tables(results)
     print("\n".join(body))
     for s in results:
-        for example in s.examples[:12]:
-            print(f"  {LEVELS[s.level]}: {example}")
+        for example in s.examples[:args.show]:
+            print(f"  {LEVELS[s.level]}: silent: {example}")
+        for misread in s.misreads[:args.show]:
+            print(f"  {LEVELS[s.level]}: {misread}")
     if not args.no_write:
         write_section(args.results, body)
         print(f"results -> {args.results}")

@@ -265,7 +265,11 @@ def write_results(results: list[Measure], target: Path, command: str) -> None:
     lines += ["", "| workload | ratio | value |", "| --- | --- | --- |"]
     for workload, mine, ref, ratio in ratios(results):
         lines.append(f"| {workload} | {mine} / {ref} | {ratio:.2f} x |")
-    (target / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Sections other benchmarks write into RESULTS.md (``## ...``, e.g. bench/ocr.py's) stay.
+    previous = target / "RESULTS.md"
+    kept = previous.read_text(encoding="utf-8") if previous.exists() else ""
+    kept = kept[kept.find("\n## "):] if "\n## " in kept else ""
+    previous.write_text("\n".join(lines) + "\n" + kept, encoding="utf-8")
     (target / "results.json").write_text(json.dumps(
         {"date": stamp, "machine": machine(), "command": command,
          "results": [asdict(m) for m in results]}, indent=2) + "\n", encoding="utf-8")

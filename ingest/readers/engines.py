@@ -21,6 +21,8 @@ Every cell read carries its confidence and the name of the engine that read it.
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from PIL import Image
@@ -29,6 +31,7 @@ from ingest.errors import InputError
 from ingest.readers import rapid, tesseract
 
 TEXT_ENGINE_ENV = "ORDERMILL_TEXT_OCR"
+LINE_NUMBER_LABELS = {"no", "no.", "#", "序号", "行号", "line", "item no.", "line no."}
 CHOICES = ("auto", "rapidocr", "tesseract")
 
 
@@ -84,25 +87,34 @@ def read_column(cells: list[Image.Image], kind: str) -> list[Read]:
     return [Read(r.text, r.confidence, name if r.text else "") for r in found]
 
 
-def read_columns(columns: list[tuple[list[Image.Image], str]]) -> list[list[Read]]:
-    """Several columns' cells (each with its kind), read with one call per engine and kind:
-    all number columns of a page in one tesseract strip. pytesseract starts a process per
-    call, and that start, not the reading, was most of a strip's cost: a page's four number
-    columns read in 0.6 CPU s one strip each, 0.2 s as one strip, with the same texts.
+def read_columns(columns: list[tuple[list[Image.Image], str, str]]) -> list[list[Read]]:
+    """Several columns' cells, each column with its kind and header label, read with one
+    call per engine and kind: pytesseract starts a process per call, and that start, not
+    the reading, was most of a strip's cost (a page's four number columns: 0.6 CPU s one
+    strip each, 0.2 s as one strip). A line-number column (``序号/No.``) is read in a strip
+    of its own: stacked with the wide amounts, tesseract lost ``11`` on 5 of 20 clean and
+    fax-fine pages, and read every one alone (bench/README.md, "OCR").
     Returns each column's reads, in the order given."""
     batches: dict[str, list[int]] = {}
-    for index, (_, kind) in enumerate(columns):
-        batches.setdefault(kind, []).append(index)
+    for index, (_, kind, label) in enumerate(columns):
+        key = "line number" if kind == "number" and _line_number(label) else kind
+        batches.setdefault(key, []).append(index)
     found: dict[int, list[Read]] = {}
-    for kind, indexes in batches.items():
+    for indexes in batches.values():
         cells = [cell for i in indexes for cell in columns[i][0]]
-        reads = read_column(cells, kind)
+        reads = read_column(cells, columns[indexes[0]][1])
         start = 0
         for i in indexes:
             count = len(columns[i][0])
             found[i] = reads[start:start + count]
             start += count
     return [found[i] for i in range(len(columns))]
+
+
+def _line_number(label: str) -> bool:
+    parts = {unicodedata.normalize("NFKC", p).strip().casefold()
+             for p in re.split(r"[/\n]", label) if p.strip()}
+    return bool(parts & LINE_NUMBER_LABELS)
 
 
 def read_form(region: Image.Image) -> list[tesseract.Line]:

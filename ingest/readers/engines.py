@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from ingest.errors import InputError
-from ingest.readers import rapid, tesseract
+from ingest.readers import crosscheck, rapid, tesseract
 
 TEXT_ENGINE_ENV = "ORDERMILL_TEXT_OCR"
 LINE_NUMBER_LABELS = {"no", "no.", "#", "序号", "行号", "line", "item no.", "line no."}
@@ -87,28 +87,36 @@ def read_column(cells: list[Image.Image], kind: str) -> list[Read]:
     return [Read(r.text, r.confidence, name if r.text else "") for r in found]
 
 
-def read_columns(columns: list[tuple[list[Image.Image], str, str]]) -> list[list[Read]]:
-    """Several columns' cells, each column with its kind and header label, read with one
-    call per engine and kind: pytesseract starts a process per call, and that start, not
-    the reading, was most of a strip's cost (a page's four number columns: 0.6 CPU s one
+def read_columns(rows: int, columns: list[tuple[list[int], list[Image.Image], str, str]]
+                 ) -> list[list[Read]]:
+    """A table's columns, each given as the rows it has ink in, those cells' crops, its kind
+    and its header label; returns each column's reads (one per crop), in the order given.
+
+    One call per engine and kind: pytesseract starts a process per call, and that start,
+    not the reading, was most of a strip's cost (a page's four number columns: 0.6 CPU s one
     strip each, 0.2 s as one strip). A line-number column (``序号/No.``) is read in a strip
     of its own: stacked with the wide amounts, tesseract lost ``11`` on 5 of 20 clean and
-    fax-fine pages, and read every one alone (bench/README.md, "OCR").
-    Returns each column's reads, in the order given."""
+    fax-fine pages, and read every one alone (bench/README.md, "OCR"). Then the rows whose
+    numbers do not hold together get RapidOCR's reading too (``ingest.readers.crosscheck``).
+    """
     batches: dict[str, list[int]] = {}
-    for index, (_, kind, label) in enumerate(columns):
+    for index, (_, _, kind, label) in enumerate(columns):
         key = "line number" if kind == "number" and _line_number(label) else kind
         batches.setdefault(key, []).append(index)
     found: dict[int, list[Read]] = {}
     for indexes in batches.values():
-        cells = [cell for i in indexes for cell in columns[i][0]]
-        reads = read_column(cells, columns[indexes[0]][1])
+        cells = [cell for i in indexes for cell in columns[i][1]]
+        reads = read_column(cells, columns[indexes[0]][2])
         start = 0
         for i in indexes:
-            count = len(columns[i][0])
+            count = len(columns[i][1])
             found[i] = reads[start:start + count]
             start += count
-    return [found[i] for i in range(len(columns))]
+    result = [found[i] for i in range(len(columns))]
+    if text_engine() == "rapidocr":
+        crosscheck.second_look(rows, [(filled, crops, kind) for filled, crops, kind, _ in columns],
+                               result, [label for *_, label in columns], Read)  # type: ignore[arg-type]
+    return result
 
 
 def _line_number(label: str) -> bool:

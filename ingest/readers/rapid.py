@@ -28,6 +28,7 @@ RapidOCR's recognition score (the mean of its characters' probabilities) times 1
 from __future__ import annotations
 
 import importlib.util
+import re
 from functools import lru_cache
 from importlib import metadata
 from typing import Any
@@ -42,6 +43,9 @@ PACKAGE = "rapidocr-onnxruntime"
 MODULE = "rapidocr_onnxruntime"
 DET_SIDE = 800  # text boxes are found on a copy with its longer side at most this
 TEXT_SCORE = 0.5  # a box recognised below this score is dropped (RapidOCR's default)
+# A semicolon between digits, before three more, is a thousands comma misread (``1;424,217.20``
+# for a printed total, bench/README.md "OCR")
+GROUP_SEMICOLON = re.compile(r"(?<=\d);(?=\d{3}(?:\D|$))")
 MARGIN = 6  # white pixels kept around a cell's ink
 SPECK = 6  # blobs of fewer ink pixels are fax noise (1-bit specks, 2 px once a 200 x 100
 # dpi fax is stretched to square pixels)
@@ -185,7 +189,7 @@ def read_lines(region: Image.Image, offset: int = 0) -> list[Line]:
     _, turned, _ = ocr.text_cls(list(crops))
     words: list[tuple[float, float, float, float, str, float]] = []
     for points, (text, score), (angle, sure) in zip(boxes, texts, turned, strict=True):
-        text = clean(str(text))
+        text = GROUP_SEMICOLON.sub(",", clean(str(text)))
         if not text or float(score) < TEXT_SCORE:
             continue
         upright = 1.0 - float(sure) if str(angle) == "180" else 1.0

@@ -244,8 +244,8 @@ def _ocr_page(image: Image.Image, page: Page, engine: str) -> PageTable | None:
         filled = [i for i, box in enumerate(boxes) if not ruling.blank(mask, box)]
         cut.append((filled, [image.crop(boxes[i]) for i in filled], column_kind(header[column])))
     # (one call per engine and kind: ingest.readers.engines.read_columns)
-    found = engines.read_columns([(crops, kind, label) for (_, crops, kind), label
-                                  in zip(cut, header, strict=True)])
+    found = engines.read_columns(rows, [(filled, crops, kind, label) for (filled, crops, kind),
+                                        label in zip(cut, header, strict=True)])
     for (filled, _, _), column_reads in zip(cut, found, strict=True):
         by_row = dict(zip(filled, column_reads, strict=True))
         for row in range(rows):

@@ -16,7 +16,10 @@ per-field figures. Per level:
 - **automation**: lines output clean (orders.csv) and exactly right (line number, SKU,
   quantity, unit price, amount), over all lines of the level's POs;
 - **silent**: lines output clean but wrong in one of those fields, over all lines; and,
-  apart, clean lines whose PO number, date or printed total is wrong (**silent PO**);
+  apart, clean lines whose PO number, date or printed total is wrong (**silent PO**), or
+  whose buyer, phone (its digits) or ship-to address is (**silent contact**: contact
+  fields are checked for form, not against anything, so a misread that still looks like a
+  phone number passes; an empty one shows, and is not counted);
 - **per field**: each table field read right (SKU raw and after the snap; names compared
   without spaces, ``×`` and ``x`` taken as one) and each form field found by the mapping's
   label rule and right (phone by its digits, buyer and address without spaces);
@@ -95,6 +98,7 @@ class Level:
     clean_right: int = 0
     silent: int = 0
     silent_po: int = 0
+    silent_contact: int = 0
     fields: Counter[str] = field(default_factory=Counter)
     form: Counter[str] = field(default_factory=Counter)
     name_errors: int = 0  # characters (edit distance) over all names
@@ -138,7 +142,7 @@ def distance(a: str, b: str) -> int:
 
 
 def iso_date(text: str | None) -> str | None:
-    found = re.search(r"(\d{4})\D{1,3}(\d{1,2})\D{1,3}(\d{1,2})", text or "")
+    found = re.search(r"(\d{4})\D{0,3}(\d{1,2})\D{0,3}(\d{1,2})", text or "")
     if found is None:
         return None
     year, month, day = (int(g) for g in found.groups())
@@ -262,6 +266,17 @@ def score_routing(stats: Level, pages: dict[str, corpus.Truth], orders: pl.DataF
                 stats.silent_po += 1
                 stats.examples.append(f"{Path(source).name}: PO fields {row.get('order_id')} "
                                       f"{row.get('ordered_at')} {row.get('order_total')}")
+            phone = re.sub(r"\D", "", str(row.get("buyer_phone") or ""))
+            contact_wrong = (  # (a value left empty is not a silent misread: it shows)
+                (phone and phone != re.sub(r"\D", "", page.phone))
+                or (row.get("buyer_name") and squeeze(row["buyer_name"]) != squeeze(page.buyer))
+                or (row.get("ship_address")
+                    and squeeze(row["ship_address"]) != squeeze(page.address)))
+            if contact_wrong:
+                stats.silent_contact += 1
+                stats.examples.append(
+                    f"{Path(source).name}: contact {row.get('buyer_name')} "
+                    f"{row.get('buyer_phone')} {row.get('ship_address')}")
     if rejects.height:
         for codes in rejects["codes"].to_list():
             stats.codes.update(str(codes).split(";")[:1])
@@ -363,14 +378,15 @@ def verdicts(stats: Level) -> list[str]:
 
 def tables(results: list[Level]) -> list[str]:
     lines = ["| level | pages | lines | rows right % | automation % | silent % | silent PO % "
-             "| read CPU s/page | ingest CPU s/page | targets |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| silent contact % | read CPU s/page | ingest CPU s/page | targets |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for s in results:
         missed = verdicts(s)
         lines.append(
             f"| {LEVELS[s.level]} | {s.pages} | {s.lines} | {pct(s.share(s.rows_right))} "
             f"| {pct(s.share(s.clean_right))} | {pct(s.share(s.silent))} "
-            f"| {pct(s.share(s.silent_po))} | {s.read_cpu / max(1, s.pages):.2f} "
+            f"| {pct(s.share(s.silent_po))} | {pct(s.share(s.silent_contact))} "
+            f"| {s.read_cpu / max(1, s.pages):.2f} "
             f"| {s.ingest_cpu / max(1, s.pages):.2f} "
             f"| {'met' if not missed else 'missed: ' + '; '.join(missed)} |")
     lines += ["", "Per field, % read right (table fields over lines, form fields over pages):",

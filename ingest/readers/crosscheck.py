@@ -11,7 +11,10 @@ tesseract read it:
 
 - its quantity × unit price is not its amount, or
 - its line number is not the one before it plus one (the first row: 1), or
-- one of its number cells is empty or read at a confidence under ``DOUBT``.
+- one of its number cells is empty.
+
+(Not on low confidence: tesseract's confidence on fax digits is often low when they are
+right, and a re-read costs CPU; confidence routes badly, shared notes.)
 
 Its number cells are then read by RapidOCR as well, and the row takes the one combination
 of the two readings (and of their plain variants: ``4.418`` as ``4,418``, ``39254`` as
@@ -37,7 +40,6 @@ from PIL import Image
 
 from ingest.readers import rapid, tesseract
 
-DOUBT = 60.0  # a tesseract number cell read under this confidence gets the second look
 ROLES: dict[str, tuple[str, ...]] = {
     "line": ("no", "no.", "#", "序号", "行号", "line", "line no."),
     "quantity": ("qty", "quantity", "数量"),
@@ -119,8 +121,7 @@ def second_look(rows: int, columns: list[tuple[list[int], list[Image.Image], str
         here = list(cells[row])
         first = {role: reads[numeric[role]][cells[row][role][0]] for role in here}
         values = {role: read.text for role, read in first.items()}
-        if here and (len(here) < len(numeric) or not holds(values, expected)
-                     or min(r.confidence for r in first.values()) < DOUBT):
+        if here and (len(here) < len(numeric) or not holds(values, expected)):
             values = _settle(row, here, first, expected, cells, numeric, reads, make, name)
         line = number(values.get("line", ""))
         previous = int(line) if line is not None and line == line.to_integral() else None

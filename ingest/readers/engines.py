@@ -3,10 +3,12 @@
 The scan reader (``ingest.readers.scan``) asks here for each column of the ruled table, by
 the column's kind, and for the form area around it:
 
-- ``number`` and ``code`` columns: tesseract, a column's cells stacked into one strip read
-  with the column's character whitelist (``ingest.readers.tesseract``). RapidOCR drops or
-  doubles repeated digits in single number cells (shared notes, second round), and a
-  whitelist keeps tesseract from reading a SKU's ``0`` as a Chinese character;
+- ``number`` and ``code`` columns: tesseract, cells stacked into one strip a kind read
+  with the kind's character whitelist (``ingest.readers.tesseract``; ``read_columns``).
+  RapidOCR dropped or doubled repeated digits in single number cells in the notes' trials
+  (shared notes, second round), and a whitelist keeps a SKU's ``0`` from being read as a
+  Chinese character. A row whose numbers do not hold together gets RapidOCR's reading as a
+  second look (``ingest.readers.crosscheck``);
 - ``text`` columns (names, descriptions; the header labels) and the form area (PO number,
   date, buyer, phone, address): RapidOCR where it is installed and loads
   (``ingest.readers.rapid``), else tesseract's ``chi_sim+eng``.

@@ -7,21 +7,24 @@ Chinese far better than tesseract's ``chi_sim`` (Debian ships only its small "fa
 Measured on the synthetic faxed POs (shared notes, "OCR of faxed purchase orders", second
 round): product names 0-0.5 % character errors on clean to standard fax against 9-35 % for
 tesseract, dates written ``2026年8月11日`` 100 % against 80-90 %, 19 of 21 key fields of
-public real scans against tesseract's 9. On single number cells it drops or doubles
-repeated digits, so numbers and codes stay with tesseract (``ingest.readers.engines``
-decides which engine reads what).
+public real scans against tesseract's 9. The notes saw it drop or double repeated digits in
+single number cells, so numbers and codes are tesseract's first (``ingest.readers.engines``
+decides which engine reads what); here, on cells cut to their ink and cleaned of specks,
+its misses were separators, and it is the second look at rows whose numbers do not hold
+together (``ingest.readers.crosscheck``).
 
 Two uses here, both on one core (onnxruntime's intra- and inter-op threads set to 1, as
 tesseract runs with ``OMP_THREAD_LIMIT=1``):
 
-- ``read_cells``: a column's cells, each cut to its ink, recognised without detection in
-  batches (about 0.1 CPU s per 1,000 pixels of text line at the model's 48 px height);
+- ``read_cells``: a column's cells, each cut to its ink, recognised without detection (about
+  0.1 CPU s per 1,000 pixels of text line at the model's 48 px height);
 - ``read_lines``: the form area around the table: text boxes detected on a copy at most
-  ``DET_SIDE`` pixels wide (the page's text is large at 200 dpi; at 960 px the boxes were
-  the same as at full size, for a third of the time), recognised, then grouped into lines
-  and cut into cells at wide gaps, as ``ingest.readers.tesseract.read_lines`` does.
+  ``DET_SIDE`` pixels wide (the page's text is large at 200 dpi: 0.07 CPU s at 800 px
+  against 0.23 s at full size, the same boxes), recognised at full resolution, then grouped
+  into lines and cut into cells at wide gaps, as ``ingest.readers.tesseract.read_lines``
+  does.
 
-The engine is loaded on first use (about 0.4 s) and kept for the process. Confidence is
+The engine is loaded on first use (0.4-0.8 CPU s) and kept for the process. Confidence is
 RapidOCR's recognition score (the mean of its characters' probabilities) times 100.
 """
 

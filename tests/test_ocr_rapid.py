@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from ingest.api import ingest
 from ingest.errors import InputError
-from ingest.readers import engines, rapid
+from ingest.readers import crosscheck, engines, rapid
 from ingest.readers.scan import CELLS, ENGINE, Sheet, read_scan
 from ingest.writers.formats import unguarded
 
@@ -125,3 +125,33 @@ def test_form_boxes_make_lines_and_cells() -> None:
     assert [line.cells for line in lines] == [
         ["订单号/PO#:PO-2026-10000", "日期/Date:2026-08-08"], ["采购员/Buyer: 刘洋 Liu Yang"]]
     assert lines[0].top == 270 and lines[0].confidence == 98.0
+
+
+def test_a_row_that_does_not_hold_together_gets_a_second_look() -> None:
+    # bench seed 1, L2-06: tesseract reads line 1's number as 4, two quantities short of a
+    # digit (57 as 7, 73 as 3); RapidOCR reads those cells right (bench/README.md, "OCR").
+    items = corpus.products(1)
+    page, data, suffix = corpus.page_of(2, 6, items, 1)
+    sheet = read_scan(f"fax{suffix}", suffix, data)
+    lines = lines_of(sheet)
+    assert [(row[0], row[3], row[4], row[5]) for row, _ in lines] == [
+        (str(line.no), f"{line.quantity:,}", line.unit_price, line.amount)
+        for line in page.lines]
+    engines_used = {part.rsplit(" ", 1)[1] for _, extra in lines
+                    for part in extra[CELLS].split("; ") if part.startswith(("序号", "数量"))}
+    assert engines_used == {"tesseract", "rapidocr"}
+
+
+def test_which_combination_holds_together() -> None:
+    assert crosscheck.holds({"line": "3", "quantity": "57", "price": "32.10",
+                             "amount": "1,829.70"}, 3)
+    assert not crosscheck.holds({"line": "3", "quantity": "7", "price": "32.10",
+                                 "amount": "1,829.70"}, 3)
+    assert not crosscheck.holds({"line": "4", "quantity": "57", "price": "32.10",
+                                 "amount": "1,829.70"}, 3)
+    assert crosscheck.variants("4.418", "quantity") == ["4.418", "4,418"]
+    assert crosscheck.variants("39254", "price") == ["39254", "392.54"]
+    assert crosscheck.variants("57", "quantity") == ["57"]
+    assert crosscheck.roles(["序号/No.", "物料编码/SKU", "数量/Qty", "单价/Unit Price",
+                             "金额/Amount"]) == {"line": 0, "quantity": 2, "price": 3,
+                                                 "amount": 4}

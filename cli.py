@@ -283,6 +283,13 @@ def history(
         for half in (entry["summary"] or {}).get("unpaired", []):
             typer.echo(f"     waiting: {half['path']} ({half['role']} half, since "
                        f"{half['since']}; partner-missing after {half['until']})")
+        for problem in (entry["summary"] or {}).get("unreadable", []):
+            reason = (problem.get("reason") or "").splitlines()[:1]
+            typer.echo(f"     unreadable: {problem['path']} [{problem.get('code')}] "
+                       + "".join(reason))
+        for moved in (entry["summary"] or {}).get("moved", []):
+            if moved["why"] not in ("archived", "processed"):  # (quarantine, review)
+                typer.echo(f"     moved: {moved['path']} -> {moved['to']}")
 
 
 @config_app.command("show")

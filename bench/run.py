@@ -3,6 +3,7 @@
     make bench                      # or: .venv/bin/python bench/run.py
     .venv/bin/python bench/run.py --big            # adds tmall-10m (a memory test)
     .venv/bin/python bench/run.py --rows 20000 --runs 1 --results /tmp/r   # a quick look
+    .venv/bin/python bench/run.py --only folder      # the many-small-inputs workload alone
 
 For every workload it prints median wall time of ``--runs`` runs, rows per second, peak RSS,
 CPU time and the ratio to each reference, and writes RESULTS.md and results.json (for
@@ -48,10 +49,15 @@ class Measure:
     cpu_seconds: float = 0.0  # median user + system time of the process and its threads
     samples: list[float] = field(default_factory=list)  # wall seconds of each run, in turn
     cpu_samples: list[float] = field(default_factory=list)
+    inputs: int = 1  # files read by one run
 
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds else 0.0
+
+    @property
+    def ms_per_input(self) -> float:
+        return self.seconds / self.inputs * 1000 if self.inputs else 0.0
 
 
 def timed(command: list[str], stdout: int | None = subprocess.DEVNULL
@@ -79,7 +85,8 @@ def counts(scratch: Path) -> tuple[int | None, int | None]:
     return None, None
 
 
-def measure(workload: str, rows: int, runs: int, tools: dict[str, object]) -> list[Measure]:
+def measure(workload: str, rows: int, runs: int, tools: dict[str, object],
+            inputs: dict[str, int] | None = None) -> list[Measure]:
     """Median of ``runs`` per tool; ``tools[name](scratch)`` builds the command for a fresh
     folder. The tools take turns (run 1 of each, then run 2 of each, ...): this machine
     drifts by 30-50 % over minutes, and taking turns exposes every tool to the same drift,
@@ -100,10 +107,12 @@ def measure(workload: str, rows: int, runs: int, tools: dict[str, object]) -> li
     for tool in tools:
         result = Measure(workload, tool, rows, statistics.median(times[tool]), max(peaks[tool]),
                          runs, *done[tool], statistics.median(cpus[tool]), times[tool],
-                         cpus[tool])
-        print(f"  {workload:16s} {tool:22s} {result.seconds:8.2f} s  "
-              f"{result.rows_per_second:12,.0f} rows/s  {result.peak_rss_mb:8,.0f} MB  "
-              f"CPU {result.cpu_seconds:6.2f} s", flush=True)
+                         cpus[tool], (inputs or {}).get(tool, 1))
+        per_input = f"  {result.ms_per_input:6.2f} ms/input" if result.inputs > 1 else ""
+        speed = f"{result.rows_per_second:12,.0f} rows/s" if rows else " " * 19
+        print(f"  {workload:16s} {tool:22s} {result.seconds:8.2f} s  {speed}  "
+              f"{result.peak_rss_mb:8,.0f} MB  CPU {result.cpu_seconds:6.2f} s{per_input}",
+              flush=True)
         results.append(result)
     return results
 
@@ -158,6 +167,64 @@ def same_work(results: list[Measure], workload: str) -> None:
     print(f"  same clean/rejected counts: {done.pop() if done else '?'}")
 
 
+def ensure_folder(count: int) -> Path:
+    """``count`` PO attachments (``bench/attachments.py``) as files in a folder."""
+    folder = HERE / "data" / f"po-{count}"
+    if not folder.is_dir() or sum(1 for _ in folder.iterdir()) != count:
+        print(f"generating {folder.name} ({count:,} PO attachments) ...", flush=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        subprocess.run([PYTHON, str(HERE / "attachments.py"), str(count), str(folder)],
+                       check=True, stdout=subprocess.DEVNULL)
+    return folder
+
+
+CONFIG = """\
+out_dir = "out"
+state_dir = "state"
+archive_dir = "archive"
+quarantine_dir = "quarantine"
+
+[[sources]]
+name = "po-mail"
+path = "drop"
+"""
+
+
+def ordermill_run(folder: Path, count: int | None = None) -> object:
+    """The nightly job on a drop folder: ``ordermill run`` with a folder source (an
+    ordermill.toml written beside it), the first ``count`` files copied in fresh for each
+    run (it archives them), outside the time measured."""
+    def command(scratch: Path) -> list[str]:
+        drop = scratch / "drop"
+        drop.mkdir()
+        for path in sorted(folder.iterdir())[:count]:
+            shutil.copy2(path, drop / path.name)
+        (scratch / "ordermill.toml").write_text(CONFIG, encoding="utf-8")
+        return [ORDERMILL, "run", "--config", str(scratch / "ordermill.toml")]
+    return command
+
+
+BARE_LOOP = """\
+import pathlib, sys
+import polars as pl
+for path in sorted(pathlib.Path(sys.argv[1]).iterdir()):
+    if path.suffix == ".xlsx":
+        pl.read_excel(path, engine="calamine", has_header=False)
+        continue
+    data = path.read_bytes()
+    try:
+        pl.read_csv(data, has_header=False, infer_schema=False)
+    except pl.exceptions.ComputeError:  # (not UTF-8: 华信's GB18030)
+        pl.read_csv(data.decode("gb18030").encode(), has_header=False, infer_schema=False)
+"""
+
+
+def bare_loop(folder: Path) -> object:
+    """The least reading the files costs: a loop reading each with polars (calamine for
+    workbooks, the first sheet), writing nothing."""
+    return lambda scratch: [PYTHON, "-c", BARE_LOOP, str(folder)]
+
+
 def iconv(path: Path) -> object:
     return lambda scratch: ["sh", "-c", f"iconv -f GB18030 -t UTF-8 '{path}' > /dev/null"]
 
@@ -168,8 +235,36 @@ def size(rows: int) -> str:
     return f"{rows // 1000}k" if rows >= 1000 else str(rows)
 
 
+WORKLOADS = ("tmall", "xlsx", "dedupe", "folder")
+
+
 def suite(rows: int, xlsx_rows: int, runs: int, big: bool, dedupe: bool,
-          xlsx_runs: int | None = None, decode_runs: int | None = None) -> list[Measure]:
+          xlsx_runs: int | None = None, decode_runs: int | None = None,
+          folder_files: int = 2000, folder_runs: int | None = None,
+          only: tuple[str, ...] = WORKLOADS) -> list[Measure]:
+    results: list[Measure] = []
+    if "tmall" in only:
+        results += tmall(rows, runs, big, decode_runs)
+    if "xlsx" in only:
+        xlsx = ensure_xlsx(xlsx_rows)
+        xname = f"xlsx-{size(xlsx_rows)}"
+        print(f"{xname}")
+        results += measure(xname, xlsx_rows, xlsx_runs or runs, {
+            "ordermill": ordermill(xlsx), "bare calamine": calamine(xlsx)})
+    if dedupe and "dedupe" in only:
+        print("dedupe")
+        out = subprocess.run([PYTHON, str(HERE / "dedupe.py"), "--history", str(rows * 10),
+                              "--new", str(rows), "--changed", "0", "--runs", str(runs)],
+                             capture_output=True, text=True, check=True, cwd=ROOT).stdout
+        seconds = float(out.split("median ")[1].split(" s")[0])
+        print("  " + out.splitlines()[0])
+        results.append(Measure("dedupe", "ordermill classify", rows, seconds, 0.0, runs))
+    if "folder" in only:
+        results += many_small(folder_files, folder_runs or runs)
+    return results
+
+
+def tmall(rows: int, runs: int, big: bool, decode_runs: int | None) -> list[Measure]:
     results: list[Measure] = []
     utf8 = ensure_csv(rows, "utf-8")
     gb = ensure_csv(rows, "gb18030")
@@ -195,20 +290,39 @@ def suite(rows: int, xlsx_rows: int, runs: int, big: bool, dedupe: bool,
         print(f"tmall x10 ({ten.stat().st_size / 1e6:,.0f} MB)")
         results += measure(f"{name}x10", rows * 10, 1, {
             "ordermill": ordermill(ten), "bare polars": bare_polars(ten)})
-    xlsx = ensure_xlsx(xlsx_rows)
-    xname = f"xlsx-{size(xlsx_rows)}"
-    print(f"{xname}")
-    results += measure(xname, xlsx_rows, xlsx_runs or runs, {
-        "ordermill": ordermill(xlsx), "bare calamine": calamine(xlsx)})
-    if dedupe:
-        print("dedupe")
-        out = subprocess.run([PYTHON, str(HERE / "dedupe.py"), "--history", str(rows * 10),
-                              "--new", str(rows), "--changed", "0", "--runs", str(runs)],
-                             capture_output=True, text=True, check=True, cwd=ROOT).stdout
-        seconds = float(out.split("median ")[1].split(" s")[0])
-        print("  " + out.splitlines()[0])
-        results.append(Measure("dedupe", "ordermill classify", rows, seconds, 0.0, runs))
     return results
+
+
+FEW = 20  # inputs of the run that tells a run's fixed cost from the per-input cost
+
+
+def many_small(files: int, runs: int) -> list[Measure]:
+    """``files`` PO attachments in a drop folder, one ``ordermill run``; beside it the same
+    run on the first ``FEW`` of them (what is left of the time once they are subtracted is
+    the cost per input: ``per_input``), and a bare loop reading each file."""
+    folder = ensure_folder(files)
+    name = f"folder-{files}"
+    print(f"{name} ({files:,} PO attachments, "
+          f"{sum(p.stat().st_size for p in folder.iterdir()) / 1e6:,.1f} MB)")
+    count = min(FEW, files // 2)
+    few = f"ordermill, {count} inputs"
+    results = measure(name, 0, runs, {
+        "ordermill": ordermill_run(folder), few: ordermill_run(folder, count),
+        "bare loop": bare_loop(folder)}, inputs={"ordermill": files, few: count,
+                                                  "bare loop": files})
+    mine = results[0]
+    for result in results:  # (the lines of all the files: what ordermill counted)
+        result.rows = (mine.clean or 0) + (mine.rejected or 0)
+    results[1].rows = (results[1].clean or 0) + (results[1].rejected or 0)
+    print(f"  {mine.rows:,} lines; each input more: {per_input(results):.2f} ms")
+    return results
+
+
+def per_input(results: list[Measure]) -> float:
+    """Milliseconds each input adds to a run of many (a few inputs' run subtracted: its
+    fixed cost, start-up and publishing, is paid once)."""
+    many, few = results[0], results[1]
+    return (many.seconds - few.seconds) / (many.inputs - few.inputs) * 1000
 
 
 def ratios(results: list[Measure]) -> list[tuple[str, str, str, float]]:
@@ -221,7 +335,8 @@ def ratios(results: list[Measure]) -> list[tuple[str, str, str, float]]:
         if mine is None:
             continue
         for tool, ref in tools.items():
-            if tool != "ordermill" and ref.seconds:
+            # (a run of a few of the same inputs is no reference: ``per_input``)
+            if tool != "ordermill" and ref.seconds and ref.inputs in (1, mine.inputs):
                 out.append((workload, "ordermill", tool, mine.seconds / ref.seconds))
         twin, decoder = tools.get(UTF8_TWIN), tools.get("iconv decode")
         if twin and decoder and decoder.seconds:
@@ -265,6 +380,17 @@ def write_results(results: list[Measure], target: Path, command: str) -> None:
     lines += ["", "| workload | ratio | value |", "| --- | --- | --- |"]
     for workload, mine, ref, ratio in ratios(results):
         lines.append(f"| {workload} | {mine} / {ref} | {ratio:.2f} x |")
+    many = [m for m in results if m.inputs > 1]
+    if many:
+        lines += ["", "| workload | tool | inputs | ms per input |", "| --- | --- | --- | --- |"]
+        lines += [f"| {m.workload} | {m.tool} | {m.inputs:,} | {m.ms_per_input:.2f} |"
+                  for m in many]
+        for workload in dict.fromkeys(m.workload for m in many):
+            mine = [m for m in many if m.workload == workload and m.tool.startswith("ordermill")]
+            if len(mine) == 2:
+                lines.append(f"| {workload} | ordermill, each input more (less the run of "
+                             f"{mine[1].inputs}) | {mine[0].inputs - mine[1].inputs:,} | "
+                             f"{per_input(mine):.2f} |")
     # Sections other benchmarks write into RESULTS.md (``## ...``, e.g. bench/ocr.py's) stay.
     previous = target / "RESULTS.md"
     kept = previous.read_text(encoding="utf-8") if previous.exists() else ""
@@ -290,11 +416,18 @@ def main() -> None:
                         "decoding adds is a second or so of ten, so the noise needs more "
                         "turns to average out (default 5)")
     parser.add_argument("--big", action="store_true", help="add the 10x workload")
+    parser.add_argument("--folder-files", type=int, default=2000,
+                        help="PO attachments in the drop folder of the folder workload")
+    parser.add_argument("--folder-runs", type=int, default=None,
+                        help="runs of the folder workload (default: --runs)")
+    parser.add_argument("--only", nargs="+", choices=WORKLOADS, default=list(WORKLOADS),
+                        help="run these workloads only")
     parser.add_argument("--no-dedupe", action="store_true")
     parser.add_argument("--results", type=Path, default=HERE)
     args = parser.parse_args()
     results = suite(args.rows, args.xlsx_rows, args.runs, args.big, not args.no_dedupe,
-                    args.xlsx_runs, args.decode_runs)
+                    args.xlsx_runs, args.decode_runs, args.folder_files, args.folder_runs,
+                    tuple(args.only))
     print()
     for workload, mine, ref, ratio in ratios(results):
         print(f"{workload:18s} {mine} / {ref}: {ratio:.2f} x")

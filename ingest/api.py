@@ -53,6 +53,15 @@ def with_reader_overrides(mappings: list[Mapping], *, encoding: str | None = Non
     return [replace(m, reader=replace(m.reader, **changes)) for m in mappings]
 
 
+def with_products(mappings: list[Mapping], products: Path | None) -> list[Mapping]:
+    """The mappings with the configured product list (``products``, ORDERMILL_PRODUCTS),
+    where they name none of their own (``[checks] products``)."""
+    if products is None:
+        return mappings
+    return [m if m.checks.products else replace(m, checks=replace(
+        m.checks, products=str(products))) for m in mappings]
+
+
 def ingest(
     paths: Sequence[str | Path],
     out: str | Path | None = None,
@@ -142,6 +151,7 @@ def _plan(settings: Settings, command: str, *, out: str | Path | None = None,
     writer_for(output_format)  # a bad format is a usage error before anything is read
     loaded = with_reader_overrides(mappings or load_mappings(mappings_dir or settings.mappings_dir),
                                    encoding=encoding, sheet=sheet)
+    loaded = with_products(loaded, settings.products)
     if channel is not None and not forced_candidates(loaded, channel):
         raise UsageError(f"unknown channel or mapping {channel!r}; known: "
                          + ", ".join(known_names(loaded)))

@@ -18,7 +18,7 @@ import polars as pl
 from ingest.codes import code as catalogued
 from ingest.codes import message
 from ingest.columns import RAW, READER_CODE, READER_DETAIL
-from ingest.mapping.compile import expected_line_total
+from ingest.mapping.compile import expected_line_total, order_group
 from ingest.mapping.parsers import E164, EMAIL, MASKABLE, parse_money
 from ingest.mapping.vocab import countries
 from ingest.schema import MONEY, ORDER_STATUSES, order_amounts, parse_code, required_fields
@@ -87,7 +87,8 @@ def value_checks() -> list[RowCheck]:
     ]
 
 
-def order_checks(order: list[str], fields: tuple[str, ...] | None = None) -> list[RowCheck]:
+def order_checks(order: list[str] | list[pl.Expr],
+                 fields: tuple[str, ...] | None = None) -> list[RowCheck]:
     """The lines of one order (grouped by ``order``) must agree on its order-level amounts:
     they are the order's, carried on every line, so two values mean the source or the
     mapping is wrong (say, a per-line column mapped as an order-level one). Every line of
@@ -103,7 +104,8 @@ def order_checks(order: list[str], fields: tuple[str, ...] | None = None) -> lis
     return checks
 
 
-def total_checks(order: list[str], prices_include_tax: bool | None = None) -> list[RowCheck]:
+def total_checks(order: list[str] | list[pl.Expr],
+                 prices_include_tax: bool | None = None) -> list[RowCheck]:
     """The order total the export states (``order_total``, carried on every line) must be
     what the order adds up to: Σ line_total − order_discount_amount + shipping_amount, plus
     tax_amount where prices exclude tax (``prices_include_tax`` False; True: the total holds
@@ -224,15 +226,17 @@ class Outcome:
 
 def check_rows(frame: pl.DataFrame, labels: dict[str, str], mapped: frozenset[str],
                divided: dict[str, str] | None = None, errors: frozenset[str] = frozenset(),
-               prices_include_tax: bool | None = None) -> Outcome:
+               prices_include_tax: bool | None = None, together: bool = False) -> Outcome:
     """Every one-row check over ``frame`` (which carries ``ID``), in one pass; reasons are
     built only for rows that fail, warnings only for the rows they name. ``errors``: the
     warning codes the mapping makes errors (``[checks] errors``)."""
-    # One input is one channel: its orders are grouped by order_id alone.
+    # One input is one channel: its orders are grouped by order_id (within each input, when
+    # small inputs are checked ``together``: ``order_group``).
+    order = order_group(together)
     checks = source_checks(mapped, divided) + contact_checks(mapped) + value_checks() + (
-        order_checks(["order_id"], tuple(name for name in order_amounts() if name in mapped)))
+        order_checks(order, tuple(name for name in order_amounts() if name in mapped)))
     if "order_total" in mapped:
-        checks += total_checks(["order_id"], prices_include_tax)
+        checks += total_checks(order, prices_include_tax)
     # A row the reader found damaged gets that reason alone: its fields may be shifted or
     # cut, so what they say is noise.
     damaged = pl.col(READER_CODE).is_not_null()

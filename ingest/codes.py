@@ -241,13 +241,14 @@ CODES: dict[str, Code] = _catalogue(
           transient=False),
     _file("reader-crashed", "{reason}",
           "the workbook parser (calamine, run in a child process) died on the file, most often "
-          "because it asked for more memory than `ORDERMILL_READ_MEMORY_MB` allows: the file "
+          "because it asked for more memory than `ORDERMILL_READ_MEMORY_MB` allows (for a "
+          "scan: a worker reading one of its pages, `ORDERMILL_OCR_MEMORY_MB`): the file "
           "is quarantined and the run goes on",
           transient=False),
     _file("read-timeout", "{reason}",
-          "the workbook parser did not finish within `ORDERMILL_READ_SECONDS` and was "
-          "stopped: the file is quarantined and the run goes on; if it is genuine, raise the "
-          "limit and put it back",
+          "the workbook parser did not finish within `ORDERMILL_READ_SECONDS` (a scan: a "
+          "tesseract call within `ORDERMILL_OCR_SECONDS`) and was stopped: the file is "
+          "quarantined and the run goes on; if it is genuine, raise the limit and put it back",
           transient=False),
     _file("unsupported-format", "{reason}", "no reader for the file's extension",
           transient=False),
@@ -285,8 +286,9 @@ CODES: dict[str, Code] = _catalogue(
           "body table ordermill reads: it goes to the review folder",
           transient=False),
     _file("no-reader", "{reason}",
-          "a mail attachment of a kind ordermill has no reader for yet (a PDF, a scan or a "
-          "photo): the mail goes to the review folder, naming the attachment",
+          "a mail attachment of a kind ordermill has no reader for (an image other than "
+          "PNG, JPEG or TIFF: GIF, BMP, WebP): the mail goes to the review folder, naming "
+          "the attachment",
           transient=False),
     _file("damaged-attachment", "{reason}",
           "an attachment whose bytes are damaged (broken base64, cut short, an encrypted zip "
@@ -326,8 +328,8 @@ CODES: dict[str, Code] = _catalogue(
          "total could not be read): every line of it no other check flagged goes to review"),
     _row("unknown-sku", "{detail}",
          "a SKU read by OCR that is not in the product list (`[checks] products` in the "
-         "mapping, or `ORDERMILL_PRODUCTS`); without a product list every OCR'd SKU is "
-         "unverified and its line goes to review"),
+         "mapping, `products` in ordermill.toml or `ORDERMILL_PRODUCTS`); without a "
+         "product list every OCR'd SKU is unverified and its line goes to review"),
     _file("unreadable-scan", "{reason}",
           "an image, TIFF or PDF that cannot be decoded (corrupt, truncated, not what its "
           "name says)", transient=False),

@@ -15,3 +15,12 @@ RAW = "__raw_"  # + field: the cleaned source text a field's value was parsed fr
 WAITING = "__waiting"  # True on the rows of an order the mapping's [waiting] says is not complete
 # A packed export's lines (``[orders] packed_items``): line n of row r is r * PACKED_LINES + n.
 PACKED_LINES = 1 << 20
+# Small inputs are mapped and checked together (``ingest.together``): there a row's
+# identity is its input's place in the group, shifted left by INPUT_SHIFT bits, plus its
+# __row, so every stage keyed by __row works unchanged; what looks at an order's lines
+# groups by the input too (``ingest.mapping.compile.order_group``). 2**40 rows an input.
+INPUT_SHIFT = 40
+# A row's picture (PNG bytes) a reader kept (a scan's table row): written beside the
+# batch's rejects, and its path put in the rejects' EVIDENCE column (``ingest.writers.batch``).
+CROP = "ocr:crop"
+EVIDENCE = "evidence"

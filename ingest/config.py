@@ -77,6 +77,9 @@ SETTINGS: dict[str, tuple[str, str, str]] = {
                        "where unreadable files go, with <name>.reason.txt beside them"),
     "pair_wait_days": ("3", "ORDERMILL_PAIR_WAIT_DAYS",
                        "days half of a two-file export waits for the other (partner-missing)"),
+    "products": ("", "ORDERMILL_PRODUCTS",
+                 "the product list OCR'd SKUs are checked against (a CSV with a sku column, "
+                 "or one SKU a line); a mapping's [checks] products wins"),
 }
 SOURCE_KEYS = ("name", "kind", "path", "patterns", "channel")
 SOURCE_KINDS = ("folder", "imap")  # an imap source's keys: ingest.mailbox
@@ -145,6 +148,12 @@ class Settings:
         return float(self.values["pair_wait_days"])
 
     @property
+    def products(self) -> Path | None:
+        """The product list OCR'd SKUs are checked against, for mappings that name none
+        (``ingest.ocr_checks``); None when none is configured."""
+        return Path(self.values["products"]) if self.values["products"] else None
+
+    @property
     def mappings_dir(self) -> Path:
         """The mappings directory: the one resolution of it (option > ORDERMILL_MAPPINGS >
         config file, else the bundled mappings)."""
@@ -201,7 +210,7 @@ def load_settings(options: Mapping[str, str | None] | None = None, config: str |
             values[name], origins[name] = environ[env_name], f"env {env_name}"
         elif name in data:
             value = str(data[name])
-            if name.endswith("_dir") and value and path is not None:
+            if (name.endswith("_dir") or name == "products") and value and path is not None:
                 value = str(path.parent / value)  # relative to the config file, not the cwd
             values[name], origins[name] = value, f"file {path}"
         else:

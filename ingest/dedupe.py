@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import polars as pl
 import polars_hash  # noqa: F401  (registers the .nchash namespace)
@@ -96,6 +97,7 @@ LINE_HASHES = ["channel_id", *KEY, "content"]
 """What the batch keeps of every line in memory: enough to tell its verdict."""
 
 
+@cache
 def channel_id(name: str) -> int:
     """The hash that stands for a channel name in history."""
     return int(pl.select(xxhash32(pl.lit(name))).item())

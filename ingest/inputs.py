@@ -179,9 +179,15 @@ def shown(path: str | Path) -> str:
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-sha256")
 
 
-def digest_of(data: bytes) -> Future[Digest]:
-    """The digest of bytes a reader holds (what it parses), computed beside the parsing."""
+def digest_of(data: bytes) -> Digest | Future[Digest]:
+    """The digest of bytes a reader holds (what it parses), computed beside the parsing;
+    a few KiB (an e-mailed PO) at once: handing them to the thread costs more."""
+    if len(data) <= HASH_NOW_BYTES:
+        return hashlib.sha256(data).hexdigest(), len(data)
     return _HASHER.submit(lambda: (hashlib.sha256(data).hexdigest(), len(data)))
+
+
+HASH_NOW_BYTES = 256 << 10  # (hashed in well under a millisecond)
 
 
 class HashingReader:

@@ -38,23 +38,27 @@ class CheckedTable:
     waiting: int  # rows of orders not complete yet (``[waiting]``): neither checked nor kept
     missing_columns: tuple[str, ...]
     form: dict[str, str | None]
+    waiting_rows: pl.Series  # __row of the waiting rows (``waiting`` of them)
 
 
-def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str
+def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str,
+                  form: dict[str, pl.Expr] | None = None, together: bool = False
                   ) -> CheckedTable:
-    """Map a table into typed standard columns, run the one-row checks, hash passed lines."""
-    compiled = compile_mapping(mapping, table, default_timezone)
+    """Map a table into typed standard columns, run the one-row checks, hash passed lines.
+    ``form``, ``together``: see ``compile_mapping``."""
+    compiled = compile_mapping(mapping, table, default_timezone, form, together)
     typed = compiled.frame.with_columns(pl.col(ROW).alias(ID)).collect()
     # Orders not complete yet wait for the export that carries them whole: they are counted,
     # not checked (a missing price is no fault of theirs), and not hashed, so nothing
     # remembers them.
     order_ids = typed["order_id"].unique()  # (waiting orders too: pieces hold whole orders)
     waiting = int(typed[WAITING].sum())
+    waiting_rows = typed.filter(pl.col(WAITING))[ROW] if waiting else typed[ROW].clear()
     if waiting:
         typed = typed.filter(~pl.col(WAITING))
     typed = route_ocr(typed, table.table, mapping)  # (lines read by OCR only)
     outcome = check_rows(typed, compiled.labels, compiled.mapped, compiled.divided,
-                         mapping.checks.errors, mapping.checks.prices_include_tax)
+                         mapping.checks.errors, mapping.checks.prices_include_tax, together)
     reasons = outcome.reasons.rename({ID: ROW})
     warnings = outcome.warnings.rename({ID: ROW}).join(
         typed.select(ROW, "order_id"), on=ROW, how="left", maintain_order="left").select(
@@ -62,7 +66,7 @@ def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str
     rejected_orders = typed.select(ROW, "order_id").filter(~outcome.passed)
     touched = typed.filter(~outcome.passed | pl.col("order_id").is_in(
         rejected_orders["order_id"].drop_nulls().implode()))[ROW]
-    missing_columns, form = compiled.missing_columns, compiled.form
+    missing_columns, found = compiled.missing_columns, compiled.form
     # Let go of the source texts the values were parsed from before the passed rows are
     # copied out: only the standard columns are alive at the peak.
     standard = typed.select(ROW, *_standard(typed))
@@ -79,7 +83,7 @@ def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str
     lines = passed.hstack(hashes.select(*FIELD_HASHES, *LINE_HASHES).get_columns())
     return CheckedTable(lines, hashes.select(passed[ROW], *LINE_HASHES), reasons,
                         rejected_orders, touched, order_ids, warnings, waiting,
-                        missing_columns, form)
+                        missing_columns, found, waiting_rows)
 
 
 def _standard(typed: pl.DataFrame) -> list[str]:

@@ -25,39 +25,35 @@ Z/2, O/0, B/8 and ``.``/``-`` cost 0.3: at most 1.5, and 0.5 ahead of the runner
 the measured faxes it fixed 59 SKUs and broke none.
 
 The product list: ``[checks] products = "products.csv"`` in the mapping (relative to it),
-else the file named by ``ORDERMILL_PRODUCTS``: a CSV with a ``sku`` column (else its first
-column), or a text file of one SKU a line.
+else ``products`` in ordermill.toml or ``ORDERMILL_PRODUCTS``: a CSV with a ``sku`` column
+(else its first column), or a text file of one SKU a line.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
 from ingest.columns import RAW, READER_CODE, READER_DETAIL, ROW
-from ingest.mapping.compile import expected_line_total
+from ingest.mapping.compile import expected_line_total, input_of_row
 from ingest.mapping.model import Mapping
 from ingest.readers.base import RawTable
 from ingest.readers.scan import CONFIDENCE, ENGINE, TEXT_LAYER
 from ingest.schema import MONEY
 
-PRODUCTS_ENV = "ORDERMILL_PRODUCTS"
 LOOK_ALIKES = ("S5", "T1", "Z2", "Z7", "O0", "B8", "I1", "L1", "G6", ".-", "D0", "Q0", "A4")
 SNAP_MAX, SNAP_LEAD = 1.5, 0.5
 CHECKED = ("quantity", "unit_price", "line_total", "line_no")
 
 
 def products_path(mapping: Mapping) -> Path | None:
-    named = getattr(mapping.checks, "products", None)
-    if named:
-        return Path(named)
-    env = os.environ.get(PRODUCTS_ENV, "").strip()
-    return Path(env) if env else None
+    """The mapping's product list: its own ``[checks] products``, else the configured one
+    (``products`` in ordermill.toml, ``ORDERMILL_PRODUCTS``: ``ingest.api.with_products``)."""
+    return Path(mapping.checks.products) if mapping.checks.products else None
 
 
 @lru_cache(maxsize=8)
@@ -162,6 +158,12 @@ def _text(*parts: str | pl.Expr) -> pl.Expr:
 Finding = tuple[str, pl.Expr]
 
 
+def _po(mapped: set[str]) -> list[pl.Expr]:
+    """A PO's lines: its number within its input (small inputs are mapped together,
+    ``ingest.together``: two scans may both have lost their PO number)."""
+    return [pl.col("order_id"), input_of_row()] if "order_id" in mapped else [input_of_row()]
+
+
 def _amount(mapped: set[str]) -> Finding | None:
     if not {"quantity", "unit_price", "line_total"} <= mapped:
         return None
@@ -177,9 +179,8 @@ def _amount(mapped: set[str]) -> Finding | None:
 def _sequence(mapped: set[str]) -> Finding | None:
     if "line_no" not in mapped:
         return None
-    order = "order_id" if "order_id" in mapped else None
     position = pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
-    expected = position.over(order) if order else position
+    expected = position.over(_po(mapped))
     line = pl.col("line_no")
     wrong = line.is_null() | (line != expected)
     return "ocr-line-sequence", pl.when(wrong).then(_text(
@@ -195,7 +196,8 @@ def _sku(mapped: set[str], products: frozenset[str] | None, path: Path | None
     if products is None:
         return "unknown-sku", pl.when(sku.is_not_null()).then(_text(
             "SKU ", sku, " was read by OCR and no product list is configured ([checks] "
-            "products in the mapping, or ORDERMILL_PRODUCTS): it cannot be verified"))
+            "products in the mapping, products in ordermill.toml or ORDERMILL_PRODUCTS): "
+            "it cannot be verified"))
     return "unknown-sku", pl.when(sku.is_not_null() & ~sku.is_in(sorted(products))).then(
         _text("SKU ", sku, f" (as read) is not in the product list {path}"))
 
@@ -203,13 +205,8 @@ def _sku(mapped: set[str], products: frozenset[str] | None, path: Path | None
 def _total(mapped: set[str], flagged: pl.Expr) -> pl.Expr | None:
     if "order_total" not in mapped or "line_total" not in mapped:
         return None
-    order = ["order_id"] if "order_id" in mapped else None
-
-    def over(expr: pl.Expr) -> pl.Expr:
-        return expr.over(order) if order else expr
-
-    lines = over(pl.col("line_total").sum()).cast(MONEY, strict=False)
-    any_flagged = over(flagged.any())
+    lines = pl.col("line_total").sum().over(_po(mapped)).cast(MONEY, strict=False)
+    any_flagged = flagged.any().over(_po(mapped))
     stated = pl.col("order_total")
     unread = stated.is_null()
     wrong = ~any_flagged & (unread | (lines != stated))

@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -29,12 +30,16 @@ from ingest.readers.base import (
     READER_CODE,
     READER_DETAIL,
     ROW,
+    SMALL_BYTES,
     ChunkDocument,
     NotChunkable,
     RawTable,
 )
 from ingest.readers.mail import context_rows
 from ingest.spill import InMemory, LineStore, Spill
+
+if TYPE_CHECKING:
+    from ingest.together import Together
 
 
 @dataclass
@@ -70,6 +75,9 @@ class CheckedInput:
     # The order file of a two-file export: its rows joined into the lines of its partner,
     # the item file (``ingest.pairs``). ``rows_in`` counts them: a term of the accounting.
     joined: int = 0
+    # An input read whole: its passed lines as the one frame ``lines`` reads, so that the
+    # batch takes the lines of many small inputs together (None for a big input's pieces).
+    memory: pl.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -110,6 +118,18 @@ class ReadHalf:
     size: int
 
 
+@dataclass(frozen=True)
+class ReadTable:
+    """An input read whole (stages two and three), its table not yet shaped or mapped: a
+    small input waits to be mapped with others (``ingest.together``)."""
+
+    input: Input
+    match: Match
+    table: RawTable
+    sha256: str
+    size: int
+
+
 def read_input(one: Input, mappings: list[Mapping], channel: str | None = None,
                default_timezone: str = "UTC", digest: Digest | None = None,
                chunk_bytes: int | None = None, spill_dir: Path | None = None,
@@ -130,31 +150,41 @@ def read_input(one: Input, mappings: list[Mapping], channel: str | None = None,
 def read_any(one: Input, mappings: list[Mapping], channel: str | None = None,
              default_timezone: str = "UTC", digest: Digest | None = None,
              chunk_bytes: int | None = None, spill_dir: Path | None = None,
-             progress: Callable[[float], None] | None = None) -> CheckedInput | ReadHalf:
+             progress: Callable[[float], None] | None = None,
+             together: Together | None = None) -> CheckedInput | ReadHalf:
     """Read, map and row-check one input. Raises InputError when it cannot be read at all.
     A text file bigger than ``chunk_bytes`` is read in pieces of about that size (default
     ``CHUNK_BYTES``), with the same result; its passed lines wait in a temporary folder
     under ``spill_dir`` (default: the system's) until they are written. Callers that hashed
     the input before pass its ``digest`` in: the bytes read must be those bytes.
-    ``progress`` hears the share of a big file read so far (0 to 1), piece by piece."""
+    ``progress`` hears the share of a big file read so far (0 to 1), piece by piece.
+    With ``together``, a small input is read now and mapped with other small inputs later
+    (``ingest.together``): the ``CheckedInput`` returned is complete once
+    ``together.complete()`` has run."""
     # The ledger knows the input by its sha256, so the digest is of exactly the bytes the
     # reader parsed (each reader hashes what it reads: ``Document.digest``). A file written
     # to while it is read is left for the next run, whole: its bytes differ from those
     # hashed before, or its size, time or inode moved.
+    if together is not None:
+        together.reading(one)
     before = one.fingerprint()
     result = _read_once(one, mappings, channel, default_timezone, chunk_bytes, spill_dir,
-                        progress)
+                        progress, together is not None)
     if one.fingerprint() != before or result.size != before[0] or (
             digest is not None and digest != (result.sha256, result.size)):
         if isinstance(result, CheckedInput):
             result.cleanup()
         raise InputError.of(one.name, "changed-during-run")
+    if isinstance(result, ReadTable):
+        assert together is not None
+        return together.add(result)
     return result
 
 
 def _read_once(one: Input, mappings: list[Mapping], channel: str | None,
                default_timezone: str, chunk_bytes: int | None, spill_dir: Path | None,
-               progress: Callable[[float], None] | None) -> CheckedInput | ReadHalf:
+               progress: Callable[[float], None] | None, together: bool = False
+               ) -> CheckedInput | ReadHalf | ReadTable:
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     size = one.size()
     with open_document(one) as document:
@@ -172,6 +202,10 @@ def _read_once(one: Input, mappings: list[Mapping], channel: str | None,
             except NotChunkable:
                 pass  # read whole below: that path handles (and explains) the damage
         table = document.read(match.options, match.header_row)
+    if together and size <= SMALL_BYTES:
+        if one.context:  # a mail's part: the mail's subject and body are form rows too
+            table.rows_outside = [*table.rows_outside, *context_rows(one)]
+        return ReadTable(one, match, table, *hashed())
     return _read(one, match, hashed, iter([table]), InMemory(), default_timezone, whole=True)
 
 
@@ -205,6 +239,7 @@ def _read(one: Input, match: Match, hashed: Callable[[], Digest],
     # 8 bytes an order. A clash only makes the file read whole, never a wrong result.
     orders: list[pl.Series] = []
     rows_in = 0
+    memory: pl.DataFrame | None = None
     try:
         for raw_table in tables:
             if one.context:  # a mail's part: the mail's subject and body are form rows too
@@ -219,6 +254,7 @@ def _read(one: Input, match: Match, hashed: Callable[[], Digest],
             raw = table.frame if whole else _compact(
                 table.frame.filter(pl.col(ROW).is_in(checked.touched.implode())))
             store.put(checked.passed)
+            memory = checked.passed if whole else None
             store.put(checked.warnings, kind="warnings")
             if not whole:
                 store.put(table.frame.drop(READER_CODE, READER_DETAIL), kind="raw")
@@ -227,6 +263,7 @@ def _read(one: Input, match: Match, hashed: Callable[[], Digest],
             if progress is not None:
                 progress(table)
             del raw_table, shaped, table, raw, checked
+        memory = memory if len(parts) == 1 else None  # (one table read whole)
         lines, raw_pieces = store.close(), store.close(kind="raw")
         warnings = store.close(kind="warnings")
         if not whole and spread_orders(orders):
@@ -246,7 +283,7 @@ def _read(one: Input, match: Match, hashed: Callable[[], Digest],
         pl.concat([c.rejected_orders for c in checks]), rows_in, warnings,
         sum(c.waiting for c in checks),
         input_details(match, first, layout, missing, checks[0].form),
-        raw_pieces, store)
+        raw_pieces, store, memory=memory)
 
 
 def _share(progress: Callable[[float], None] | None,
@@ -296,9 +333,26 @@ def input_details(match: Match, table: RawTable, layout: dict[str, int],
         details["sheet"] = match.sheet
     if form:
         details["form"] = form
+        if table.lineage:
+            details["form_lineage"] = form_lineage(form, table)
+    details.update(table.details)
     if missing_columns:
         details["missing_columns"] = list(missing_columns)
     return details
+
+
+def form_lineage(form: dict[str, str | None], table: RawTable) -> dict[str, str]:
+    """How each form value found was read (a scan's: confidence and engine): the reader's
+    lineage of the first row outside the table that holds the value."""
+    found: dict[str, str] = {}
+    for name, value in form.items():
+        if not value:
+            continue
+        for row, cells in table.rows_outside:
+            if row in table.lineage and any(value in cell for cell in cells):
+                found[name] = table.lineage[row]
+                break
+    return found
 
 
 def forced_note(match: Match) -> str:

@@ -42,10 +42,11 @@ from ingest.pairs import (
 )
 from ingest.publish import publish_batch
 from ingest.readers import CONTAINER_SUFFIXES
-from ingest.readers.mail import open_mails
+from ingest.readers.mail import OpenedMail, open_mails
 from ingest.reading import CheckedInput, ReadHalf, read_any
 from ingest.report import RunReport
 from ingest.sources import Source
+from ingest.together import Together
 from ingest.unpaired import Unpaired, UnpairedStore
 from ingest.validate import load_in_background
 from ingest.verdicts import finish
@@ -196,6 +197,7 @@ class _Reading:
     waiting: list[Unpaired]
     halves: _Halves
     checked: list[CheckedInput] = field(default_factory=list)
+    together: Together = field(default_factory=Together)  # small inputs, mapped together
 
     def failed(self, one: Input, raised: Exception) -> Outcome:
         """The input's failure, reported (named, with its reason) and as its outcome."""
@@ -216,16 +218,47 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
     decided when they are joined, ``_join_halves``), as do copies of waiting halves. A mail
     is opened and its parts read; its outcome is theirs taken together (``_read_mail``)."""
     reading = _Reading(plan, intake, report, events, spill_dir, waiting, halves)
+    # Mails are opened first, so that their parts are among the inputs the readers may start
+    # on ahead (small workbooks go to the parser's process while the run works).
+    opened: dict[int, list[OpenedMail] | Outcome] = {}
+    upcoming: list[Input] = []
+    for _, one in listed:
+        if one.suffix in CONTAINER_SUFFIXES:
+            opened[id(one)] = mails = _open_mail(one, reading)
+            if isinstance(mails, list):
+                upcoming += [part for mail in mails for part in mail.parts]
+        else:
+            upcoming.append(one)
+    # Small inputs: read one by one, mapped together.
+    reading.together = Together(plan.timezone, upcoming=upcoming)
     outcomes: list[tuple[Source, Outcome]] = []
     for index, (source, one) in enumerate(listed):
         events.step(one.name, index, len(listed))
         if one.suffix in CONTAINER_SUFFIXES:
-            outcome: Outcome | None = _read_mail(source, one, reading)
+            mails = opened[id(one)]
+            outcome: Outcome | None = mails if isinstance(mails, Outcome) else _read_mail(
+                source, one, mails, reading)
         else:
             outcome = _read_one(source, one, reading,
                                 _within(events, one.name, index, len(listed)))
         if outcome is not None:
             outcomes.append((source, outcome))
+    # The small inputs' mapping, together: one that fails there is unreadable on its own,
+    # and a mail it came in goes to review with the reason.
+    for failed, error in reading.together.complete():
+        reading.checked[:] = [c for c in reading.checked if c is not failed]
+        outcome = reading.failed(failed.input, error)
+        listed_as = failed.input.origin.get("listed", failed.input.name)
+        at = next(i for i, (_, o) in enumerate(outcomes)
+                  if o.input is failed.input or o.input.name == listed_as)
+        source, before = outcomes[at]
+        if before.input is failed.input:
+            outcomes[at] = (source, outcome)
+        elif before.fate is not Fate.RETRY:  # (a mail: the part's reason joins its own)
+            why = f"{failed.input.name}: {outcome.reason}"
+            outcomes[at] = (source, Outcome(
+                before.input, Fate.UNREADABLE, before.code or outcome.code,
+                f"{before.reason}; {why}" if before.reason else why))
     return reading.checked, outcomes
 
 
@@ -253,7 +286,8 @@ def _read_one(source: Source, one: Input, reading: _Reading,
             return Outcome(one, Fate.ALREADY_INGESTED)
         plan = reading.plan
         result = read_any(one, plan.mappings, plan.channel or one.channel, plan.timezone,
-                          admitted, spill_dir=reading.spill_dir, progress=progress)
+                          admitted, spill_dir=reading.spill_dir, progress=progress,
+                          together=reading.together)
         intake.read(one, (result.sha256, result.size))
         if isinstance(result, ReadHalf):
             reading.halves.new.append((source, Half.of(result)))
@@ -275,15 +309,23 @@ def _read_one(source: Source, one: Input, reading: _Reading,
         return reading.failed(one, raised)
 
 
-def _read_mail(source: Source, one: Input, reading: _Reading) -> Outcome:
-    """Open a mail (or an mbox of them) and read its parts. Its outcome: read, when every
-    part was read (or was read before); for the next run, when a part could not be read for
-    a passing reason; for review otherwise (a damaged or unreadable part, a document with
-    no reader yet, nothing to read at all), with every reason."""
+def _open_mail(one: Input, reading: _Reading) -> list[OpenedMail] | Outcome:
+    """A mail input (one mail, or an mbox of them) opened; its failure's outcome when it
+    cannot be read at all."""
     try:
-        mails = open_mails(one)
+        if (kind := one.not_regular()) is not None:  # (reading a FIFO would wait forever)
+            raise InputError.of(one.name, "not-a-file", reason=kind)
+        return open_mails(one)
     except Exception as raised:
         return reading.failed(one, raised)
+
+
+def _read_mail(source: Source, one: Input, mails: list[OpenedMail],
+               reading: _Reading) -> Outcome:
+    """Read an opened mail's parts. Its outcome: read, when every part was read (or was
+    read before); for the next run, when a part could not be read for a passing reason;
+    for review otherwise (a damaged or unreadable part, a document with no reader yet,
+    nothing to read at all), with every reason."""
     reasons: list[str] = []
     codes: list[str] = []
     retry = False

@@ -20,7 +20,9 @@ import polars as pl
 
 class LineStore(Protocol):
     def put(self, lines: pl.DataFrame, kind: str = "lines") -> None:
-        """Keep a piece's lines (or, ``kind="raw"``, its rows as read)."""
+        """Keep a piece's lines (or, ``kind="raw"``, its rows as read; ``"warnings"``, its
+        warnings: a piece without any is not kept, so an input without warnings has no
+        pieces of them to count)."""
         ...
 
     def close(self, kind: str = "lines") -> list[pl.LazyFrame]:
@@ -38,6 +40,8 @@ class InMemory:
         self._pieces: dict[str, list[pl.LazyFrame]] = {}
 
     def put(self, lines: pl.DataFrame, kind: str = "lines") -> None:
+        if kind == "warnings" and not lines.height:
+            return  # (most inputs have none: then there is nothing to count or write)
         self._pieces.setdefault(kind, []).append(lines.lazy())
 
     def close(self, kind: str = "lines") -> list[pl.LazyFrame]:
@@ -61,6 +65,8 @@ class Spill:
         self._targets: dict[str, list[Path]] = {}
 
     def put(self, lines: pl.DataFrame, kind: str = "lines") -> None:
+        if kind == "warnings" and not lines.height:
+            return  # (as in memory: most pieces have none)
         targets = self._targets.setdefault(kind, [])
         target = Path(self.folder.name) / f"{kind}-{len(targets):05d}.arrow"
         targets.append(target)

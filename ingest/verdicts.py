@@ -12,7 +12,7 @@ anywhere cannot shift one row's verdict onto another.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -40,6 +40,7 @@ WARNING_COLUMNS = ["source", "source_row", "order_id", "field", "code", "value",
 CHANGE = ["change_type", "changed_fields"]
 OUTPUT = list(CHANGE_TYPES)  # the change types that are output (and enter the ledger)
 REASONS: dict[str, pl.DataType] = {ROW: pl.Int64(), "codes": pl.String(), "messages": pl.String()}
+_NO_REASONS = pl.DataFrame(schema=REASONS)  # (shared: frames are never changed in place)
 
 
 @dataclass
@@ -49,9 +50,10 @@ class InputResult:
     size: int
     channel: str
     rows_in: int
-    # The clean lines, one lazy frame per piece of the input: computed when they are written
-    # (or read through ``clean``), so a big input is never in memory whole.
-    clean_parts: list[pl.LazyFrame]
+    # The clean lines: for an input read whole, one frame in memory; for a big input, one
+    # lazy frame per piece, computed when it is written (or read through ``clean``), so that
+    # it is never in memory whole.
+    clean_parts: list[pl.DataFrame | pl.LazyFrame]
     clean_rows: int
     rejects: pl.DataFrame
     duplicates: int = 0
@@ -67,7 +69,7 @@ class InputResult:
     @cached_property
     def clean(self) -> pl.DataFrame:
         """The clean lines in one frame (for small inputs and inspection)."""
-        return pl.concat([part.collect() for part in self.clean_parts])
+        return pl.concat([part.lazy().collect() for part in self.clean_parts])
 
 
 @dataclass
@@ -76,6 +78,62 @@ class Finished:
     # The hashes of every line output (new and update), for the ledger's key file: lazy, one
     # frame per piece, like the clean lines (a spilled piece holds its field hashes).
     keys: pl.LazyFrame
+
+
+@dataclass(frozen=True)
+class _InMemory:
+    """The lines of every input read whole, in one frame: each step over such inputs' lines
+    runs once for all of them (a query per input would cost more than the work, thousands
+    of times over). A big input's lines stay in the spill, piece by piece."""
+
+    lines: pl.DataFrame  # INPUT, then each input's lines: __row, standard columns, hashes
+    inputs: pl.DataFrame  # INPUT, channel, source, packed: what an input's lines share
+
+    @classmethod
+    def of(cls, checked: list[CheckedInput]) -> _InMemory | None:
+        whole = [(i, c, c.memory) for i, c in enumerate(checked)
+                 if c.memory is not None and _in_memory(c)]
+        if not whole:
+            return None
+        lines = pl.concat([memory for _, _, memory in whole]).clone()  # (one alone: its own)
+        ends = pl.Series([memory.height for _, _, memory in whole]).cum_sum()
+        places = pl.Series(INPUT, [i for i, _, _ in whole], dtype=pl.UInt32)
+        lines.insert_column(0, places.gather(
+            ends.search_sorted(pl.int_range(lines.height, eager=True), side="right")))
+        inputs = pl.DataFrame({
+            INPUT: places, "channel": [c.channel for _, c, _ in whole],
+            "source": [c.name for _, c, _ in whole],
+            "__packed": [c.mapping.packed_items is not None for _, c, _ in whole]},
+            schema={INPUT: pl.UInt32, "channel": pl.String, "source": pl.String,
+                    "__packed": pl.Boolean})
+        return cls(lines, inputs)
+
+    def output(self, gone: pl.DataFrame, updates: pl.DataFrame, batch_id: str
+               ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The clean lines in the standard layout and their key-file rows, in batch order
+        (each input's together): the lines not ``gone`` (INPUT, __row: held back,
+        duplicates), ``updates`` (INPUT, __row, changed_fields) marked as such."""
+        lines = self.lines if not gone.height else self.lines.join(
+            gone, on=IDENTITY, how="anti", maintain_order="left")
+        lines = lines.join(self.inputs, on=INPUT, how="left", maintain_order="left")
+        change_type: pl.Expr = pl.lit("new")
+        changed_fields: pl.Expr = pl.lit(None, pl.String)
+        if updates.height:
+            lines = lines.join(updates.select(*IDENTITY, pl.col("changed_fields").alias(
+                "__changed"), pl.lit(True).alias("__update")), on=IDENTITY, how="left",
+                maintain_order="left")
+            change_type = pl.when(pl.col("__update")).then(pl.lit("update")).otherwise(
+                change_type)
+            changed_fields = pl.col("__changed")
+        clean = lines.select(
+            pl.lit(batch_id).alias("batch_id"), "channel", "source",
+            pl.when(pl.col("__packed")).then(pl.col(ROW) // PACKED_LINES)
+            .otherwise(pl.col(ROW)).alias("source_row"),
+            pl.exclude(ROW, INPUT, "channel", "source", "__packed", "__changed", "__update"),
+            change_type.alias("change_type"),
+            changed_fields.alias("changed_fields"),
+        ).select(*field_names(), *CHANGE)
+        return clean, lines.select(*FIELD_HASHES, *LINE_HASHES, "channel")
 
 
 @dataclass(frozen=True)
@@ -89,11 +147,15 @@ class _Verdicts:
     @cached_property
     def dropped(self) -> pl.Series:
         """__row of the lines not output: held back, duplicates, cross-channel."""
+        if not self.change.height:
+            return self.held[ROW]
         return pl.concat([self.held[ROW], self.change.filter(
             ~pl.col("change_type").is_in(OUTPUT))[ROW]])
 
     @cached_property
     def updates(self) -> pl.DataFrame:
+        if not self.change.height:
+            return self.change
         return self.change.filter(pl.col("change_type") == "update")
 
 
@@ -103,41 +165,118 @@ def finish(checked: list[CheckedInput], batch_id: str,
     new lines from updates and duplicates (against this batch and ``history``); then each
     input's clean, rejected and duplicate rows. Only line hashes and identities are
     gathered across inputs: the lines themselves (with their field hashes) become clean
-    lines and key-file rows lazily, piece by piece, when they are written."""
+    lines and key-file rows lazily, piece by piece, when they are written.
+
+    Each step runs once over the whole batch, not once per input: a batch of thousands of
+    small inputs would otherwise pay polars' fixed cost per operation (a tenth of a
+    millisecond and more) thousands of times. What is left per input is skipped where there
+    is nothing to do (no line held back, none a duplicate or an update)."""
     history = history if history is not None else pl.LazyFrame(schema=HISTORY_SCHEMA)
     if not checked:
         return Finished([], no_history([c for c in HISTORY_SCHEMA if c != "seq"]).lazy())
-    held = _held_back(checked)
-    hashed = pl.concat([
-        c.hashes.join(h.select(ROW), on=ROW, how="anti", maintain_order="left")
-        .select(pl.lit(i, pl.UInt32).alias(INPUT), ROW, *LINE_HASHES)
-        for i, (c, h) in enumerate(zip(checked, held, strict=True))
-    ])
+    memory = _InMemory.of(checked)
+    held = _held_back(checked, memory)
+    hashed = _batch_hashes(checked, held)
     fields = pl.concat([
-        pl.concat(c.lines).select(pl.lit(i, pl.UInt32).alias(INPUT), ROW, *FIELD_HASHES)
-        for i, c in enumerate(checked)
-    ])
+        *([memory.lines.lazy().select(INPUT, ROW, *FIELD_HASHES)] if memory else []),
+        *(pl.concat(c.lines).select(pl.lit(i, pl.UInt32).alias(INPUT), ROW, *FIELD_HASHES)
+          for i, c in enumerate(checked) if not _in_memory(c))])
     verdict = classify(hashed, history, fields,
                        {channel_id(c.channel): c.channel for c in checked}, IDENTITY)
-    change = _keyed(hashed.select(IDENTITY), verdict)
+    keyed = _keyed(hashed.select(IDENTITY), verdict)
     del hashed
+    change = _by_input(keyed, len(checked))
+    clean = keys = pl.DataFrame()
+    if memory is not None:
+        gone = pl.concat([
+            *(h.select(pl.lit(i, pl.UInt32).alias(INPUT), ROW)
+              for i, h in enumerate(held) if h.height),
+            keyed.filter(~pl.col("change_type").is_in(OUTPUT)).select(IDENTITY)])
+        clean, keys = memory.output(gone, keyed.filter(pl.col("change_type") == "update"),
+                                    batch_id)
     results: list[InputResult] = []
-    keys: list[pl.LazyFrame] = []
-    for i, (c, h) in enumerate(zip(checked, held, strict=True)):
-        mine = _Verdicts(h, change.filter(pl.col(INPUT) == i).drop(INPUT))
+    key_parts: list[pl.DataFrame | pl.LazyFrame] = []
+    at = 0  # where the next input read whole starts in ``clean`` and ``keys``
+    for c, h, mine_change in zip(checked, held, change, strict=True):
+        mine = _Verdicts(h, mine_change)
         cross = _cross_channel(c, mine.change)
-        reasons = pl.concat([c.reasons, h.cast(c.reasons.schema),
-                             cross.cast(c.reasons.schema)]).sort(ROW)
-        clean_parts = [_clean_lines(c, part, mine, batch_id) for part in c.lines]
-        keys.extend(_key_rows(part, mine, c.channel) for part in c.lines)
-        counts = mine.change["change_type"].value_counts()
-        count = dict(counts.iter_rows())
+        reasons = _reasons(c, h, cross)
         clean_rows = c.hashes.height - mine.dropped.len()
+        clean_parts: list[pl.DataFrame | pl.LazyFrame]
+        if _in_memory(c):
+            clean_parts = [clean.slice(at, clean_rows)]
+            key_parts.append(keys.slice(at, clean_rows))
+            at += clean_rows
+        else:
+            clean_parts = [_clean_lines(c, part, mine, batch_id) for part in c.lines]
+            key_parts.extend(_key_rows(part, mine, c.channel) for part in c.lines)
+        count = dict(mine.change["change_type"].value_counts().iter_rows()) \
+            if mine.change.height else {}
         result = _result(c, clean_parts, clean_rows, reasons, count.get("duplicate", 0),
                          count.get("update", 0))
         result.warning_parts, result.warnings = _warnings(c, reasons[ROW], mine.dropped)
         results.append(result)
-    return Finished(results, pl.concat(keys))
+    return Finished(results, pl.concat(_runs(key_parts)))
+
+
+MEMORY_ROWS = 100_000  # an input read whole with more lines is written as before: lazily
+
+
+def _in_memory(c: CheckedInput) -> bool:
+    """Whether the input's lines take part in the batch's frame (``_InMemory``): those of
+    an input read whole, unless it is big (its clean lines are then computed as they are
+    written, not copied first)."""
+    return c.memory is not None and c.memory.height <= MEMORY_ROWS
+
+
+def _runs(parts: list[pl.DataFrame | pl.LazyFrame]) -> list[pl.LazyFrame]:
+    """The parts as lazy frames, each run of frames in memory as one (a query over
+    thousands of small frames costs more to plan than to run)."""
+    out: list[pl.LazyFrame] = []
+    run: list[pl.DataFrame] = []
+    for part in [*parts, None]:
+        if isinstance(part, pl.DataFrame):
+            run.append(part)
+            continue
+        if run:
+            out.append(pl.concat(run).lazy())
+            run = []
+        if part is not None:
+            out.append(part)
+    return out
+
+
+def _batch_hashes(checked: list[CheckedInput], held: list[pl.DataFrame]) -> pl.DataFrame:
+    """INPUT, __row and LINE_HASHES of every line of the batch not held back, in batch
+    order: the inputs' hashes in one frame, each line's input told by where it lies."""
+    hashes = pl.concat([c.hashes for c in checked])  # (each: __row, LINE_HASHES)
+    ends = pl.Series([c.hashes.height for c in checked]).cum_sum()
+    where = ends.search_sorted(pl.int_range(hashes.height, eager=True), side="right")
+    hashed = hashes.select(where.cast(pl.UInt32).alias(INPUT), ROW, *LINE_HASHES)
+    gone = [h.select(pl.lit(i, pl.UInt32).alias(INPUT), ROW)
+            for i, h in enumerate(held) if h.height]
+    if not gone:
+        return hashed
+    return hashed.join(pl.concat(gone), on=IDENTITY, how="anti", maintain_order="left")
+
+
+def _by_input(frame: pl.DataFrame, inputs: int) -> list[pl.DataFrame]:
+    """The rows of a frame keyed by identity, per input (INPUT dropped): one split for the
+    batch instead of a filter per input."""
+    parts = {key[0]: part.drop(INPUT)
+             for key, part in frame.partition_by(INPUT, as_dict=True).items()} \
+        if frame.height else {}
+    empty = frame.clear().drop(INPUT)
+    return [parts.get(i, empty) for i in range(inputs)]
+
+
+def _reasons(c: CheckedInput, held: pl.DataFrame, cross: pl.DataFrame) -> pl.DataFrame:
+    """The input's rejected rows with their reasons, by row: its own, held back, received
+    through another channel."""
+    if not held.height and not cross.height and c.reasons[ROW].is_sorted():
+        return c.reasons  # (the usual case: nothing to add, already in row order)
+    return pl.concat([c.reasons, held.cast(c.reasons.schema),
+                      cross.cast(c.reasons.schema)]).sort(ROW)
 
 
 def _source_row(c: CheckedInput) -> pl.Expr:
@@ -160,46 +299,52 @@ def _keyed(ids: pl.DataFrame, verdict: Classified) -> pl.DataFrame:
     )
 
 
-def _held_back(checked: list[CheckedInput]) -> list[pl.DataFrame]:
+def _held_back(checked: list[CheckedInput], memory: _InMemory | None) -> list[pl.DataFrame]:
     """Per input: __row, codes, messages of the lines held back because another line of
     their order was rejected (across every input of the batch)."""
-    empty = pl.DataFrame(schema=REASONS)
-    if not checked:
-        return []
+    empty = _NO_REASONS
+    rejecting = [c for c in checked if c.rejected_orders.height]
+    if not rejecting:
+        return [empty for _ in checked]
     rejected = pl.concat([
         c.rejected_orders.join(c.reasons, on=ROW).select(
             pl.lit(c.channel).alias("channel"), "order_id",
             pl.concat_str([_source_row(c).cast(pl.String), pl.lit(f" of {Path(c.name).name}")])
             .alias("row"), "codes")
-        for c in checked
+        for c in rejecting
     ])
     # Only lines of those orders can be held back: they are looked up by order number (in
-    # the spill, for a big input), not every line's order number kept in memory.
-    found = []
-    for i, c in enumerate(checked):
-        orders = rejected.filter(pl.col("channel") == c.channel)["order_id"]
-        if orders.len():
-            found.append(
-                pl.concat(c.lines).select(ROW, "order_id")
-                .filter(pl.col("order_id").is_in(orders.drop_nulls().unique().implode()))
-                .collect(engine="streaming")
-                .with_columns(pl.lit(i).alias(INPUT), pl.lit(c.channel).alias("channel")))
-    if not found:
+    # the spill, for a big input), not every line's order number kept in memory. One
+    # lookup for the batch: the lines of every input of those channels, semi-joined with
+    # the rejected orders.
+    wanted = rejected.select("channel", "order_id").drop_nulls().unique()
+    channels = set(rejected["channel"].to_list())
+    candidates = [
+        *([memory.lines.select(ROW, "order_id", INPUT).join(
+            memory.inputs.select(INPUT, "channel"), on=INPUT, how="left",
+            maintain_order="left").lazy()] if memory is not None else []),
+        *(pl.concat(c.lines).select(ROW, "order_id").with_columns(
+            pl.lit(i, pl.UInt32).alias(INPUT), pl.lit(c.channel).alias("channel"))
+          for i, c in enumerate(checked) if not _in_memory(c) and c.channel in channels)]
+    found = (pl.concat(candidates)
+             .join(wanted.lazy(), on=["channel", "order_id"], how="semi", maintain_order="left")
+             .collect(engine="streaming"))
+    if not found.height:
         return [empty for _ in checked]
-    keyed = pl.concat(found).with_row_index(ID)
+    keyed = found.with_row_index(ID)
     outcome = check_batch(keyed, rejected)
     located = outcome.reasons.join(keyed.select(ID, ROW, INPUT), on=ID)
-    return [located.filter(pl.col(INPUT) == i).select(ROW, "codes", "messages")
-            if located.height else empty for i in range(len(checked))]
+    return [part.select(ROW, "codes", "messages") if part.height else empty
+            for part in _by_input(located.drop(ID), len(checked))]
 
 
 def _cross_channel(c: CheckedInput, change: pl.DataFrame) -> pl.DataFrame:
     """__row, codes, messages of the lines received before through another channel
     (``change``: the input's verdicts). Rare: their order numbers are looked up in the
     lines."""
-    cross = change.filter(pl.col("change_type") == "cross-channel")
+    cross = change.filter(pl.col("change_type") == "cross-channel") if change.height else change
     if not cross.height:
-        return pl.DataFrame(schema=REASONS)
+        return _NO_REASONS
     found = (
         pl.concat(c.lines).select(ROW, "order_id")
         .join(cross.lazy().select(ROW, "previous_channel"), on=ROW)
@@ -262,20 +407,33 @@ def _key_rows(part: pl.LazyFrame, verdicts: _Verdicts, channel: str) -> pl.LazyF
                                           pl.lit(channel).alias("channel"))
 
 
-def _result(c: CheckedInput, clean_parts: list[pl.LazyFrame], clean_rows: int,
+@lru_cache(maxsize=256)
+def _no_rejects(schema: tuple[tuple[str, pl.DataType], ...]) -> pl.DataFrame:
+    """An empty rejects frame of these columns: one per layout, shared by its inputs."""
+    return pl.DataFrame(schema=dict(schema))
+
+
+def _result(c: CheckedInput, clean_parts: list[pl.DataFrame | pl.LazyFrame], clean_rows: int,
             reasons: pl.DataFrame, duplicates: int, updates: int) -> InputResult:
     # A source column named like a lead column (an export of our own rejects, say) is shown
     # beside it, renamed, not in its place.
     shown = {h: f"{h} (as read)" if h in REJECT_LEAD else h for h in c.header}
-    raw = c.raw_rows(reasons[ROW]).rename(shown)
-    rejects = reasons.join(raw, on=ROW, how="left").select(
-        pl.lit(c.name).alias("source"),
-        _source_row(c).alias("source_row"),
-        pl.lit(c.channel).alias("channel"),
-        "codes",
-        "messages",
-        *shown.values(),
-    )
+    if reasons.height:
+        raw = c.raw_rows(reasons[ROW]).rename(shown)
+        rejects = reasons.join(raw, on=ROW, how="left").select(
+            pl.lit(c.name).alias("source"),
+            _source_row(c).alias("source_row"),
+            pl.lit(c.channel).alias("channel"),
+            "codes",
+            "messages",
+            *shown.values(),
+        )
+    else:  # (most inputs: the same columns, no rows, without a query)
+        lead, read = reasons.schema, c.raw.schema
+        rejects = _no_rejects((("source", pl.String()), ("source_row", lead[ROW]),
+                               ("channel", pl.String()), ("codes", lead["codes"]),
+                               ("messages", lead["messages"]),
+                               *((new, read[old]) for old, new in shown.items())))
     # The accounting rule: every row is exactly one of these.
     if clean_rows + rejects.height + duplicates + c.waiting + c.joined != c.rows_in:
         raise AssertionError(f"{c.name}: {c.rows_in} rows in, {clean_rows} clean + "

@@ -774,7 +774,35 @@ def sample_message(n: int = 1, *, size: int = 2_000, subject: str | None = None,
 
 # ---------------------------------------------------------------------------- faults
 
-class HangingServer:
+class _Loopback:
+    """A listener on a free loopback port, accepting on a thread of its own (``_accept``)
+    while the ``with`` block runs; every socket it made is closed at the end."""
+
+    def __init__(self, name: str) -> None:
+        self.host = "localhost"
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._accept, daemon=True, name=name)
+
+    def __enter__(self) -> Any:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        _close(self._listener)
+        self._thread.join(5)
+        with self._lock:
+            for sock in self._sockets:
+                _close(sock)
+
+    def _accept(self) -> None:
+        raise NotImplementedError
+
+
+class HangingServer(_Loopback):
     """A loopback listener that accepts connections and then stops talking: what a stuck
     server or a black-holing firewall looks like, where only the client's timeout helps.
 
@@ -802,22 +830,7 @@ class HangingServer:
         unknown = self.answers - set(self.CANNED)
         if unknown:
             raise ValueError(f"no canned answer for {sorted(unknown)}")
-        self.host = "localhost"
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self._listener.getsockname()[1])
-        self._connections: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True, name="hanging")
-
-    def __enter__(self) -> HangingServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        _close(self._listener)
-        self._thread.join(5)
-        for connection in list(self._connections):
-            _close(connection)
+        super().__init__("hanging")
 
     def _accept(self) -> None:
         while True:
@@ -825,7 +838,8 @@ class HangingServer:
                 connection, _ = self._listener.accept()
             except OSError:
                 return
-            self._connections.append(connection)
+            with self._lock:
+                self._sockets.append(connection)
             if self.greeting:
                 threading.Thread(target=self._talk, args=(connection,), daemon=True).start()
 
@@ -839,7 +853,7 @@ class HangingServer:
                     connection.sendall(self.CANNED[command].replace(b"{tag}", tag))
 
 
-class DroppingProxy:
+class DroppingProxy(_Loopback):
     """A TCP proxy on loopback in front of the server's TLS port (tls=True) or plain port
     that forwards both ways and cuts both sides once `after_bytes` went from server to
     client, so a FETCH of a big message dies in the middle. TLS passes through untouched
@@ -855,25 +869,8 @@ class DroppingProxy:
         self.after_bytes = after_bytes
         self.times = times
         self.reset = reset
-        self.host = "localhost"
         self.cuts = 0  # connections cut so far
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self._listener.getsockname()[1])
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._accept, daemon=True, name="proxy")
-
-    def __enter__(self) -> DroppingProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        _close(self._listener)
-        self._thread.join(5)
-        with self._lock:
-            for sock in self._sockets:
-                _close(sock)
+        super().__init__("proxy")
 
     def _accept(self) -> None:
         while True:

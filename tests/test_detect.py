@@ -20,7 +20,7 @@ from ingest.mapping.detect import DETECTORS, Match, detect
 from ingest.mapping.loader import load_mappings, parse_mapping
 from ingest.mapping.model import Mapping
 from ingest.mapping.orders import shape_orders
-from ingest.readers import Document, RawTable, ReaderOptions, open_document
+from ingest.readers import Document, RawTable, ReaderOptions, isolated, open_document
 from ingest.readers import xlsx as xlsx_module
 
 FIELDS = {"order_id": "No", "ordered_at": "At", "order_status": "St", "currency": "Cur",
@@ -125,8 +125,9 @@ def test_a_workbook_in_memory_is_read_without_a_copy_on_disk(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("eager", [True, False], ids=["small", "big"])
 def test_a_sheet_peeked_for_detection_is_loaded_once_for_the_read(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, eager: bool) -> None:
     workbook = openpyxl.Workbook()
     workbook.active.title = "Notes"
     workbook.active.append(["nothing to see here"])
@@ -134,21 +135,33 @@ def test_a_sheet_peeked_for_detection_is_loaded_once_for_the_read(
     for row in CSV.splitlines():
         orders.append(row.split(","))
     workbook.save(tmp_path / "orders.xlsx")
+    if not eager:  # (a workbook too big to have its sheets loaded as it is opened)
+        monkeypatch.setattr(xlsx_module, "EAGER_BYTES", 0)
+    calls: list[str] = []
     loads: list[str] = []
-    real = xlsx_module._load
+    real_submit, real_load = isolated.submit, xlsx_module._load
 
-    def counted(name: str, path: Path, book: Any, sheet: str) -> pl.DataFrame:
+    def counted_submit(name: str, function: Any, *args: Any) -> Any:
+        calls.append(function.__name__)
+        return real_submit(name, function, *args)
+
+    def counted_load(name: str, path: Path, book: Any, sheet: str) -> pl.DataFrame:
         loads.append(sheet)
-        return real(name, path, book, sheet)
+        return real_load(name, path, book, sheet)
 
-    monkeypatch.setattr(xlsx_module, "_load", counted)
+    monkeypatch.setattr(isolated, "submit", counted_submit)
+    monkeypatch.setattr(xlsx_module, "_load", counted_load)
     toy = mapping({"header_contains": ["No", "Qty"]})
     for _ in range(2):  # a second document of the same file keeps nothing of the first
         with open_document(Input.from_path(tmp_path / "orders.xlsx")) as document:
             match = detect(document, [toy])
             table = document.read(match.options, match.header_row)
         assert (match.sheet, table.frame["No"].to_list()) == ("Orders", ["A1"])
-    assert loads == ["Notes", "Orders"] * 2
+    if eager:  # one trip to the parser's process a workbook: its sheets come with it
+        assert (calls, loads) == (["_child_book"] * 2, [])
+    else:
+        assert calls == ["_child_book", "_child_sheet", "_child_sheet"] * 2
+        assert loads == ["Notes", "Orders"] * 2
 
 
 def test_an_unrecognised_input_is_named_as_its_source_names_it() -> None:

@@ -73,6 +73,8 @@ def hostile_folder(drop: Path) -> dict[str, str]:
     kinds["not-a-zip.xlsx"] = "a damaged zip"
     os.mkfifo(drop / "pipe.csv")
     kinds["pipe.csv"] = "a named pipe"
+    os.mkfifo(drop / "pipe.eml")
+    kinds["pipe.eml"] = "a named pipe under a mail's name"
     shutil.copy(SHOPIFY, drop / "good.csv")
     kinds["good.csv"] = "a good export"
     return kinds
@@ -120,6 +122,7 @@ def test_a_folder_of_hostile_inputs_never_stops_the_nightly_run(tmp_path: Path) 
     assert unreadable["bomb.xlsx"] == "workbook-bomb"
     assert unreadable["empty.csv"] == "empty-file"
     assert unreadable["pipe.csv"] == "not-a-file"  # named, never opened
+    assert unreadable["pipe.eml"] == "not-a-file"
     assert read["formulas.csv"]["rows_in"] > 0 and read["formulas.csv"]["clean"] > 0
     # (the sample's lines, read through every wide encoding; output once, so duplicates)
     assert read["utf16.csv"]["rows_in"] == read["utf32.csv"]["rows_in"] == 14
@@ -133,6 +136,6 @@ def test_a_folder_of_hostile_inputs_never_stops_the_nightly_run(tmp_path: Path) 
     # (the named pipe stays, named each night: moving it to another file system would read
     # it).
     assert files_under(tmp_path) - files_under(work) == outside
-    assert {p.name for p in (work / "drop").iterdir()} <= {"pipe.csv"}
+    assert {p.name for p in (work / "drop").iterdir()} <= {"pipe.csv", "pipe.eml"}
     quarantined = {p.name for p in (work / "quarantine" / "drop").iterdir()}
     assert "far-cell.xlsx" in quarantined and "far-cell.xlsx.reason.txt" in quarantined

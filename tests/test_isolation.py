@@ -10,6 +10,7 @@ import shutil
 import time
 from pathlib import Path
 
+import openpyxl
 import pytest
 from conftest import MAPPINGS, ROOT
 from test_hostile_readers import TABLE, _row, workbook
@@ -19,6 +20,7 @@ from ingest.errors import InputError
 from ingest.inputs import Input
 from ingest.mapping.loader import load_mappings
 from ingest.readers import isolated, open_document
+from ingest.readers import xlsx as xlsx_module
 from ingest.reading import read_input
 
 ACME = ROOT / "samples" / "po" / "acme-PO-4500012345.xlsx"
@@ -109,3 +111,54 @@ def test_bytes_hashed_before_the_read_must_be_the_bytes_read(tmp_path: Path) -> 
         read_input(listed, load_mappings(MAPPINGS), digest=before)
     assert caught.value.code == "changed-during-run"
     assert read_input(listed, load_mappings(MAPPINGS), digest=listed.sha256()).rows_in > 0
+
+
+def test_workbooks_read_ahead_read_as_in_turn(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # While one input is worked on, the parser's process reads the next small workbooks:
+    # the batch is the one reading them in turn gives.
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for n in range(4):
+        acme_po(drop / f"po-{n}.xlsx", f"450001234{n}")
+    shutil.copy(SHOPIFY, drop / "shop.csv")
+    sent: list[str] = []
+    real = isolated.ahead
+
+    def counted(name: str, *args: object) -> object:
+        ticket = real(name, *args)  # type: ignore[arg-type]
+        if ticket is not None:
+            sent.append(Path(name).name)
+        return ticket
+
+    monkeypatch.setattr(isolated, "ahead", counted)
+    ahead = ingest([drop], tmp_path / "ahead", state_dir=tmp_path / "s1")
+    assert len(sent) >= 3  # (the first workbook is read ahead of its own turn too)
+    monkeypatch.setattr(xlsx_module, "read_ahead", lambda inputs: None)
+    in_turn = ingest([drop], tmp_path / "in-turn", state_dir=tmp_path / "s2")
+    assert ahead.manifest is not None and in_turn.manifest is not None
+    assert ahead.manifest["inputs"] == in_turn.manifest["inputs"]
+    assert ahead.batch_dir is not None and in_turn.batch_dir is not None
+    ours = (ahead.batch_dir / "orders.csv").read_text(encoding="utf-8")
+    theirs = (in_turn.batch_dir / "orders.csv").read_text(encoding="utf-8")
+    assert ours.replace(ahead.batch_dir.name, "B") == theirs.replace(in_turn.batch_dir.name, "B")
+
+
+def test_a_workbook_changed_after_it_was_read_ahead_is_read_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "po.xlsx"
+    shutil.copy(ACME, path)
+    one = Input.from_path(path)
+    xlsx_module.read_ahead([one])
+    acme_po(path, "4500099999")  # (a new size or time: the bytes read ahead are not used)
+    read = read_input(one, load_mappings(MAPPINGS))
+    assert read.details["form"]["order_id"] == "4500099999"  # type: ignore[index]
+    assert read.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def acme_po(target: Path, number: str) -> Path:
+    """The ACME sample with another PO number (saved by openpyxl: its Amount formulas
+    without values, the same in every copy)."""
+    book = openpyxl.load_workbook(ACME)
+    book.active["B6"] = number  # type: ignore[index]
+    book.save(target)
+    return target

@@ -18,13 +18,17 @@ from conftest import MAPPINGS, ROOT
 from PIL import Image
 
 from ingest.api import ingest
+from ingest.config import load_settings
 from ingest.errors import InputError
 from ingest.ocr_checks import snap
-from ingest.readers.scan import CONFIDENCE, ENGINE, PAGE, read_scan
+from ingest.readers import engines
+from ingest.readers.scan import CELLS, CONFIDENCE, ENGINE, PAGE, TEXT_LAYER, read_scan
 from ingest.writers.formats import unguarded
 
 sys.path.insert(0, str(ROOT / "bench"))
 import ocr_corpus as corpus
+import pytesseract
+import textpdf
 
 SEED = 3
 
@@ -259,3 +263,188 @@ def test_too_many_pages_are_refused_before_reading(monkeypatch: pytest.MonkeyPat
     with pytest.raises(InputError) as caught:
         read_scan("long.tif", ".tif", tiff.getvalue())
     assert caught.value.code == "too-large" and "ORDERMILL_MAX_PAGES" in caught.value.reason
+
+
+def lines_of(sheet: Any) -> list[tuple[str, list[str]]]:
+    """(page, cells) of every table row read."""
+    return [(extra[PAGE], row) for row, kind, extra in zip(
+        sheet.rows, sheet.kinds, sheet.extra, strict=True) if kind == "line"]
+
+
+def cells_of(page: corpus.Truth) -> list[list[str]]:
+    return [[str(line.no), line.sku, line.name, f"{line.quantity:,}", line.unit_price,
+             line.amount] for line in page.lines]
+
+
+def test_a_text_layer_pdf_is_read_from_its_text_never_ocrd(
+        tmp_path: Path, items: list[corpus.Product], monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = corpus.random.Random(11)
+    pages = [corpus.truth(0, 50, items, rng, lines=4), corpus.truth(0, 51, items, rng, lines=3)]
+    data = textpdf.text_po(pages)
+    sheet = read_scan("po.pdf", ".pdf", data)
+    # Both pages, each cell exactly as written (no OCR: no misread, no confidence below 100).
+    assert lines_of(sheet) == [("1", cells) for cells in cells_of(pages[0])] + [
+        ("2", cells) for cells in cells_of(pages[1])]
+    assert {extra[ENGINE] for extra in sheet.extra if extra} == {TEXT_LAYER}
+    assert sum("read from the PDF's text layer (not OCR'd)" in n for n in sheet.notes) == 2
+    # End to end: a text layer is not OCR, so its lines are not routed to review (no
+    # product list is configured, which would send every OCR'd line there).
+    one = tmp_path / "po.pdf"
+    one.write_bytes(textpdf.text_po(pages[:1]))
+    report, orders, rejects = run([one], tmp_path, None, monkeypatch)
+    assert rejects.height == 0
+    assert written(orders) == expected(pages[0])
+    assert set(orders["order_id"]) == {pages[0].po_number}
+    entry = report.manifest["inputs"][0]
+    assert entry["ocr"]["engines"] == [TEXT_LAYER]
+
+
+def test_a_scanners_invisible_ocr_layer_is_not_taken_as_text(
+        items: list[corpus.Product]) -> None:
+    # A "searchable PDF": the scan with another program's OCR as invisible text over it.
+    page, data, _ = corpus.page_of(0, 12, items, SEED, lines=3)
+    searchable = pytesseract.image_to_pdf_or_hocr(Image.open(io.BytesIO(data)),
+                                                  extension="pdf", config="--dpi 200")
+    sheet = read_scan("searchable.pdf", ".pdf", searchable)
+    assert any("invisible text over the scan" in note for note in sheet.notes)
+    assert all(extra[ENGINE].startswith("tesseract ") for extra in sheet.extra if extra)
+    assert [cells[1] for _, cells in lines_of(sheet)] == [line.sku for line in page.lines]
+
+
+def test_scanned_pages_keep_their_own_resolution(items: list[corpus.Product]) -> None:
+    # A 150 dpi scan in a PDF is rasterised at 150 dpi (not upscaled to 200), and a PNG at
+    # 300 dpi keeps its pixels.
+    page, data, _ = corpus.page_of(0, 13, items, SEED, lines=3)
+    image = Image.open(io.BytesIO(data))
+    small = image.resize((image.width * 3 // 4, image.height * 3 // 4))
+    pdf = io.BytesIO()
+    small.save(pdf, "PDF", resolution=150)
+    from ingest.readers.pages import load_pages
+    [loaded] = list(load_pages("scan.pdf", ".pdf", pdf.getvalue()))
+    assert loaded.dpi == 150 and abs(loaded.image.width - small.width) <= 1
+    big = image.resize((image.width * 3 // 2, image.height * 3 // 2))
+    [loaded] = list(load_pages("scan.png", ".png", _png(big, 300)))
+    assert loaded.dpi == 300 and loaded.image.size == big.size
+    sheet = read_scan("scan.pdf", ".pdf", pdf.getvalue())
+    assert any("rasterised at 150 dpi" in note for note in sheet.notes)
+    assert [cells[1] for _, cells in lines_of(sheet)] == [line.sku for line in page.lines]
+
+
+def _png(image: Image.Image, dpi: int) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG", dpi=(dpi, dpi))
+    return out.getvalue()
+
+
+def test_pages_on_their_side_are_turned_and_read(items: list[corpus.Product]) -> None:
+    page, data, _ = corpus.page_of(1, 14, items, SEED, lines=4)
+    fax = Image.open(io.BytesIO(data))
+    for angle in (90, 270):
+        sheet = read_scan("side.png", ".png", _png(fax.rotate(angle, expand=True), 200))
+        assert any("lay on its side" in note for note in sheet.notes), (angle, sheet.notes)
+        assert [cells[1] for _, cells in lines_of(sheet)] == [
+            line.sku for line in page.lines], angle
+
+
+def test_a_multipage_scanned_pdf_is_read_page_by_page_in_parallel(
+        items: list[corpus.Product], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORDERMILL_OCR_WORKERS", "2")
+    truths, images = [], []
+    for index in (15, 16, 17):
+        page, data, _ = corpus.page_of(1, index, items, SEED, lines=3)
+        truths.append(page)
+        images.append(Image.open(io.BytesIO(data)).convert("1"))
+    pdf = io.BytesIO()
+    images[0].save(pdf, "PDF", resolution=200, save_all=True, append_images=images[1:])
+    sheet = read_scan("faxes.pdf", ".pdf", pdf.getvalue())
+    assert [(p, cells[1]) for p, cells in lines_of(sheet)] == [
+        (str(number), line.sku) for number, page in enumerate(truths, start=1)
+        for line in page.lines]
+    assert sheet.details["pages"] == 3
+
+
+def test_a_300_page_pdf_is_refused_at_once_or_read_whole_when_allowed(
+        items: list[corpus.Product], monkeypatch: pytest.MonkeyPatch) -> None:
+    # 300 pages: two POs among 298 blank pages (a stack run through a scanner).
+    first, data, _ = corpus.page_of(0, 18, items, SEED, lines=2)
+    last, more, _ = corpus.page_of(0, 19, items, SEED, lines=2)
+    blank = Image.new("1", (850, 1100), 1)
+    pages = [Image.open(io.BytesIO(data)).convert("1"), *([blank] * 298),
+             Image.open(io.BytesIO(more)).convert("1")]
+    pdf = io.BytesIO()
+    pages[0].save(pdf, "PDF", resolution=200, save_all=True, append_images=pages[1:])
+    with pytest.raises(InputError) as caught:  # (the default limit: 100 pages)
+        read_scan("stack.pdf", ".pdf", pdf.getvalue())
+    assert caught.value.code == "too-large" and "300 pages" in caught.value.reason
+    monkeypatch.setenv("ORDERMILL_MAX_PAGES", "300")
+    sheet = read_scan("stack.pdf", ".pdf", pdf.getvalue())
+    assert [(p, cells[1]) for p, cells in lines_of(sheet)] == [
+        ("1", line.sku) for line in first.lines] + [("300", line.sku) for line in last.lines]
+    assert sheet.details["pages"] == 300
+    assert sheet.details["pages_without_table"] == list(range(2, 300))
+
+
+def test_review_lines_carry_a_picture_of_their_row_and_every_field_its_confidence(
+        tmp_path: Path, items: list[corpus.Product], monkeypatch: pytest.MonkeyPatch) -> None:
+    page, data, suffix = corpus.page_of(1, 20, items, SEED, lines=3)
+    path = tmp_path / f"fax{suffix}"
+    path.write_bytes(data)
+    report, _, rejects = run([path], tmp_path, None, monkeypatch)  # (all to review)
+    assert rejects.height == 3
+    for evidence, box in zip(rejects["evidence"], rejects["ocr:box"], strict=True):
+        picture = Image.open(report.batch_dir / evidence)
+        left, top, right, bottom = map(int, box.split(","))
+        assert picture.format == "PNG" and evidence.startswith("evidence/")
+        assert abs(picture.width - (right - left)) <= 12 and abs(
+            picture.height - (bottom - top)) <= 12
+    # Each cell's confidence and engine, in the rejects and in the manifest.
+    assert all("物料编码/SKU " in cells and "tesseract " in cells for cells in rejects[CELLS])
+    entry = report.manifest["inputs"][0]
+    assert set(entry["ocr"]["rows"]) == set(rejects["source_row"])
+    assert entry["form"]["order_id"] == page.po_number
+    assert entry["form_lineage"]["order_id"].startswith("confidence ")
+    # (the form is read by RapidOCR where it is installed: ingest.readers.engines)
+    assert engines.engine_for("form") in entry["form_lineage"]["order_id"]
+
+
+def test_the_product_list_is_named_in_ordermill_toml(
+        tmp_path: Path, items: list[corpus.Product], products_file: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ORDERMILL_PRODUCTS", raising=False)
+    _, data, _ = corpus.page_of(0, 21, items, SEED, lines=3)
+    path = tmp_path / "po.png"
+    path.write_bytes(data)
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "products.csv").write_bytes(products_file.read_bytes())
+    config = tmp_path / "conf" / "ordermill.toml"
+    config.write_text('products = "products.csv"\n', encoding="utf-8")
+    settings = load_settings({}, str(config), {})
+    assert settings.products == tmp_path / "conf" / "products.csv"
+    report = ingest([path], tmp_path / "out", mappings_dir=MAPPINGS, settings=settings,
+                    state_dir=tmp_path / "state")
+    assert report.manifest is not None
+    assert report.manifest["totals"]["clean"] == 3 and report.manifest["totals"]["rejected"] == 0
+
+
+def _huge_tiff() -> bytes:
+    """A TIFF whose header claims 30,000 x 30,000 pixels."""
+    out = io.BytesIO()
+    Image.new("1", (8, 8), 1).save(out, "TIFF", compression="group4")
+    data = bytearray(out.getvalue())  # (little-endian: PIL writes "II")
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    count = struct.unpack_from("<H", data, ifd)[0]
+    for entry in range(count):  # ImageWidth (256) and ImageLength (257), rewritten
+        at = ifd + 2 + 12 * entry
+        tag, kind = struct.unpack_from("<HH", data, at)
+        if tag in (256, 257):
+            if kind == 3:
+                struct.pack_into("<H", data, at + 8, 30_000)
+            else:
+                struct.pack_into("<I", data, at + 8, 30_000)
+    return bytes(data)
+
+
+def test_a_30000_pixel_square_tiff_is_refused_before_decoding() -> None:
+    with pytest.raises(InputError) as caught:
+        read_scan("huge.tif", ".tif", _huge_tiff())
+    assert caught.value.code == "image-bomb", caught.value.reason

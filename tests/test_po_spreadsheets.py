@@ -314,3 +314,56 @@ def test_line_numbers_count_within_each_order(tmp_path: Path, numbers: list[str]
     assert rejects.height == 0
     assert orders.select("order_id", "line_no").rows() == list(zip(numbers, line_numbers,
                                                                     strict=True))
+
+
+# The ACME sample as its Excel saves it as "CSV UTF-8": every row as wide as the sheet, the
+# values as displayed (a date as the US locale shows it), merged cells in their first cell.
+ACME_CSV = """\ufeffACME INDUSTRIAL SUPPLY, INC.,,,,,PURCHASE ORDER,,\r
+,,,,,Page 1 of 1,,\r
+,,,,,,,\r
+PO#:,4500012345,,,PO Date:,11/12/2024 9:30,,\r
+Buyer:,Dana Whitfield,,,Currency: USD,,,\r
+Ship To:,,,,Contact Phone:,(510) 555-0143,,\r
+"ACME Receiving Dock 3, 1200 Harbor Blvd, Oakland, CA 94607",,,,,,,\r
+,,,,,,,\r
+Line,Item No.,Description,Qty,UOM,Unit Price,Amount,Need By\r
+1,00451-B,"Stainless hex bolt M8x40, A2-70",500,EA,0.42,210.00,2024-12-02\r
+2,00452-B,"Hex nut M8, A2-70",500,EA,0.11,55.00,\r
+3,000123,"Flat washer M8, DIN 125","1,000",EA,0.04,40.00,\r
+,,,,,,,\r
+,,,,,Subtotal,305.00,\r
+,,,,,Total,305.00,\r
+,,,,,,,\r
+Notes: Please reference the PO# on all invoices and packing slips.,,,,,,,\r
+Authorized Signature: ______________________,,,,Date: ____________,,,\r
+"""
+
+
+def test_a_po_saved_as_csv_reads_like_its_workbook(tmp_path: Path) -> None:
+    source = tmp_path / "acme-PO-4500012345.csv"
+    source.write_text(ACME_CSV, encoding="utf-8", newline="")
+    manifest, orders, rejects = run([source], tmp_path)
+    entry = manifest["inputs"][0]
+    assert (entry["channel"], entry["header_row"], entry["encoding"]) == (
+        "po-acme", 9, "utf-8-sig")
+    assert (entry["rows_in"], entry["clean"], entry["rejected"]) == (3, 3, 0)
+    # The table ends at Subtotal, as in the workbook; the rows below it are layout.
+    assert entry["layout_rows"] == {"blank": 1, "above_header": 8, "footer": 1,
+                                    "below_table": 4}
+    assert entry["form"]["order_id"] == "4500012345"
+    assert orders["order_id"].unique().to_list() == ["4500012345"]
+    assert set(orders["currency"]) == {"USD"} and set(orders["buyer_phone"]) == {"+15105550143"}
+    assert set(orders["ordered_at"]) == {"2024-11-12T17:30:00Z"}  # m/d/Y H:M, LA time
+    assert set(orders["ship_address"]) == {
+        "ACME Receiving Dock 3, 1200 Harbor Blvd, Oakland, CA 94607"}
+    assert orders["quantity"].to_list() == ["500", "500", "1000"]
+    assert orders["line_total"].to_list() == ["210.00", "55.00", "40.00"]
+    assert rejects.height == 0
+
+
+def test_only_mappings_with_form_labels_read_text_files_as_forms() -> None:
+    # An export's text file is read as before: its blank rows dropped and counted, its rows
+    # after them still lines, nothing kept around the table.
+    mappings = load_mappings(MAPPINGS)
+    assert not any(m.reader.form for m in mappings if m.channel == "shopify")
+    assert all(m.reader.form for m in mappings if m.channel.startswith("po-"))

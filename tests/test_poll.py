@@ -172,6 +172,11 @@ def test_a_mail_with_nothing_readable_goes_to_review_with_the_reason(
     finally:
         ledger.close()
     assert outcomes == ["ingested", "review", "review"]
+    shown = subprocess.run([str(ORDERMILL), "history", "--config", str(tmp_path /
+                                                                      "ordermill.toml")],
+                           capture_output=True, text=True, cwd=tmp_path, check=True).stdout
+    assert "[unreadable-scan] " in shown and "is not a PDF ordermill can open" in shown
+    assert f"-> imap://{mailbox.user}@localhost/{REVIEW}" in shown
 
 
 def test_the_same_attachment_in_a_resend_is_ingested_once(
@@ -289,3 +294,20 @@ def test_hard_headers_and_an_oversized_attachment_through_the_mailbox(
         "PO-4500000081.csv"]
     assert [e["code"] for e in report.unreadable] == ["attachment-too-large"]
     assert len(folder(mailbox, PROCESSED)) == 1 and len(folder(mailbox, REVIEW)) == 1
+
+
+def test_a_full_mailbox_is_taken_over_several_polls_in_bounded_memory(
+        mailbox: Mailbox, settings_for, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_for(mailbox)
+    api.poll(settings)
+    mailbox.append("INBOX", [po_mail(f"45000009{n:02d}") for n in range(5)]
+                   + [unrelated_mail(9)])
+    one_mail = len(po_mail("4500000900"))
+    monkeypatch.setenv("ORDERMILL_POLL_MB", str(2.5 * one_mail / 1024 / 1024))
+    taken = []
+    for _ in range(3):
+        report = api.poll(settings)
+        taken.append(len(report.manifest["inputs"]) if report.manifest else 0)
+    assert taken == [2, 2, 1]
+    assert len(folder(mailbox, PROCESSED)) == 5 and len(folder(mailbox)) == 1
+    assert api.poll(settings).manifest is None

@@ -16,6 +16,7 @@ from conftest import ORDERMILL, SAMPLES, run_cli
 
 import ingest.reading as reading_module
 import ingest.runs as runs_module
+import ingest.together as together_module
 from ingest import api
 from ingest.config import load_settings
 from ingest.errors import EnvironmentFailure, ExitCode, writing_to
@@ -111,7 +112,7 @@ def test_a_file_written_to_while_it_is_read_waits_for_the_next_run(
     (tmp_path / "drop").mkdir()
     growing = tmp_path / "drop" / "export.csv"
     shutil.copy(TMALL, growing)
-    real = reading_module.map_and_check
+    real = reading_module.detect
 
     def appended_meanwhile(*args: object, **kwargs: object) -> object:
         with growing.open("ab") as handle:
@@ -119,13 +120,13 @@ def test_a_file_written_to_while_it_is_read_waits_for_the_next_run(
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(reading_module, "map_and_check", appended_meanwhile)
+    monkeypatch.setattr(reading_module, "detect", appended_meanwhile)
     settings = load_settings({}, str(config), {})
     report = api.run(settings)
     assert [(u["path"], u["code"]) for u in report.unreadable] == [
         (str(growing), "changed-during-run")]
     assert report.exit_code == ExitCode.UNREADABLE and growing.is_file()  # left, not moved
-    monkeypatch.setattr(reading_module, "map_and_check", real)
+    monkeypatch.setattr(reading_module, "detect", real)
     again = api.run(settings)
     assert again.manifest and again.manifest["totals"]["rows_in"] == 14
     assert not growing.exists()  # archived, once read whole
@@ -224,6 +225,7 @@ def test_a_reader_failing_on_one_input_quarantines_it_and_the_run_goes_on(
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(reading_module, "map_and_check", fails_on_odd)
+    monkeypatch.setattr(together_module, "map_and_check", fails_on_odd)  # (small inputs)
     report = api.run(load_settings({}, str(config), {}))
     assert report.unreadable == [{
         "path": str(odd), "code": "reader-failed",

@@ -15,8 +15,8 @@ from decimal import Decimal
 
 import polars as pl
 
+from ingest.columns import INPUT_SHIFT, READER_CODE, READER_DETAIL, ROW, WAITING
 from ingest.columns import RAW as RAW  # (its home is ingest.columns; imported from here too)
-from ingest.columns import READER_CODE, READER_DETAIL, ROW, WAITING
 from ingest.mapping.form import form_values
 from ingest.mapping.model import FieldRule, Mapping
 from ingest.mapping.orders import ShapedTable
@@ -51,8 +51,13 @@ class Compiled:
     form: dict[str, str | None] = field(default_factory=dict)  # form-label values found
 
 
-def compile_mapping(mapping: Mapping, shaped: ShapedTable,
-                    default_timezone: str = "UTC") -> Compiled:
+def compile_mapping(mapping: Mapping, shaped: ShapedTable, default_timezone: str = "UTC",
+                    form: dict[str, pl.Expr] | None = None, together: bool = False
+                    ) -> Compiled:
+    """``form``: the text of each form-label field (``ingest.mapping.form``), by default the
+    value found around this table; small inputs mapped together give a column of each
+    input's own value. ``together``: the table holds several inputs (``ingest.together``),
+    whose orders are each their own (``order_group``)."""
     raw = shaped.table
     columns = {normalised: shaped.substitutes.get(name, name)
                for normalised, name in header_columns(raw.header).items()}
@@ -63,7 +68,9 @@ def compile_mapping(mapping: Mapping, shaped: ShapedTable,
         actual = columns.get(normalise_name(name))
         return pl.col(CLEAN + actual) if actual else pl.lit(None, pl.String)
 
-    form = form_values(mapping, raw)  # PO-level values beside the table, by label
+    found = form_values(mapping, raw) if form is None else {}  # PO-level values, by label
+    form = form if form is not None else {name: pl.lit(value, pl.String)
+                                          for name, value in found.items()}
     frame = raw.frame.lazy()
     if shaped.carried:  # (the order shapes decided what reaches an order's other lines)
         frame = frame.with_columns(shaped.carried)
@@ -86,7 +93,7 @@ def compile_mapping(mapping: Mapping, shaped: ShapedTable,
     labels: dict[str, str] = {}
     for name, rule in mapping.fields.items():
         raw_exprs[name] = _raw_value(rule, source, mapping.values.get(name), splits,
-                                     form.get(name))
+                                     form.get(name, pl.lit(None, pl.String)))
         labels[name] = rule.label
     for name, value in mapping.constants.items():
         raw_exprs[name] = pl.lit(value, pl.String)
@@ -95,7 +102,7 @@ def compile_mapping(mapping: Mapping, shaped: ShapedTable,
     stage = frame.select(
         pl.col(ROW), pl.col(READER_CODE), pl.col(READER_DETAIL),
         *[expr.alias(RAW + name) for name, expr in raw_exprs.items()],
-        _waiting(mapping, source).alias(WAITING),
+        _waiting(mapping, source, together).alias(WAITING),
     ).collect()
 
     schema = polars_schema()
@@ -136,16 +143,16 @@ def compile_mapping(mapping: Mapping, shaped: ShapedTable,
         .with_columns(_unmasked(set(raw_exprs)))
         .select(ROW, READER_CODE, READER_DETAIL, WAITING, pl.col(f"^{RAW}.*$"),
                 *mappable_fields())
-        .with_columns(_derived(set(raw_exprs), stage))
-        .with_columns(_less_lines(mapping))
+        .with_columns(_derived(set(raw_exprs), stage, together))
+        .with_columns(_less_lines(mapping, together))
     )
     for name in derived_fields():
         labels.setdefault(name, "(computed)")
     divided = {name: rule.per for name, rule in mapping.fields.items() if rule.per}
-    return Compiled(frame, labels, frozenset(raw_exprs), missing, divided, form)
+    return Compiled(frame, labels, frozenset(raw_exprs), missing, divided, found)
 
 
-def _waiting(mapping: Mapping, source: Callable[[str], pl.Expr]) -> pl.Expr:
+def _waiting(mapping: Mapping, source: Callable[[str], pl.Expr], together: bool) -> pl.Expr:
     """True on every row of an order that has a row the mapping's ``[waiting]`` matches (the
     whole order waits: never half an order out). Grouped by the order's number as read."""
     rule = mapping.waiting
@@ -157,7 +164,7 @@ def _waiting(mapping: Mapping, source: Callable[[str], pl.Expr]) -> pl.Expr:
     order = mapping.fields.get("order_id")
     if order is None or not order.columns:
         return hit
-    return hit.any().over(_combined(order, source))
+    return hit.any().over(_combined(order, source), *([input_of_row()] if together else []))
 
 
 def _phones(stage: pl.DataFrame, mapping: Mapping, mapped: set[str]) -> dict[str, pl.Series]:
@@ -192,14 +199,14 @@ def _unmasked(mapped: set[str]) -> list[pl.Expr]:
             for name, pattern in MASKABLE.items() if name in mapped]
 
 
-def _less_lines(mapping: Mapping) -> list[pl.Expr]:
+def _less_lines(mapping: Mapping, together: bool) -> list[pl.Expr]:
     """``minus_lines``: an order-level amount less the sum of a line field over the
     order's lines (Shopify: Discount Amount − Σ Lineitem discount is the order's own
     discount), exact in Decimal."""
     exprs = []
     for name, rule in mapping.fields.items():
         if rule.minus_lines:
-            lines = pl.col(rule.minus_lines).sum().over("order_id")
+            lines = pl.col(rule.minus_lines).sum().over(order_group(together))
             exprs.append((pl.col(name) - lines).cast(MONEY, strict=False).alias(name))
     return exprs
 
@@ -320,11 +327,11 @@ def _combined(rule: FieldRule, src: Callable[[str], pl.Expr]) -> pl.Expr:
 
 
 def _raw_value(rule: FieldRule, src: Callable[[str], pl.Expr], values: dict[str, str] | None,
-               splits: dict[str, tuple[FieldRule, int]], form: str | None = None) -> pl.Expr:
+               splits: dict[str, tuple[FieldRule, int]], form: pl.Expr) -> pl.Expr:
     """The cleaned source text of one field; ``src(name)`` is a source column, cleaned;
-    ``form`` the text a form-label rule found (one value for every line)."""
+    ``form`` the text a form-label rule found (one value for every line of an input)."""
     if rule.form is not None:
-        expr = clean_text(pl.lit(form, pl.String))
+        expr = clean_text(form)
     elif rule.cases:
         branches: list[pl.Expr] = []
         for case in rule.cases:
@@ -355,31 +362,35 @@ def _raw_value(rule: FieldRule, src: Callable[[str], pl.Expr], values: dict[str,
     return expr
 
 
-def _stand_together(stage: pl.DataFrame, mapped: set[str]) -> bool:
+def _stand_together(stage: pl.DataFrame, mapped: set[str], together: bool) -> bool:
     """Whether each order's rows stand together (as exports write them), told from the
     order numbers' text (which order_id, a text field, is): as many runs as numbers."""
     if "order_id" not in mapped or not stage.height:
         return False
     order = pl.col(RAW + "order_id")
+    if together:  # (each input's own orders)
+        order = pl.struct(input_of_row(), order)
     runs, distinct = stage.select(order.rle_id().max().alias("runs") + 1,
                                   order.n_unique().alias("distinct")).row(0)
     return bool(runs == distinct)
 
 
-def _derived(mapped: set[str], stage: pl.DataFrame) -> list[pl.Expr]:
+def _derived(mapped: set[str], stage: pl.DataFrame, together: bool) -> list[pl.Expr]:
     """The fields computed from others (``stage``: the cleaned source texts, ``RAW``)."""
     exprs = []
     if "line_no" not in mapped:
-        if _stand_together(stage, mapped):
+        if _stand_together(stage, mapped, together):
             # The place in the order's run of rows: a scan, 5x cheaper than the window
             # over order numbers below, and the same numbers when an order's rows touch.
             row = pl.int_range(pl.len(), dtype=pl.Int64)
-            first = pl.when((row == 0) | pl.col("order_id").ne_missing(
-                pl.col("order_id").shift())).then(row).forward_fill()
+            starts = (row == 0) | pl.col("order_id").ne_missing(pl.col("order_id").shift())
+            if together:
+                starts = starts | input_of_row().ne(input_of_row().shift())
+            first = pl.when(starts).then(row).forward_fill()
             exprs.append((row - first + 1).alias("line_no"))
         else:
-            exprs.append(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("order_id")
-                         .alias("line_no"))
+            exprs.append(pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+                         .over(order_group(together)).alias("line_no"))
     zero = pl.lit(0).cast(MONEY)
     if "discount_amount" in mapped:
         # No discount in the source is 0; a discount that does not read stays empty, so
@@ -395,6 +406,18 @@ def _derived(mapped: set[str], stage: pl.DataFrame) -> list[pl.Expr]:
     else:
         exprs.append(computed.alias("line_total"))
     return exprs
+
+
+def input_of_row() -> pl.Expr:
+    """The input a row belongs to among small inputs mapped together (its identity's high
+    bits, ``INPUT_SHIFT``): 0 for every row of an input mapped alone."""
+    return pl.col(ROW) // (1 << INPUT_SHIFT)
+
+
+def order_group(together: bool = False) -> list[pl.Expr]:
+    """An order's lines: its number, within its input when several are mapped together (two
+    of them may carry the same order: each is checked on its own, as when mapped alone)."""
+    return [pl.col("order_id"), input_of_row()] if together else [pl.col("order_id")]
 
 
 def expected_line_total() -> pl.Expr:

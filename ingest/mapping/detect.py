@@ -34,12 +34,13 @@ a peek) the document keeps, for as long as it is open.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Protocol
 
 from ingest.errors import InputError
 from ingest.inputs import Input
 from ingest.mapping.model import Mapping
-from ingest.readers.base import Document, Peek, find_header, normalise_name
+from ingest.readers.base import Document, Peek, find_header, normalise_name, normalised
 from ingest.readers.options import ReaderOptions
 
 
@@ -184,7 +185,7 @@ def _columns_found(peek: Peek, header_row: int, mapping: Mapping) -> int:
     index = header_row - peek.first_row
     if not 0 <= index < len(peek.names):
         return 0
-    return len({normalise_name(c) for c in mapping.used_columns} & peek.names[index])
+    return len(normalised(tuple(sorted(mapping.used_columns))) & peek.names[index])
 
 
 def _tried(mapping: Mapping, sheets: list[str]) -> list[ReaderOptions]:
@@ -192,7 +193,13 @@ def _tried(mapping: Mapping, sheets: list[str]) -> list[ReaderOptions]:
     sheet in turn when it names none (for a workbook)."""
     if mapping.reader.sheet is not None or not sheets:
         return [mapping.reader]
-    return [replace(mapping.reader, sheet=sheet) for sheet in sheets]
+    return _on_sheets(mapping.reader, tuple(sheets))
+
+
+@lru_cache(maxsize=1 << 10)
+def _on_sheets(options: ReaderOptions, sheets: tuple[str, ...]) -> list[ReaderOptions]:
+    """``options`` pointed at each sheet (every mapping, every workbook of a layout: once)."""
+    return [replace(options, sheet=sheet) for sheet in sheets]
 
 
 def _has_sheet(sheets: list[str], sheet: str | int | None) -> bool:
@@ -235,7 +242,7 @@ def _has_signature(peek: Peek, header_row: int, mapping: Mapping) -> bool:
     index = header_row - peek.first_row
     if not 0 <= index < len(peek.rows):
         return False
-    return {normalise_name(s) for s in mapping.header_contains} <= peek.names[index]
+    return normalised(mapping.header_contains) <= peek.names[index]
 
 
 def near_misses(peek: Peek, mappings: list[Mapping]) -> list[NearMiss]:

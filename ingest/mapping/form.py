@@ -25,24 +25,41 @@ COLON = re.compile(r"\s*[:：]\s*")
 
 def form_values(mapping: Mapping, raw: RawTable) -> dict[str, str | None]:
     """field -> the text of its form value (None when its label is not found)."""
-    return {name: find_value(rule.form, raw.rows_outside)
-            for name, rule in mapping.fields.items() if rule.form is not None}
+    rules = {name: rule.form for name, rule in mapping.fields.items() if rule.form is not None}
+    if not rules:
+        return {}
+    cells = _cells(raw.rows_outside)  # (each cell's label forms: once for every field)
+    return {name: find_value(form, raw.rows_outside, cells) for name, form in rules.items()}
 
 
-def find_value(form: FormLabel, rows: list[tuple[int, list[str]]]) -> str | None:
+# A non-empty cell outside the table: (row index, column, text, its label key, the label key
+# of the text before a colon and what follows the colon, or None when it has no colon).
+_Cell = tuple[int, int, str, str, tuple[str, str] | None]
+
+
+def _cells(rows: list[tuple[int, list[str]]]) -> list[_Cell]:
+    cells: list[_Cell] = []
+    for index, (_, texts) in enumerate(rows):
+        for column, text in enumerate(texts):
+            if text:
+                head, colon, tail = _split_colon(text)
+                cells.append((index, column, text, _label_key(text),
+                              (normalise_name(head), tail) if colon and tail else None))
+    return cells
+
+
+def find_value(form: FormLabel, rows: list[tuple[int, list[str]]],
+               cells: list[_Cell] | None = None) -> str | None:
     """The first label hit, top to bottom and left to right, that has a value."""
     labels = {_label_key(label) for label in form.labels}
     pattern = re.compile(form.pattern) if form.pattern else None
-    for index, (_, cells) in enumerate(rows):
-        for column, text in enumerate(cells):
-            if not text:
-                continue
-            hit, inline = _match(text, labels, pattern)
-            if not hit:
-                continue
-            value = inline or _beside(form.take, rows, index, column)
-            if value:
-                return value
+    for index, column, text, key, split in cells if cells is not None else _cells(rows):
+        hit, inline = _match(text, labels, pattern, key, split)
+        if not hit:
+            continue
+        value = inline or _beside(form.take, rows, index, column)
+        if value:
+            return value
     return None
 
 
@@ -51,8 +68,8 @@ def _label_key(text: str) -> str:
     return normalise_name(text).rstrip(":：").strip()
 
 
-def _match(text: str, labels: set[str], pattern: re.Pattern[str] | None
-           ) -> tuple[bool, str | None]:
+def _match(text: str, labels: set[str], pattern: re.Pattern[str] | None, key: str,
+           split: tuple[str, str] | None) -> tuple[bool, str | None]:
     """Does the cell hold the label, and a value after it (``PO#: 4500012345``)?"""
     if pattern is not None:
         found = pattern.search(text)
@@ -60,11 +77,10 @@ def _match(text: str, labels: set[str], pattern: re.Pattern[str] | None
             return False, None
         inline = found.group(1) if pattern.groups and found.group(1) else None
         return True, inline.strip() if inline else None
-    if _label_key(text) in labels:
+    if key in labels:
         return True, None
-    head, colon, tail = _split_colon(text)
-    if colon and normalise_name(head) in labels and tail:
-        return True, tail
+    if split is not None and split[0] in labels:
+        return True, split[1]
     return False, None
 
 
@@ -94,8 +110,8 @@ def formula_gap_messages(raw: RawTable, mapping: Mapping) -> RawTable:
     """Rows the reader marked ``formula-without-value`` keep the mark only when the mapping
     reads one of those columns, with a message naming the field and the column."""
     frame = raw.frame
-    if READER_CODE not in frame.columns or not frame.height:
-        return raw
+    if READER_CODE not in frame.columns or not (frame[READER_CODE] == FORMULA_GAP).any():
+        return raw  # (most tables: no such row, nothing to render)
     messages: dict[str, str] = {}
     for name, rule in mapping.fields.items():
         for column in rule.source_columns:

@@ -10,6 +10,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -236,6 +237,8 @@ def parse_mapping(data: dict[str, Any], path: str) -> Mapping:
                                f"{name} = \"<source column>\" under [fields] or [constants]",
                                keys=("fields",), missing=name)
 
+    if any(rule.form is not None for rule in fields.values()):
+        reader = replace(reader, form=True)  # (its values are read around the table)
     return Mapping(
         channel=channel,
         path=path,

@@ -7,8 +7,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ingest.errors import InputError
 from ingest.inputs import Input
+from ingest.readers import xlsx
 from ingest.readers.base import ChunkDocument, Document, Peek, RawTable, Reader
 from ingest.readers.csv import CsvReader
 from ingest.readers.options import ReaderOptions
@@ -54,6 +57,12 @@ def open_document(source: Input) -> Document:
     return reader_for(source).open(source)
 
 
+def read_ahead(inputs: Iterable[Input]) -> None:
+    """Inputs the run will read next: a reader may start on them now (small workbooks go to
+    the parser's process, which reads them while the run works on the ones before)."""
+    xlsx.read_ahead(inputs)
+
+
 __all__ = [
     "CONTAINER_SUFFIXES",
     "READERS",
@@ -65,6 +74,7 @@ __all__ = [
     "ReaderOptions",
     "listed_suffixes",
     "open_document",
+    "read_ahead",
     "reader_for",
     "register",
 ]

@@ -34,6 +34,7 @@ from ingest.readers.options import ReaderOptions
 PEEK_ROWS = 50
 WHITESPACE_RUN = re.compile(r"\s+")
 CHUNK_BYTES = 64 << 20  # a piece of a big file: small against memory, big against overhead
+SMALL_BYTES = 1 << 20  # an input up to this size is mapped with others (``ingest.together``)
 FORMULA_GAP = "formula-without-value"  # a reader code whose detail lists column names ...
 GAP_SEPARATOR = "\x1f"  # ... separated by this; the mapping turns it into the message
 
@@ -54,6 +55,12 @@ class Peek:
         signature is looked for in them, so they are normalised once."""
         return [frozenset(normalise_name(cell) for cell in row if cell) for row in self.rows]
 
+    @cached_property
+    def all_names(self) -> frozenset[str]:
+        """Every peeked row's names: a signature not among them is in no row (most
+        mappings' signatures, for any one file: told at once)."""
+        return frozenset().union(*self.names)
+
 
 @dataclass
 class RawTable:
@@ -72,6 +79,12 @@ class RawTable:
     # A piece of a big file (``ChunkDocument``): how many bytes of the file were read when it
     # was cut, for progress. None for a whole table.
     read_to: int | None = None
+    # What the reader tells of how it read the input, for its manifest entry (a scan: its
+    # pages, its engines, each table row's cell confidences).
+    details: dict[str, object] = field(default_factory=dict)
+    # How rows outside the table were read, by row number (a scan's form lines: their
+    # confidence and engine): the manifest names it beside each form value found there.
+    lineage: dict[int, str] = field(default_factory=dict)
 
 
 class Document(Protocol):
@@ -171,37 +184,72 @@ def split_table(frame: pl.DataFrame, header: list[str], footer: str | None) -> t
     mapping names a footer pattern, rows whose first cell, or first two cells joined by a
     comma, match it (totals, export notes; eBay writes "4, record(s) downloaded" over two)."""
     names = [*header, *[c for c in frame.columns if c.startswith("__extra")]]
-    # Only rows with little text can be blank: measure lengths (cheap) before trimming
-    # every cell of every row (not cheap).
-    short = frame.select(pl.sum_horizontal(
-        [pl.col(n).str.len_bytes().fill_null(0) for n in names]) <= 4 * len(names)).to_series()
-    candidates = short.arg_true()
-    empty = frame[candidates].select(pl.all_horizontal(
-        [pl.col(n).str.strip_chars().fill_null("") == "" for n in names])).to_series()
-    blank = pl.Series([False] * frame.height, dtype=pl.Boolean).scatter(
-        candidates.filter(empty), True)
-    is_footer = pl.lit(False)
+    if frame.height <= SMALL_TABLE_ROWS:
+        blank = pl.Series(_blank_rows([frame[n].to_list() for n in names]), dtype=pl.Boolean)
+    else:
+        # Only rows with little text can be blank: measure lengths (cheap) before trimming
+        # every cell of every row (not cheap).
+        short = frame.select(pl.sum_horizontal(
+            [pl.col(n).str.len_bytes().fill_null(0) for n in names]) <= 4 * len(names))
+        candidates = short.to_series().arg_true()
+        empty = frame[candidates].select(pl.all_horizontal(
+            [pl.col(n).str.strip_chars().fill_null("") == "" for n in names])).to_series()
+        blank = pl.Series([False] * frame.height, dtype=pl.Boolean).scatter(
+            candidates.filter(empty), True)
+    dropped, footers = blank, 0
     if footer:
-        first = pl.col(header[0]).str.strip_chars()
+        first = frame[header[0]].str.strip_chars()
         is_footer = first.str.contains(footer).fill_null(False)
         if len(header) > 1:
-            two = pl.concat_str([pl.col(header[0]).fill_null(""),
-                                 pl.col(header[1]).fill_null("")], separator=",")
+            two = frame[header[0]].fill_null("") + "," + frame[header[1]].fill_null("")
             is_footer = is_footer | two.str.strip_chars().str.contains(footer).fill_null(False)
-        is_footer = is_footer & ~blank
-    marked = frame.with_columns(__blank=blank, __footer=is_footer)
-    counts = marked.select(pl.col("__blank").sum(), pl.col("__footer").sum()).row(0)
-    table = marked.filter(~pl.col("__blank") & ~pl.col("__footer")).drop("__blank", "__footer")
-    return table, {"blank": int(counts[0]), "footer": int(counts[1])}
+        at_footer = is_footer & ~blank
+        dropped, footers = blank | at_footer, int(at_footer.sum())
+    if not dropped.any():
+        table = frame
+    elif frame.height <= SMALL_TABLE_ROWS:  # (a gather by position: cheaper than a query)
+        table = frame[pl.Series([i for i, gone in enumerate(dropped.to_list()) if not gone],
+                                dtype=pl.UInt32)]
+    else:
+        table = frame.filter(~dropped)
+    return table, {"blank": int(blank.sum()), "footer": footers}
+
+
+# What polars' ``str.strip_chars()`` trims (Unicode White_Space): Python's ``str.strip()``
+# would trim the separators U+001C-U+001F as well.
+WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def _blank_rows(columns: list[list[str | None]]) -> list[bool]:
+    """``split_table``'s blank rows, by Python over a small table's cells: planning a polars
+    query over every column costs more than the work (a millisecond for 20 rows). A row
+    is blank when its text is short (at most 4 bytes a column) and every cell is empty
+    once trimmed, as the query over a big table tells it."""
+    limit = 4 * len(columns)
+    return [sum(len(v.encode()) for v in row if v) <= limit
+            and all(not v or not v.strip(WHITESPACE) for v in row)
+            for row in zip(*columns, strict=True)] if columns else []
+
+
+SMALL_TABLE_ROWS = 10_000  # a table this small is marked in one pass (``split_table``)
 
 
 def find_header(peek: Peek, signature: tuple[str, ...]) -> int | None:
     """Spreadsheet row number of the first peeked row holding every signature name."""
-    wanted = {normalise_name(s) for s in signature}
+    wanted = normalised(signature)
+    if not wanted <= peek.all_names:
+        return None
     for offset, names in enumerate(peek.names):
         if wanted <= names:
             return peek.first_row + offset
     return None
+
+
+@lru_cache(maxsize=1 << 10)
+def normalised(names: tuple[str, ...]) -> frozenset[str]:
+    """A signature's (or any list of column names') names as they compare, once."""
+    return frozenset(normalise_name(name) for name in names)
 
 
 # What an export or a spreadsheet leaves around a header name: a byte-order mark, tabs

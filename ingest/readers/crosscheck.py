@@ -150,6 +150,6 @@ def _settle(row: int, here: list[str], first: dict[str, tesseract.Read],
         if text in variants(other[role], role):
             read = make(text, second[role].confidence, name)
         else:  # (a plain variant of tesseract's own reading)
-            read = make(text, first[role].confidence, getattr(first[role], "engine", ""))
+            read = make(text, first[role].confidence, first[role].engine)
         reads[numeric[role]][cells[row][role][0]] = read
     return dict(zip(here, combo, strict=True))

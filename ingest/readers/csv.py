@@ -33,6 +33,7 @@ from ingest.readers import limits
 from ingest.readers.base import (
     CHUNK_BYTES,
     PEEK_ROWS,
+    SMALL_TABLE_ROWS,
     NotChunkable,
     Opened,
     Peek,
@@ -48,6 +49,7 @@ from ingest.readers.encoding import (
     undecodable,
     utf8_transcoder,
 )
+from ingest.readers.layout import context_rows, table_end
 from ingest.readers.options import ReaderOptions
 
 DELIMITERS = (",", "\t", ";", "|")
@@ -72,20 +74,31 @@ class CsvDocument(Opened):
 
     def __init__(self, source: Input) -> None:
         super().__init__(source)
-        # Peeks by what changes them (detection tries each mapping's options; most share).
+        # Peeks by what changes them (detection tries each mapping's options; most share),
+        # and by what they come to: an automatic delimiter is the one it finds.
         self._peeks: dict[tuple[str, str], Peek] = {}
+        self._found: dict[tuple[str, str], Peek] = {}
+        self._head: bytes | None = None  # the first bytes, read once for every peek
+        self._whole: bytes | None = None  # a file no longer than a peek's head: read once
 
     def peek(self, options: ReaderOptions) -> Peek:
         key = (options.encoding, options.delimiter)
         if key not in self._peeks:
-            # One byte past the head: decode_head then knows the file goes on, and a
-            # character cut at the head's end is left out rather than called undecodable.
-            head = _read(self.input, HEAD_BYTES + 1)
-            text, encoding = decode_head(head, options.encoding, self.input.name)
+            if self._head is None:
+                # One byte past the head: decode_head then knows the file goes on, and a
+                # character cut at the head's end is left out rather than called
+                # undecodable.
+                self._head = _read(self.input, HEAD_BYTES + 1)
+                if len(self._head) <= HEAD_BYTES:
+                    self._whole = self._head  # (the read parses these bytes: what is hashed)
+            text, encoding = decode_head(self._head, options.encoding, self.input.name)
             delimiter = _delimiter(text, options, self.input)
-            rows = [row for row, _ in _head_records(text, delimiter)]
-            _check_width(self.input.name, rows)
-            self._peeks[key] = Peek(rows=rows, encoding=encoding, delimiter=delimiter)
+            found = (encoding, delimiter)
+            if found not in self._found:
+                rows = [row for row, _ in _head_records(text, delimiter)]
+                _check_width(self.input.name, rows)
+                self._found[found] = Peek(rows=rows, encoding=encoding, delimiter=delimiter)
+            self._peeks[key] = self._found[found]
         return self._peeks[key]
 
     def sheets(self) -> list[str]:
@@ -93,14 +106,15 @@ class CsvDocument(Opened):
 
     def read(self, options: ReaderOptions, header_row: int) -> RawTable:
         source = self.input
-        as_read = _read(source)
+        as_read = self._whole if self._whole is not None else _read(source)
         self.digest = digest_of(as_read)  # what is parsed is what is hashed
         data, encoding = to_utf8(as_read, options.encoding, source.name)
         del as_read
         _LineLengths(source.name).feed(data)  # before the parser copies a giant line
         if _mac_line_ends(data):
             data = data.replace(b"\r", b"\n")
-        delimiter, header, start = _header(data[:HEAD_BYTES], options, source, header_row)
+        data_head = data[:HEAD_BYTES]
+        delimiter, header, start = _header(data_head, options, source, header_row)
         body = data[start:]
         del data  # the body is a copy: one file's worth of memory less at the peak
         try:
@@ -122,6 +136,12 @@ class CsvDocument(Opened):
                              code="malformed-csv") from None
         raw = _table(source, frame, header, header_row, options, encoding, delimiter)
         raw.layout["above_header"] = header_row - 1
+        if options.form:  # (the form's rows above the table, for the mapping's labels)
+            above = _head_records(data_head.decode("utf-8", errors="ignore"), delimiter,
+                                  limit=header_row - 1)
+            raw.rows_outside[:0] = [(number, cells) for number, (row, _) in
+                                    enumerate(above, start=1)
+                                    if any(cells := [cell.strip() for cell in row])]
         if parser != "fast":
             raw.notes.append("quotes inside unquoted fields: read leniently, as Excel does")
         return raw
@@ -133,6 +153,8 @@ class CsvDocument(Opened):
         is read and decoded piece by piece. Row numbers, codes and layout counts are the
         whole file's (``above_header`` comes with the first piece).
         Raises ``NotChunkable`` (possibly after some pieces) where ``read`` must be used."""
+        if options.form:
+            raise NotChunkable  # (a form's table ends where its totals start: read whole)
         source = self.input
         try:
             handle = HashingReader(source.open())  # what is parsed is what is hashed
@@ -303,10 +325,22 @@ def _table(source: Input, frame: pl.DataFrame, header: list[str], header_row: in
            options: ReaderOptions, encoding: str, delimiter: str) -> RawTable:
     """Parsed records as the table under the header: spreadsheet row numbers, blank and
     footer rows left out and counted."""
-    frame = frame.with_columns((pl.col(ROW) + header_row + 1).alias(ROW))
-    table, layout = split_table(frame, header, options.footer)
-    table = table.drop([c for c in table.columns if c.startswith("__extra")])
-    return RawTable(source.name, header, header_row, table, encoding, delimiter, layout)
+    frame = frame.clone()  # (numbered in place, not by a query: cheaper for small files)
+    frame.replace_column(frame.get_column_index(ROW), frame[ROW] + (header_row + 1))
+    if not options.form:
+        table, layout = split_table(frame, header, options.footer)
+        table = table[[c for c in table.columns if not c.startswith("__extra")]]
+        return RawTable(source.name, header, header_row, table, encoding, delimiter, layout)
+    # A form's table (``ReaderOptions.form``) ends as a workbook's does; the rows below it
+    # are kept, as cells, for the mapping's labels.
+    end, at_footer = table_end(frame, header, options.footer)
+    outside = context_rows(frame[header], end, frame.height, header_row + 1)
+    table, layout = split_table(frame.head(end), header, None)
+    table = table[[c for c in table.columns if not c.startswith("__extra")]]
+    layout["footer"] = int(at_footer)
+    layout["below_table"] = frame.height - end - int(at_footer)
+    return RawTable(source.name, header, header_row, table, encoding, delimiter, layout,
+                    rows_outside=outside)
 
 
 def _utf8_blocks(first: bytes, handle: HashingReader, encoding: str,
@@ -401,9 +435,13 @@ def _parse_fast(body: bytes, header: list[str], delimiter: str,
     if frame.height != len(delims):
         raise _NeedsLenient
     # A record's fields: its delimiter characters, less those inside quoted values, plus one.
-    inside_values = frame.select(pl.sum_horizontal(
-        [pl.col(c).str.count_matches(delimiter, literal=True).fill_null(0)
-         for c in frame.columns])).to_series()
+    if frame.height <= SMALL_TABLE_ROWS:  # (Python: planning the query costs more)
+        inside_values = pl.Series([sum(v.count(delimiter) for v in row if v) for row in zip(
+            *(frame[c].to_list() for c in frame.columns), strict=True)], dtype=pl.UInt32)
+    else:
+        inside_values = frame.select(pl.sum_horizontal(
+            [pl.col(c).str.count_matches(delimiter, literal=True).fill_null(0)
+             for c in frame.columns])).to_series()
     fields = delims - inside_values + 1
     frame = _mark_structure(frame, header, fields, b"\x00" in body)
     if truncated is not None:
@@ -427,6 +465,8 @@ def _has_stray_quote(line: bytes, delimiter: bytes) -> bool:
 
 def _mark_structure(frame: pl.DataFrame, header: list[str], fields: pl.Series,
                     has_nul: bool) -> pl.DataFrame:
+    if frame.height <= SMALL_TABLE_ROWS:
+        return _small_marks(frame, header, fields, has_nul)
     width = len(header)
     # One empty field past the header's last is a trailing delimiter, not a shifted row:
     # Tmall's 宝贝报表 ends every data row with a comma.
@@ -445,10 +485,37 @@ def _mark_structure(frame: pl.DataFrame, header: list[str], fields: pl.Series,
     )
 
 
+def _small_marks(frame: pl.DataFrame, header: list[str], fields: pl.Series,
+                 has_nul: bool) -> pl.DataFrame:
+    """``_mark_structure`` by Python over a small table's rows (the same rules)."""
+    width = len(header)
+    nul = [any("\x00" in v for v in row if v) for row in zip(
+        *(frame[h].to_list() for h in header), strict=True)] if has_nul else [False] * len(
+        fields)
+    codes: list[str | None] = []
+    details: list[str | None] = []
+    for count, spill, has in zip(fields.to_list(), frame["__extra"].to_list(), nul, strict=True):
+        trailing = count == width + 1 and not spill
+        code = ("too-many-fields" if count > width and not trailing else
+                "too-few-fields" if count < width else "nul-byte" if has else None)
+        codes.append(code)
+        details.append(f"{count} fields, the header has {width}" if code in STRUCTURAL
+                       else None)
+    marked = frame.with_row_index(ROW)
+    marked.replace_column(0, pl.Series(ROW, range(frame.height), dtype=pl.Int64))
+    return marked.hstack([pl.Series(READER_CODE, codes, dtype=pl.String),
+                          pl.Series(READER_DETAIL, details, dtype=pl.String)])
+
+
+SMALL_BODY = 1 << 16  # text this short has its record structure told by Python
+
+
 def _record_structure(body: bytes, delimiter: str) -> tuple[pl.Series, int | None]:
     """How many delimiter characters each CSV record holds (as separators or inside quoted
     values), and, when the body ends inside quotes, the byte offset where its last record
     starts. Found over physical lines by quote parity: no regex, so a few cheap passes."""
+    if len(body) <= SMALL_BODY:
+        return _small_record_structure(body, delimiter)
     lines = _physical_lines(body)
     quotes = pl.col("line").str.count_matches(QUOTE, literal=True)
     delims = pl.col("line").str.count_matches(delimiter, literal=True)
@@ -466,6 +533,26 @@ def _record_structure(body: bytes, delimiter: str) -> tuple[pl.Series, int | Non
         # line reader drops a CRLF's carriage return, so line lengths would not do).
         open_start = _last_record_end(body, 0)
     return per_record.to_series(), open_start
+
+
+def _small_record_structure(body: bytes, delimiter: str) -> tuple[pl.Series, int | None]:
+    """``_record_structure`` by Python over a short text's lines (the same lines as
+    ``_physical_lines`` splits, the same counts): planning the queries costs more."""
+    if not body:
+        return pl.Series("before", [], dtype=pl.UInt32), None
+    text = body.decode("utf-8", "replace")  # (quotes, delimiters and line ends are ASCII)
+    lines = text.split("\n")[: text.count("\n") + (0 if text.endswith("\n") else 1)]
+    starts: list[int] = []  # the delimiters before each record's first line
+    quotes = delims = 0
+    for line in lines:
+        if not quotes % 2:  # (a line that starts outside quotes starts a record)
+            starts.append(delims)
+        quotes += line.count(QUOTE)
+        delims += line.count(delimiter)
+    per_record = [after - before for before, after in zip(starts, [*starts[1:], delims],
+                                                           strict=True)]
+    open_start = _last_record_end(body, 0) if quotes % 2 else None
+    return pl.Series("before", per_record, dtype=pl.UInt32), open_start
 
 
 def _physical_lines(body: bytes) -> pl.DataFrame:

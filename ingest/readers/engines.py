@@ -25,23 +25,16 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from PIL import Image
 
 from ingest.errors import InputError
 from ingest.readers import crosscheck, rapid, tesseract
+from ingest.readers.tesseract import Line, Read
 
 TEXT_ENGINE_ENV = "ORDERMILL_TEXT_OCR"
 LINE_NUMBER_LABELS = {"no", "no.", "#", "序号", "行号", "line", "item no.", "line no."}
 CHOICES = ("auto", "rapidocr", "tesseract")
-
-
-@dataclass(frozen=True)
-class Read(tesseract.Read):
-    """A cell's text and confidence, and the engine that read it (``rapidocr 1.4.4``)."""
-
-    engine: str = ""
 
 
 def text_engine() -> str:
@@ -80,13 +73,11 @@ def describe() -> str:
 
 
 def read_column(cells: list[Image.Image], kind: str) -> list[Read]:
-    """A column's cells, by the engine for its kind."""
-    name = engine_for(kind)
-    if name.startswith("rapidocr"):
-        found = rapid.read_cells(cells)
-    else:
-        found = tesseract.read_strip(cells, kind)
-    return [Read(r.text, r.confidence, name if r.text else "") for r in found]
+    """A column's cells, by the engine for its kind (``header`` reads as ``text``)."""
+    kind = "text" if kind == "header" else kind
+    if engine_for(kind).startswith("rapidocr"):
+        return rapid.read_cells(cells)
+    return tesseract.read_strip(cells, kind)
 
 
 def read_columns(rows: int, columns: list[tuple[list[int], list[Image.Image], str, str]]
@@ -117,7 +108,7 @@ def read_columns(rows: int, columns: list[tuple[list[int], list[Image.Image], st
     result = [found[i] for i in range(len(columns))]
     if text_engine() == "rapidocr":
         crosscheck.second_look(rows, [(filled, crops, kind) for filled, crops, kind, _ in columns],
-                               result, [label for *_, label in columns], Read)  # type: ignore[arg-type]
+                               result, [label for *_, label in columns], Read)
     return result
 
 
@@ -127,14 +118,8 @@ def _line_number(label: str) -> bool:
     return bool(parts & LINE_NUMBER_LABELS)
 
 
-def read_form(region: Image.Image) -> list[tesseract.Line]:
+def read_form(region: Image.Image) -> list[Line]:
     """The form area's lines, by the engine for text."""
     if engine_for("form").startswith("rapidocr"):
         return rapid.read_lines(region)
     return tesseract.read_lines(region)
-
-
-def short(read: tesseract.Read) -> str:
-    """The engine's name without its version (``rapidocr``), or "" when nothing was read."""
-    engine = read.engine if isinstance(read, Read) else ""
-    return engine.split()[0] if engine else ""

@@ -12,6 +12,11 @@ the child is replaced, and the run goes on.
 
 What the child returns crosses as an Arrow IPC file (a sheet's grid of strings), not
 through the pipe: a pickled 200,000-line grid costs a second, the file a tenth of that.
+
+Calls may be sent ahead of when their answers are needed (``submit``): the child works on
+the next workbooks while the run works on this one. It answers in order, so an answer
+that does not come belongs to the oldest call still waiting: that input alone gets the
+reason, and the calls sent after it go to the new child.
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import polars as pl
 
@@ -63,7 +69,70 @@ def call(name: str, function: Callable[..., T], *args: Any) -> T:
     """``function(*args)`` in the child process (a module-level function: it is sent by
     name). Raises ``Failure`` for an exception in the child, and the input's InputError
     when the child dies or overruns its time."""
-    return _child().call(name, function, args)
+    return submit(name, function, *args).result()
+
+
+def submit(name: str, function: Callable[..., T], *args: Any) -> Ticket[T]:
+    """``call``, sent now, answered when ``result()`` is asked for. The answers of calls
+    sent ahead are read first: a big request must not wait on the pipe while the child
+    waits for a big answer to be read."""
+    ticket: Ticket[T] = Ticket(name, function, args)
+    _send_now(ticket)
+    return ticket
+
+
+def _send_now(ticket: Ticket[Any]) -> None:
+    child = _child()
+    while child.waiting:
+        child.answer_next()
+    child.send(ticket)
+
+
+AHEAD_BYTES = 64 << 10  # a call sent ahead carries at most this much ...
+AHEAD_CALLS = 2  # ... and at most this many wait: together they fit the pipe's buffer
+
+
+def ahead(name: str, size: int, function: Callable[..., T], *args: Any) -> Ticket[T] | None:
+    """``submit`` for work the run will want soon (``size`` bytes of arguments), without
+    waiting for anything: None when it does not fit, so that sending never blocks while
+    the child may be blocked writing an answer."""
+    if size > AHEAD_BYTES or not room():
+        return None
+    ticket: Ticket[T] = Ticket(name, function, args)
+    _child().send(ticket)
+    return ticket
+
+
+def room() -> bool:
+    """Whether a call may be sent ahead now (``ahead``)."""
+    return len(_child().waiting) < AHEAD_CALLS
+
+
+class Ticket(Generic[T]):
+    """A call sent to the child; its answer is read when asked for (answers come in the
+    order the calls were sent: those of calls sent before it are kept for them)."""
+
+    def __init__(self, name: str, function: Callable[..., T], args: tuple[Any, ...]) -> None:
+        self.name, self.function, self.args = name, function, args
+        self.child: _Child | None = None  # the child it was sent to
+        self.answer: tuple[str, Any] | None = None
+
+    def result(self) -> T:
+        while self.answer is None:
+            child = self.child
+            if child is None or child is not _CURRENT or child.pipe.closed:
+                _send_now(self)  # (its child was replaced: it is sent again)
+                continue
+            child.answer_next()
+        status, value = self.answer
+        if status == "raise":
+            raise value
+        if status == "error":
+            raise Failure(value)
+        if status == "input-error":
+            raise InputError(*value)
+        result: T = value
+        return result
 
 
 def warm() -> None:
@@ -112,25 +181,31 @@ class _Child:
             os.close(handle)
             theirs.close()
         self.pipe = Connection(ours.detach())
+        self.waiting: deque[Ticket[Any]] = deque()  # sent, not answered yet, in order
 
-    def call(self, name: str, function: Callable[..., T], args: tuple[Any, ...]) -> T:
+    def send(self, ticket: Ticket[Any]) -> None:
+        ticket.child = self
+        self.waiting.append(ticket)
+        # (the child gone: the oldest call waiting is told why when its answer is read)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError, OSError):
+            self.pipe.send((ticket.function, ticket.args, _settings()))
+
+    def answer_next(self) -> None:
+        """Read the answer of the oldest call waiting (it is the child's current work):
+        when none comes, that call gets the reason and the child is stopped."""
+        ticket = self.waiting.popleft()
         seconds = READ_SECONDS.value()
         try:
-            self.pipe.send((function, args, _settings()))
             if not self.pipe.poll(seconds):
                 self.stop()
-                raise InputError.of(name, "read-timeout", reason=(
+                ticket.answer = ("raise", InputError.of(ticket.name, "read-timeout", reason=(
                     f"the workbook parser did not finish in {seconds:,} s and was stopped; "
-                    f"if the file is genuine, raise ORDERMILL_READ_SECONDS"))
-            status, value = self.pipe.recv()
-        except (EOFError, BrokenPipeError, ConnectionResetError):
-            raise InputError.of(name, "reader-crashed", reason=self._death()) from None
-        if status == "error":
-            raise Failure(value)
-        if status == "input-error":
-            raise InputError(*value)
-        result: T = value
-        return result
+                    f"if the file is genuine, raise ORDERMILL_READ_SECONDS")))
+                return
+            ticket.answer = self.pipe.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+            ticket.answer = ("raise", InputError.of(ticket.name, "reader-crashed",
+                                                    reason=self._death()))
 
     def alive(self) -> bool:
         return self.process.poll() is None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ingest.readers.base import SMALL_TABLE_ROWS
 from ingest.readers.sheetxml import Merge
 
 DEFAULT_FOOTER = (
@@ -28,6 +29,8 @@ def table_end(body: pl.DataFrame, names: list[str], footer: str | None) -> tuple
     whether that row is a footer (else a blank run)."""
     if not body.height or not names:
         return body.height, False
+    if body.height <= SMALL_TABLE_ROWS:
+        return _small_table_end(body, names, footer)
     # Byte lengths, not trimmed text: trimming every cell of 200,000 rows costs 20x more,
     # and a cell of spaces is rare enough to count as filled here.
     present = [pl.col(n).str.len_bytes().fill_null(0) > 0 for n in names]
@@ -38,16 +41,16 @@ def table_end(body: pl.DataFrame, names: list[str], footer: str | None) -> tuple
     is_footer = first.str.contains(DEFAULT_FOOTER)
     if footer:
         is_footer = is_footer | first.str.contains(footer)
+    count = pl.sum_horizontal(filled)
     marks = body.select(
-        pl.sum_horizontal(filled).alias("filled"), is_footer.fill_null(False).alias("footer"))
-    # A footer word ends the table only on a sparse row: "Total: 1,234.00" or a signature
-    # line, not a line item whose description happens to start with "Total Station".
-    marks = marks.with_columns(
-        pl.col("footer") & (pl.col("filled") <= max(2, len(names) // 2)))
+        count.alias("filled"),
+        # A footer word ends the table only on a sparse row: "Total: 1,234.00" or a
+        # signature line, not a line item whose description starts with "Total Station".
+        (is_footer.fill_null(False) & (count <= max(2, len(names) // 2))).alias("footer"),
+        # The row after a blank run: the next non-blank row's filling, looked up backwards.
+        pl.when(count > 0).then(count).backward_fill().shift(-1).alias("next"))
     blank = marks["filled"] == 0
-    # The row after a blank run: the next non-blank row's filling, looked up backwards.
-    next_filled = marks.select(pl.when(pl.col("filled") > 0).then(pl.col("filled"))
-                               .backward_fill().shift(-1)).to_series()
+    next_filled = marks["next"]
     run_end = blank & blank.shift(-1, fill_value=False) & (
         next_filled.fill_null(0) * 2 < len(names))
     ends = (marks["footer"] | run_end).arg_true()
@@ -55,6 +58,58 @@ def table_end(body: pl.DataFrame, names: list[str], footer: str | None) -> tuple
         return body.height, False
     end = int(ends[0])
     return end, bool(marks["footer"][end])
+
+
+def _small_table_end(body: pl.DataFrame, names: list[str], footer: str | None
+                     ) -> tuple[int, bool]:
+    """``table_end`` by Python over a small table's cells (a purchase order's twenty rows:
+    planning the query over every column costs two milliseconds, the work nothing); only
+    the footer words are matched by polars, on the few sparse rows, so that the patterns
+    mean what they mean on a big table."""
+    rows = list(zip(*(body[n].to_list() for n in names), strict=True))
+    filled = [sum(1 for v in row if v) for row in rows]
+    sparse = max(2, len(names) // 2)
+    candidates = [i for i, count in enumerate(filled) if 0 < count <= sparse]
+    texts = [next(v for v in rows[i] if v) for i in candidates]
+    known = footer_words(texts, footer)
+    footers = {i for i, text in zip(candidates, texts, strict=True) if known[text]}
+    following: int | None = None  # the filling of the next non-blank row
+    ahead: list[int | None] = [None] * len(rows)
+    for i in range(len(rows) - 1, -1, -1):
+        ahead[i] = following
+        if filled[i]:
+            following = filled[i]
+    for i in range(len(rows)):
+        run_end = (not filled[i] and i + 1 < len(rows) and not filled[i + 1]
+                   and (ahead[i] or 0) * 2 < len(names))
+        if i in footers or run_end:
+            return i, i in footers
+    return body.height, False
+
+
+_FOOTER_WORDS: dict[tuple[str | None, str], bool] = {}  # (pattern, text) -> a footer's?
+FOOTER_WORDS_KEPT = 1 << 14
+
+
+def footer_words(texts: list[str], footer: str | None) -> dict[str, bool]:
+    """Whether each first cell (trimmed) reads like a footer: ``DEFAULT_FOOTER`` or the
+    mapping's ``footer``, matched by polars (so that the patterns mean what they mean on a
+    big table). Forms repeat their footers (Subtotal, 合计, the signature line) file after
+    file: each text is matched once a run, the others in one query."""
+    known = {t: _FOOTER_WORDS[(footer, t)] for t in texts if (footer, t) in _FOOTER_WORDS}
+    new = [t for t in dict.fromkeys(texts) if t not in known]
+    if new:
+        first = pl.col("first").str.strip_chars()
+        hit = first.str.contains(DEFAULT_FOOTER)
+        if footer:
+            hit = hit | first.str.contains(footer)
+        found = pl.DataFrame({"first": new}, schema={"first": pl.String}).select(
+            hit.fill_null(False)).to_series().to_list()
+        known.update((text, bool(yes)) for text, yes in zip(new, found, strict=True))
+        if len(_FOOTER_WORDS) + len(new) > FOOTER_WORDS_KEPT:
+            _FOOTER_WORDS.clear()
+        _FOOTER_WORDS.update(((footer, text), known[text]) for text in new)
+    return known
 
 
 def fill_merges(body: pl.DataFrame, merges: list[Merge], first_body_row: int,

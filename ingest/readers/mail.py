@@ -5,9 +5,11 @@ A mail comes from a mailbox (``ingest.sources.imap``), or as a file: ``.eml`` (o
 or ``.mbox`` (many). Opening it (``ingest.readers.mime``) gives its parts; each part a reader
 takes becomes an input named after the mail (``<mail>/<attachment>``), read with the channel
 its sender is routed to, or by detection; a body table that no mapping recognises is not an
-order (a signature, a quoted price list) and is passed over. What cannot be taken (a damaged
-attachment, a PDF or scan before ordermill reads them, a mail with nothing to read) is a
-problem of the mail: it goes to review with the reason, and is never read as data.
+order (a signature, a quoted price list) and is passed over. PDFs and scans (PNG, JPEG,
+TIFF) are parts like workbooks: the scan reader takes them (``ingest.readers.scan``). What
+cannot be taken (a damaged attachment, an image of a kind no reader takes, a mail with
+nothing to read) is a problem of the mail: it goes to review with the reason, and is never
+read as data.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from ingest.mailbox import DEFAULT_ATTACHMENT_BYTES
 from ingest.readers import READERS
 from ingest.readers.mime import Mail, MailLimits, parse_mail, sender_matches, split_mbox
 
-# Parts that are documents ordermill has no reader for yet: the mail goes to review.
+# Parts that are documents ordermill has no reader for (images the scan reader does not
+# take): the mail goes to review. PDFs, PNGs, JPEGs and TIFFs are in ``READERS``.
 DOCUMENT_SUFFIXES = (".pdf", ".jpg", ".png", ".gif", ".tif", ".bmp", ".webp")
 PROBLEM_CODES = {"damaged-attachment": "damaged-attachment",
                  "attachment-too-large": "attachment-too-large", "zip-bomb": "zip-bomb",
@@ -91,9 +94,9 @@ def _opened(one: Input, name: str, index: int, mail: Mail) -> OpenedMail:
         elif part.suffix in DOCUMENT_SUFFIXES:
             opened.problems.append(InputError.of(
                 f"{name}/{label}", "no-reader",
-                reason=f"attachment {part.name!r} is a {part.suffix[1:].upper()} document "
-                "(a scan or a PDF): ordermill has no reader for it yet; the mail goes to "
-                "review"))
+                reason=f"attachment {part.name!r} is a {part.suffix[1:].upper()} image: "
+                "ordermill reads scans as PDF, PNG, JPEG or TIFF, not this kind; the mail "
+                "goes to review"))
         else:
             opened.passed_over.append(f"{part.name} ({part.declared_type or part.suffix})")
     return opened

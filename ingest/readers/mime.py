@@ -13,21 +13,28 @@ declared types that lie (the kind comes from the bytes: ``sniff``).
 from __future__ import annotations
 
 import binascii
-import codecs
-import fnmatch
-import re
-import unicodedata
-import urllib.parse
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
-from email.utils import getaddresses, parsedate_tz
 
 from ingest.readers import zipped
 from ingest.readers.bodytables import body_tables, html_text
+from ingest.readers.mailheaders import (
+    address_of,
+    decode_bytes,
+    decode_header_text,
+    file_name,
+    header_value,
+    iso_date,
+    message_id_of,
+    param_value,
+    raw_bytes,
+    sender_matches,
+    split_mbox,
+    split_params,
+    subject_matches,
+)
 from ingest.readers.zipped import sniff
 
 __all__ = ["Mail", "MailLimits", "Part", "Problem", "decode_header_text", "parse_mail",
@@ -79,14 +86,6 @@ class MailLimits:
 
 MAX_FORWARD_DEPTH = 10
 _PARSER = BytesParser(policy=policy.compat32)
-ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
-FOLDING = re.compile(r"[ \t]*(?:\r\n|\r|\n)[ \t]*")
-CONTROLS = re.compile(r"[\x00-\x1f\x7f]")  # (a decoded word may hold any byte: no NULs out)
-# Labels that are in practice GB18030, a superset of all of them: a GBK character in a
-# subject labelled GB2312 is common and must not come out garbled.
-GB_LABELS = frozenset(("gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "ms936", "gb18030",
-                       "euc-cn", "x-euc-cn", "csgb2312", "x-gb2312", "chinese", "windows-936"))
-FALLBACKS = ("utf-8", "gb18030")
 B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 IGNORED_TYPES = frozenset((
     "text/calendar", "text/vcard", "text/x-vcard", "text/directory", "application/ics",
@@ -99,194 +98,6 @@ STRUCTURE_DEFECTS = {
     "CloseBoundaryNotFoundDefect": "it ends before its last part's closing boundary: it "
                                    "was cut off",
     "MultipartInvariantViolationDefect": "its parts are not laid out as MIME says"}
-
-
-# ---- headers ----------------------------------------------------------------------------
-
-def _codec(label: str | None) -> str | None:
-    """The Python codec of a charset label, None when unknown (then the fallbacks decide)."""
-    if not label:
-        return None
-    label = label.strip().strip('"').lower().split("*", 1)[0]  # (RFC 2231: charset*lang)
-    if label in GB_LABELS or label.startswith("gb2312"):
-        return "gb18030"
-    try:
-        name = codecs.lookup(label.removesuffix("-i")).name
-        b"0".decode(name)  # (raises LookupError for codecs of no text: "hex", "rot13")
-    except UnicodeDecodeError:
-        pass  # (a text encoding that one byte is not enough for: UTF-16)
-    except (LookupError, UnicodeError, ValueError):
-        return None  # (no text encoding, or "undefined")
-    return name
-
-
-def decode_bytes(raw: bytes, label: str | None = None) -> str:
-    """Text from bytes in a declared charset; when they are not that (or none is declared):
-    UTF-8, then GB18030, then the declared charset with replacements, else Latin-1."""
-    codec = _codec(label)
-    if raw.isascii() and codec in (None, "ascii", "utf-8", "gb18030", "latin-1", "iso8859-1",
-                                   "cp1252", "big5", "cp949", "euc_kr", "shift_jis"):
-        return raw.decode("ascii")  # (the common case, and the fastest)
-    for encoding in ((codec,) if codec else ()) + FALLBACKS:
-        try:
-            return raw.decode(encoding)
-        except (UnicodeError, ValueError):  # (odd codecs raise more than UnicodeDecodeError)
-            pass
-    try:
-        return raw.decode(codec, errors="replace") if codec else raw.decode("latin-1")
-    except (UnicodeError, ValueError):
-        return raw.decode("latin-1")
-
-
-def _raw(value: str | bytes) -> bytes:
-    """A header value's bytes: the parser keeps 8-bit bytes as lone surrogates."""
-    if isinstance(value, bytes):
-        return value
-    try:
-        return value.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # (a surrogate no parser made: a caller's odd string)
-        return value.encode("utf-8", "replace")
-
-
-def decode_header_text(raw: str | bytes) -> str:
-    """A header's text: RFC 2047 encoded words in any charset (GB labels as GB18030; adjacent
-    words of one charset joined as bytes first, since mailers cut them inside a character),
-    raw 8-bit text as UTF-8, GB18030 or Latin-1, folding collapsed to one space, stripped.
-    A malformed encoded word stays as it is written; nothing here raises."""
-    text = FOLDING.sub(" ", decode_bytes(_raw(raw)))
-    out: list[str] = []
-    run_charset: str | None = None
-    run = bytearray()
-    end = 0
-    for word in ENCODED_WORD.finditer(text):
-        payload = _word_bytes(word.group(2), word.group(3))
-        if payload is None:
-            continue  # (malformed: it stays in the text between the words around it)
-        between = text[end:word.start()]
-        charset = word.group(1).lower().split("*", 1)[0]
-        # Whitespace between two encoded words is not text (RFC 2047, 6.2).
-        joined = run_charset is not None and (not between or between.isspace())
-        if run_charset is not None and (not joined or charset != run_charset):
-            out.append(decode_bytes(bytes(run), run_charset))
-            run.clear()
-        if not joined:
-            out.append(between)
-        run_charset = charset
-        run += payload
-        end = word.end()
-    if run_charset is not None:
-        out.append(decode_bytes(bytes(run), run_charset))
-    out.append(text[end:])
-    return CONTROLS.sub(_no_control, "".join(out)).strip()
-
-
-def _no_control(match: re.Match[str]) -> str:
-    return " " if match.group(0) in "\t\r\n" else ""
-
-
-def _word_bytes(encoding: str, payload: str) -> bytes | None:
-    if encoding in "bB":
-        body = "".join(payload.split()).rstrip("=")
-        if not re.fullmatch(r"[A-Za-z0-9+/]*", body) or len(body) % 4 == 1:
-            return None
-        return binascii.a2b_base64(body + "=" * (-len(body) % 4))
-    try:
-        return binascii.a2b_qp(payload.encode("utf-8", "surrogateescape"), header=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
-def _header(entity: Message, name: str) -> str | None:
-    """A header's value as it came (8-bit bytes as surrogates), None when absent."""
-    for key, value in entity.raw_items():
-        if key.lower() == name:
-            return str(value)
-    return None
-
-
-PARAM = re.compile(r'\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*(?:"|$)|[^;]*)', re.S)
-
-
-def _params(value: str) -> tuple[str, list[tuple[str, str]]]:
-    """A structured header's main value (lower case) and its parameters, unquoted."""
-    value = re.sub(r"\r?\n(?=[ \t])", "", value)
-    main, _, rest = value.partition(";")
-    params = []
-    for match in PARAM.finditer(rest):
-        raw = match.group(2).strip()
-        if raw.startswith('"'):
-            raw = re.sub(r'\\(["\\])', r"\1", raw[1:].removesuffix('"'))
-        params.append((match.group(1).lower(), raw))
-    return main.strip().lower(), params
-
-
-def _param(params: list[tuple[str, str]], wanted: str) -> str | None:
-    """A parameter's decoded value: RFC 2231 (continuations, charsets) over the plain
-    form, which may hold RFC 2047 words or raw 8-bit text."""
-    plain: str | None = None
-    pieces: dict[int, tuple[str, bool]] = {}
-    for name, value in params:
-        if name == wanted:
-            plain = value if plain is None else plain
-        elif name.startswith(wanted + "*"):
-            index = name[len(wanted) + 1:]
-            encoded = index.endswith("*") or index == ""
-            index = index.rstrip("*") or "0"
-            if index.isdigit():
-                pieces.setdefault(int(index), (value, encoded))
-    if pieces:
-        charset: str | None = None
-        joined = bytearray()
-        for number, (value, encoded) in sorted(pieces.items()):
-            if encoded and number == min(pieces) and value.count("'") >= 2:
-                charset, _language, value = value.split("'", 2)
-            joined += (urllib.parse.unquote_to_bytes(_raw(value)) if encoded else _raw(value))
-        return decode_bytes(bytes(joined), charset)
-    return None if plain is None else decode_header_text(plain)
-
-
-def _file_name(raw: str | None) -> str:
-    """The last component of a name that came with a path (C:\\fakepath\\po.xlsx)."""
-    if not raw:
-        return ""
-    name = re.split(r"[\\/]", raw)[-1]
-    name = re.sub(r"^[A-Za-z]:", "", name)
-    name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return "" if name in (".", "..") else name
-
-
-def _address(raw: str) -> tuple[str, str]:
-    """(address lower case, display name) of the first mailbox in a From header."""
-    text = FOLDING.sub(" ", decode_bytes(_raw(raw)))
-    try:
-        name, address = getaddresses([text])[0]
-    except (IndexError, ValueError):
-        name, address = "", ""
-    if "@" not in address:
-        found = re.search(r"[^\s<>\"',;:()]+@[^\s<>\"',;:()]+", text)
-        address = found.group(0) if found else ""
-        name = name or text.split("<", 1)[0].strip().strip('"')
-    return address.strip().lower(), decode_header_text(name).strip('"').strip()
-
-
-def _iso_date(raw: str) -> str:
-    text = FOLDING.sub(" ", decode_bytes(_raw(raw))).strip()
-    try:
-        parsed = parsedate_tz(text)
-        if parsed is None:
-            moment = datetime.fromisoformat(text)
-            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-                    ).isoformat()
-        offset = timezone(timedelta(seconds=parsed[9] or 0))
-        return datetime(*parsed[:6], tzinfo=offset).isoformat()
-    except (ValueError, OverflowError, IndexError, TypeError):
-        return ""
-
-
-def _message_id(raw: str) -> str:
-    text = FOLDING.sub(" ", decode_bytes(_raw(raw))).strip()
-    found = re.search(r"<([^<>]*)>", text)
-    return (found.group(1) if found else text).strip()
 
 
 # ---- the mail ---------------------------------------------------------------------------
@@ -317,11 +128,11 @@ def parse_mail(data: bytes, limits: MailLimits = MailLimits()) -> Mail:
 
 def _mail(message: Message, body_text: str, parts: list[Part], problems: list[Problem]
           ) -> Mail:
-    sender, sender_name = _address(_header(message, "from") or "")
-    return Mail(message_id=_message_id(_header(message, "message-id") or ""),
-                subject=decode_header_text(_header(message, "subject") or ""),
+    sender, sender_name = address_of(header_value(message, "from") or "")
+    return Mail(message_id=message_id_of(header_value(message, "message-id") or ""),
+                subject=decode_header_text(header_value(message, "subject") or ""),
                 sender=sender, sender_name=sender_name,
-                sent_at=_iso_date(_header(message, "date") or ""), body_text=body_text,
+                sent_at=iso_date(header_value(message, "date") or ""), body_text=body_text,
                 parts=tuple(parts), problems=tuple(problems))
 
 
@@ -413,15 +224,16 @@ class _Walk:
     def leaf(self, entity: Message, where: str, body: _Body, *, related: bool, cut: bool,
              depth: int) -> None:
         content_type = entity.get_content_type()
-        declared, type_params = _params(_header(entity, "content-type") or "")
-        disposition, disposition_params = _params(_header(entity, "content-disposition") or "")
-        name = _file_name(_param(disposition_params, "filename")
-                          or _param(type_params, "name"))
+        declared, type_params = split_params(header_value(entity, "content-type") or "")
+        disposition, disposition_params = split_params(
+            header_value(entity, "content-disposition") or "")
+        name = file_name(param_value(disposition_params, "filename")
+                          or param_value(type_params, "name"))
         if content_type in IGNORED_TYPES:
             return
         if content_type in ("text/plain", "text/html") and not name \
                 and disposition != "attachment":
-            self.body_text(entity, where, content_type, _param(type_params, "charset"), body)
+            self.body_text(entity, where, content_type, param_value(type_params, "charset"), body)
             return
         # An image the HTML body shows (a logo, a signature): not an order document, and a
         # broken one is no problem of the mail's.
@@ -472,7 +284,7 @@ class _Walk:
         limit = self.limits.max_attachment_bytes
         encoding = _transfer_encoding(entity)
         payload = entity.get_payload()
-        encoded = _raw(payload) if isinstance(payload, str) else b""
+        encoded = raw_bytes(payload) if isinstance(payload, str) else b""
         if encoding == "base64":
             # The size is known before anything is decoded: 3 bytes per 4 characters.
             size = (len(encoded) - encoded.count(b"\n") - encoded.count(b"\r")) * 3 // 4
@@ -540,7 +352,7 @@ class _Walk:
                          f"(TNEF) cannot be read ({exc}); the files in it are not read")
             return
         for number, (inner_name, blob) in enumerate(files, 1):
-            shown = _file_name(inner_name) or f"winmail-{number}"
+            shown = file_name(inner_name) or f"winmail-{number}"
             inner_where = f"{where}/{shown}"
             if len(blob) > self.limits.max_attachment_bytes:
                 self.problem(inner_where, shown, "attachment-too-large",
@@ -553,7 +365,7 @@ class _Walk:
 
 
 def _transfer_encoding(entity: Message) -> str:
-    return (_header(entity, "content-transfer-encoding") or "").split(";")[0].strip().lower()
+    return (header_value(entity, "content-transfer-encoding") or "").split(";")[0].strip().lower()
 
 
 def _encoded_forward(entity: Message, inner: Message) -> Message:
@@ -565,7 +377,7 @@ def _encoded_forward(entity: Message, inner: Message) -> Message:
     if encoding not in ("base64", "quoted-printable") or inner.keys() or \
             not isinstance(text, str):
         return inner
-    raw = _raw(text)
+    raw = raw_bytes(text)
     return _PARSER.parsebytes(_base64(raw)[0] if encoding == "base64" else
                               binascii.a2b_qp(raw))
 
@@ -588,61 +400,3 @@ def _base64(encoded: bytes) -> tuple[bytes, str]:
         return binascii.a2b_base64(body, strict_mode=True), ""
     except binascii.Error:
         return b"", "InvalidBase64PaddingDefect"
-
-
-# ---- mbox files and filters -------------------------------------------------------------
-
-FROM_LINE = re.compile(rb"^From [^\r\n]*", re.M)
-ENVELOPE = re.compile(rb"^From \S+\s+.*\d{1,2}:\d\d.*\d{4}")
-HEADER_LINE = re.compile(rb"[!-9;-~]+:")
-QUOTED_FROM = re.compile(rb"^>(>*From )", re.M)
-
-
-def split_mbox(data: bytes) -> list[bytes]:
-    """The messages of an mbox file, each as its raw bytes: split at "From " lines that
-    open a message (two of: the envelope's shape with a time and a year, a blank line or
-    the file's start before it, a header line after it), so a body line that begins with
-    "From " unquoted stays in its message; ">From " lines (mboxrd) lose one ">"."""
-    starts: list[tuple[int, int]] = []  # (start of the From line, start of the message)
-    for line in FROM_LINE.finditer(data):
-        at, end = line.start(), line.end()
-        before = data[max(0, at - 4):at]
-        blank_before = at == 0 or before.endswith((b"\n\n", b"\n\r\n"))
-        after = data[end:end + 2]
-        body_start = end + (2 if after == b"\r\n" else 1 if after[:1] == b"\n" else 0)
-        header_after = bool(HEADER_LINE.match(data, body_start))
-        if blank_before + bool(ENVELOPE.match(line.group(0))) + header_after >= 2:
-            starts.append((at, body_start))
-    if not starts:
-        return [data] if data.strip() else []
-    messages = []
-    for (_, begin), (next_at, _) in zip(starts, [*starts[1:], (len(data), 0)], strict=True):
-        chunk = data[begin:next_at]
-        if next_at < len(data):  # (the blank line that parts it from the next message)
-            chunk = chunk[:-2] if chunk.endswith(b"\r\n\r\n") else \
-                chunk[:-1] if chunk.endswith(b"\n\n") else chunk
-        messages.append(QUOTED_FROM.sub(rb"\1", chunk))
-    return messages
-
-
-def sender_matches(sender: str, patterns: Sequence[str]) -> bool:
-    """Whether the address matches one of the patterns (fnmatch, any case): "*@acme.example",
-    "buyer@huaxin.example"; "@acme.example" is the whole domain. No patterns: any sender."""
-    if not patterns:
-        return True
-    address = sender.strip().casefold()
-    return any(fnmatch.fnmatchcase(address, ("*" + p if p.startswith("@") else p).casefold())
-               for p in (p.strip() for p in patterns) if p)
-
-
-def _folded(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
-def subject_matches(subject: str, words: Sequence[str]) -> bool:
-    """Whether the subject holds one of the words, in any case and width (full-width ＰＯ＃
-    is PO#). No words: any subject."""
-    if not words:
-        return True
-    folded = _folded(subject)
-    return any(_folded(word) in folded for word in words if word)

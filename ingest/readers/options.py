@@ -17,3 +17,8 @@ class ReaderOptions:
     # regex on a row's first cell (or its first two, comma-joined) marking rows below the table
     footer: str | None = None
     sheet: str | int | None = None  # workbooks: sheet name or 0-based index; default the first
+    # The table sits in a form (a purchase order: labels around it that the mapping reads):
+    # a text file keeps the rows around its table and ends it as a workbook's ends (at
+    # totals, notes or a blank run: ``ingest.readers.layout``), so a PO saved as CSV reads
+    # like the workbook it was saved from. Set for mappings with form-label fields.
+    form: bool = False

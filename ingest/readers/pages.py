@@ -28,8 +28,8 @@ from ingest.readers.limits import Limit
 PAGE_PIXELS = Limit("ORDERMILL_MAX_PAGE_PIXELS", 80_000_000,
                     "a page is too big to be a scanned PO (a decompression bomb?)", "pixels")
 PAGES = Limit("ORDERMILL_MAX_PAGES", 100, "the document has too many pages for a PO", "pages")
-DEFAULT_DPI = 200
-MIN_DPI, MAX_DPI = 100, 400  # a PDF page's raster, whatever its images say
+DEFAULT_DPI = 200  # an image that states no resolution; a PDF page without images
+MAX_DPI = 400  # a PDF page's raster at most, whatever its images say (never upscaled)
 TEXT_LAYER_CHARS = 20  # a PDF page with fewer characters than this is taken as a scan
 RULING_DPI = 150  # a text-layer page's picture, for its ruling lines only
 
@@ -142,9 +142,13 @@ def _pdf_page(name: str, index: int, page: object) -> Page:
     assert isinstance(page, pdfium.PdfPage)
     width_pt, height_pt = page.get_size()
     textpage = page.get_textpage()
+    hidden = False
     try:
         chars = textpage.count_chars()
-        if chars >= TEXT_LAYER_CHARS:
+        # Invisible text over a scan is another program's OCR (a scanner's "searchable
+        # PDF"): unchecked, so the page is read as the scan it is, with its confidences.
+        hidden = chars >= TEXT_LAYER_CHARS and _invisible_text(page)
+        if chars >= TEXT_LAYER_CHARS and not hidden:
             scale = RULING_DPI / 72
             words = _words(textpage, chars, scale, height_pt)
             picture = _render(name, index, page, scale, width_pt, height_pt)
@@ -162,10 +166,24 @@ def _pdf_page(name: str, index: int, page: object) -> Page:
         if pixels[0] * pixels[1] > best and right > left:
             best = pixels[0] * pixels[1]
             dpi = round(pixels[0] / ((right - left) / 72))
-    dpi = min(max(dpi, MIN_DPI), MAX_DPI)
+    dpi = max(1, min(dpi, MAX_DPI))  # (the scan's own resolution: never more)
     picture = _render(name, index, page, dpi / 72, width_pt, height_pt)
-    return Page(index + 1, picture, dpi, notes=[f"page {index + 1}: a scan, rasterised at "
-                                                f"{dpi} dpi"])
+    note = f"page {index + 1}: a scan, rasterised at {dpi} dpi"
+    if hidden:
+        note += (" (its text layer is invisible text over the scan, another program's OCR: "
+                 "not taken)")
+    return Page(index + 1, picture, dpi, notes=[note])
+
+
+def _invisible_text(page: object) -> bool:
+    """Whether every text object of the page is invisible (text render mode 3)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    assert isinstance(page, pdfium.PdfPage)
+    modes = [pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw) for obj in page.get_objects(
+        filter=(pdfium_c.FPDF_PAGEOBJ_TEXT,), max_depth=3)]
+    return bool(modes) and all(m == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE for m in modes)
 
 
 def _render(name: str, index: int, page: object, scale: float, width_pt: float,
@@ -203,8 +221,9 @@ def _words(textpage: object, chars: int, scale: float, height_pt: float) -> list
         if char.isspace() or char == "\x00":
             flush()
             continue
-        box = textpage.get_charbox(i)
-        if current and box[0] - current[-1][1][2] > (box[3] - box[1]) * 0.6:
+        # (loose: the font's full height, so a stop or a dash is as tall as a digit)
+        box = textpage.get_charbox(i, loose=True)
+        if current and box[0] - current[-1][1][2] > (box[3] - box[1]) * 0.25:
             flush()  # a gap wider than a space: a new word
         current.append((char, box))
     flush()

@@ -154,11 +154,12 @@ def read_cells(cells: list[Image.Image]) -> list[Read]:
     results = iter(found)
     for crop in crops:
         if crop is None:
-            reads.append(Read("", -1.0))
+            reads.append(Read("", -1.0, ""))
             continue
         text, score = next(results)
         text = clean(str(text))
-        reads.append(Read(text, round(float(score) * 100, 1) if text else -1.0))
+        reads.append(Read(text, round(float(score) * 100, 1), name()) if text
+                     else Read("", -1.0, ""))
     return reads
 
 
@@ -229,6 +230,6 @@ def _lines(words: list[tuple[float, float, float, float, str, float]], offset: i
             end = right
         texts = [clean(" ".join(c)) for c in cells]
         lines.append(Line([t for t in texts if t], round(min(w[1] for w in row)) + offset,
-                          sum(w[5] for w in row) / len(row)))
+                          sum(w[5] for w in row) / len(row), name()))
     lines.sort(key=lambda line: line.top)
     return [line for line in lines if line.cells]

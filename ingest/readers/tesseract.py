@@ -23,8 +23,10 @@ from functools import lru_cache
 from PIL import Image, ImageOps
 
 from ingest.errors import InputError
+from ingest.readers.limits import Limit
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+OCR_SECONDS = Limit("ORDERMILL_OCR_SECONDS", 120, "seconds one tesseract call may take", "s")
 
 INK = 140  # gray level under which a pixel is ink
 GAP = 24  # white pixels between stacked cells
@@ -41,6 +43,7 @@ SPLIT_GAP = 2.2  # a gap wider than this many text heights splits a form line in
 class Read:
     text: str
     confidence: float  # 0-100; -1 when nothing was read
+    engine: str  # what read it (``tesseract 5.3.0``, ``pdf text layer``); "" for nothing
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Line:
     cells: list[str]
     top: int
     confidence: float
+    engine: str
 
 
 @lru_cache(maxsize=1)
@@ -106,7 +110,8 @@ def read_strip(cells: list[Image.Image], kind: str) -> list[Read]:
     else:
         config, lang = "--psm 6", "chi_sim+eng"
     data = pytesseract.image_to_data(strip, lang=lang, config=config,
-                                     output_type=pytesseract.Output.DICT)
+                                     output_type=pytesseract.Output.DICT,
+                                     timeout=OCR_SECONDS.value())
     # Words in tesseract's reading order (a cell's Chinese and Latin words sit at slightly
     # different heights: sorting by position would shuffle them).
     words: list[list[tuple[str, float]]] = [[] for _ in cells]
@@ -120,10 +125,12 @@ def read_strip(cells: list[Image.Image], kind: str) -> list[Read]:
                 words[index].append((str(text), float(conf)))
                 break
     reads = []
+    name = engine()
     for found in words:
         joiner = " " if kind == "text" else ""
-        text = clean(joiner.join(w for w, _ in found))
-        reads.append(Read(tidy(text, kind), min((c for _, c in found), default=-1.0)))
+        text = tidy(clean(joiner.join(w for w, _ in found)), kind)
+        reads.append(Read(text, min((c for _, c in found), default=-1.0),
+                          name if text else ""))
     return reads
 
 
@@ -163,7 +170,8 @@ def read_lines(region: Image.Image, offset: int = 0) -> list[Line]:
     import pytesseract
 
     data = pytesseract.image_to_data(region, lang="chi_sim+eng", config="--psm 4",
-                                     output_type=pytesseract.Output.DICT)
+                                     output_type=pytesseract.Output.DICT,
+                                     timeout=OCR_SECONDS.value())
     grouped: dict[tuple[int, int, int], list[tuple[int, int, int, int, str, float]]] = {}
     for text, left, top, w, h, conf, block, par, line in zip(
             data["text"], data["left"], data["top"], data["width"], data["height"],
@@ -184,6 +192,6 @@ def read_lines(region: Image.Image, offset: int = 0) -> list[Line]:
             end = left + w
         texts = [clean(" ".join(c)) for c in cells]
         lines.append(Line([t for t in texts if t], min(t for _, t, _, _, _, _ in words)
-                          + offset, sum(c for *_, c in words) / len(words)))
+                          + offset, sum(c for *_, c in words) / len(words), engine()))
     lines.sort(key=lambda line: line.top)
     return [line for line in lines if line.cells]

@@ -15,7 +15,9 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -24,12 +26,13 @@ import polars as pl
 
 from ingest.columns import READER_CODE, READER_DETAIL, ROW
 from ingest.errors import InputError
-from ingest.inputs import Input, digest_of
+from ingest.inputs import Digest, Input, digest_of
 from ingest.readers import cfb, isolated, limits, sheetxml
 from ingest.readers.base import (
     FORMULA_GAP,
     GAP_SEPARATOR,
     PEEK_ROWS,
+    SMALL_BYTES,
     Opened,
     Peek,
     RawTable,
@@ -43,7 +46,16 @@ CONTEXT_BELOW = 200  # rows below the table kept for form labels (the rest is on
 ZIP_KINDS = (".xlsx", ".xlsm")
 PACKED_KINDS = (*ZIP_KINDS, ".xlsb", ".ods")  # workbooks that are zip archives
 KEEP_SHEETS = 4  # sheets a document keeps loaded: detection peeks a few at most; a bound
+# A workbook up to this size has its first sheets loaded in the call that opens it: one
+# round trip to the child process instead of one per sheet (detection peeks every sheet a
+# mapping might read), and the grids come back through the pipe, not through files.
+EAGER_BYTES = SMALL_BYTES
+EAGER_SHEETS = KEEP_SHEETS
 Scan = tuple[sheetxml.SheetScan, tuple[int, int] | None]
+# A sheet loaded in the child as the workbook was opened: its grid and scan, or how its
+# load failed (as ``isolated.call`` tells it: "input-error" with the InputError's
+# arguments, "error" with the words of any other exception).
+Preloaded = tuple[str, object]
 # calamine lets go of the GIL while it parses: a sheet's XML scan runs beside its load (in
 # the child process).
 _SCANS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordermill-sheet-xml")
@@ -74,12 +86,18 @@ class XlsxDocument(Opened):
         self._data: bytes | None = None
         self._sheets: list[str] | None = None
         self._kept: dict[str, tuple[pl.DataFrame, Scan]] = {}
+        self._preloaded: dict[str, Preloaded] = {}
         self._peeks: dict[str, Peek] = {}
+        self._opening: Opening | None = None  # the child's answer, when it was read ahead
 
     @property
     def data(self) -> bytes:
-        """The workbook's bytes, read on first use."""
+        """The workbook's bytes, read on first use (or when it was read ahead: then)."""
         if self._data is None:
+            early = _early(self.input)
+            if early is not None:
+                self._data, self.digest, self._opening = early.data, early.digest, early.ticket
+                return self._data
             isolated.warm()  # (it boots while the workbook is read and checked here)
             self._data = self.input.read_bytes()
             self.digest = digest_of(self._data)
@@ -115,8 +133,8 @@ class XlsxDocument(Opened):
         # Columns right of the last named header cell are overflow: values there are an error.
         width = max((i + 1 for i, cell in enumerate(header_cells) if cell.strip()), default=0)
         header = unique_header(header_cells[:width])
-        body = grid.slice(header_row).rename(dict(zip(grid.columns[:width], header,
-                                                        strict=True)))
+        body = grid.slice(header_row)
+        body.columns = [*header, *grid.columns[width:]]  # (renamed in place: no query)
         extra: list[str] = []
         if grid.width > width:
             # Overflow columns as one (its first value): a sheet can be 16,384 columns wide,
@@ -133,11 +151,13 @@ class XlsxDocument(Opened):
         body = body.head(end)
         if scan.merges:
             body = fill_merges(body, scan.merges, header_row + 1, offset, header)
-        body = body.with_row_index(ROW).with_columns(
-            (pl.col(ROW).cast(pl.Int64) + header_row + 1).alias(ROW))
+        body = body.with_row_index(ROW)  # (numbered here, not by a query: cheaper)
+        body.replace_column(0, pl.Series(ROW, range(header_row + 1, header_row + 1 + end),
+                                         dtype=pl.Int64))
         body = _mark_rows(body, extra, _gaps(scan, header, header_row, offset))
         table, layout = split_table(body, header, None)
-        table = table.drop(extra)
+        if extra:
+            table = table.drop(extra)
         layout["above_header"] = header_row - 1
         layout["footer"] = int(at_footer)  # the totals/notes row where the table ends ...
         layout["below_table"] = grid.height - header_row - end - int(at_footer)  # ... and below
@@ -147,6 +167,7 @@ class XlsxDocument(Opened):
 
     def close(self) -> None:
         self._kept.clear()
+        self._preloaded.clear()
         self._peeks.clear()
         self._sheets = None
         self._data = None
@@ -154,7 +175,10 @@ class XlsxDocument(Opened):
     def _book(self) -> list[str]:
         """The workbook's sheet names, once it is known to open."""
         if self._sheets is None:
-            self._sheets = _open(self.input.name, self.input.suffix, self.data)
+            data = self.data
+            self._sheets, self._preloaded = _open(self.input.name, self.input.suffix, data,
+                                                  self._opening)
+            self._opening = None
         return self._sheets
 
     def _loaded(self, sheet: str, last_use: bool = False) -> tuple[pl.DataFrame, Scan]:
@@ -165,7 +189,10 @@ class XlsxDocument(Opened):
             self._kept.clear()
         if entry is None:
             self._book()
-            entry = _load(self.input.name, self.input.suffix, self.data, sheet)
+            preloaded = self._preloaded.pop(sheet, None)
+            entry = _load(self.input.name, self.input.suffix, self.data, sheet) \
+                if preloaded is None else _unpacked(self.input.name, self.input.suffix,
+                                                     self.data, preloaded)
             if not last_use:
                 while len(self._kept) >= KEEP_SHEETS:
                     self._kept.pop(next(iter(self._kept)))
@@ -177,6 +204,9 @@ def _mark_rows(body: pl.DataFrame, extra: list[str], gaps: pl.DataFrame | None
                ) -> pl.DataFrame:
     """The reader's verdict per row: values right of the header, else formula cells that
     were saved without a value (which columns, for the mapping to name the fields)."""
+    if not extra and gaps is None:  # (most sheets: every row sound, no query needed)
+        return body.hstack([pl.Series(READER_CODE, [None] * body.height, dtype=pl.String),
+                            pl.Series(READER_DETAIL, [None] * body.height, dtype=pl.String)])
     overflow = pl.any_horizontal([pl.col(c).is_not_null() & (pl.col(c) != "")
                                   for c in extra]) if extra else pl.lit(False)
     code: pl.Expr = pl.when(overflow).then(pl.lit("too-many-fields"))
@@ -205,8 +235,85 @@ def _gaps(scan: sheetxml.SheetScan, header: list[str], header_row: int, offset: 
                         schema={ROW: pl.Int64, "__gaps": pl.String})
 
 
-def _open(name: str, suffix: str, data: bytes) -> list[str]:
-    """The workbook's sheet names, or an InputError saying what the file is instead."""
+def _open(name: str, suffix: str, data: bytes, opening: Opening | None = None
+          ) -> tuple[list[str], dict[str, Preloaded]]:
+    """The workbook's sheet names, or an InputError saying what the file is instead; for a
+    small workbook, its first sheets loaded as well (``EAGER_BYTES``). ``opening``: the
+    child's work on it, sent ahead (``read_ahead``, which checked what is checked here)."""
+    if opening is None:
+        _check_kind(name, suffix, data)
+        eager = EAGER_SHEETS if len(data) <= EAGER_BYTES else 0
+        opening = isolated.submit(name, _child_book, name, suffix, data, eager)
+    try:
+        sheets, preloaded = opening.result()
+    except isolated.Failure as exc:  # calamine raises its own error types for damaged files
+        raise InputError(name, _why_unreadable(suffix, data, exc), code="unreadable-workbook"
+                         ) from None
+    _check_sheet_count(name, sheets)
+    return sheets, preloaded
+
+
+Opening = isolated.Ticket[tuple[list[str], dict[str, Preloaded]]]
+
+
+@dataclass(frozen=True)
+class _Early:
+    """A workbook read ahead: its bytes, their digest, and the child's work on them."""
+
+    input: Input
+    fingerprint: tuple[int, ...]
+    data: bytes
+    digest: Digest | Future[Digest]
+    ticket: Opening
+
+
+_AHEAD: dict[int, _Early] = {}  # the workbooks read ahead, by their input (its id)
+AHEAD_KEPT = 16  # (those of inputs the run then skipped are let go of, oldest first)
+
+
+def read_ahead(inputs: Iterable[Input]) -> None:
+    """Send these workbooks (the small ones, as far as the pipe to the child has room) to
+    the parser's process now: it reads them while the run works on the inputs before
+    them. A document takes the answer when it opens its workbook, if the file has not
+    changed since (``_early``); else the workbook is read as if never read ahead."""
+    for one in inputs:
+        if one.suffix not in XlsxReader.suffixes or id(one) in _AHEAD:
+            continue
+        if not isolated.room():
+            return  # (the pipe is full: later)
+        try:
+            if one.not_regular() is not None or not one.exists() or (
+                    one.size() > isolated.AHEAD_BYTES):
+                continue
+            fingerprint = one.fingerprint()
+            data = one.read_bytes()
+            if one.fingerprint() != fingerprint:
+                continue
+            _check_kind(one.name, one.suffix, data)
+        except InputError:
+            continue  # (its own reading will say so, in its turn)
+        ticket = isolated.ahead(one.name, len(data), _child_book, one.name, one.suffix, data,
+                                EAGER_SHEETS)
+        if ticket is not None:
+            _AHEAD[id(one)] = _Early(one, fingerprint, data, digest_of(data), ticket)
+        while len(_AHEAD) > AHEAD_KEPT:
+            _AHEAD.pop(next(iter(_AHEAD)))
+
+
+def _early(one: Input) -> _Early | None:
+    """The input's workbook as read ahead, if the file is as it was then."""
+    early = _AHEAD.pop(id(one), None)
+    if early is None or early.input is not one:
+        return None
+    try:
+        return early if one.fingerprint() == early.fingerprint else None
+    except InputError:
+        return None
+
+
+def _check_kind(name: str, suffix: str, data: bytes) -> None:
+    """What the workbook's bytes say it is, before any parser sees it: an encrypted or a
+    misnamed legacy file, a zip whose parts would unpack to too much."""
     if cfb.is_cfb(data):
         kind = cfb.kind(data)
         if kind == "encrypted":
@@ -218,14 +325,11 @@ def _open(name: str, suffix: str, data: bytes) -> list[str]:
                              f"{suffix} name: rename it to .xls", code="unreadable-workbook")
     if suffix in PACKED_KINDS and zipfile.is_zipfile(io.BytesIO(data)):
         _check_packing(name, data)
-    try:
-        sheets = isolated.call(name, _child_sheets, data)
-    except isolated.Failure as exc:  # calamine raises its own error types for damaged files
-        raise InputError(name, _why_unreadable(suffix, data, exc), code="unreadable-workbook"
-                         ) from None
+
+
+def _check_sheet_count(name: str, sheets: list[str]) -> None:
     # Detection may peek every sheet: thousands of them take minutes.
     limits.SHEETS.check(name, len(sheets), "a workbook of order exports has a few")
-    return sheets
 
 
 def _check_packing(name: str, data: bytes) -> None:
@@ -260,7 +364,7 @@ def _check_extent(name: str, suffix: str, data: bytes, sheet: str) -> None:
         return
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            member = sheetxml.sheet_member(archive, sheet)
+            member = _sheet_member(archive, data, sheet)
             if member is None:
                 return
             extent = sheetxml.extent(archive, member)
@@ -310,24 +414,82 @@ def _load(name: str, suffix: str, data: bytes, sheet: str) -> tuple[pl.DataFrame
         Path(path).unlink(missing_ok=True)
 
 
-def _child_sheets(data: bytes) -> list[str]:
-    """In the child: the workbook's sheet names."""
-    return list(fastexcel.read_excel(data).sheet_names)
+def _unpacked(name: str, suffix: str, data: bytes, preloaded: Preloaded
+              ) -> tuple[pl.DataFrame, Scan]:
+    """A sheet the child loaded as the workbook was opened, or its load's failure raised as
+    ``_load`` raises it."""
+    status, value = preloaded
+    if status == "input-error":
+        raise InputError(*value)  # type: ignore[misc]
+    if status == "error":
+        raise InputError(name, _why_unreadable(suffix, data, isolated.Failure(value)),
+                         code="unreadable-workbook")
+    return value  # type: ignore[return-value]
+
+
+def _child_book(name: str, suffix: str, data: bytes, eager: int
+                ) -> tuple[list[str], dict[str, Preloaded]]:
+    """In the child: the workbook's sheet names, and its first ``eager`` sheets loaded
+    (``_child_grid``), each with its own outcome: a sheet that fails to load fails its
+    input only when it is used, as if it were loaded then."""
+    book = fastexcel.read_excel(data)
+    sheets = list(book.sheet_names)
+    if not eager:
+        return sheets, {}
+    _check_sheet_count(name, sheets)  # (before any sheet is loaded)
+    preloaded: dict[str, Preloaded] = {}
+    for sheet in sheets[:eager]:
+        try:
+            preloaded[sheet] = ("ok", _child_grid(name, suffix, data, sheet, book))
+        except InputError as exc:
+            preloaded[sheet] = ("input-error", (exc.path, exc.reason, exc.code))
+        except Exception as exc:  # (in the words ``isolated`` sends any exception back in)
+            first = (str(exc).splitlines() or [""])[0]
+            preloaded[sheet] = ("error", f"{type(exc).__name__}: {first}" if first
+                                else type(exc).__name__)
+    return sheets, preloaded
 
 
 def _child_sheet(name: str, suffix: str, data: bytes, sheet: str, path: str) -> Scan:
+    """In the child: the sheet (``_child_grid``) handed back through ``path``."""
+    grid, scan = _child_grid(name, suffix, data, sheet)
+    isolated.write_frame(grid, path)
+    return scan
+
+
+def _child_grid(name: str, suffix: str, data: bytes, sheet: str,
+                book: fastexcel.ExcelReader | None = None) -> tuple[pl.DataFrame, Scan]:
     """In the child: the sheet's extent checked (before calamine sizes its grid), then its
-    cells as strings, handed back through ``path``, while its XML is scanned beside them
-    (calamine lets go of the GIL)."""
+    cells as strings, while its XML is scanned beside them (calamine lets go of the GIL)."""
     _check_extent(name, suffix, data, sheet)
+    if len(data) <= EAGER_BYTES:  # (a small sheet: handing the scan to a thread costs more)
+        grid = (book or fastexcel.read_excel(data)).load_sheet(
+            sheet, header_row=None, dtypes="string", skip_rows=0).to_polars()
+        return grid, _scan_xml(name, suffix, data, sheet)
     scanned = _SCANS.submit(_scan_xml, name, suffix, data, sheet)
     try:
-        loaded = fastexcel.read_excel(data).load_sheet(sheet, header_row=None,
-                                                       dtypes="string", skip_rows=0)
-        isolated.write_frame(loaded.to_polars(), path)
+        loaded = (book or fastexcel.read_excel(data)).load_sheet(
+            sheet, header_row=None, dtypes="string", skip_rows=0)
+        grid = loaded.to_polars()
     finally:
         scan = scanned.result()
-    return scan
+    return grid, scan
+
+
+def _sheet_member(archive: zipfile.ZipFile, data: bytes, sheet: str) -> str | None:
+    """``sheetxml.sheet_member``; a small workbook's found once for its extent check and
+    its scan (each parses the workbook's index)."""
+    if len(data) > EAGER_BYTES:
+        return sheetxml.sheet_member(archive, sheet)
+    key = (data, sheet)
+    if key not in _MEMBERS:
+        if len(_MEMBERS) >= 16:
+            _MEMBERS.clear()
+        _MEMBERS[key] = sheetxml.sheet_member(archive, sheet)
+    return _MEMBERS[key]
+
+
+_MEMBERS: dict[tuple[bytes, str], str | None] = {}  # (in the child: small workbooks only)
 
 
 def _scan_xml(name: str, suffix: str, data: bytes, sheet: str) -> Scan:
@@ -337,7 +499,7 @@ def _scan_xml(name: str, suffix: str, data: bytes, sheet: str) -> Scan:
         return sheetxml.SheetScan(), None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            member = sheetxml.sheet_member(archive, sheet)
+            member = _sheet_member(archive, data, sheet)
             if member is None:
                 return sheetxml.SheetScan(), None
             scan = sheetxml.scan_sheet(archive, member)

@@ -12,6 +12,7 @@ sha256, outputs nothing twice. Mail is never deleted; unrelated mail is never to
 from __future__ import annotations
 
 import imaplib
+import os
 import socket
 import ssl
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from ingest.errors import InputError
 from ingest.inputs import Fate, Input, Outcome
 from ingest.ledger import Ledger
 from ingest.mailbox import Mailbox, secret
-from ingest.readers.mime import decode_header_text, sender_matches, subject_matches
+from ingest.readers.mailheaders import decode_header_text, sender_matches, subject_matches
 
 FETCH_BATCH = 200  # messages per FETCH: one round trip each, bounded memory
 HEADERS = b"BODY[HEADER.FIELDS (SUBJECT FROM MESSAGE-ID DATE)]"
@@ -48,6 +49,8 @@ class ImapSource:
         self.client: IMAPClient | None = None
         self.uidvalidity = 0
         self.uidnext = 0
+        self.examined = 0  # the highest UID looked at in this poll
+        self.deferred: int | None = None  # the first order mail left for the next poll
         self.listed: dict[str, tuple[int, str]] = {}  # input name -> (uid, Message-ID)
         self.settled: dict[int, tuple[str, str, str | None]] = {}  # uid -> (where, outcome, why)
 
@@ -89,13 +92,26 @@ class ImapSource:
         """The mails among ``uids`` whose subject and sender make them order mails, whole."""
         assert self.client is not None
         wanted: list[tuple[int, str]] = []
+        budget = poll_bytes()
         for batch in _batches(uids):
-            for uid, data in self.client.fetch(batch, [HEADERS.replace(b"BODY", b"BODY.PEEK")
-                                                       ]).items():
+            answers = self.client.fetch(batch, [HEADERS.replace(b"BODY", b"BODY.PEEK"),
+                                                b"RFC822.SIZE"])
+            for uid, data in sorted(answers.items()):
+                if self.deferred is not None:
+                    break
+                self.examined = max(self.examined, uid)
                 head = _headers(data.get(HEADERS, b""))
                 if subject_matches(head.get("subject", ""), self.mailbox.subject) and \
                         sender_matches(head.get("from", ""), self.mailbox.senders):
+                    budget -= int(data.get(b"RFC822.SIZE", 0))
+                    if budget < 0 and wanted:
+                        # Memory stays bounded: the mail from here on waits for the next
+                        # poll (the cursor stops before it), which comes minutes later.
+                        self.deferred = uid
+                        break
                     wanted.append((uid, head.get("message-id", "")))
+            if self.deferred is not None:
+                break
         inputs: list[Input] = []
         ids = dict(wanted)
         for batch in _batches([uid for uid, _ in wanted]):
@@ -152,9 +168,10 @@ class ImapSource:
             problems.append({"path": exc.path, "code": exc.code, "reason": exc.reason
                              + "; the mail stays and the next poll moves it (its lines are "
                              "published: nothing is output twice)"})
-        left = [uid for name, (uid, _) in self.listed.items() if uid not in moved]
-        next_uid = min(left) if left else max(self.uidnext, *(
-            [u + 1 for u in moved] or [0]))
+        left = [uid for uid, _ in self.listed.values() if uid not in moved]
+        if self.deferred is not None:
+            left.append(self.deferred)
+        next_uid = min(left) if left else max(self.uidnext, self.examined + 1, 1)
         ids = {uid: message_id for uid, message_id in self.listed.values()}
         ledger.set_mail_cursor(
             self.mailbox.address, self.mailbox.folder, self.uidvalidity, next_uid,
@@ -217,6 +234,13 @@ class ImapSource:
                                 reason=f"cannot {doing} mailbox {self.name} "
                                 f"({self.mailbox.address}:{self.mailbox.port}): "
                                 f"{cause(exc, self.mailbox)}") from None
+
+
+def poll_bytes() -> int:
+    """How many bytes of order mail one poll fetches at most (``ORDERMILL_POLL_MB``, default
+    512): the rest waits for the next poll, so a mailbox that filled up over a holiday never
+    takes more memory than that at once."""
+    return int(float(os.environ.get("ORDERMILL_POLL_MB", "512")) * 1024 * 1024)
 
 
 def cause(exc: BaseException, box: Mailbox) -> str:

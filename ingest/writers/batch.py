@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 from polars.io.plugins import register_io_source
 
+from ingest.columns import CROP, EVIDENCE
 from ingest.schema import SCHEMA_VERSION, polars_schema
 from ingest.validate import validate_clean
 from ingest.verdicts import REJECT_LEAD, WARNING_COLUMNS, InputResult
@@ -84,6 +85,7 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
         rejects = pl.concat([r.rejects for r in results], how="diagonal") if results else (
             pl.DataFrame(schema={name: pl.String for name in REJECT_LEAD}))
         rejects = rejects.with_columns(pl.col("source_row").cast(pl.Int64, strict=False))
+        rejects = write_evidence(rejects, staging, {r.path: r.sha256 for r in results})
         warning_parts = [part for r in results for part in r.warning_parts]
         warnings = pl.concat(warning_parts) if warning_parts else pl.LazyFrame(
             schema={name: pl.Int64 if name == "source_row" else pl.String
@@ -111,20 +113,50 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
     return Staged(staging, out_dir / batch_id, manifest)
 
 
-def validated_lines(parts: list[pl.LazyFrame]) -> pl.LazyFrame:
+def write_evidence(rejects: pl.DataFrame, staging: Path, digests: dict[str, str]
+                   ) -> pl.DataFrame:
+    """The rejected rows' pictures (a scan's rows, ``CROP``) written beside the rejects as
+    ``evidence/<input's name>-<its sha256, 10 digits>-row<row>.png``, the column holding
+    them replaced by ``evidence``: each file's path relative to the batch folder."""
+    if CROP not in rejects.columns:
+        return rejects
+    paths: list[str | None] = []
+    folder = staging / EVIDENCE
+    for source, row, picture in rejects.select("source", "source_row", CROP).iter_rows():
+        if picture is None:
+            paths.append(None)
+            continue
+        tag = (digests.get(str(source)) or hashlib.sha256(str(source).encode()).hexdigest())[:10]
+        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(source).stem)
+        relative = f"{EVIDENCE}/{stem[:40]}-{tag}-row{row}.png"
+        folder.mkdir(exist_ok=True)
+        (staging / relative).write_bytes(picture)
+        fsync_path(staging / relative)
+        paths.append(relative)
+    if folder.exists():
+        fsync_path(folder)
+    # (a source column of that name keeps it: the pictures' column is named apart)
+    name = EVIDENCE if EVIDENCE not in rejects.columns else f"{EVIDENCE} (ordermill)"
+    return rejects.with_columns(pl.Series(name, paths, dtype=pl.String)).drop(CROP)
+
+
+def validated_lines(parts: list[pl.DataFrame | pl.LazyFrame]) -> pl.LazyFrame:
     """The clean lines as one lazy frame for the writer, each piece validated by pandera
     (the schema of record) as the writer takes it: a piece is computed (for a big input,
     read from the spill) once, and only one piece is in memory. An order never spans
-    pieces, so pandera's order-level checks see whole orders. (polars calls its IO-source
-    API unstable: the version is pinned, and every run through publish tests it.)"""
+    pieces, so pandera's order-level checks see whole orders. The lines of inputs read
+    whole come in memory: runs of them are validated together, up to ``VALIDATE_ROWS``
+    (a validation costs milliseconds however few its rows: once per input, it was most of
+    the time a batch of small inputs took to write). (polars calls its IO-source API
+    unstable: the version is pinned, and every run through publish tests it.)"""
 
     def pieces(columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None,
                batch_size: int | None) -> Iterator[pl.DataFrame]:
         left = n_rows
-        for part in parts:
+        for group in _groups(parts):
             if left is not None and left <= 0:
                 return
-            frame = validate_clean(part.collect())
+            frame = validate_clean(group)
             if columns is not None:
                 frame = frame.select(columns)
             if predicate is not None:
@@ -136,6 +168,27 @@ def validated_lines(parts: list[pl.LazyFrame]) -> pl.LazyFrame:
 
     return register_io_source(pieces, schema=polars_schema(), validate_schema=True,
                               explain_name="validated clean lines")
+
+
+VALIDATE_ROWS = 100_000  # lines of inputs read whole validated at once: about a piece's worth
+
+
+def _groups(parts: list[pl.DataFrame | pl.LazyFrame]) -> Iterator[pl.DataFrame]:
+    """The parts in order, computed: runs of frames in memory together (at most
+    ``VALIDATE_ROWS`` lines), each lazy part (a piece of a big input) alone."""
+    run: list[pl.DataFrame] = []
+    rows = 0
+    for part in parts:
+        if run and (isinstance(part, pl.LazyFrame) or rows + part.height > VALIDATE_ROWS):
+            yield pl.concat(run)
+            run, rows = [], 0
+        if isinstance(part, pl.LazyFrame):
+            yield part.collect()
+            continue
+        run.append(part)
+        rows += part.height
+    if run:
+        yield pl.concat(run)
 
 
 def _manifest(batch_id: str, results: list[InputResult], unreadable: list[dict[str, str]],

@@ -1,0 +1,82 @@
+"""A small table's layout is told by Python over its cells, a big one's by polars queries
+(``SMALL_TABLE_ROWS``, ``SMALL_BODY``): planning a query costs more than a small table's
+work. Both must tell the same, row for row, whatever the cells hold."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal, assert_series_equal
+
+from ingest.readers import base, csv, layout
+
+# Cells as exports and forms hold them: empty, blank in the ways polars trims and the ways
+# it does not (U+001C-U+001F, which Python's strip() would take), footer words, delimiters.
+CELLS = st.one_of(
+    st.none(), st.sampled_from(["", " ", "\t", "\u3000", "\xa0", "\x1c", " \x1f ", "x",
+                                "Total", "合计", "Notes: see", "Subtotal", "a,b", "  ,  ",
+                                "Total Station", "4", " record(s) downloaded", "\x00"]),
+    st.text(max_size=6))
+FOOTERS = st.sampled_from([None, r"^(Subtotal|Freight|Total)\b", r"record\(s\)"])
+
+
+def frames(width: int) -> st.SearchStrategy[pl.DataFrame]:
+    names = [f"c{i}" for i in range(width)]
+    return st.lists(st.tuples(*[CELLS] * width), max_size=14).map(
+        lambda rows: pl.DataFrame(rows, schema={n: pl.String for n in names}, orient="row"))
+
+
+def both(run: object) -> tuple[object, object]:
+    """``run()`` by the small path, then by the big path."""
+    small = run()  # type: ignore[operator]
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(base, "SMALL_TABLE_ROWS", -1)
+        patched.setattr(layout, "SMALL_TABLE_ROWS", -1)
+        patched.setattr(csv, "SMALL_TABLE_ROWS", -1)
+        patched.setattr(csv, "SMALL_BODY", -1)
+        big = run()  # type: ignore[operator]
+    return small, big
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), width=st.integers(1, 5), footer=FOOTERS)
+def test_blank_and_footer_rows_are_the_same_either_way(data: st.DataObject, width: int,
+                                                       footer: str | None) -> None:
+    frame = data.draw(frames(width))
+    header = frame.columns
+    (small_table, small_layout), (big_table, big_layout) = both(  # type: ignore[misc]
+        lambda: base.split_table(frame, header, footer))
+    assert small_layout == big_layout
+    assert_frame_equal(small_table, big_table)
+    small_end, big_end = both(lambda: layout.table_end(frame, header, footer))
+    assert small_end == big_end
+
+
+LINE_PARTS = st.sampled_from(['"', '""', ",", "a", " ", "\r", "\r\n", "\n", "\n\n", "x,y",
+                              '"q,\nr"', "\x00", "é"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(LINE_PARTS, max_size=30), width=st.integers(1, 4))
+def test_records_and_their_marks_are_the_same_either_way(parts: list[str], width: int
+                                                         ) -> None:
+    body = "".join(parts).encode()
+    header = [f"h{i}" for i in range(width)]
+
+    def parsed() -> object:
+        try:
+            return csv._parse_fast(body, header, ",")
+        except (csv._NeedsLenient, pl.exceptions.ComputeError) as exc:
+            return type(exc).__name__
+
+    small_structure, big_structure = both(lambda: csv._record_structure(body, ","))
+    assert small_structure[1] == big_structure[1]  # type: ignore[index]
+    assert_series_equal(small_structure[0], big_structure[0],  # type: ignore[index]
+                        check_names=False)
+    small, big = both(parsed)
+    if isinstance(small, pl.DataFrame) and isinstance(big, pl.DataFrame):
+        assert_frame_equal(small, big)
+    else:
+        assert small == big

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint bench install sysdeps testdeps ocrdeps reportdeps clean
+.PHONY: demo test lint bench bench-ocr install sysdeps testdeps ocrdeps reportdeps clean
 
 DEMO := $(BIN)/ordermill ingest samples --out out/demo --state-dir out/demo-state
 
@@ -35,16 +35,32 @@ test: lint testdeps
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# OCR of faxed POs against the synthetic corpus's truth, per fax level: rows right,
+# automation, silent errors, CPU s/page (bench/README.md, "OCR"; about 4 minutes for the 10
+# pages per level it reads by default). BENCH_OCR_ARGS="--pages 3" for a quick look.
+bench-ocr: install ocrdeps
+	$(BIN)/python bench/ocr.py $(BENCH_OCR_ARGS)
+
 lint: install
 	$(BIN)/ruff check ingest cli.py tests bench
 	$(BIN)/mypy
 
 install: $(STAMP)
 
+# Installed from requirements.lock without their declared dependencies, which the lock
+# lists itself: rapidocr-onnxruntime (Chinese text on scans, ingest/readers/rapid.py)
+# declares the GUI build opencv-python (508 MB with its Qt and video libraries, shared
+# notes); the lock pins opencv-python-headless instead, and onnxruntime, pyclipper,
+# shapely, six, PyYAML and tqdm, the rest of what it declares.
+NODEPS := rapidocr-onnxruntime
+
 $(STAMP): requirements.lock pyproject.toml
 	@$(MAKE) --no-print-directory sysdeps
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	@grep -viE '^($(NODEPS))==' requirements.lock > $(VENV)/requirements.deps
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r $(VENV)/requirements.deps
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps \
+	  $$(grep -iE '^($(NODEPS))==' requirements.lock)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 

@@ -391,7 +391,11 @@ def write_results(results: list[Measure], target: Path, command: str) -> None:
                 lines.append(f"| {workload} | ordermill, each input more (less the run of "
                              f"{mine[1].inputs}) | {mine[0].inputs - mine[1].inputs:,} | "
                              f"{per_input(mine):.2f} |")
-    (target / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Sections other benchmarks write into RESULTS.md (``## ...``, e.g. bench/ocr.py's) stay.
+    previous = target / "RESULTS.md"
+    kept = previous.read_text(encoding="utf-8") if previous.exists() else ""
+    kept = kept[kept.find("\n## "):] if "\n## " in kept else ""
+    previous.write_text("\n".join(lines) + "\n" + kept, encoding="utf-8")
     (target / "results.json").write_text(json.dumps(
         {"date": stamp, "machine": machine(), "command": command,
          "results": [asdict(m) for m in results]}, indent=2) + "\n", encoding="utf-8")

@@ -3,8 +3,9 @@
 A page is turned upright, deskewed, its ruled table found from its ruling lines
 (``ingest.readers.grid``), and each column's cells read in one call by the engine chosen
 for the column's kind (``engine_for``): digits for numbers, capitals and digits for codes,
-``chi_sim+eng`` for text. Every cell keeps its confidence and the engine that read it, and
-every table row a PNG picture of itself (the evidence a reviewer sees beside the row).
+text by RapidOCR where installed, else ``chi_sim+eng``. Every cell keeps its confidence and
+the engine that read it, and every table row a PNG picture of itself (the evidence a
+reviewer sees beside the row).
 
 **Orientation** (measured on the synthetic faxes): a page turned by 90° has its lines of
 text running down the page, so its ink's column profile is sharper than its row profile
@@ -29,8 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from ingest.readers import engines, tesseract
 from ingest.readers import grid as ruling
-from ingest.readers import tesseract
 from ingest.readers.pages import Page, Word
 from ingest.readers.tesseract import Line, Read
 
@@ -62,14 +63,15 @@ LineReader = Callable[[Image.Image], list[Line]]
 
 def engine_for(kind: str) -> StripReader:
     """The engine that reads a column of this kind ("number", "code", "text" and "header"):
-    tesseract for every kind today. A Chinese text engine takes "text" and "header" here;
-    digits and codes stay with tesseract's whitelists."""
-    return tesseract.read_strip
+    RapidOCR takes "text" and "header" where it is installed, digits and codes stay with
+    tesseract's whitelists (``ingest.readers.engines``)."""
+    return engines.read_column
 
 
 def form_reader() -> LineReader:
-    """The engine that reads the form area around the table, line by line."""
-    return tesseract.read_lines
+    """The engine that reads the form area around the table, line by line: RapidOCR where
+    it is installed, else tesseract (``ingest.readers.engines``)."""
+    return engines.read_form
 
 
 @dataclass
@@ -174,11 +176,15 @@ def _read(layout: _Layout, number: int) -> PageTable:
     table = PageTable(number, header=layout.header)
     rows = len(grid.ys) - 2
     reads: list[list[Read]] = [[] for _ in range(rows)]
+    cut: list[tuple[list[int], list[Image.Image], str, str]] = []  # rows, crops, kind, label
     for column in range(len(grid.xs) - 1):
-        kind = column_kind(layout.header[column])
+        label = layout.header[column]
         boxes = [grid.cell(row + 1, column, INSET) for row in range(rows)]
         filled = [i for i, box in enumerate(boxes) if not ruling.blank(mask, box)]
-        found = engine_for(kind)([image.crop(boxes[i]) for i in filled], kind)
+        cut.append((filled, [image.crop(boxes[i]) for i in filled], column_kind(label), label))
+    # One call per engine and kind, and a second look at rows whose numbers do not hold
+    # together (ingest.readers.engines.read_columns).
+    for (filled, *_), found in zip(cut, engines.read_columns(rows, cut), strict=True):
         by_row = dict(zip(filled, found, strict=True))
         for row in range(rows):
             reads[row].append(by_row.get(row, Read("", -1.0, "")))

@@ -18,8 +18,7 @@ import polars as pl
 from ingest.rules.apply import RULES_HIT
 from ingest.rules.model import Rule
 
-COUNTS_SCHEMA = pl.Schema({"rule": pl.String(), "lines": pl.Int64(),
-                                         "orders": pl.Int64()})
+COUNTS_SCHEMA = pl.Schema({"rule": pl.String(), "lines": pl.Int64(), "orders": pl.Int64()})
 
 
 def counted(rules: Sequence[Rule]) -> list[str]:

@@ -96,8 +96,18 @@ ProfileOption = Annotated[list[str] | None, typer.Option(
     "profiles`) [default: from config].", show_default=False)]
 
 
+RulesOption = Annotated[list[Path] | None, typer.Option(
+    "--rules", help="Order rule file, or folder of them, run instead of the configured "
+    "ones (repeat it: they run in this order; see `ordermill rules`) [default: from config "
+    "`rules`, else none].", show_default=False)]
+
+
 def _profiles(profile: list[str] | None) -> str | None:
     return ",".join(profile) if profile else None
+
+
+def _rules(rules: list[Path] | None) -> str | None:
+    return ",".join(map(str, rules)) if rules else None
 
 
 def _version(value: bool) -> None:
@@ -182,6 +192,7 @@ def ingest(
         "bundled mappings/].", show_default=False)] = None,
     force: ForceOption = False,
     profile: ProfileOption = None,
+    rules: RulesOption = None,
     state_dir: StateOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -202,7 +213,7 @@ def ingest(
     settings = load_settings({"out_dir": str(out) if out else None,
                               "format": output_format.value if output_format else None,
                               "state_dir": str(state_dir) if state_dir else None,
-                              "profile": _profiles(profile),
+                              "profile": _profiles(profile), "rules": _rules(rules),
                               "mappings_dir": str(mappings) if mappings else None}, config)
     bar, step = _progress_bar(len(paths))
     with bar:
@@ -219,6 +230,7 @@ def run(
     ] = None,
     force: ForceOption = False,
     profile: ProfileOption = None,
+    rules: RulesOption = None,
     state_dir: StateOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -237,7 +249,7 @@ def run(
       ordermill run --log-format json     # structured logs on stderr
     """
     settings = load_settings({"state_dir": str(state_dir) if state_dir else None,
-                              "profile": _profiles(profile)}, config)
+                              "profile": _profiles(profile), "rules": _rules(rules)}, config)
     bar, step = _progress_bar(0)
     with bar:
         report = api.run(settings, sources or (), force=force,
@@ -256,6 +268,7 @@ def poll(
         "otherwise takes only mail that arrives from then on.")] = None,
     force: ForceOption = False,
     profile: ProfileOption = None,
+    rules: RulesOption = None,
     state_dir: StateOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -275,7 +288,7 @@ def poll(
       */5 * * * * cd /srv/orders && ordermill poll --log-format json 2>>poll.log
     """
     settings = load_settings({"state_dir": str(state_dir) if state_dir else None,
-                              "profile": _profiles(profile)}, config)
+                              "profile": _profiles(profile), "rules": _rules(rules)}, config)
     bar, step = _progress_bar(0)
     with bar:
         report = api.poll(settings, sources or (), since=since.date() if since else None,

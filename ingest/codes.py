@@ -462,13 +462,10 @@ def rule_code(name: str, action: str, meaning: str) -> Code:
 
 
 def bundled_rule_codes() -> list[Code]:
-    """The codes of the bundled example rules (top-level ``rules/``), in file order."""
-    from pathlib import Path
-
-    from ingest.rules.model import load_rules
-    folder = Path(__file__).resolve().parent.parent / "rules"
-    if not folder.is_dir():
-        return []
+    """The codes of the bundled example rules (top-level ``rules/``, installed as
+    ``ingest.bundled_rules``), in file order."""
+    from ingest.rules.model import bundled_rules_dir, load_rules
+    folder = bundled_rules_dir()
     return [rule_code(r.name, r.action, r.description or r.message)
             for r in load_rules([folder]).rules]
 

@@ -20,7 +20,8 @@ from ingest.mapping.model import Mapping
 from ingest.mapping.orders import ShapedTable
 from ingest.ocr_checks import route as route_ocr
 from ingest.readers.base import ROW
-from ingest.rules.apply import apply_rules
+from ingest.rules.apply import HOLD_RULE, apply_rules
+from ingest.rules.counts import count_hits
 from ingest.schema import RULE_FIELDS
 
 
@@ -41,6 +42,10 @@ class CheckedTable:
     missing_columns: tuple[str, ...]
     form: dict[str, str | None]
     waiting_rows: pl.Series  # __row of the waiting rows (``waiting`` of them)
+    # The order rules' counts over the lines that can be output (``ingest.rules.counts``)
+    # and how many lines an order rule holds; None and 0 without rules.
+    rule_counts: pl.DataFrame | None = None
+    held: int = 0
 
 
 def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str,
@@ -65,12 +70,23 @@ def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str,
     warnings = outcome.warnings.rename({ID: ROW}).join(
         typed.select(ROW, "order_id"), on=ROW, how="left", maintain_order="left").select(
         ROW, "order_id", "field", "code", "value", "message")
-    passed_mask, reasons, ruled = outcome.passed, reasons, None
+    passed_mask, reasons, ruled, hits = outcome.passed, reasons, None, None
     if mapping.rules is not None and mapping.rules.rules:
-        passed_mask, reasons, ruled = _rules(typed, passed_mask, reasons, mapping)
+        passed_mask, reasons, ruled, hits = _rules(typed, passed_mask, reasons, mapping)
     rejected_orders = typed.select(ROW, "order_id", _customer(typed)).filter(~passed_mask)
-    touched = typed.filter(~passed_mask | pl.col("order_id").is_in(
-        rejected_orders["order_id"].drop_nulls().implode()))[ROW]
+    in_touched = ~passed_mask | pl.col("order_id").is_in(
+        rejected_orders["order_id"].drop_nulls().implode())
+    touched = typed.filter(in_touched)[ROW]
+    rule_counts, held = None, 0
+    if ruled is not None and hits is not None and mapping.rules is not None:
+        # Counted here, in the rules' pass, over the lines that can be output: not of an
+        # order with a rejected line (held back whole), not held for approval.
+        on_hold = ruled[HOLD_RULE].is_not_null()
+        held = int(on_hold.sum())
+        mates = typed.select(in_touched).to_series().filter(passed_mask)
+        passed_orders = typed["order_id"].filter(passed_mask)
+        rule_counts = count_hits(hits, passed_orders, ~(mates | on_hold),
+                                 mapping.rules.rules.rules)
     missing_columns, found = compiled.missing_columns, compiled.form
     # Let go of the source texts the values were parsed from before the passed rows are
     # copied out: only the standard columns are alive at the peak.
@@ -90,7 +106,7 @@ def map_and_check(table: ShapedTable, mapping: Mapping, default_timezone: str,
     lines = passed.hstack(hashes.select(*FIELD_HASHES, *LINE_HASHES).get_columns())
     return CheckedTable(lines, hashes.select(passed[ROW], *LINE_HASHES), reasons,
                         rejected_orders, touched, order_ids, warnings, waiting,
-                        missing_columns, found, waiting_rows)
+                        missing_columns, found, waiting_rows, rule_counts, held)
 
 
 def _customer(typed: pl.DataFrame) -> pl.Expr:
@@ -104,20 +120,23 @@ CUSTOMER_FIELDS = ("buyer_id", "buyer_name")
 
 
 def _rules(typed: pl.DataFrame, passed: pl.Series, reasons: pl.DataFrame, mapping: Mapping
-           ) -> tuple[pl.Series, pl.DataFrame, pl.DataFrame]:
+           ) -> tuple[pl.Series, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The order rules over the lines that passed the row checks (``ingest.rules``): the
     lines a reject rule refuses join the rejected, with the rule's name as their code (so
     their orders are held back whole like any other); the others get the rules' columns
-    (routing, flags, the order's hold), returned in the passed lines' order."""
+    (routing, flags, the order's hold) and their hits (one Boolean column per rule),
+    returned in the passed lines' order."""
+    assert mapping.rules is not None
     candidates = typed.filter(passed)
     applied = apply_rules(candidates, mapping.rules, mapping.channel, ROW)
     columns = applied.columns.with_columns(pl.lit(None, pl.String).alias("merge_group"))
     if not applied.rejected.any():
-        return passed, reasons, columns
+        return passed, reasons, columns, applied.hits
     refused = applied.rejects.select(ROW, "codes", "messages")
     reasons = pl.concat([reasons, refused.cast(reasons.schema)]).sort(ROW)
     passed = passed & ~typed[ROW].is_in(refused[ROW].implode())
-    return passed, reasons, columns.filter(~applied.rejected)
+    kept = ~applied.rejected
+    return passed, reasons, columns.filter(kept), applied.hits.filter(kept)
 
 
 def _standard(typed: pl.DataFrame) -> list[str]:

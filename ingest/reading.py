@@ -13,7 +13,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -36,6 +36,7 @@ from ingest.readers.base import (
     RawTable,
 )
 from ingest.readers.mail import context_rows
+from ingest.rules.counts import total
 from ingest.spill import InMemory, LineStore, Spill
 
 if TYPE_CHECKING:
@@ -78,6 +79,12 @@ class CheckedInput:
     # An input read whole: its passed lines as the one frame ``lines`` reads, so that the
     # batch takes the lines of many small inputs together (None for a big input's pieces).
     memory: pl.DataFrame | None = None
+    # The order rules' counts over the lines that can be output, and how many lines they
+    # hold, from the rules' pass (``ingest.rules.counts``); None: not counted there (inputs
+    # mapped together are counted in the batch step), or no rules.
+    rule_counts: pl.DataFrame | None = None
+    held: int | None = None
+    touched: pl.Series | None = None  # __row of the lines of orders with a rejected line
 
     @property
     def name(self) -> str:
@@ -296,7 +303,16 @@ def _read(one: Input, match: Match, hashed: Callable[[], Digest],
         pl.concat([c.rejected_orders for c in checks]), rows_in, warnings,
         sum(c.waiting for c in checks),
         input_details(match, first, layout, missing, checks[0].form),
-        raw_pieces, store, memory=memory)
+        raw_pieces, store, memory=memory, **_rule_counts(checks))
+
+
+def _rule_counts(checks: list[CheckedTable]) -> dict[str, Any]:
+    """What the rules' pass counted in each table, for the whole input."""
+    parts = [c.rule_counts for c in checks if c.rule_counts is not None]
+    if not parts:
+        return {}
+    return {"rule_counts": total(parts), "held": sum(c.held for c in checks),
+            "touched": pl.concat([c.touched for c in checks])}
 
 
 def _share(progress: Callable[[float], None] | None,

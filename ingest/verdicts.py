@@ -31,6 +31,7 @@ from ingest.dedupe import (
 from ingest.readers.base import ROW
 from ingest.reading import CheckedInput
 from ingest.rules.apply import HOLD_APPROVER, HOLD_MESSAGE, HOLD_RULE, RULES_HIT
+from ingest.rules.counts import uncount
 from ingest.schema import CHANGE_TYPES, field_names
 from ingest.spill import LineStore
 
@@ -84,6 +85,9 @@ class InputResult:
     # A rejects file's rows fed back in (``ingest.feedback``): the source rows it brought.
     fed_back_rows: pl.Series | None = None
     held: int = 0  # lines of orders an order rule holds for approval (``Finished.holds``)
+    # What each order rule did to the input's output lines (``ingest.rules.counts``), or
+    # None: counted by the batch step from the clean lines.
+    rule_counts: pl.DataFrame | None = None
 
     @cached_property
     def clean(self) -> pl.DataFrame:
@@ -244,6 +248,7 @@ def finish(checked: list[CheckedInput], batch_id: str,
             if mine.change.height else {}
         result = _result(c, clean_parts, clean_rows, reasons, count.get("duplicate", 0),
                          count.get("update", 0), mine_hold.height)
+        result.rule_counts = _rule_counts(c, mine)
         result.warning_parts, result.warnings, result.warning_codes = _warnings(
             c, reasons[ROW], mine.dropped)
         if result.warnings:
@@ -402,8 +407,10 @@ def _on_hold(checked: list[CheckedInput], memory: _InMemory | None, keyed: pl.Da
              batch_id: str) -> tuple[pl.DataFrame | None, list[pl.DataFrame]]:
     """The lines an order rule holds for approval (only new lines and updates: a line
     output before is a duplicate, whatever the rules say now), in the standard layout with
-    their hold and hashes; and, per input, their __row."""
-    ruled = [i for i, c in enumerate(checked) if c.mapping.rules is not None]
+    their hold and hashes; and, per input, their __row. The lines are read again only for
+    inputs where the rules' pass held some (``CheckedInput.held``; None: not told)."""
+    ruled = [i for i, c in enumerate(checked) if c.mapping.rules is not None
+             and c.held != 0]
     empty = pl.DataFrame(schema={ROW: pl.Int64})
     if not ruled:
         return None, [empty for _ in checked]
@@ -432,6 +439,19 @@ def _on_hold(checked: list[CheckedInput], memory: _InMemory | None, keyed: pl.Da
                                    pl.lit(None, pl.String).alias("changed_fields"))
     per_input = _by_input(found.select(INPUT, ROW), len(checked))
     return found.drop(INPUT, ROW), per_input
+
+
+def _rule_counts(c: CheckedInput, verdicts: _Verdicts) -> pl.DataFrame | None:
+    """The input's rule counts from the rules' pass, without the lines dropped since that
+    the pass could not know of: duplicates, lines held back because of another input."""
+    if c.rule_counts is None or c.mapping.rules is None:
+        return None
+    counted_out = [verdicts.on_hold.cast(pl.Int64)]
+    if c.touched is not None:
+        counted_out.append(c.touched.cast(pl.Int64))
+    dropped = verdicts.dropped
+    late = dropped.filter(~dropped.is_in(pl.concat(counted_out).implode()))
+    return uncount(c.rule_counts, c.lines, late, c.mapping.rules.rules.rules)
 
 
 def _cross_channel(c: CheckedInput, change: pl.DataFrame) -> pl.DataFrame:

@@ -22,7 +22,8 @@ import pytest
 from conftest import ROOT, SAMPLES
 
 # What the wheel is built from: the sources of the ``[project]`` and nothing else.
-PROJECT_FILES = ("pyproject.toml", "README.md", "cli.py", "ingest", "mappings", "profiles")
+PROJECT_FILES = ("pyproject.toml", "README.md", "cli.py", "ingest", "mappings", "profiles",
+                 "rules")
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +116,23 @@ def test_ingest_with_the_bundled_mappings_outside_the_checkout(installed: Path,
     assert body["totals"]["clean"] > 0
     assert [i["channel"] for i in body["manifest"]["inputs"]] == ["tmall"]
 
+
+
+def test_the_bundled_rules_and_their_codes_come_with_the_wheel(installed: Path,
+                                                              tmp_path: Path) -> None:
+    # The example rules ship as ingest.bundled_rules: the README's table of rule codes is
+    # generated from them, and `rules check` reads them, from the installed package.
+    code = ("from ingest.codes import bundled_rule_codes\n"
+            "from ingest.rules.model import bundled_rules_dir\n"
+            "print(bundled_rules_dir())\n"
+            "print(' '.join(c.code for c in bundled_rule_codes()))")
+    result = subprocess.run([str(installed / "python"), "-c", code], cwd=tmp_path,
+                            capture_output=True, text=True, env=_clean_env())
+    assert result.returncode == 0, result.stderr
+    folder, codes = result.stdout.strip().splitlines()
+    assert Path(folder).is_relative_to(installed.parent)
+    assert {p.name for p in Path(folder).glob("*.toml")} == {
+        p.name for p in (ROOT / "rules").glob("*.toml")}
+    assert {"out-of-stock", "credit-low", "urgent-fj"} <= set(codes.split())
+    checked = _ordermill(installed, tmp_path, "rules", "check", folder)
+    assert checked.returncode == 0, checked.stderr

@@ -250,3 +250,29 @@ def test_manifest_is_json_serialisable(setup: tuple[Path, Settings]) -> None:
     folder, settings = setup
     batch, _ = run(folder, settings)
     assert json.loads((batch / "manifest.json").read_text("utf-8"))["rules"]["counts"]
+
+
+def test_counts_of_a_file_read_in_pieces_match_and_duplicates_come_off(
+        setup: tuple[Path, Settings], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big file's counts are taken in the rules' pass, piece by piece; lines the batch
+    drops later (duplicates) come off them. The same as counting the output lines."""
+    import shutil
+
+    from ingest import reading
+    from ingest.rules.counts import total
+    folder, settings = setup
+    _, whole = run(folder, settings)
+    shutil.rmtree(folder / "state")
+    shutil.rmtree(folder / "out")
+    monkeypatch.setattr(reading, "CHUNK_BYTES", 300)
+    counted = []
+    monkeypatch.setattr(reading, "total",
+                        lambda parts: counted.append(len(parts)) or total(parts))
+    _, pieces = run(folder, settings)
+    assert counted and counted[0] > 1  # (counted in the pass, piece by piece)
+    assert pieces["totals"] == whole["totals"]
+    assert pieces["rules"]["counts"] == whole["rules"]["counts"]
+    again = ingest([folder / "po.csv"], settings=settings, force=True).manifest
+    assert again is not None and again["totals"]["duplicates"] == whole["totals"]["clean"]
+    assert {c["rule"] for c in again["rules"]["counts"]} == {  # (no flag, no route)
+        "out-of-stock", "customs-data-missing", "credit-low"}

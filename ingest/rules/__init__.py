@@ -2,8 +2,9 @@
 
 ``lang`` parses a condition, ``compile`` turns it into a polars expression, ``model`` loads
 rule files, ``reference`` reads the reference tables, ``apply`` runs the rules over lines,
-``holds`` keeps held orders until they are approved, ``merges`` groups repeat orders,
-``counts`` tallies what each rule did in a batch, ``preview`` shows a file's hits.
+``counts`` tallies what each rule did (in the rules' pass), ``batch`` keeps held orders
+until they are approved and releases them, ``merges`` groups repeat orders, ``preview``
+shows a file's hits.
 """
 
 from __future__ import annotations

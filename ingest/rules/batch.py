@@ -21,6 +21,7 @@ import polars_hash  # noqa: F401  (registers the .nchash namespace)
 from ingest.dedupe import FIELD_HASHES, HISTORY_SCHEMA, LINE_HASHES
 from ingest.ledger import Ledger
 from ingest.rules.apply import HOLD_APPROVER, HOLD_MESSAGE, HOLD_RULE, RULES_HIT, RuleRun
+from ingest.rules.counts import COUNTS_SCHEMA, total
 from ingest.rules.merges import MERGE_SCHEMA, MergeConfig, assign, merged, order_keys
 from ingest.schema import field_names
 from ingest.verdicts import CHANGE, RULED, Finished
@@ -83,31 +84,40 @@ def _standard(part: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
 
 
 def _counts(finished: Finished, rules: RuleRun) -> list[dict[str, Any]]:
-    """Per rule: lines and orders it rejected, held, flagged or routed in this batch."""
+    """Per rule: lines and orders it rejected, held, flagged or routed in this batch. The
+    flags and routes of an input were counted in the rules' pass (``InputResult.
+    rule_counts``): only inputs mapped together, in memory, are counted here from their
+    clean lines."""
     actions = {r.name: r.action for r in rules.rules.rules}
     tallies: list[pl.LazyFrame] = []
+    counted: list[pl.DataFrame] = []
     for result in finished.results:
         if result.rejects.height:
             tallies.append(result.rejects.lazy().select(
                 pl.lit(result.channel).alias("channel"),
                 pl.lit(None, pl.String).alias("order_id"),
                 pl.col("codes").str.split(";").alias("rule")))
+        if result.rule_counts is not None:
+            counted.append(result.rule_counts)
+            continue
         for part in result.clean_parts:
             tallies.append(part.lazy().filter(pl.col(RULES_HIT).is_not_null()).select(
                 "channel", "order_id", pl.col(RULES_HIT).str.split(";").alias("rule")))
     if finished.holds is not None and finished.holds.height:
         tallies.append(finished.holds.lazy().select(
             "channel", "order_id", pl.concat_list(pl.col(HOLD_RULE)).alias("rule")))
-    if not tallies:
-        return []
-    counted = (pl.concat(tallies).explode("rule").filter(pl.col("rule").is_in(list(actions)))
-               .group_by("rule").agg(pl.len().alias("lines"),
-                                     pl.struct("channel", "order_id")
-                                     .filter(pl.col("order_id").is_not_null())
-                                     .n_unique().alias("orders"))
-               .collect(engine="streaming"))
+    if tallies:
+        counted.append(pl.concat(tallies).explode("rule")
+                       .filter(pl.col("rule").is_in(list(actions)))
+                       .group_by("rule").agg(pl.len().alias("lines"),
+                                             pl.struct("channel", "order_id")
+                                             .filter(pl.col("order_id").is_not_null())
+                                             .n_unique().alias("orders"))
+                       .collect(engine="streaming").cast(COUNTS_SCHEMA))
+    summed = total(counted)
     order = {name: i for i, name in enumerate(actions)}
-    rows = sorted(counted.iter_rows(named=True), key=lambda r: order[r["rule"]])
+    rows = sorted((r for r in summed.iter_rows(named=True) if r["rule"] in order),
+                  key=lambda r: order[r["rule"]])
     return [{"rule": r["rule"], "action": actions[r["rule"]], "lines": int(r["lines"]),
              "orders": int(r["orders"])} for r in rows]
 

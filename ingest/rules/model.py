@@ -24,13 +24,14 @@ import re
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from ingest.codes import CODES
-from ingest.errors import OrdermillError
+from ingest.errors import OrdermillError, UsageError
 from ingest.rules.compile import FIELD_KINDS, REFERENCE_FIELDS, Compiled, Context, compile_node
 from ingest.rules.lang import MAX_LITERAL, Name, RuleSyntaxError, parse
 
@@ -231,6 +232,17 @@ def _rule(entry: dict[str, Any], shown: str, index: int) -> Rule:
     tables = compiled.tables | {m.group(1).split(".")[0] for m in _PLACE.finditer(message)
                                 if "." in m.group(1)}
     return Rule(**{**rule.__dict__, "tables": frozenset(tables & set(REFERENCE_FIELDS))})
+
+
+def bundled_rules_dir() -> Path:
+    """The example rules that ship with ordermill: the checkout's top-level ``rules/``,
+    installed as the package ``ingest.bundled_rules`` (as the mappings and profiles are)."""
+    try:
+        return Path(str(files("ingest.bundled_rules")))
+    except ModuleNotFoundError:
+        raise UsageError("the bundled rules are not installed (no package "
+                         "ingest.bundled_rules): reinstall ordermill (`make install` or "
+                         "`pip install .`)") from None
 
 
 def readable_fields() -> list[str]:

@@ -64,16 +64,17 @@ class Reference:
     joins: dict[str, str]  # table -> the standard field it joins on
     entries: tuple[dict[str, Any], ...] = ()
 
-    def join(self, frame: pl.DataFrame, tables: frozenset[str]) -> pl.DataFrame:
-        """``frame`` with the reference columns of ``tables`` (null where no row matches)."""
+    def join(self, frame: pl.LazyFrame, tables: frozenset[str]) -> pl.LazyFrame:
+        """``frame`` with the reference columns of ``tables`` (null where no row matches):
+        a left join per table, in the plan of the rules' pass."""
         for table in sorted(tables):
             ref = self.frames.get(table)
             if ref is None:
                 names = [ref_column(table, c) for c in REFERENCE_FIELDS[table]]
                 frame = frame.with_columns(pl.lit(None).alias(n) for n in names)
                 continue
-            frame = frame.join(ref, left_on=self.joins[table], right_on=KEY, how="left",
-                               maintain_order="left")
+            frame = frame.join(ref.lazy(), left_on=self.joins[table], right_on=KEY,
+                               how="left", maintain_order="left")
         return frame
 
 

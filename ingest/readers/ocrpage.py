@@ -44,10 +44,13 @@ KINDS: dict[str, tuple[str, ...]] = {
              "part no.", "part no", "料号", "型号"),
 }
 # Header labels a ruled PO uses, for snapping a misread header part to (within a quarter of
-# its length): a header misread by one stroke must not make the page unknown.
-HEADER_WORDS = ("序号", "No.", "物料编码", "SKU", "Item", "品名", "Description", "数量", "Qty",
-                "单价", "Unit Price", "金额", "Amount", "单位", "Unit", "规格", "备注",
-                "Remarks", "货号", "型号", "交货日期", "Delivery Date")
+# its length): a header misread by one stroke must not make the page unknown. A label a PO
+# uses must be here itself, or it is snapped to its look-alike (行号 and 料号 were read as
+# 序号 before they were listed).
+HEADER_WORDS = ("序号", "No.", "行号", "Line", "物料编码", "SKU", "Item", "Item No.", "料号",
+                "Part No.", "品名", "Description", "数量", "Qty", "单价", "Unit Price", "金额",
+                "Amount", "单位", "Unit", "UOM", "规格", "备注", "Remarks", "货号", "型号",
+                "交货日期", "Delivery Date")
 KNOWN_HEADER = 2  # header labels that must read as known words to call a page upright
 UPSIDE_DOWN_BELOW = 60  # form lines read under this mean confidence: try the page turned
 QUARTER_TURN_BELOW = 0.8  # row / column profile sharpness under this: turned by 90°

@@ -4,7 +4,9 @@
     .venv/bin/python bench/ocr.py --pages 3 --levels 0 3 --no-write     # a quick look
 
 Pages come from ``bench/ocr_corpus.py`` (deterministic per ``--seed``: the same pages every
-run) at its four levels: L0 clean, L1 fax fine, L2 standard fax, L3 bad fax. Each level's
+run) at its four levels: L0 clean, L1 fax fine, L2 standard fax, L3 bad fax, in its three
+layouts and four typefaces taken in turn (``--layouts classic --fonts microhei``: the one
+layout and face the figures before them were measured on). Each level's
 pages go through ``ingest.api.ingest`` as ``ordermill ingest`` would take them, with the
 corpus's product list as ``ORDERMILL_PRODUCTS``, so the real reader, mapping
 (``mappings/po-scan.toml``) and routing (``ingest.ocr_checks``) decide. What the reader read
@@ -23,6 +25,8 @@ per-field figures. Per level:
 - **per field**: each table field read right (SKU raw and after the snap; names compared
   without spaces, ``×`` and ``x`` taken as one) and each form field found by the mapping's
   label rule and right (phone by its digits, buyer and address without spaces);
+- **by layout and typeface**: rows right, automation and silent errors of each level's
+  pages of each layout and of each typeface, to show where errors come from;
 - **CPU s/page**: user + system time of this process and its children (tesseract runs as
   one), for the reading alone and for the whole ingest, on one core per engine
   (``OMP_THREAD_LIMIT=1``, onnxruntime with one thread); the engines' one-time loading
@@ -107,11 +111,18 @@ class Level:
     read_cpu: float = 0.0
     ingest_cpu: float = 0.0
     wall: float = 0.0
+    # "layout classic", "font zenhei", ... -> lines, rows_right, clean_right, silent
+    by: dict[str, Counter[str]] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)  # silent errors
     misreads: list[str] = field(default_factory=list)  # what the reader got wrong
 
     def share(self, count: int) -> float:
         return 100.0 * count / self.lines if self.lines else 0.0
+
+    def count(self, page: corpus.Truth, what: str, n: int = 1) -> None:
+        """Add to the counts of the page's layout and typeface."""
+        for key in (f"layout {page.layout}", f"font {page.font}"):
+            self.by.setdefault(key, Counter())[what] += n
 
 
 # -- comparing what was read with the truth ----------------------------------------------
@@ -180,10 +191,12 @@ def score_reading(stats: Level, page_name: str, page: corpus.Truth, sheet: scan.
         stats.misreads.append(f"{page_name}: {len(table_of(sheet)[1])} table rows read, "
                               f"{len(page.lines)} on the page")
     header, rows = table_of(sheet) if sheet is not None else ([], [])
-    where = {label: header.index(label) for label in corpus.HEADER if label in header}
+    layout = corpus.LAYOUTS[page.layout]
+    where = {name: header.index(label) for name in corpus.FIELDS
+             if (label := layout.label(name)) is not None and label in header}
 
-    def cell(row: list[str], label: str) -> str | None:
-        return row[where[label]] if label in where else None
+    def cell(row: list[str], name: str) -> str | None:
+        return row[where[name]] if name in where else None
 
     for index, line in enumerate(page.lines):
         row = rows[index] if index < len(rows) else None
@@ -191,32 +204,32 @@ def score_reading(stats: Level, page_name: str, page: corpus.Truth, sheet: scan.
         if row is None:
             stats.name_errors += len(squeeze(line.name))
             continue
-        raw_sku = cell(row, corpus.HEADER[1]) or ""
+        raw_sku = cell(row, "sku") or ""
         snapped = snap(raw_sku, products) or raw_sku
-        name = cell(row, corpus.HEADER[2]) or ""
+        name = cell(row, "name") or ""
         right = {
-            "no": cell(row, corpus.HEADER[0]) == str(line.no),
+            "no": cell(row, "no") == str(line.no),
             "sku": raw_sku == line.sku,
             "sku snapped": snapped == line.sku,
             "name": squeeze(name) == squeeze(line.name),
-            "quantity": amount(cell(row, corpus.HEADER[3])) == line.quantity,
-            "unit_price": amount(cell(row, corpus.HEADER[4])) == amount(line.unit_price),
-            "amount": amount(cell(row, corpus.HEADER[5])) == amount(line.amount),
+            "quantity": amount(cell(row, "quantity")) == line.quantity,
+            "unit_price": amount(cell(row, "unit_price")) == amount(line.unit_price),
+            "amount": amount(cell(row, "amount")) == amount(line.amount),
         }
         stats.fields.update(name for name, ok in right.items() if ok)
         truths = {"no": str(line.no), "sku": line.sku, "sku snapped": line.sku,
                   "name": line.name, "quantity": str(line.quantity),
                   "unit_price": line.unit_price, "amount": line.amount}
-        reads = {"no": cell(row, corpus.HEADER[0]), "sku": raw_sku, "sku snapped": snapped,
-                 "name": name, "quantity": cell(row, corpus.HEADER[3]),
-                 "unit_price": cell(row, corpus.HEADER[4]),
-                 "amount": cell(row, corpus.HEADER[5])}
+        reads = {"no": cell(row, "no"), "sku": raw_sku, "sku snapped": snapped,
+                 "name": name, "quantity": cell(row, "quantity"),
+                 "unit_price": cell(row, "unit_price"), "amount": cell(row, "amount")}
         stats.misreads += [f"{page_name}: line {line.no} {name}: read {reads[name]!r}, is "
                            f"{truths[name]!r}" for name, ok in right.items()
                            if not ok and name != "sku"]
         stats.name_errors += distance(squeeze(name), squeeze(line.name))
         if all(right[f] for f in ("sku snapped", "quantity", "unit_price", "amount")):
             stats.rows_right += 1
+            stats.count(page, "rows_right")
     if sheet is None:
         return
     outside = [(number, cells) for number, (cells, kind)
@@ -252,12 +265,15 @@ def score_routing(stats: Level, pages: dict[str, corpus.Truth], orders: pl.DataF
     for source, page in pages.items():
         expected = expected_lines(page)
         out = orders.filter(pl.col("source") == source)
+        stats.count(page, "lines", len(page.lines))
         for row in out.iter_rows(named=True):
             key = tuple(str(row[k]) for k in KEY)
             if key in expected:
                 stats.clean_right += 1
+                stats.count(page, "clean_right")
             else:
                 stats.silent += 1
+                stats.count(page, "silent")
                 stats.examples.append(f"{Path(source).name}: output {key}")
             po_wrong = (row.get("order_id") != page.po_number
                         or local_date(row.get("ordered_at")) != page.date
@@ -318,13 +334,15 @@ def warm_up() -> float:
 
 
 def run_level(level: int, pages: int, seed: int, items: list[corpus.Product], work: Path,
-              products: frozenset[str], form_rules: dict[str, Any]) -> Level:
+              products: frozenset[str], form_rules: dict[str, Any],
+              layouts: list[str], fonts: list[str]) -> Level:
     stats = Level(level)
     folder = work / f"L{level}"
     folder.mkdir(parents=True, exist_ok=True)
     truths: dict[str, corpus.Truth] = {}
     for index in range(pages):
-        page, data, suffix = corpus.page_of(level, index, items, seed)
+        page, data, suffix = corpus.page_of(level, index, items, seed, layouts=layouts,
+                                            fonts=fonts)
         path = folder / f"L{level}-{index:02d}{suffix}"
         path.write_bytes(data)
         truths[str(path)] = page
@@ -398,6 +416,20 @@ def tables(results: list[Level]) -> list[str]:
         cer = 100.0 * s.name_errors / s.name_chars if s.name_chars else 0.0
         form = [pct(100.0 * s.form[f] / s.pages if s.pages else 0.0) for f in FORM_FIELDS]
         lines.append(f"| {LEVELS[s.level]} | " + " | ".join([*table, pct(cer), *form]) + " |")
+    keys = sorted({key for s in results for key in s.by},
+                  key=lambda k: (k.split()[0] != "layout", k))
+    lines += ["", "By layout and typeface (each level's pages of it): lines / rows right % / "
+              "automation % / silent %:", "", "| level | " + " | ".join(keys) + " |",
+              "| --- " * (1 + len(keys)) + "|"]
+    for s in results:
+        shown = []
+        for key in keys:
+            c = s.by.get(key, Counter())
+            lines_of = c["lines"]
+            shown.append(" / ".join([str(lines_of)] + [pct(100.0 * c[what] / lines_of) for what
+                                                       in ("rows_right", "clean_right", "silent")])
+                         if lines_of else "-")
+        lines.append(f"| {LEVELS[s.level]} | " + " | ".join(shown) + " |")
     lines += ["", "Lines sent to review, by reason (a line's first code):", ""]
     for s in results:
         shown = ", ".join(f"{code} {n}" for code, n in s.codes.most_common()) or "none"
@@ -422,6 +454,10 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=10, help="pages per level (default 10)")
     parser.add_argument("--levels", type=int, nargs="*", default=[0, 1, 2, 3])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--layouts", nargs="+", choices=list(corpus.LAYOUTS),
+                        default=list(corpus.LAYOUTS), help="layouts taken in turn (all)")
+    parser.add_argument("--fonts", nargs="+", choices=list(corpus.FONTS),
+                        default=list(corpus.FONTS), help="typefaces taken in turn (all)")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--work", type=Path, help="keep the pages and batches here")
@@ -443,7 +479,8 @@ def main() -> None:
         loading = warm_up()
         results = []
         for level in args.levels:
-            stats = run_level(level, args.pages, args.seed, items, work, products, form_rules)
+            stats = run_level(level, args.pages, args.seed, items, work, products, form_rules,
+                              args.layouts, args.fonts)
             results.append(stats)
             print(f"{LEVELS[level]}: {stats.pages} pages in {stats.wall:.0f} s", flush=True)
     text_engine = engines.text_engine()
@@ -455,7 +492,8 @@ def main() -> None:
                                                                            "`bench/ocr.py`"),
             f"- engines: {engine} (text columns and the form area: {text_engine}); "
             f"loading them once: {loading:.2f} CPU s",
-            f"- corpus: bench/ocr_corpus.py, seed {args.seed}, {args.pages} pages per level", ""]
+            f"- corpus: bench/ocr_corpus.py, seed {args.seed}, {args.pages} pages per level; "
+            f"layouts {', '.join(args.layouts)}; typefaces {', '.join(args.fonts)}", ""]
     body = head + tables(results)
     print("\n".join(body))
     for s in results:

@@ -22,7 +22,9 @@ from ingest.config import load_settings
 from ingest.errors import InputError
 from ingest.ocr_checks import snap
 from ingest.readers import engines
+from ingest.readers.ocrpage import code_letters
 from ingest.readers.scan import CELLS, CONFIDENCE, ENGINE, PAGE, TEXT_LAYER, read_scan
+from ingest.readers.tesseract import Line
 from ingest.writers.formats import unguarded
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -448,3 +450,62 @@ def test_a_30000_pixel_square_tiff_is_refused_before_decoding() -> None:
     with pytest.raises(InputError) as caught:
         read_scan("huge.tif", ".tif", _huge_tiff())
     assert caught.value.code == "image-bomb", caught.value.reason
+
+
+# -- the corpus's other layouts and typefaces ----------------------------------------------
+
+def test_the_corpus_takes_its_layouts_and_typefaces_in_turn(
+        items: list[corpus.Product]) -> None:
+    pages = [corpus.page_of(0, index, items, SEED, lines=2, layouts=list(corpus.LAYOUTS),
+                            fonts=list(corpus.FONTS))[0] for index in range(4)]
+    assert {p.layout for p in pages[:3]} == set(corpus.LAYOUTS)
+    assert {p.font for p in pages} == set(corpus.FONTS)
+    # The same page in every layout and face: only its looks (and units) differ.
+    again = corpus.page_of(0, 1, items, SEED, lines=2)[0]
+    assert dataclasses.replace(pages[1], layout="classic", font="microhei",
+                               lines=again.lines) == again
+    assert [line.sku for line in pages[1].lines] == [line.sku for line in again.lines]
+    uom = next(p for p in pages if p.layout == "item-uom")
+    assert all(line.uom in corpus.UNITS for line in uom.lines)
+
+
+@pytest.mark.parametrize(("layout", "font"), [("item-uom", "dejavu-serif"),
+                                              ("below", "dejavu-sans")])
+def test_other_layouts_are_read_by_the_generic_mapping(
+        layout: str, font: str, tmp_path: Path, items: list[corpus.Product],
+        products_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Columns in another order under other labels (物料编码/Item, 料号/Part No., 行号/Line,
+    a 单位/UOM column) and the form fields beside the company's name or under the table:
+    the clean page goes through whole, the fax passes no line wrong."""
+    truths = {}
+    for level in (0, 1):
+        page, data, suffix = corpus.page_of(level, 20, items, SEED, lines=4, layouts=[layout],
+                                            fonts=[font])
+        path = tmp_path / f"{layout}-L{level}{suffix}"
+        path.write_bytes(data)
+        truths[str(path)] = page
+    clean_path, clean = next(iter(truths.items()))
+    sheet = read_scan(clean_path, Path(clean_path).suffix, Path(clean_path).read_bytes())
+    assert sheet.rows[sheet.kinds.index("header")] == list(corpus.LAYOUTS[layout].header)
+    report, orders, rejects = run([Path(p) for p in truths], tmp_path, products_file,
+                                  monkeypatch)
+    out = orders.filter(pl.col("source") == clean_path)
+    assert written(out) == expected(clean), rejects.select("codes", "messages").rows()
+    assert set(out["order_id"]) == {clean.po_number}
+    assert set(out["order_total"]) == {f"{Decimal(clean.total.replace(',', '')):.2f}"}
+    for source, page in truths.items():
+        assert set(written(orders.filter(pl.col("source") == source))) <= set(expected(page))
+    entries = {e["path"]: e for e in report.manifest["inputs"]}
+    assert entries[clean_path]["mapping"] == "po-scan"
+    # The code column's other names are not reported missing.
+    assert "missing_columns" not in entries[clean_path]
+
+
+def test_a_zero_in_a_form_codes_capitals_is_the_letter_o() -> None:
+    def read(text: str) -> list[str]:
+        return code_letters(Line([text], 0, 90.0, "x")).cells
+
+    assert read("订单号/PO#: P0-2026-10000") == ["订单号/PO#: PO-2026-10000"]
+    for kept in ("PO-2026-10000", "日期/Date: 2026-08-01", "+86 21 6922 0301", "A10-3",
+                 "合计/Total: 1,000.00"):
+        assert read(kept) == [kept]

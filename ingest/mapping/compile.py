@@ -62,7 +62,7 @@ def compile_mapping(mapping: Mapping, shaped: ShapedTable, default_timezone: str
     columns = {normalised: shaped.substitutes.get(name, name)
                for normalised, name in header_columns(raw.header).items()}
     wanted = sorted(mapping.used_columns)
-    missing = tuple(c for c in wanted if normalise_name(c) not in columns)
+    missing = missing_columns(mapping, set(columns))
 
     def source(name: str) -> pl.Expr:
         actual = columns.get(normalise_name(name))
@@ -315,6 +315,23 @@ def _pieces(part: int | str) -> int:
     """How many pieces ``splitn`` makes so that part ``N`` is a whole piece and part
     ``N:`` the rest of the text."""
     return int(part.rstrip(":")) + 1 if isinstance(part, str) else part + 2
+
+
+def missing_columns(mapping: Mapping, present: set[str]) -> tuple[str, ...]:
+    """The mapping's columns the table lacks (``present``: its normalised names). The other
+    labels of a ``first`` rule that found one of its columns are not missing: they are the
+    names the column goes by elsewhere (``first = ["物料编码/SKU", "料号/Part No."]``)."""
+    found_by_another: set[str] = set()
+    needed: set[str] = set()
+    for rule in mapping.fields.values():
+        if rule.combine == "first" and len(rule.columns) > 1 and any(
+                normalise_name(c) in present for c in rule.columns):
+            found_by_another.update(rule.columns)
+            needed.update(case.column for case in rule.cases)
+        else:
+            needed.update(rule.source_columns)
+    return tuple(c for c in sorted(mapping.used_columns) if normalise_name(c) not in present
+                 and (c in needed or c not in found_by_another))
 
 
 def _combined(rule: FieldRule, src: Callable[[str], pl.Expr]) -> pl.Expr:

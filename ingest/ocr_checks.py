@@ -130,6 +130,8 @@ def route(typed: pl.DataFrame, raw: RawTable, mapping: Mapping) -> pl.DataFrame:
                                  or [pl.lit(False)])
     flagged = pl.any_horizontal([pl.col(n).is_not_null() for n in names] or [pl.lit(False)])
     flagged = flagged | pl.col(READER_CODE).is_not_null() | unparsed
+    if "order_total" in mapped and "line_total" in mapped:
+        frame = frame.with_columns(_total_by_digits(mapped, ocr))
     total = _total(mapped, flagged)
     if total is not None:
         frame = frame.with_columns(pl.when(ocr).then(total).alias("__total"))
@@ -200,6 +202,19 @@ def _sku(mapped: set[str], products: frozenset[str] | None, path: Path | None
             "it cannot be verified"))
     return "unknown-sku", pl.when(sku.is_not_null() & ~sku.is_in(sorted(products))).then(
         _text("SKU ", sku, f" (as read) is not in the product list {path}"))
+
+
+def _total_by_digits(mapped: set[str], ocr: pl.Expr) -> pl.Expr:
+    """The printed total, where OCR misread its separators (``542.509.01``,
+    ``2.998,803.39`` on standard faxes) so that it did not parse, taken as the lines' sum
+    when it holds the same digits in the same order: a printed total always has two
+    decimals, as the sum has, so the same digits are the same amount. Otherwise as parsed
+    (a total still unread sends its PO to review, ``_total``)."""
+    lines = pl.col("line_total").sum().over(_po(mapped)).cast(MONEY, strict=False)
+    digits = pl.col(RAW + "order_total").str.replace_all(r"\D", "")
+    same = (ocr & pl.col("order_total").is_null() & (digits != "")
+            & (digits == lines.cast(pl.String).str.replace_all(r"\D", "")))
+    return pl.when(same).then(lines).otherwise(pl.col("order_total")).alias("order_total")
 
 
 def _total(mapped: set[str], flagged: pl.Expr) -> pl.Expr | None:

@@ -509,3 +509,24 @@ def test_a_zero_in_a_form_codes_capitals_is_the_letter_o() -> None:
     for kept in ("PO-2026-10000", "日期/Date: 2026-08-01", "+86 21 6922 0301", "A10-3",
                  "合计/Total: 1,000.00"):
         assert read(kept) == [kept]
+
+
+def test_a_total_whose_separators_ocr_misread_is_taken_when_its_digits_are_the_lines_sum(
+) -> None:
+    # Standard faxes read 542,509.01 as 542.509.01 (bench/README.md, "OCR"): it does not
+    # parse, but its digits are the lines' sum, which always has two decimals as printed
+    # totals have, so it is that amount. Other digits leave it unread (the PO to review).
+    from ingest.columns import RAW, ROW
+    from ingest.ocr_checks import _total_by_digits
+
+    frame = pl.DataFrame({
+        ROW: [0, 1, 2, 3],
+        "order_id": ["A", "A", "B", "C"],
+        "line_total": [Decimal("500000.00"), Decimal("42509.01"), Decimal("7.50"),
+                       Decimal("3.00")],
+        "order_total": [None, None, None, Decimal("3.00")],
+        RAW + "order_total": ["542.509.01", "542.509.01", "75.00", "3.00"],
+    }, schema_overrides={"line_total": pl.Decimal(18, 2), "order_total": pl.Decimal(18, 2)})
+    fixed = frame.select(_total_by_digits({"order_id", "line_total", "order_total"},
+                                          pl.lit(True)))["order_total"].to_list()
+    assert fixed == [Decimal("542509.01"), Decimal("542509.01"), None, Decimal("3.00")]

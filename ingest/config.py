@@ -11,12 +11,12 @@ import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ingest.errors import OrdermillError, UsageError
+from ingest.bundled import bundled_dir
+from ingest.errors import OrdermillError
 from ingest.mailbox import SECRET_POINTERS, Mailbox, parse_mailbox
 from ingest.mapping.loader import nearest
 from ingest.readers import listed_suffixes
@@ -45,22 +45,8 @@ def _either(names: Sequence[str]) -> str:
 
 
 def bundled_mappings_dir() -> Path:
-    """The mappings that ship with ordermill: the checkout's top-level ``mappings/``,
-    installed as the package ``ingest.bundled_mappings`` (pyproject.toml ``package-dir``).
-    Found through the import system, so an editable install finds the checkout's directory
-    and a wheel its own copy in site-packages."""
-    try:
-        found = files("ingest.bundled_mappings")
-    except ModuleNotFoundError:
-        # An install made before the mappings were a package (an old editable install,
-        # say) has ordermill without them: say how to mend it instead of a traceback.
-        raise UsageError("the bundled mappings are not installed (no package "
-                         "ingest.bundled_mappings): reinstall ordermill (`make install` or "
-                         "`pip install .`), or name a directory with --mappings or "
-                         "mappings_dir") from None
-    # A package installed as files is a directory on disk (a pathlib.Path); the loader
-    # globs it, so it must be one.
-    return Path(str(found))
+    """The mappings that ship with ordermill (``bundled_dir``)."""
+    return bundled_dir("mappings", "name a directory with --mappings or mappings_dir")
 
 
 # name -> (default, environment variable, help)

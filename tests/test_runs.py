@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import MAPPINGS, ORDERMILL, SAMPLES, run_cli
 
-import ingest.config as config_module
+import ingest.bundled as bundled_module
 from ingest import api
 from ingest.config import bundled_mappings_dir, load_settings
 from ingest.errors import UsageError
@@ -193,7 +193,7 @@ def test_an_install_without_the_bundled_mappings_says_how_to_mend_it(
     def not_installed(package: str) -> Path:
         raise ModuleNotFoundError(f"No module named {package!r}")
 
-    monkeypatch.setattr(config_module, "files", not_installed)
+    monkeypatch.setattr(bundled_module, "files", not_installed)
     with pytest.raises(UsageError, match=r"reinstall ordermill \(`make install`"):
         load_settings({}, None, {}).mappings_dir  # noqa: B018 (the property is the test)
     assert load_settings({"mappings_dir": "mine"}, None, {}).mappings_dir == Path("mine")

@@ -24,14 +24,14 @@ import re
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from ingest.bundled import bundled_dir
 from ingest.codes import CODES
-from ingest.errors import OrdermillError, UsageError
+from ingest.errors import OrdermillError
 from ingest.rules.compile import FIELD_KINDS, REFERENCE_FIELDS, Compiled, Context, compile_node
 from ingest.rules.lang import MAX_LITERAL, Name, RuleSyntaxError, parse
 
@@ -235,14 +235,8 @@ def _rule(entry: dict[str, Any], shown: str, index: int) -> Rule:
 
 
 def bundled_rules_dir() -> Path:
-    """The example rules that ship with ordermill: the checkout's top-level ``rules/``,
-    installed as the package ``ingest.bundled_rules`` (as the mappings and profiles are)."""
-    try:
-        return Path(str(files("ingest.bundled_rules")))
-    except ModuleNotFoundError:
-        raise UsageError("the bundled rules are not installed (no package "
-                         "ingest.bundled_rules): reinstall ordermill (`make install` or "
-                         "`pip install .`)") from None
+    """The example rules that ship with ordermill: the checkout's ``rules/`` (``bundled_dir``)."""
+    return bundled_dir("rules")
 
 
 def readable_fields() -> list[str]:

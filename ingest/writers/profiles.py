@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from ingest.bundled import bundled_dir
 from ingest.errors import UsageError
 from ingest.mapping.loader import nearest
 from ingest.schema import output_columns
@@ -113,14 +113,8 @@ class Profile:
 
 
 def bundled_profiles_dir() -> Path:
-    """The profiles that ship with ordermill: the checkout's top-level ``profiles/``,
-    installed as the package ``ingest.bundled_profiles`` (as the mappings are)."""
-    try:
-        return Path(str(files("ingest.bundled_profiles")))
-    except ModuleNotFoundError:
-        raise UsageError("the bundled profiles are not installed (no package "
-                         "ingest.bundled_profiles): reinstall ordermill (`make install` or "
-                         "`pip install .`), or name a directory with profiles_dir") from None
+    """The profiles that ship with ordermill: the checkout's ``profiles/`` (``bundled_dir``)."""
+    return bundled_dir("profiles", "name a directory with profiles_dir")
 
 
 def profile_files(directory: Path | None = None) -> dict[str, Path]:

@@ -44,15 +44,21 @@ ROWS = [
 ]
 
 
-@pytest.fixture()
-def setup(tmp_path: Path) -> tuple[Path, Settings]:
-    (tmp_path / "po.csv").write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
-    (tmp_path / "stock.csv").write_text(
+def write_order_sheet(folder: Path) -> None:
+    """The order sheet and its reference data (stock, credit, product master) in ``folder``;
+    the config is the test's own."""
+    (folder / "po.csv").write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    (folder / "stock.csv").write_text(
         "sku,available\nFJ-100,5\nTS-200,9\nTS-300,3\nZERO-1,0\n", encoding="utf-8")
-    (tmp_path / "credit.csv").write_text(
+    (folder / "credit.csv").write_text(
         "customer,limit,used\nC1,1000.00,990.00\nC2,1000.00,100.00\n", encoding="utf-8")
     pl.DataFrame({"sku": ["TS-300"], "hs_code": ["6109100000"], "origin": ["CN"],
-                  "active": ["true"]}).write_parquet(tmp_path / "products.parquet")
+                  "active": ["true"]}).write_parquet(folder / "products.parquet")
+
+
+@pytest.fixture()
+def setup(tmp_path: Path) -> tuple[Path, Settings]:
+    write_order_sheet(tmp_path)
     (tmp_path / "ordermill.toml").write_text(f"""
 rules = ["{ROOT / 'rules'}"]
 state_dir = "state"

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import polars as pl
 import pytest
 from conftest import ROOT, run_cli
-from test_rules import HEADER, MAPPINGS, ROWS
+from test_rules import MAPPINGS, write_order_sheet
 
 RULES = ROOT / "rules"
 
@@ -18,13 +17,7 @@ RULES = ROOT / "rules"
 def folder(tmp_path: Path) -> Path:
     """The order sheet of tests/test_rules.py, its reference data, and a config that names
     no rules (they come with --rules) but merges repeat orders."""
-    (tmp_path / "po.csv").write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
-    (tmp_path / "stock.csv").write_text(
-        "sku,available\nFJ-100,5\nTS-200,9\nTS-300,3\nZERO-1,0\n", encoding="utf-8")
-    (tmp_path / "credit.csv").write_text(
-        "customer,limit,used\nC1,1000.00,990.00\nC2,1000.00,100.00\n", encoding="utf-8")
-    pl.DataFrame({"sku": ["TS-300"], "hs_code": ["6109100000"], "origin": ["CN"],
-                  "active": ["true"]}).write_parquet(tmp_path / "products.parquet")
+    write_order_sheet(tmp_path)
     (tmp_path / "ordermill.toml").write_text(f"""
 mappings_dir = "{MAPPINGS}"
 [reference.stock]

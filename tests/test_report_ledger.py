@@ -32,6 +32,15 @@ def counts(state: Path) -> dict[str, object]:
         db.close()
 
 
+def without_report_tables(state: Path) -> None:
+    """The ledger as a version before the daily report left it: no report tables."""
+    db = sqlite3.connect(state / "ledger.sqlite")
+    for table in ("report_codes", "report_customers", "report_problems", "report_inputs"):
+        db.execute(f"DROP TABLE {table}")
+    db.execute("PRAGMA user_version = 0")
+    db.commit()
+    db.close()
+
 def test_each_batch_records_its_counts_per_input_code_and_customer(tmp_path: Path) -> None:
     report = ingest([SAMPLES], out=tmp_path / "out", state_dir=tmp_path / "state")
     manifest = report.manifest
@@ -89,12 +98,7 @@ def test_an_existing_ledger_is_migrated_and_filled_from_the_batches_on_disk(
     expected = counts(state)
     # The ledger and manifest as an earlier version left them: no report tables, no code
     # counts in the manifest (they come back from rejects.csv and warnings.csv).
-    db = sqlite3.connect(state / "ledger.sqlite")
-    for table in ("report_codes", "report_customers", "report_problems", "report_inputs"):
-        db.execute(f"DROP TABLE {table}")
-    db.execute("PRAGMA user_version = 0")
-    db.commit()
-    db.close()
+    without_report_tables(state)
     manifest_path = report.batch_dir / "manifest.json"
     old = json.loads(manifest_path.read_text("utf-8"))
     for entry in old["inputs"]:
@@ -117,12 +121,7 @@ def test_a_batch_whose_folder_is_gone_is_migrated_from_its_totals(tmp_path: Path
     state, out = tmp_path / "state", tmp_path / "out"
     report = ingest([SAMPLES / "shopify"], out=out, state_dir=state)
     assert report.manifest is not None and report.batch_dir is not None
-    db = sqlite3.connect(state / "ledger.sqlite")
-    for table in ("report_codes", "report_customers", "report_problems", "report_inputs"):
-        db.execute(f"DROP TABLE {table}")
-    db.execute("PRAGMA user_version = 0")
-    db.commit()
-    db.close()
+    without_report_tables(state)
     (report.batch_dir / "manifest.json").unlink()
     Ledger(state).close()
     found = counts(state)

@@ -44,6 +44,20 @@ ROWS = [
 ]
 
 
+# The config's part naming the sheet's reference data (and merging repeat orders).
+REFERENCE_CONFIG = f"""\
+mappings_dir = "{MAPPINGS}"
+[reference.stock]
+path = "stock.csv"
+[reference.credit]
+path = "credit.csv"
+[reference.product]
+path = "products.parquet"
+[merge]
+within_hours = 24
+"""
+
+
 def write_order_sheet(folder: Path) -> None:
     """The order sheet and its reference data (stock, credit, product master) in ``folder``;
     the config is the test's own."""
@@ -63,16 +77,7 @@ def setup(tmp_path: Path) -> tuple[Path, Settings]:
 rules = ["{ROOT / 'rules'}"]
 state_dir = "state"
 out_dir = "out"
-mappings_dir = "{MAPPINGS}"
-[reference.stock]
-path = "stock.csv"
-[reference.credit]
-path = "credit.csv"
-[reference.product]
-path = "products.parquet"
-[merge]
-within_hours = 24
-""", encoding="utf-8")
+{REFERENCE_CONFIG}""", encoding="utf-8")
     return tmp_path, load_settings(config=str(tmp_path / "ordermill.toml"))
 
 

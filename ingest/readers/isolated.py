@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import pickle
 import resource
 import signal
 import socket
@@ -135,6 +136,11 @@ class Ticket(Generic[T]):
         return result
 
 
+def running() -> bool:
+    """Whether a child runs now (work may be handed to it without waiting for one to boot)."""
+    return _CURRENT is not None and _CURRENT.alive() and not _CURRENT.pipe.closed
+
+
 def warm() -> None:
     """Start the child now, if none runs, so it boots beside the parent's own work on the
     workbook (reading it, checking its structure) rather than before the first call."""
@@ -184,11 +190,15 @@ class _Child:
         self.waiting: deque[Ticket[Any]] = deque()  # sent, not answered yet, in order
 
     def send(self, ticket: Ticket[Any]) -> None:
+        # Pickled before it is queued: a call that cannot be sent raises here, and no
+        # answer is waited for that will never come.
+        message = pickle.dumps((ticket.function, ticket.args, _settings()),
+                               protocol=pickle.HIGHEST_PROTOCOL)
         ticket.child = self
         self.waiting.append(ticket)
         # (the child gone: the oldest call waiting is told why when its answer is read)
         with contextlib.suppress(BrokenPipeError, ConnectionResetError, OSError):
-            self.pipe.send((ticket.function, ticket.args, _settings()))
+            self.pipe.send_bytes(message)
 
     def answer_next(self) -> None:
         """Read the answer of the oldest call waiting (it is the child's current work):

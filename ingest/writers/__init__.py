@@ -30,8 +30,11 @@ register("ndjson", "ndjson", write_ndjson)
 
 # Files for people beside a batch's own (orders, rejects.csv, warnings.csv), written from
 # the batch's results when it has something for them: file name -> writer(results, path,
-# batch id), which returns the rows written, or None when it wrote nothing.
-Companion = Callable[[Sequence[Any], Path, str], "int | None"]
+# batch id). The writer starts the file and returns what finishes it: a function that waits
+# for the file to be written and returns its rows, or None when it wrote nothing. (A writer
+# may hand the work to another process: the batch's own files are written meanwhile.)
+Finish = Callable[[], "int | None"]
+Companion = Callable[[Sequence[Any], Path, str], Finish]
 COMPANIONS: dict[str, Companion] = {}
 
 
@@ -39,11 +42,11 @@ def register_companion(name: str, writer: Companion) -> None:
     COMPANIONS[name] = writer
 
 
-def _rejects_workbook(results: Sequence[Any], path: Path, batch_id: str) -> int | None:
+def _rejects_workbook(results: Sequence[Any], path: Path, batch_id: str) -> Finish:
     # (imported when a batch is written: openpyxl is not loaded for --help or a quiet run)
-    from ingest.writers.rejectbook import write_rejects_workbook
+    from ingest.writers.rejectbook import start_rejects_workbook
 
-    return write_rejects_workbook(results, path, batch_id)
+    return start_rejects_workbook(results, path, batch_id)
 
 
 register_companion("rejects.xlsx", _rejects_workbook)

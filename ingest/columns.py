@@ -23,4 +23,5 @@ INPUT_SHIFT = 40
 # A row's picture (PNG bytes) a reader kept (a scan's table row): written beside the
 # batch's rejects, and its path put in the rejects' EVIDENCE column (``ingest.writers.batch``).
 CROP = "ocr:crop"
+TEXT_LAYER = "pdf text layer"  # the engine a PDF's text layer is read by (no OCR)
 EVIDENCE = "evidence"

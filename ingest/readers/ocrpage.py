@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from ingest.columns import TEXT_LAYER
 from ingest.readers import engines, tesseract
 from ingest.readers import grid as ruling
 from ingest.readers.pages import Page, Word
 from ingest.readers.tesseract import Line, Read
 
-TEXT_LAYER = "pdf text layer"
 # A header label's words that make its column numbers or codes (case-folded, NFKC).
 KINDS: dict[str, tuple[str, ...]] = {
     "number": ("no", "no.", "#", "序号", "行号", "qty", "quantity", "数量", "price",

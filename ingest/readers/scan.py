@@ -30,18 +30,19 @@ The form lines' confidence and engine, and each table row's cells, go to the man
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ingest.columns import CROP, READER_CODE, READER_DETAIL, ROW
+from ingest.columns import CROP, READER_CODE, READER_DETAIL, ROW, TEXT_LAYER
 from ingest.errors import InputError
 from ingest.inputs import Input, digest_of
 from ingest.readers.base import PEEK_ROWS, Opened, Peek, RawTable, split_table, unique_header
-from ingest.readers.ocrpage import TEXT_LAYER, PageTable, column_kind
-from ingest.readers.ocrpool import read_pages
 from ingest.readers.options import ReaderOptions
-from ingest.readers.pages import load_pages
-from ingest.readers.tesseract import Line, Read
+
+if TYPE_CHECKING:  # (the OCR modules load numpy, PIL and the engines: on the first scan)
+    from ingest.readers.ocrpage import PageTable
+    from ingest.readers.tesseract import Line, Read
 
 PAGE = "ocr:page"
 BOX = "ocr:box"
@@ -49,8 +50,7 @@ CONFIDENCE = "ocr:confidence"
 CELLS = "ocr:cells"
 ENGINE = "ocr:engine"
 OCR_COLUMNS = (PAGE, BOX, CONFIDENCE, CELLS, ENGINE)
-__all__ = ["CONFIDENCE", "CROP", "ENGINE", "PAGE", "TEXT_LAYER", "ScanReader", "column_kind",
-           "read_scan"]
+__all__ = ["CONFIDENCE", "CROP", "ENGINE", "PAGE", "TEXT_LAYER", "ScanReader", "read_scan"]
 
 
 @dataclass
@@ -145,6 +145,9 @@ class ScanDocument(Opened):
 
 def read_scan(name: str, suffix: str, data: bytes) -> Sheet:
     """Every page read, as one sheet. Raises InputError when no page holds a table."""
+    from ingest.readers.ocrpool import read_pages
+    from ingest.readers.pages import load_pages
+
     if not data:
         raise InputError(name, "the file is empty", code="empty-file")
     tables: list[PageTable] = []

@@ -111,18 +111,26 @@ def first_text_cell(archive: zipfile.ZipFile, member: str) -> tuple[int, int] | 
     """(row, 0-based column) of the first cell holding a value; streamed, stopping there.
     calamine's grid starts at the leftmost column holding a value: comparing this cell's
     column with its position in calamine's grid gives that offset."""
+    # Fed a few KiB at a time (iterparse reads 16 KiB, a small PO's whole sheet, and
+    # parses all of it: half the parser process's time on such a workbook).
+    parser = ElementTree.XMLPullParser(events=("end",))
     with archive.open(member) as handle:
-        for _, element in ElementTree.iterparse(handle, events=("end",)):
-            if element.tag.endswith("}c") and any(
-                    child.tag.endswith(("}v", "}is")) and (
-                        child.text or "".join(child.itertext())).strip()
-                    for child in element):
-                match = REF.search(f'r="{element.get("r", "")}"'.encode())
-                return (int(match.group(2)), column_index(match.group(1).decode())) \
-                    if match else None
-            if element.tag.endswith("}row"):
-                element.clear()
+        while chunk := handle.read(FIRST_CELL_BYTES):
+            parser.feed(chunk)
+            for _, element in parser.read_events():
+                if element.tag.endswith("}c") and any(
+                        child.tag.endswith(("}v", "}is")) and (
+                            child.text or "".join(child.itertext())).strip()
+                        for child in element):
+                    match = REF.search(f'r="{element.get("r", "")}"'.encode())
+                    return (int(match.group(2)), column_index(match.group(1).decode())) \
+                        if match else None
+                if element.tag.endswith("}row"):
+                    element.clear()
     return None
+
+
+FIRST_CELL_BYTES = 2048
 
 
 def extent(archive: zipfile.ZipFile, member: str) -> Extent:

@@ -43,7 +43,7 @@ from ingest.pairs import (
     waited_too_long,
 )
 from ingest.publish import publish_batch
-from ingest.readers import CONTAINER_SUFFIXES
+from ingest.readers import CONTAINER_SUFFIXES, expect
 from ingest.readers.mail import OpenedMail, open_mails
 from ingest.reading import CheckedInput, ReadHalf, read_any
 from ingest.report import RunReport
@@ -105,6 +105,7 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
             listed = _list(sources, report, events, ledger)
             if listed:
                 load_in_background()  # pandera, for the publish: loads while files are read
+                expect(one for _, one in listed)  # (the workbook parser boots meanwhile)
             events.emit("run_start", run_id=report.run_id, command=plan.command,
                         files=len(listed))
             # Big inputs spill their checked lines here until they are written; what a killed

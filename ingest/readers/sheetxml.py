@@ -18,7 +18,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, cast
 from xml.etree import ElementTree
 
 CHUNK = 1 << 22
@@ -113,11 +113,13 @@ def first_text_cell(archive: zipfile.ZipFile, member: str) -> tuple[int, int] | 
     column with its position in calamine's grid gives that offset."""
     # Fed a few KiB at a time (iterparse reads 16 KiB, a small PO's whole sheet, and
     # parses all of it: half the parser process's time on such a workbook).
-    parser = ElementTree.XMLPullParser(events=("end",))
+    parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
+        events=("end",))
     with archive.open(member) as handle:
         while chunk := handle.read(FIRST_CELL_BYTES):
             parser.feed(chunk)
-            for _, element in parser.read_events():
+            for event in parser.read_events():
+                element = cast(ElementTree.Element, event[-1])  # ("end": (event, element))
                 if element.tag.endswith("}c") and any(
                         child.tag.endswith(("}v", "}is")) and (
                             child.text or "".join(child.itertext())).strip()

@@ -79,6 +79,7 @@ class CsvDocument(Opened):
         self._peeks: dict[tuple[str, str], Peek] = {}
         self._found: dict[tuple[str, str], Peek] = {}
         self._head: bytes | None = None  # the first bytes, read once for every peek
+        self._texts: dict[str, tuple[str, str]] = {}  # the head decoded, by encoding asked
         self._whole: bytes | None = None  # a file no longer than a peek's head: read once
 
     def peek(self, options: ReaderOptions) -> Peek:
@@ -91,7 +92,10 @@ class CsvDocument(Opened):
                 self._head = _read(self.input, HEAD_BYTES + 1)
                 if len(self._head) <= HEAD_BYTES:
                     self._whole = self._head  # (the read parses these bytes: what is hashed)
-            text, encoding = decode_head(self._head, options.encoding, self.input.name)
+            if options.encoding not in self._texts:  # (mappings differ in delimiter more)
+                self._texts[options.encoding] = decode_head(self._head, options.encoding,
+                                                            self.input.name)
+            text, encoding = self._texts[options.encoding]
             delimiter = _delimiter(text, options, self.input)
             found = (encoding, delimiter)
             if found not in self._found:

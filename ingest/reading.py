@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from ingest import early
 from ingest.errors import InputError
 from ingest.inputs import Digest, Input, resolved
 from ingest.lines import CheckedTable, map_and_check
@@ -194,6 +195,11 @@ def _read_once(one: Input, mappings: list[Mapping], channel: str | None,
                ) -> CheckedInput | ReadHalf | ReadTable:
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     size = one.size()
+    if together and (ahead := early.take(one, mappings, channel)) is not None:
+        match, table, (sha256, read) = ahead  # (recognised and read by the parser's process)
+        if match.mapping.pair is not None:
+            return ReadHalf(one, match, table, sha256, read)
+        return _small(one, match, renumbered(table, one), sha256, read)
     with open_document(one) as document:
         hashed = _hashed(document)
         match = detect(document, mappings, channel)
@@ -210,10 +216,15 @@ def _read_once(one: Input, mappings: list[Mapping], channel: str | None,
                 pass  # read whole below: that path handles (and explains) the damage
         table = renumbered(document.read(match.options, match.header_row), one)
     if together and size <= SMALL_BYTES:
-        if one.context:  # a mail's part: the mail's subject and body are form rows too
-            table.rows_outside = [*table.rows_outside, *context_rows(one)]
-        return ReadTable(one, match, table, *hashed())
+        return _small(one, match, table, *hashed())
     return _read(one, match, hashed, iter([table]), InMemory(), default_timezone, whole=True)
+
+
+def _small(one: Input, match: Match, table: RawTable, sha256: str, size: int) -> ReadTable:
+    """A small input read, to be mapped with others (``ingest.together``)."""
+    if one.context:  # a mail's part: the mail's subject and body are form rows too
+        table.rows_outside = [*table.rows_outside, *context_rows(one)]
+    return ReadTable(one, match, table, sha256, size)
 
 
 def renumbered(table: RawTable, one: Input) -> RawTable:

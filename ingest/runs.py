@@ -251,7 +251,8 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
         else:
             upcoming.append(one)
     # Small inputs: read one by one, mapped together.
-    reading.together = Together(plan.timezone, upcoming=upcoming)
+    reading.together = Together(plan.timezone, upcoming=upcoming, mappings=plan.mappings,
+                                channel=plan.channel)
     outcomes: list[tuple[Source, Outcome]] = []
     for index, (source, one) in enumerate(listed):
         events.step(one.name, index, len(listed))

@@ -23,18 +23,20 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from ingest import early
 from ingest.columns import INPUT_SHIFT, READER_CODE, READER_DETAIL, ROW
 from ingest.inputs import Input
 from ingest.lines import CheckedTable, map_and_check
 from ingest.mapping.detect import Match
 from ingest.mapping.form import form_values
+from ingest.mapping.model import Mapping
 from ingest.mapping.orders import ShapedTable, shape
 from ingest.readers import read_ahead
 from ingest.reading import CheckedInput, ReadTable, input_details
 
 GROUP_ROWS = 100_000  # a group is mapped once it holds this many rows (memory stays bounded)
 FORM = "__form_"  # + field: each input's form value, as a column of the group
-AHEAD_INPUTS = 4  # inputs after the one read that readers may start on
+AHEAD_INPUTS = 16  # inputs after the one read that readers may start on
 PLACE = "__place"  # an input's place in its group, while the results are split
 _PENDING = pl.DataFrame()  # what an input holds until its group is mapped
 
@@ -60,6 +62,10 @@ class Together:
     default_timezone: str = "UTC"
     group_rows: int = GROUP_ROWS
     upcoming: Sequence[Input] = ()
+    # The run's mappings and --channel: with them, small text inputs are recognised and
+    # read ahead as well (``ingest.early``), not only workbooks.
+    mappings: list[Mapping] | None = None
+    channel: str | None = None
     _places: dict[int, int] = field(default_factory=dict)
     _groups: dict[tuple[object, ...], list[_Member]] = field(default_factory=dict)
     _rows: dict[tuple[object, ...], int] = field(default_factory=dict)
@@ -71,7 +77,10 @@ class Together:
             self._places = {id(upcoming): at for at, upcoming in enumerate(self.upcoming)}
         at = self._places.get(id(one))
         if at is not None and self.upcoming[at] is one:
-            read_ahead(self.upcoming[at:at + 1 + AHEAD_INPUTS])
+            coming = self.upcoming[at:at + 1 + AHEAD_INPUTS]
+            read_ahead(coming)
+            if self.mappings is not None:
+                early.read_ahead(coming, self.mappings, self.channel)
 
     def add(self, read: ReadTable) -> CheckedInput:
         """The input shaped now (so a failure here is the input's own), mapped later."""

@@ -16,7 +16,7 @@ import pytest
 from conftest import MAPPINGS, ORDERMILL, SAMPLES, run_cli
 
 import ingest.bundled as bundled_module
-from ingest import api
+from ingest import api, early
 from ingest.config import bundled_mappings_dir, load_settings
 from ingest.errors import UsageError
 from ingest.inputs import Input
@@ -290,6 +290,9 @@ def test_a_file_that_cannot_be_opened_now_waits_for_the_next_run(
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(Input, "open", locked)
+    # (injected in this process: the parser's process, which would read the CSV ahead, is
+    # not asked to, or it would open the file)
+    monkeypatch.setattr(early, "read_ahead", lambda *args: None)
     settings = load_settings({}, str(config), {})
     report = api.run(settings)
     assert [(u["path"], u["code"]) for u in report.unreadable] == [

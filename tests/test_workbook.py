@@ -257,7 +257,7 @@ def test_the_parsers_process_writes_the_same_workbook(tmp_path: Path, first: Pat
     def watched(name: str, function: object, *args: object) -> object:
         ticket = submit(name, function, *args)  # type: ignore[arg-type]
         sent.append(name)
-        if child == "dies":
+        if child == "dies" and name == "rejects.xlsx":
             assert isolated._CURRENT is not None
             isolated._CURRENT.process.kill()
         return ticket
@@ -269,7 +269,7 @@ def test_the_parsers_process_writes_the_same_workbook(tmp_path: Path, first: Pat
     shutil.copy(SHOPIFY, source)
     report = ingest([source], out=tmp_path / "out2", state_dir=tmp_path / "state2")
     assert report.batch_dir is not None
-    assert sent == ["rejects.xlsx"]
+    assert sent.count("rejects.xlsx") == 1
     mine = cells_of(report.batch_dir, source.parent)
     assert len(mine) > 100
     assert mine == cells_of(first, tmp_path / "drop")

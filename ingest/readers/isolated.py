@@ -84,37 +84,49 @@ def submit(name: str, function: Callable[..., T], *args: Any) -> Ticket[T]:
 
 def _send_now(ticket: Ticket[Any]) -> None:
     child = _child()
-    while child.waiting:
+    # (a child that dies answering takes only the call it was on: the calls sent after it
+    # are sent again, to the new child, when their answers are asked for)
+    while child.waiting and not child.pipe.closed:
         child.answer_next()
-    child.send(ticket)
+    _child().send(ticket)
 
 
 AHEAD_BYTES = 64 << 10  # a call sent ahead carries at most this much ...
-AHEAD_CALLS = 2  # ... and at most this many wait: together they fit the pipe's buffer
+AHEAD_CALLS = 10  # ... at most this many wait ...
+AHEAD_IN_FLIGHT = 2 * AHEAD_BYTES  # ... carrying this much: it fits the pipe's buffer
 
 
 def ahead(name: str, size: int, function: Callable[..., T], *args: Any) -> Ticket[T] | None:
     """``submit`` for work the run will want soon (``size`` bytes of arguments), without
     waiting for anything: None when it does not fit, so that sending never blocks while
     the child may be blocked writing an answer."""
-    if size > AHEAD_BYTES or not room():
+    if size > AHEAD_BYTES or not room(size):
         return None
-    ticket: Ticket[T] = Ticket(name, function, args)
+    ticket: Ticket[T] = Ticket(name, function, args, size)
     _child().send(ticket)
     return ticket
 
 
-def room() -> bool:
-    """Whether a call may be sent ahead now (``ahead``)."""
-    return len(_child().waiting) < AHEAD_CALLS
+def room(size: int = 0) -> bool:
+    """Whether a call of ``size`` bytes may be sent ahead now (``ahead``)."""
+    waiting = _child().waiting
+    return len(waiting) < AHEAD_CALLS and sum(t.size for t in waiting) + size <= (
+        AHEAD_IN_FLIGHT)
+
+
+def child_pid() -> int:
+    """The running child's process id (one is started if none runs): a new one knows
+    nothing the one before it was given."""
+    return _child().process.pid
 
 
 class Ticket(Generic[T]):
     """A call sent to the child; its answer is read when asked for (answers come in the
     order the calls were sent: those of calls sent before it are kept for them)."""
 
-    def __init__(self, name: str, function: Callable[..., T], args: tuple[Any, ...]) -> None:
-        self.name, self.function, self.args = name, function, args
+    def __init__(self, name: str, function: Callable[..., T], args: tuple[Any, ...],
+                 size: int = 0) -> None:
+        self.name, self.function, self.args, self.size = name, function, args, size
         self.child: _Child | None = None  # the child it was sent to
         self.answer: tuple[str, Any] | None = None
 

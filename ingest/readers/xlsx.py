@@ -268,7 +268,7 @@ class _Early:
 
 
 _AHEAD: dict[int, _Early] = {}  # the workbooks read ahead, by their input (its id)
-AHEAD_KEPT = 16  # (those of inputs the run then skipped are let go of, oldest first)
+AHEAD_KEPT = 32  # (those of inputs the run then skipped are let go of, oldest first)
 
 
 def read_ahead(inputs: Iterable[Input]) -> None:

@@ -21,10 +21,6 @@ from ingest.events import Events
 from ingest.mapping.loader import load_mappings
 from ingest.mapping.model import Mapping
 from ingest.readers import listed_suffixes
-from ingest.tools import draft
-from ingest.tools.channels import channels_text, explain, explanation_lines, list_channels
-from ingest.tools.check import check_beside, check_paths
-from ingest.tools.preview import preview_file, preview_text
 from ingest.writers import WRITERS
 from ingest.writers.profiles import ProfileError, check_profile, list_profiles, profiles_text
 
@@ -459,6 +455,7 @@ def mappings_list(mappings: MappingsOption = None, config: ConfigOption = None,
                   as_json: JsonOption = False) -> None:
     """The channels of the mappings directory and how each one's files are recognised
     (header signature) and read (encoding, delimiter, sheet)."""
+    from ingest.tools.channels import channels_text, list_channels
     directory = _mappings_dir(mappings, config)
     rows = list_channels(directory)
     if as_json:
@@ -485,6 +482,7 @@ def mappings_check(
 ) -> None:
     """Check mapping files: every problem of each file with its key and a fix, a layout of
     a channel read by two files, and signatures that would recognise another channel's files too."""
+    from ingest.tools.check import check_beside, check_paths
     directory = _mappings_dir(mappings, config)
     paths = list(files) if files else [directory]
     # a draft is checked beside the channels it will join
@@ -521,6 +519,7 @@ def mappings_detect(
     """Which mapping recognises the file and why (the signature columns found, the header
     row, encoding, delimiter or sheet); when none does, the nearest mappings and the
     signature columns each one lacks."""
+    from ingest.tools.channels import explain, explanation_lines
     found = explain(file, _loaded(mappings, config))
     if as_json:
         typer.echo(json.dumps(found.as_dict(), indent=2, ensure_ascii=False))
@@ -557,6 +556,7 @@ def mappings_suggest(
     """Draft a mapping for an export no mapping recognises yet, from its column names and
     a sample of its values. Each guess carries its confidence and reason as a comment;
     columns left unmapped are listed. Review the draft, then `ordermill mappings check` it."""
+    from ingest.tools import draft
     directory = _mappings_dir(mappings, config)
     known = load_mappings(directory) if directory.is_dir() else []
     text, drafted = draft.draft_mapping(file, known, channel=channel, encoding=encoding,
@@ -586,6 +586,7 @@ def mappings_preview(
 ) -> None:
     """The first mapped rows and the rejects (codes, messages, source row) as ingest would
     make them. Nothing is written: no batch, no ledger entry."""
+    from ingest.tools.preview import preview_file, preview_text
     settings = _settings_with(mappings, config)
     shown = preview_file(file, mapping, settings.mappings_dir, rows, settings.timezone)
     typer.echo(preview_text(shown))

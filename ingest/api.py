@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -34,7 +34,6 @@ from ingest.mapping.loader import load_mappings
 from ingest.mapping.model import Mapping
 from ingest.readers.encoding import ENCODINGS
 from ingest.report import RunReport
-from ingest.reports.write import DailyReport, write_report
 from ingest.rules import prepare
 from ingest.rules.merges import merge_config
 from ingest.rules.model import RuleSet, load_rules
@@ -45,6 +44,9 @@ from ingest.writers import writer_for
 from ingest.writers.erp import ProfileJob
 from ingest.writers.lookups import parse_lookups
 from ingest.writers.profiles import find_profile
+
+if TYPE_CHECKING:  # (the report's modules load for ``report`` only)
+    from ingest.reports.write import DailyReport
 
 __all__ = ["RunReport", "approve_holds", "history", "holds", "ingest", "merges", "outstanding",
            "poll", "report", "rules_check", "rules_preview", "run", "undo_merge"]
@@ -166,6 +168,8 @@ def report(settings: Settings | None = None, *, since: date | None = None,
     to ``out`` (default ``report.html`` or ``report.pdf``) as one self-contained HTML page
     or a PDF. Reads the ledger only; raises ``UsageError`` when there is none."""
     settings = settings or load_settings()
+    from ingest.reports.write import write_report
+
     ledger = Path(state_dir) if state_dir is not None else settings.state_dir
     return write_report(ledger / "ledger.sqlite", since, until, settings.timezone,
                         Path(out) if out is not None else None, output_format)

@@ -195,7 +195,8 @@ def _read_once(one: Input, mappings: list[Mapping], channel: str | None,
                ) -> CheckedInput | ReadHalf | ReadTable:
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     size = one.size()
-    if together and (ahead := early.take(one, mappings, channel)) is not None:
+    if together and size <= chunk_bytes and (
+            ahead := early.take(one, mappings, channel)) is not None:
         match, table, (sha256, read) = ahead  # (recognised and read by the parser's process)
         if match.mapping.pair is not None:
             return ReadHalf(one, match, table, sha256, read)

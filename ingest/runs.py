@@ -51,7 +51,7 @@ from ingest.rules.apply import RuleRun
 from ingest.rules.batch import run_step
 from ingest.rules.merges import MergeConfig
 from ingest.sources import Source
-from ingest.together import Together
+from ingest.together import AHEAD_INPUTS, Together
 from ingest.unpaired import Unpaired, UnpairedStore
 from ingest.validate import load_in_background
 from ingest.verdicts import finish
@@ -234,27 +234,35 @@ def _read_all(listed: list[tuple[Source, Input]], plan: RunPlan, intake: Intake,
     decided when they are joined, ``_join_halves``), as do copies of waiting halves. A mail
     is opened and its parts read; its outcome is theirs taken together (``_read_mail``)."""
     reading = _Reading(plan, intake, report, events, spill_dir, waiting, halves)
-    # Mails are opened first, so that their parts are among the inputs the readers may start
-    # on ahead (small workbooks go to the parser's process while the run works).
+    # Small inputs: read one by one, mapped together. The inputs to be read, in order, are
+    # told to the readers a few ahead of their turn (``Together.reading``: small ones go to
+    # the parser's process while the run works); a mail's parts are known once it is
+    # opened, and mails are opened that far ahead too, so that the parser's process works
+    # while the run opens them.
+    reading.together = Together(plan.timezone, mappings=plan.mappings, channel=plan.channel)
     opened: dict[int, list[OpenedMail] | Outcome] = {}
     fed: dict[int, list[Input] | Outcome] = {}  # rejects files fed back in: their inputs
-    upcoming: list[Input] = []
-    for _, one in listed:
-        if one.suffix in CONTAINER_SUFFIXES:
-            opened[id(one)] = mails = _open_mail(one, reading)
-            if isinstance(mails, list):
-                upcoming += [part for mail in mails for part in mail.parts]
-        elif is_rejects_file(one):
-            fed[id(one)] = parts = _open_rejects(one, reading)
-            if isinstance(parts, list):
-                upcoming += parts
-        else:
-            upcoming.append(one)
-    # Small inputs: read one by one, mapped together.
-    reading.together = Together(plan.timezone, upcoming=upcoming, mappings=plan.mappings,
-                                channel=plan.channel)
+    known = 0  # the listed inputs before this one are opened and their parts upcoming
+
+    def open_through(last: int) -> None:
+        nonlocal known
+        while known <= min(last, len(listed) - 1):
+            one = listed[known][1]
+            known += 1
+            if one.suffix in CONTAINER_SUFFIXES:
+                opened[id(one)] = mails = _open_mail(one, reading)
+                if isinstance(mails, list):
+                    reading.together.extend([part for mail in mails for part in mail.parts])
+            elif is_rejects_file(one):
+                fed[id(one)] = parts = _open_rejects(one, reading)
+                if isinstance(parts, list):
+                    reading.together.extend(parts)
+            else:
+                reading.together.extend([one])
+
     outcomes: list[tuple[Source, Outcome]] = []
     for index, (source, one) in enumerate(listed):
+        open_through(index + AHEAD_INPUTS)
         events.step(one.name, index, len(listed))
         if one.suffix in CONTAINER_SUFFIXES:
             mails = opened[id(one)]

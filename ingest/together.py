@@ -56,25 +56,38 @@ class Together:
     is full, and the rest by ``complete``. Until then, the ``CheckedInput`` that ``add``
     gave holds what was read (its rows as read, its counts of rows) but no lines.
 
-    ``upcoming``: the run's inputs in the order they are read; as each is read, the readers
-    may start on the next few (``reading``: small workbooks go to the parser's process)."""
+    ``upcoming``: the run's inputs in the order they are read (more may be added as they
+    become known, ``extend``); as each is read, the readers may start on the next few
+    (``reading``: small workbooks and text inputs go to the parser's process)."""
 
     default_timezone: str = "UTC"
     group_rows: int = GROUP_ROWS
-    upcoming: Sequence[Input] = ()
+    upcoming: list[Input] = field(default_factory=list)
     # The run's mappings and --channel: with them, small text inputs are recognised and
     # read ahead as well (``ingest.early``), not only workbooks.
     mappings: list[Mapping] | None = None
     channel: str | None = None
     _places: dict[int, int] = field(default_factory=dict)
+    _placed: int = 0  # (how many of ``upcoming`` have their place in ``_places``)
     _groups: dict[tuple[object, ...], list[_Member]] = field(default_factory=dict)
     _rows: dict[tuple[object, ...], int] = field(default_factory=dict)
     _failed: list[tuple[CheckedInput, Exception]] = field(default_factory=list)
 
+    def extend(self, inputs: Sequence[Input]) -> None:
+        """More inputs to be read after those already upcoming (a mail's parts, once the
+        mail is opened)."""
+        self.upcoming.extend(inputs)
+        self._index()
+
+    def _index(self) -> None:
+        """Each upcoming input's place, for those not placed yet."""
+        for at in range(self._placed, len(self.upcoming)):
+            self._places[id(self.upcoming[at])] = at
+        self._placed = len(self.upcoming)
+
     def reading(self, one: Input) -> None:
         """``one`` is about to be read: readers may start on it and the inputs after it."""
-        if not self._places:
-            self._places = {id(upcoming): at for at, upcoming in enumerate(self.upcoming)}
+        self._index()
         at = self._places.get(id(one))
         if at is not None and self.upcoming[at] is one:
             coming = self.upcoming[at:at + 1 + AHEAD_INPUTS]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -28,13 +28,36 @@ register("parquet", "parquet", write_parquet)
 register("ndjson", "ndjson", write_ndjson)
 
 
+class Started(Protocol):
+    """A companion file under way (a writer may hand the work to another process, and the
+    batch's own files are written meanwhile)."""
+
+    def finish(self) -> int | None:
+        """Wait for the file; the rows written, or None when nothing was written."""
+        ...
+
+    def cancel(self) -> None:
+        """The batch failed: wait for work under way elsewhere, write nothing more."""
+        ...
+
+
+class Written:
+    """A companion written already (``rows``: as ``Started.finish`` returns them)."""
+
+    def __init__(self, rows: int | None) -> None:
+        self.rows = rows
+
+    def finish(self) -> int | None:
+        return self.rows
+
+    def cancel(self) -> None:
+        pass
+
+
 # Files for people beside a batch's own (orders, rejects.csv, warnings.csv), written from
 # the batch's results when it has something for them: file name -> writer(results, path,
-# batch id). The writer starts the file and returns what finishes it: a function that waits
-# for the file to be written and returns its rows, or None when it wrote nothing. (A writer
-# may hand the work to another process: the batch's own files are written meanwhile.)
-Finish = Callable[[], "int | None"]
-Companion = Callable[[Sequence[Any], Path, str], Finish]
+# batch id), which starts the file (``Started``).
+Companion = Callable[[Sequence[Any], Path, str], Started]
 COMPANIONS: dict[str, Companion] = {}
 
 
@@ -42,7 +65,7 @@ def register_companion(name: str, writer: Companion) -> None:
     COMPANIONS[name] = writer
 
 
-def _rejects_workbook(results: Sequence[Any], path: Path, batch_id: str) -> Finish:
+def _rejects_workbook(results: Sequence[Any], path: Path, batch_id: str) -> Started:
     # (imported when a batch is written: openpyxl is not loaded for --help or a quiet run)
     from ingest.writers.rejectbook import start_rejects_workbook
 

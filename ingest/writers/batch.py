@@ -28,7 +28,7 @@ from ingest.rules.batch import RulesStep
 from ingest.schema import SCHEMA_VERSION, polars_schema
 from ingest.validate import validate_clean
 from ingest.verdicts import REJECT_LEAD, WARNING_COLUMNS, InputResult
-from ingest.writers import COMPANIONS, Finish, writer_for
+from ingest.writers import COMPANIONS, Started, writer_for
 from ingest.writers.erp import PROFILES_DIR, ProfileJob, write_profile
 from ingest.writers.formats import write_rejects
 
@@ -87,7 +87,7 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / f".{batch_id}.partial"
     staging.mkdir()
-    started: list[tuple[str, Finish]] = []  # the companions, being written meanwhile
+    started: list[tuple[str, Started]] = []  # the companions, being written meanwhile
     try:
         # The companions first: one may be written by another process while the batch's
         # own files are written here.
@@ -123,9 +123,9 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
             write(frame, target)
             fsync_path(target)
             outputs.append({"file": name, "rows": rows, "sha256": _sha256(target)})
-        for name, finish in started:
+        for name, companion_file in started:
             target = staging / name
-            rows_written = finish()
+            rows_written = companion_file.finish()
             if rows_written is None:
                 continue
             fsync_path(target)
@@ -154,9 +154,9 @@ def stage_batch(results: list[InputResult], unreadable: list[dict[str, str]], ou
         fsync_path(manifest_path)
         fsync_path(staging)
     except BaseException:
-        for _, finish in started:  # (nothing may still be writing into the folder removed)
+        for _, companion_file in started:  # (nothing may still write into the folder)
             with contextlib.suppress(Exception):
-                finish()
+                companion_file.cancel()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return Staged(staging, out_dir / batch_id, manifest)

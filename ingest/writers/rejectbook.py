@@ -7,7 +7,8 @@ which knows the format. Written when a batch has rejected or warned rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -15,6 +16,7 @@ import polars as pl
 from ingest.errors import InputError
 from ingest.readers import isolated
 from ingest.verdicts import REJECT_LEAD, InputResult
+from ingest.writers import Started, Written
 from ingest.writers.workbook import LEAD, SheetData, marks_for, write_workbook
 
 HELD_ONLY = "incomplete-order"
@@ -65,7 +67,7 @@ def write_rejects_workbook(results: Sequence[InputResult], path: Path, batch_id:
                            ) -> int | None:
     """``rejects.xlsx`` for the batch: None (nothing written) when no input has a rejected
     or warned row."""
-    return start_rejects_workbook(results, path, batch_id)()
+    return start_rejects_workbook(results, path, batch_id).finish()
 
 
 # A workbook of at most this many rows is written by the parser's process when one runs,
@@ -76,27 +78,36 @@ CHILD_ROWS = 20_000
 
 
 def start_rejects_workbook(results: Sequence[InputResult], path: Path, batch_id: str
-                           ) -> Callable[[], int | None]:
-    """``write_rejects_workbook``, started: returns the function that waits for the file
-    and returns its rows (None: nothing written). The sheets' rows are taken here; the
-    file is written by the parser's process when it runs already (starting one costs more
-    than the workbook) and the workbook is small, else here and now. Should the process
-    fail, the file is written here when it is waited for."""
+                           ) -> Started:
+    """``write_rejects_workbook``, started. The sheets' rows are taken here; the file is
+    written by the parser's process when it runs already (starting one costs more than the
+    workbook) and the workbook is small, else here and now. Should the process fail, the
+    file is written here when it is waited for."""
     sheets = [data for r in results if (data := sheet_data(r)) is not None]
     if not sheets:
-        return lambda: None
+        return Written(None)
     if isolated.running() and sum(sheet.rows.height for sheet in sheets) <= CHILD_ROWS:
         try:
             ticket = isolated.submit(path.name, write_workbook, sheets, path, batch_id)
         except Exception:  # (what cannot be sent, a value pickle refuses: written here)
-            written = write_workbook(sheets, path, batch_id)
-            return lambda: written
+            return Written(write_workbook(sheets, path, batch_id))
+        return _InChild(ticket, sheets, path, batch_id)
+    return Written(write_workbook(sheets, path, batch_id))
 
-        def finish() -> int | None:
-            try:
-                return ticket.result()
-            except (isolated.Failure, InputError):
-                return write_workbook(sheets, path, batch_id)
-        return finish
-    written = write_workbook(sheets, path, batch_id)
-    return lambda: written
+
+class _InChild:
+    """The workbook being written by the parser's process."""
+
+    def __init__(self, ticket: isolated.Ticket[int], sheets: list[SheetData], path: Path,
+                 batch_id: str) -> None:
+        self.ticket, self.sheets, self.path, self.batch_id = ticket, sheets, path, batch_id
+
+    def finish(self) -> int | None:
+        try:
+            return self.ticket.result()
+        except (isolated.Failure, InputError):  # (the child's failure: written here)
+            return write_workbook(self.sheets, self.path, self.batch_id)
+
+    def cancel(self) -> None:
+        with contextlib.suppress(isolated.Failure, InputError):
+            self.ticket.result()

@@ -70,7 +70,10 @@ _GIVEN: tuple[list[Mapping], str, int] | None = None
 def read_ahead(inputs: Iterable[Input], mappings: list[Mapping], channel: str | None) -> None:
     """Send the small text inputs among these to the parser's process, as far as the pipe
     has room; ``channel``: the run's ``--channel`` (an input's own channel, a mail route's,
-    applies when there is none)."""
+    applies when there is none). Only to a child that is up: one still booting would make
+    the run wait for inputs it reads faster itself."""
+    if not isolated.booted():
+        return
     for one in inputs:
         if (one.suffix not in TEXT_SUFFIXES or id(one) in _SENT or one.row_numbers
                 or one.origin.get("kind") == "rejects"):

@@ -105,7 +105,7 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
             listed = _list(sources, report, events, ledger)
             if listed:
                 load_in_background()  # pandera, for the publish: loads while files are read
-                expect(one for _, one in listed)  # (the workbook parser boots meanwhile)
+                expect([one for _, one in listed])  # (the workbook parser boots meanwhile)
             events.emit("run_start", run_id=report.run_id, command=plan.command,
                         files=len(listed))
             # Big inputs spill their checked lines here until they are written; what a killed

@@ -5,6 +5,7 @@ say (replaced, the file changed since) the run reads the input itself."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,30 @@ TEXT = sorted(p for p in SAMPLES.rglob("*") if p.suffix in early.TEXT_SUFFIXES)
 @pytest.fixture(scope="module")
 def mappings() -> list[Mapping]:
     return load_mappings(MAPPINGS)
+
+
+@pytest.fixture(autouse=True)
+def up() -> None:
+    child_up()
+
+
+def child_up() -> None:
+    """Inputs are sent only to a child that is up (``isolated.booted``)."""
+    isolated.warm()
+    deadline = time.monotonic() + 60
+    while not isolated.booted():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_nothing_is_sent_to_a_child_still_booting(tmp_path: Path,
+                                                  mappings: list[Mapping]) -> None:
+    assert isolated._CURRENT is not None
+    isolated._CURRENT.process.kill()
+    isolated.warm()  # (a new child: it boots)
+    one = Input.from_path(SAMPLES / "shopify" / "orders_export_1.csv")
+    early.read_ahead([one], mappings, None)  # (booting still, at once after the start)
+    assert early.take(one, mappings, None) is None
 
 
 def here(one: Input, mappings: list[Mapping]) -> tuple[Match, RawTable, Digest]:
@@ -98,6 +123,7 @@ def test_a_new_child_is_given_the_mappings_again(tmp_path: Path,
     assert isolated._CURRENT is not None
     isolated._CURRENT.process.kill()  # (the child dies with the input sent to it)
     assert early.take(one, mappings, None) is None  # (then it is read here)
-    early.read_ahead([one], mappings, None)  # a new child: given the mappings first
+    child_up()  # a new child: given the mappings first
+    early.read_ahead([one], mappings, None)
     taken = early.take(one, mappings, None)
     assert taken is not None and taken[0].mapping.channel == "shopify"

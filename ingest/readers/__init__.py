@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from ingest.errors import InputError
 from ingest.inputs import Input
@@ -57,13 +57,18 @@ def open_document(source: Input) -> Document:
     return reader_for(source).open(source)
 
 
-def expect(inputs: Iterable[Input]) -> None:
+def expect(inputs: Sequence[Input]) -> None:
     """The inputs a run has listed, before it reads any: a reader may get ready for them.
-    With a workbook among them, or mails (which mostly carry workbooks), the parser's
-    process starts now and boots while the run sets up and opens them (0.3-0.7 s)."""
+    With a workbook among them, mails (which mostly carry workbooks) or many text files
+    (small ones are read ahead there, ``ingest.early``), the parser's process starts now
+    and boots (0.3-0.7 s) while the run sets up and reads the first ones."""
     if any(one.suffix in XlsxReader.suffixes or one.suffix in CONTAINER_SUFFIXES
-           for one in inputs):
+           for one in inputs) or sum(one.suffix in CsvReader.suffixes
+                                     for one in inputs) >= MANY_TEXT_INPUTS:
         isolated.warm()
+
+
+MANY_TEXT_INPUTS = 20  # (fewer are read here: the parser's process would not pay its boot)
 
 
 def read_ahead(inputs: Iterable[Input]) -> None:

@@ -155,8 +155,21 @@ def running() -> bool:
 
 def warm() -> None:
     """Start the child now, if none runs, so it boots beside the parent's own work on the
-    workbook (reading it, checking its structure) rather than before the first call."""
-    _child()
+    workbook (reading it, checking its structure) rather than before the first call. A
+    call that does nothing goes with it: its answer says the child is up (``booted``)."""
+    child = _child()
+    if not child.answered and not child.waiting:
+        child.send(Ticket("boot", _nothing, ()))
+
+
+def booted() -> bool:
+    """Whether a child runs and has answered: work sent now does not wait for one to boot
+    (work the run could do itself is sent only then)."""
+    return _CURRENT is not None and _CURRENT.booted()
+
+
+def _nothing() -> None:
+    """In the child: nothing (``warm``'s call)."""
 
 
 def load_frame(path: str) -> pl.DataFrame:
@@ -200,6 +213,7 @@ class _Child:
             theirs.close()
         self.pipe = Connection(ours.detach())
         self.waiting: deque[Ticket[Any]] = deque()  # sent, not answered yet, in order
+        self.answered = False  # (it has booted: an answer came)
 
     def send(self, ticket: Ticket[Any]) -> None:
         # Pickled before it is queued: a call that cannot be sent raises here, and no
@@ -225,12 +239,20 @@ class _Child:
                     f"if the file is genuine, raise ORDERMILL_READ_SECONDS")))
                 return
             ticket.answer = self.pipe.recv()
+            self.answered = True
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
             ticket.answer = ("raise", InputError.of(ticket.name, "reader-crashed",
                                                     reason=self._death()))
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def booted(self) -> bool:
+        """Whether it has answered (or an answer waits to be read), without waiting."""
+        if not self.answered and self.waiting and not self.pipe.closed:
+            with contextlib.suppress(OSError):
+                self.answered = self.pipe.poll(0)
+        return self.answered
 
     def stop(self) -> None:
         if self.alive():

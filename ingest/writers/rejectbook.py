@@ -81,32 +81,46 @@ def start_rejects_workbook(results: Sequence[InputResult], path: Path, batch_id:
                            ) -> Started:
     """``write_rejects_workbook``, started. The sheets' rows are taken here; the file is
     written by the parser's process when it runs already (starting one costs more than the
-    workbook) and the workbook is small, else here and now. Should the process fail, the
-    file is written here when it is waited for."""
+    workbook) and the workbook is small, else here when it is waited for (after the
+    batch's own files, as a failure there must stop the batch first). Should the process
+    fail, the file is written here when it is waited for."""
     sheets = [data for r in results if (data := sheet_data(r)) is not None]
     if not sheets:
         return Written(None)
+    here = _Here(sheets, path, batch_id)
     if isolated.running() and sum(sheet.rows.height for sheet in sheets) <= CHILD_ROWS:
         try:
-            ticket = isolated.submit(path.name, write_workbook, sheets, path, batch_id)
+            return _InChild(isolated.submit(path.name, write_workbook, sheets, path, batch_id),
+                            here)
         except Exception:  # (what cannot be sent, a value pickle refuses: written here)
-            return Written(write_workbook(sheets, path, batch_id))
-        return _InChild(ticket, sheets, path, batch_id)
-    return Written(write_workbook(sheets, path, batch_id))
+            pass
+    return here
+
+
+class _Here:
+    """The workbook, to be written here when it is waited for."""
+
+    def __init__(self, sheets: list[SheetData], path: Path, batch_id: str) -> None:
+        self.sheets, self.path, self.batch_id = sheets, path, batch_id
+
+    def finish(self) -> int | None:
+        return write_workbook(self.sheets, self.path, self.batch_id)
+
+    def cancel(self) -> None:
+        pass
 
 
 class _InChild:
-    """The workbook being written by the parser's process."""
+    """The workbook being written by the parser's process (``here``: should it fail)."""
 
-    def __init__(self, ticket: isolated.Ticket[int], sheets: list[SheetData], path: Path,
-                 batch_id: str) -> None:
-        self.ticket, self.sheets, self.path, self.batch_id = ticket, sheets, path, batch_id
+    def __init__(self, ticket: isolated.Ticket[int], here: _Here) -> None:
+        self.ticket, self.here = ticket, here
 
     def finish(self) -> int | None:
         try:
             return self.ticket.result()
         except (isolated.Failure, InputError):  # (the child's failure: written here)
-            return write_workbook(self.sheets, self.path, self.batch_id)
+            return self.here.finish()
 
     def cancel(self) -> None:
         with contextlib.suppress(isolated.Failure, InputError):

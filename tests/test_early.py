@@ -100,12 +100,18 @@ def test_an_unknown_layout_fails_there_as_here(tmp_path: Path,
     assert theirs.value.code == "unknown-channel"
 
 
-def test_a_file_changed_since_it_was_sent_is_read_here(tmp_path: Path,
-                                                       mappings: list[Mapping]) -> None:
+def sent(tmp_path: Path, mappings: list[Mapping]) -> tuple[Path, Input]:
+    """A copy of the Shopify sample, sent to the child to be read ahead."""
     path = tmp_path / "orders_export_1.csv"
     shutil.copy(SAMPLES / "shopify" / "orders_export_1.csv", path)
     one = Input.from_path(path)
     early.read_ahead([one], mappings, None)
+    return path, one
+
+
+def test_a_file_changed_since_it_was_sent_is_read_here(tmp_path: Path,
+                                                       mappings: list[Mapping]) -> None:
+    path, one = sent(tmp_path, mappings)
     with path.open("a", encoding="utf-8") as handle:
         handle.write("\n")
     assert early.take(one, mappings, None) is None
@@ -116,10 +122,7 @@ def test_a_file_changed_since_it_was_sent_is_read_here(tmp_path: Path,
 
 def test_a_new_child_is_given_the_mappings_again(tmp_path: Path,
                                                  mappings: list[Mapping]) -> None:
-    path = tmp_path / "orders_export_1.csv"
-    shutil.copy(SAMPLES / "shopify" / "orders_export_1.csv", path)
-    one = Input.from_path(path)
-    early.read_ahead([one], mappings, None)
+    _, one = sent(tmp_path, mappings)
     assert isolated._CURRENT is not None
     isolated._CURRENT.process.kill()  # (the child dies with the input sent to it)
     assert early.take(one, mappings, None) is None  # (then it is read here)

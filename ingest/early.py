@@ -75,9 +75,13 @@ def read_ahead(inputs: Iterable[Input], mappings: list[Mapping], channel: str | 
     if not isolated.booted():
         return
     for one in inputs:
-        if (one.suffix not in TEXT_SUFFIXES or id(one) in _SENT or one.row_numbers
+        if (one.suffix not in TEXT_SUFFIXES or one.row_numbers
                 or one.origin.get("kind") == "rejects"):
             continue  # (fed-back rows are read with other mappings, renumbered)
+        if (before := _SENT.get(id(one))) is not None:
+            if before.input is one:
+                continue  # (sent already)
+            del _SENT[id(one)]  # (an input of an earlier run, whose id is this one's now)
         try:
             if one.not_regular() is not None or not one.exists():
                 continue

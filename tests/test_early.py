@@ -130,3 +130,15 @@ def test_a_new_child_is_given_the_mappings_again(tmp_path: Path,
     early.read_ahead([one], mappings, None)
     taken = early.take(one, mappings, None)
     assert taken is not None and taken[0].mapping.channel == "shopify"
+
+
+def test_an_input_of_an_earlier_run_with_the_same_id_does_not_stand_in_the_way(
+        tmp_path: Path, mappings: list[Mapping]) -> None:
+    # An input sent and never taken (its run skipped it) is kept a while; a later input may
+    # be given its id by Python. That input is still sent, and taken.
+    _, stale = sent(tmp_path, mappings)
+    one = Input.from_path(SAMPLES / "ebay" / "SalesHistory.csv")
+    early._SENT[id(one)] = early._SENT.pop(id(stale))  # (as if the id were reused)
+    early.read_ahead([one], mappings, None)
+    taken = early.take(one, mappings, None)
+    assert taken is not None and taken[0].mapping.channel == "ebay"

@@ -277,8 +277,12 @@ def read_ahead(inputs: Iterable[Input]) -> None:
     them. A document takes the answer when it opens its workbook, if the file has not
     changed since (``_early``); else the workbook is read as if never read ahead."""
     for one in inputs:
-        if one.suffix not in XlsxReader.suffixes or id(one) in _AHEAD:
+        if one.suffix not in XlsxReader.suffixes:
             continue
+        if (before := _AHEAD.get(id(one))) is not None:
+            if before.input is one:
+                continue  # (sent already)
+            del _AHEAD[id(one)]  # (an input of an earlier run, whose id is this one's now)
         if not isolated.room():
             return  # (the pipe is full: later)
         try:

@@ -102,6 +102,8 @@ def run_sources(sources: Sequence[Source], plan: RunPlan, events: Events = QUIET
                 events.emit("run_recovered", message=message)
             # Listed under the lock: a mailbox's cursor is in the ledger, and two polls at
             # once must not both take the same mail.
+            # (a mailbox lists mails: the workbook parser boots while it is fetched)
+            expect([], [kind for source in sources for kind in source.listing_kinds])
             listed = _list(sources, report, events, ledger)
             if listed:
                 load_in_background()  # pandera, for the publish: loads while files are read

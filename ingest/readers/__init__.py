@@ -57,14 +57,16 @@ def open_document(source: Input) -> Document:
     return reader_for(source).open(source)
 
 
-def expect(inputs: Sequence[Input]) -> None:
-    """The inputs a run has listed, before it reads any: a reader may get ready for them.
-    With a workbook among them, mails (which mostly carry workbooks) or many text files
-    (small ones are read ahead there, ``ingest.early``), the parser's process starts now
-    and boots (0.3-0.7 s) while the run sets up and reads the first ones."""
-    if any(one.suffix in XlsxReader.suffixes or one.suffix in CONTAINER_SUFFIXES
-           for one in inputs) or sum(one.suffix in CsvReader.suffixes
-                                     for one in inputs) >= MANY_TEXT_INPUTS:
+def expect(inputs: Sequence[Input], kinds: Iterable[str] = ()) -> None:
+    """The inputs a run has listed, or the ``kinds`` (suffixes) of those it will list,
+    before it reads any: a reader may get ready for them. With a workbook among them, mails
+    (which mostly carry workbooks) or many text files (small ones are read ahead there,
+    ``ingest.early``), the parser's process starts now and boots (0.3-0.7 s) while the run
+    lists, sets up and reads the first ones."""
+    suffixes = [*kinds, *(one.suffix for one in inputs)]
+    if any(suffix in XlsxReader.suffixes or suffix in CONTAINER_SUFFIXES
+           for suffix in suffixes) or sum(suffix in CsvReader.suffixes
+                                          for suffix in suffixes) >= MANY_TEXT_INPUTS:
         isolated.warm()
 
 

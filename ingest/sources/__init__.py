@@ -26,6 +26,9 @@ from ingest.sources.imap import ImapSource
 
 class Source(Protocol):
     name: str
+    # The kinds (suffixes) of input it will list, when they are known before it is listed
+    # (a mailbox lists mails): the readers may get ready meanwhile. Empty: only listing tells.
+    listing_kinds: tuple[str, ...]
 
     def list_inputs(self, ledger: Ledger) -> list[Input]:
         """The inputs waiting to be read, in the order they should be read (the ledger

@@ -23,6 +23,8 @@ PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 
 
 class FolderSource:
+    listing_kinds: tuple[str, ...] = ()  # (``Source``: what the folder holds, once listed)
+
     def __init__(self, config: SourceConfig, settings: Settings) -> None:
         self.config = config
         self.name = config.name

@@ -43,6 +43,7 @@ class GivenPaths:
     """The files and folders a person named, read in place."""
 
     name = "command line"
+    listing_kinds: tuple[str, ...] = ()  # (``Source``: told by listing, which costs nothing)
 
     def __init__(self, paths: Sequence[str | Path],
                  routes: tuple[tuple[str, str], ...] = ()) -> None:

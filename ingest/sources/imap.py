@@ -39,6 +39,8 @@ DONE_KEYWORD = b"$ordermill-done"
 
 
 class ImapSource:
+    listing_kinds: tuple[str, ...] = (".eml",)  # (``Source``: a mailbox lists mails)
+
     def __init__(self, config: SourceConfig, settings: Settings,
                  since: date | None = None) -> None:
         assert config.mailbox is not None  # (kind = "imap": ingest.config)

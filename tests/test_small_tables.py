@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal, assert_series_equal
 
 from ingest.columns import READER_CODE, READER_DETAIL
-from ingest.readers import base, csv, layout
+from ingest.readers import base, csv, layout, sheetxml
 
 # Cells as exports and forms hold them: empty, blank in the ways polars trims and the ways
 # it does not (U+001C-U+001F, which Python's strip() would take), footer words, delimiters.
@@ -100,3 +100,25 @@ def test_records_and_their_marks_are_the_same_either_way(parts: list[str], width
         assert all(same)
     else:
         assert small == big
+
+
+MERGES = st.lists(st.tuples(st.integers(0, 16), st.integers(-1, 5), st.integers(0, 4),
+                            st.integers(0, 3)), max_size=5)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(data=st.data(), width=st.integers(1, 5), ranges=MERGES, first_row=st.integers(1, 4),
+       offset=st.integers(0, 2))
+def test_merged_cells_are_filled_the_same_either_way(
+        data: st.DataObject, width: int, ranges: list[tuple[int, int, int, int]],
+        first_row: int, offset: int) -> None:
+    """Merges that start above the table, outside its columns, run past its end, or
+    overlap (a column both filled and the source of another fill)."""
+    frame = data.draw(frames(width))
+    before = frame.clone()
+    merges = [sheetxml.Merge(row, column, row + down, column + across)
+              for row, column, down, across in ranges]
+    small, big = both(lambda: layout.fill_merges(frame, merges, first_row, offset,
+                                                 frame.columns))
+    assert_frame_equal(small, big)  # type: ignore[arg-type]
+    assert_frame_equal(frame, before)  # (the body itself is untouched)

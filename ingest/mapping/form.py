@@ -11,6 +11,7 @@ polars expressions.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import polars as pl
 
@@ -42,10 +43,16 @@ def _cells(rows: list[tuple[int, list[str]]]) -> list[_Cell]:
     for index, (_, texts) in enumerate(rows):
         for column, text in enumerate(texts):
             if text:
-                head, colon, tail = _split_colon(text)
-                cells.append((index, column, text, _label_key(text),
-                              (normalise_name(head), tail) if colon and tail else None))
+                cells.append((index, column, text, *_keys(text)))
     return cells
+
+
+@lru_cache(maxsize=16384)  # (a sender's form repeats its labels in every PO)
+def _keys(text: str) -> tuple[str, tuple[str, str] | None]:
+    """A cell's label key, and the label key of the text before a colon with what
+    follows it (None when it has no colon or nothing after it)."""
+    head, colon, tail = _split_colon(text)
+    return _label_key(text), (normalise_name(head), tail) if colon and tail else None
 
 
 def find_value(form: FormLabel, rows: list[tuple[int, list[str]]],
@@ -110,7 +117,8 @@ def formula_gap_messages(raw: RawTable, mapping: Mapping) -> RawTable:
     """Rows the reader marked ``formula-without-value`` keep the mark only when the mapping
     reads one of those columns, with a message naming the field and the column."""
     frame = raw.frame
-    if READER_CODE not in frame.columns or not (frame[READER_CODE] == FORMULA_GAP).any():
+    if READER_CODE not in frame.columns or frame[READER_CODE].null_count() == frame.height \
+            or not (frame[READER_CODE] == FORMULA_GAP).any():
         return raw  # (most tables: no such row, nothing to render)
     messages: dict[str, str] = {}
     for name, rule in mapping.fields.items():

@@ -207,9 +207,14 @@ def split_table(frame: pl.DataFrame, header: list[str], footer: str | None) -> t
         dropped, footers = blank | at_footer, int(at_footer.sum())
     if not dropped.any():
         table = frame
-    elif frame.height <= SMALL_TABLE_ROWS:  # (a gather by position: cheaper than a query)
-        table = frame[pl.Series([i for i, gone in enumerate(dropped.to_list()) if not gone],
-                                dtype=pl.UInt32)]
+    elif frame.height <= SMALL_TABLE_ROWS:
+        kept = [i for i, gone in enumerate(dropped.to_list()) if not gone]
+        if kept and kept[-1] - kept[0] == len(kept) - 1:
+            # One run of rows (blank rows above or below the lines): a slice shares the
+            # columns; a gather copies them, 20-150 us even for 20 rows.
+            table = frame.slice(kept[0], len(kept))
+        else:  # (a gather by position: cheaper than a query)
+            table = frame[pl.Series(kept, dtype=pl.UInt32)]
     else:
         table = frame.filter(~dropped)
     return table, {"blank": int(blank.sum()), "footer": footers}

@@ -135,6 +135,24 @@ def fill_merges(body: pl.DataFrame, merges: list[Merge], first_body_row: int,
                     sources.append(top)
     if not moves:
         return body
+    if body.height <= SMALL_TABLE_ROWS:
+        # A form's few lines: the copies made on Python lists; a gather and a scatter per
+        # merge cost 50-100 us each in polars, however few the rows.
+        saved: dict[str, list[object]] = {}
+        lists: dict[str, list[object]] = {}
+        for (column, left), (targets, sources) in moves.items():
+            name, origin = columns[column], columns[left]
+            if origin not in saved:
+                saved[origin] = body[origin].to_list()
+            if name not in lists:
+                lists[name] = body[name].to_list()
+            for target, source in zip(targets, sources, strict=True):
+                lists[name][target] = saved[origin][source]
+        filled_body = body.clone()  # (shares the columns; replaced in place: no query)
+        for name, values in lists.items():
+            filled_body.replace_column(body.get_column_index(name),
+                                       pl.Series(name, values, dtype=body[name].dtype))
+        return filled_body
     filled: dict[str, pl.Series] = {}
     for (column, left), (targets, sources) in moves.items():
         name = columns[column]

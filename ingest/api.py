@@ -153,11 +153,8 @@ def poll(settings: Settings, source_names: Sequence[str] = (), *, since: date | 
 def history(settings: Settings | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Past runs, newest first, each with its summary and the batches it published."""
     settings = settings or load_settings()
-    ledger = Ledger(settings.state_dir)
-    try:
+    with Ledger(settings.state_dir) as ledger:
         return ledger.runs(limit)
-    finally:
-        ledger.close()
 
 
 def report(settings: Settings | None = None, *, since: date | None = None,
@@ -180,11 +177,8 @@ def outstanding(settings: Settings | None = None) -> list[dict[str, Any]]:
     (fixed in a rejects file) and come through. Each: batch_id, source, source_row,
     channel, codes."""
     settings = settings or load_settings()
-    ledger = Ledger(settings.state_dir)
-    try:
+    with Ledger(settings.state_dir) as ledger:
         rows = ledger.outstanding().sort("seq", "source", "source_row")
-    finally:
-        ledger.close()
     return rows.select("batch_id", "source", "source_row", "channel", "codes").to_dicts()
 
 
@@ -265,11 +259,8 @@ def holds(settings: Settings | None = None, status: str | None = None
           ) -> list[dict[str, Any]]:
     """Orders held for approval (all, or of one status), newest first."""
     settings = settings or load_settings()
-    ledger = Ledger(settings.state_dir)
-    try:
+    with Ledger(settings.state_dir) as ledger:
         return ledger.holds(status)
-    finally:
-        ledger.close()
 
 
 def approve_holds(settings: Settings, hold_ids: Sequence[str], by: str, *,
@@ -282,11 +273,8 @@ def approve_holds(settings: Settings, hold_ids: Sequence[str], by: str, *,
         raise UsageError("say who approves: --by NAME")
     if state_dir is not None:
         settings = replace(settings, values={**settings.values, "state_dir": str(state_dir)})
-    ledger = Ledger(settings.state_dir)
-    try:
+    with Ledger(settings.state_dir) as ledger:
         outcome = {hold_id: ledger.approve(hold_id, by.strip()) for hold_id in hold_ids}
-    finally:
-        ledger.close()
     if "approved" not in outcome.values():
         return outcome, None
     plan = _plan(settings, "approve " + " ".join(hold_ids), out=out)
@@ -309,8 +297,7 @@ def approvals_file(path: str | Path) -> list[str]:
 def merges(settings: Settings | None = None) -> dict[str, Any]:
     """The merges of the published batches (from their manifests) and the undone groups."""
     settings = settings or load_settings()
-    ledger = Ledger(settings.state_dir)
-    try:
+    with Ledger(settings.state_dir) as ledger:
         undone = {u["merge_group"]: u for u in ledger.merges_undone()}
         groups: list[dict[str, Any]] = []
         for run_entry in ledger.runs(limit=1000):
@@ -323,8 +310,6 @@ def merges(settings: Settings | None = None) -> dict[str, Any]:
                     groups.append({**group, "batch_id": batch["batch_id"],
                                    "undone": undone.get(group["merge_group"])})
         return {"merges": groups, "undone": list(undone.values())}
-    finally:
-        ledger.close()
 
 
 def undo_merge(settings: Settings, group: str, by: str, reason: str | None = None) -> bool:
@@ -332,8 +317,5 @@ def undo_merge(settings: Settings, group: str, by: str, reason: str | None = Non
     orders never merge again. False when it was undone before."""
     if not by.strip():
         raise UsageError("say who undoes it: --by NAME")
-    ledger = Ledger(settings.state_dir)
-    try:
+    with Ledger(settings.state_dir) as ledger:
         return ledger.undo_merge(group, by.strip(), reason)
-    finally:
-        ledger.close()
